@@ -1,0 +1,130 @@
+//! CPU ProcessModels: the behaviour of a process on the CPU backend, phase by phase of
+//! Lava's LoihiProtocol (spike, pre-management, learning, post-management).
+
+use crate::error::ModelError;
+
+/// Messages of one process during the spike phase: its InPorts (already summed over all
+/// sources and transformed) and its OutPorts (written by the model).
+pub struct SpikeIo<'a> {
+    pub(crate) time_step: u64,
+    pub(crate) inputs: &'a [Vec<f64>],
+    pub(crate) outputs: &'a mut [Vec<f64>],
+}
+
+impl SpikeIo<'_> {
+    /// The current time step (1 in the first step, continuing across runs).
+    pub fn time_step(&self) -> u64 {
+        self.time_step
+    }
+    /// The message received on InPort `port` (declaration order) this step.
+    #[inline]
+    pub fn recv(&self, port: usize) -> &[f64] {
+        &self.inputs[port]
+    }
+    /// The buffer of OutPort `port` to write this step's message into. A model writes
+    /// every element of every OutPort each step (elements it skips keep the last message).
+    #[inline]
+    pub fn send(&mut self, port: usize) -> &mut [f64] {
+        &mut self.outputs[port]
+    }
+    /// InPort `port` to read and OutPort `out` to write at once.
+    #[inline]
+    pub fn recv_send(&mut self, port: usize, out: usize) -> (&[f64], &mut [f64]) {
+        (&self.inputs[port], &mut self.outputs[out])
+    }
+}
+
+/// Access of one process to the Vars its RefPorts point at, during the management phases.
+pub struct MgmtIo<'a> {
+    pub(crate) time_step: u64,
+    pub(crate) targets: &'a [Option<(usize, usize)>],
+    pub(crate) models: &'a mut [Option<Box<dyn CpuModel>>],
+}
+
+impl MgmtIo<'_> {
+    /// The current time step.
+    pub fn time_step(&self) -> u64 {
+        self.time_step
+    }
+
+    fn target(&self, port: usize) -> Result<(usize, usize), ModelError> {
+        self.targets
+            .get(port)
+            .copied()
+            .flatten()
+            .ok_or_else(|| ModelError::new(format!("RefPort {port} is not connected to a Var")))
+    }
+
+    /// Reads the Var behind RefPort `port` into `out` (its length is the Var's size).
+    pub fn read_ref(&mut self, port: usize, out: &mut [f64]) -> Result<(), ModelError> {
+        let (p, v) = self.target(port)?;
+        match self.models.get(p).and_then(|m| m.as_ref()) {
+            Some(m) => m.read_var(v, out),
+            None => Err(ModelError::new("RefPort target is not available")),
+        }
+    }
+
+    /// Writes `data` into the Var behind RefPort `port`.
+    pub fn write_ref(&mut self, port: usize, data: &[f64]) -> Result<(), ModelError> {
+        let (p, v) = self.target(port)?;
+        match self.models.get_mut(p).and_then(|m| m.as_mut()) {
+            Some(m) => m.write_var(v, data),
+            None => Err(ModelError::new("RefPort target is not available")),
+        }
+    }
+}
+
+/// The behaviour of one process on the CPU, phase by phase. Vars are addressed by their
+/// declaration index; values cross this interface as `f64` (exact for every fixed-point
+/// type Lava uses) while models keep state in their native types.
+pub trait CpuModel: Send {
+    /// Sends messages computed in the previous step, before any process receives. Only
+    /// models registered with [`crate::OutputTiming::PreviousStep`] (synapses) use it.
+    fn emit(&mut self, _io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
+        Ok(())
+    }
+    /// The spike phase: receive, update, send.
+    fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError>;
+    /// Whether to run the pre-management phase this step.
+    fn pre_guard(&self, _time_step: u64) -> bool {
+        false
+    }
+    /// Pre-management phase.
+    fn run_pre_mgmt(&mut self, _io: &mut MgmtIo<'_>) -> Result<(), ModelError> {
+        Ok(())
+    }
+    /// Whether to run the learning phase this step.
+    fn lrn_guard(&self, _time_step: u64) -> bool {
+        false
+    }
+    /// Learning phase.
+    fn run_lrn(&mut self, _io: &mut MgmtIo<'_>) -> Result<(), ModelError> {
+        Ok(())
+    }
+    /// Whether to run the post-management phase this step.
+    fn post_guard(&self, _time_step: u64) -> bool {
+        false
+    }
+    /// Post-management phase (RefPort reads/writes, monitors of Vars).
+    fn run_post_mgmt(&mut self, _io: &mut MgmtIo<'_>) -> Result<(), ModelError> {
+        Ok(())
+    }
+    /// Copies Var `var` into `out` (C order, `out.len()` = Var size).
+    fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError>;
+    /// Overwrites Var `var` from `data` (C order), converting to the model's type.
+    fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError>;
+}
+
+/// Checks that a Var buffer has the expected length (used by `read_var`/`write_var`).
+pub fn check_len(var: &str, expected: usize, got: usize) -> Result<(), ModelError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(ModelError::new(format!("Var `{var}` has {expected} elements, got {got}")))
+    }
+}
+
+/// Error for a Var index the model does not have.
+pub fn unknown_var(var: usize) -> ModelError {
+    ModelError::new(format!("unknown Var index {var}"))
+}

@@ -1,0 +1,471 @@
+//! Dense all-to-all synapses (Lava `lava.proc.dense`, SPEC §2.3): the `Dense` process, its
+//! float model and its Loihi bit-accurate fixed-point model. Both send the previous step's
+//! accumulation first (the one-step synaptic delay) and accumulate event-driven: only the
+//! weight columns of inputs that are non-zero are touched.
+
+use ndarray::Array2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ModelError, Result};
+use crate::executable::LeafProcess;
+use crate::fixed::{shift_by_exp, to_int};
+use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
+use crate::model::{check_len, unknown_var, CpuModel, SpikeIo};
+use crate::registry::{ModelEntry, OutputTiming, Registry};
+
+const WEIGHTS: usize = 0;
+const A_BUFF: usize = 1;
+const NUM_MESSAGE_BITS: usize = 2;
+const VAR_NAMES: [&str; 3] = ["weights", "a_buff", "num_message_bits"];
+
+/// Below this many weights touched per step, accumulation stays on one thread.
+const PARALLEL_MIN_WORK: usize = 1 << 16;
+
+/// How the sign of the weights is interpreted by the fixed-point model (Lava `SignMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignMode {
+    /// Signed weights, -256..=255 before truncation; one bit less precision.
+    Mixed = 1,
+    /// Non-negative weights, 0..=255.
+    Excitatory = 2,
+    /// Non-positive weights, -255..=0.
+    Inhibitory = 3,
+}
+
+impl SignMode {
+    /// Lava's `determine_sign_mode`: excitatory if min >= 0, inhibitory if max <= 0, else
+    /// mixed.
+    pub fn of(weights: &[f64]) -> SignMode {
+        let min = weights.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if min >= 0.0 {
+            SignMode::Excitatory
+        } else if max <= 0.0 {
+            SignMode::Inhibitory
+        } else {
+            SignMode::Mixed
+        }
+    }
+}
+
+/// Parameters of the fixed-point model (Lava's `proc_params` of Dense).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DenseParams {
+    /// Accumulated input is shifted left by this (right if negative).
+    pub weight_exp: i32,
+    /// Significant bits kept per weight (1..=8).
+    pub num_weight_bits: u32,
+    /// Sign interpretation; None = determined from the weights.
+    pub sign_mode: Option<SignMode>,
+}
+
+/// Dense synapses with weights of shape (num_out, num_in): `a_out = W · s_in`, sent one step
+/// later. `num_message_bits = 0` means binary spikes (columns of spiking inputs are summed),
+/// > 0 graded spikes (values multiply the weights).
+#[derive(Clone, Debug)]
+pub struct Dense {
+    weights: Array2<f64>,
+    num_message_bits: u32,
+    params: DenseParams,
+}
+
+impl Dense {
+    /// Dense synapses with the given (num_out, num_in) weights.
+    pub fn new(weights: Array2<f64>) -> Self {
+        Dense {
+            weights,
+            num_message_bits: 0,
+            params: DenseParams { weight_exp: 0, num_weight_bits: 8, sign_mode: None },
+        }
+    }
+    /// Bits of graded spike payloads (0 = binary).
+    pub fn num_message_bits(mut self, bits: u32) -> Self {
+        self.num_message_bits = bits;
+        self
+    }
+    /// Fixed point: exponent applied to the accumulated input.
+    pub fn weight_exp(mut self, e: i32) -> Self {
+        self.params.weight_exp = e;
+        self
+    }
+    /// Fixed point: significant bits per weight (1..=8).
+    pub fn num_weight_bits(mut self, bits: u32) -> Self {
+        self.params.num_weight_bits = bits;
+        self
+    }
+    /// Fixed point: sign mode (default: determined from the weights).
+    pub fn sign_mode(mut self, mode: SignMode) -> Self {
+        self.params.sign_mode = Some(mode);
+        self
+    }
+}
+
+impl Process for Dense {
+    const TYPE_NAME: &'static str = "Dense";
+    fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
+        let (num_out, num_in) = self.weights.dim();
+        let invalid = |param: &str, reason: String| Error::InvalidParameter {
+            process: "Dense".into(),
+            param: param.into(),
+            reason,
+        };
+        if !(1..=8).contains(&self.params.num_weight_bits) {
+            return Err(invalid("num_weight_bits", format!("must be 1..=8, got {}", self.params.num_weight_bits)));
+        }
+        if self.params.weight_exp.abs() > 24 {
+            return Err(invalid("weight_exp", format!("must be within -24..=24, got {}", self.params.weight_exp)));
+        }
+        if self.num_message_bits > 32 {
+            return Err(invalid("num_message_bits", format!("must be 0..=32, got {}", self.num_message_bits)));
+        }
+        b.in_port("s_in", &[num_in])?;
+        b.out_port("a_out", &[num_out])?;
+        b.var("weights", &[num_out, num_in], self.weights.into_dyn())?;
+        b.var("a_buff", &[num_out], 0.0)?;
+        b.var("num_message_bits", &[1], f64::from(self.num_message_bits))?;
+        b.params(&self.params)
+    }
+}
+
+impl Handle<Dense> {
+    /// Input spikes.
+    pub fn s_in(&self) -> InPort {
+        self.in_port("s_in")
+    }
+    /// Output activation.
+    pub fn a_out(&self) -> OutPort {
+        self.out_port("a_out")
+    }
+    /// Weights (num_out, num_in).
+    pub fn weights(&self) -> VarRef {
+        self.var("weights")
+    }
+    /// The accumulation to be sent next step.
+    pub fn a_buff(&self) -> VarRef {
+        self.var("a_buff")
+    }
+    /// Graded-spike bits.
+    pub fn num_message_bits(&self) -> VarRef {
+        self.var("num_message_bits")
+    }
+}
+
+pub(crate) fn register(r: &mut Registry) {
+    let models = [
+        ModelEntry::cpu("Dense", "PyDenseModelFloat", &["floating_pt"], OutputTiming::PreviousStep, |p| {
+            Ok(Box::new(DenseFloat::new(p)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("Dense", "PyDenseModelBitAcc", &["bit_accurate_loihi", "fixed_pt"], OutputTiming::PreviousStep, |p| {
+            Ok(Box::new(DenseFixed::new(p)?) as Box<dyn CpuModel>)
+        }),
+    ];
+    for m in models {
+        r.register(m).expect("library models have unique names");
+    }
+}
+
+/// The weights of a compiled Dense process as (num_out, num_in, row-major data).
+fn dense_vars(p: &LeafProcess) -> Result<(usize, usize, &[f64], u32), String> {
+    if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
+        return Err(format!("process {} does not have the Dense Vars {VAR_NAMES:?}", p.name));
+    }
+    let w = &p.vars[WEIGHTS];
+    let [num_out, num_in] = w.shape[..] else {
+        return Err(format!("Dense weights must be 2-D, got shape {:?}", w.shape));
+    };
+    if w.data.len() != num_out * num_in || p.vars[A_BUFF].data.len() != num_out {
+        return Err("Dense Vars have inconsistent sizes".into());
+    }
+    let bits = to_int("num_message_bits", p.vars[NUM_MESSAGE_BITS].data[0], 0, 32)? as u32;
+    Ok((num_out, num_in, &w.data, bits))
+}
+
+/// Transposes row-major (rows, cols) data to column-major, so that the weights of one
+/// input are contiguous.
+fn to_columns<T: Copy>(rows: usize, cols: usize, data: &[T]) -> Vec<T> {
+    (0..cols).flat_map(|j| (0..rows).map(move |i| data[i * cols + j])).collect()
+}
+
+/// Writes column-major (rows, cols) weights into `out` in row-major order as f64.
+fn columns_to_rows<T: Copy + Into<Weight>>(rows: usize, cols: usize, src: &[T], out: &mut [f64]) {
+    for i in 0..rows {
+        for j in 0..cols {
+            out[i * cols + j] = src[j * rows + i].into().0;
+        }
+    }
+}
+
+/// A weight value converted to f64 for `Var::get`.
+struct Weight(f64);
+impl From<f64> for Weight {
+    fn from(x: f64) -> Self {
+        Weight(x)
+    }
+}
+impl From<i64> for Weight {
+    fn from(x: i64) -> Self {
+        Weight(x as f64)
+    }
+}
+
+/// Adds `scale · column j` for every non-zero input `j` (scale 1 for binary spikes),
+/// splitting the output rows over threads when the work is large.
+fn accumulate<T>(acc: &mut [T], cols: &[T], s_in: &[f64], graded: bool, active: &mut Vec<(usize, T)>)
+where
+    T: Copy + Send + Sync + std::ops::AddAssign + std::ops::Mul<Output = T> + FromSpike,
+{
+    let rows = acc.len();
+    active.clear();
+    active.extend(
+        s_in.iter()
+            .enumerate()
+            .filter(|(_, &s)| s != 0.0)
+            .map(|(j, &s)| (j, if graded { T::from_spike(s) } else { T::one() })),
+    );
+    let active: &[(usize, T)] = active;
+    let add_rows = |chunk: &mut [T], r0: usize| {
+        for &(j, s) in active.iter() {
+            let col = &cols[j * rows + r0..j * rows + r0 + chunk.len()];
+            if graded {
+                for (a, &w) in chunk.iter_mut().zip(col) {
+                    *a += w * s;
+                }
+            } else {
+                for (a, &w) in chunk.iter_mut().zip(col) {
+                    *a += w;
+                }
+            }
+        }
+    };
+    if active.len() * rows >= PARALLEL_MIN_WORK && rayon::current_num_threads() > 1 {
+        let chunk = rows.div_ceil(rayon::current_num_threads()).max(64);
+        acc.par_chunks_mut(chunk).enumerate().for_each(|(c, part)| add_rows(part, c * chunk));
+    } else {
+        add_rows(acc, 0);
+    }
+}
+
+/// Conversion of a message value to an accumulator element.
+pub trait FromSpike {
+    /// The payload of a graded spike.
+    fn from_spike(s: f64) -> Self;
+    /// A binary spike.
+    fn one() -> Self;
+}
+impl FromSpike for f64 {
+    fn from_spike(s: f64) -> Self {
+        s
+    }
+    fn one() -> Self {
+        1.0
+    }
+}
+impl FromSpike for i64 {
+    fn from_spike(s: f64) -> Self {
+        s as i64
+    }
+    fn one() -> Self {
+        1
+    }
+}
+
+/// Float Dense model (Lava `PyDenseModelFloat`).
+pub struct DenseFloat {
+    num_in: usize,
+    /// Weights column-major: column j (input j) is `cols[j*num_out..(j+1)*num_out]`.
+    cols: Vec<f64>,
+    a_buff: Vec<f64>,
+    num_message_bits: u32,
+    active: Vec<(usize, f64)>,
+}
+
+impl DenseFloat {
+    fn new(p: &LeafProcess) -> Result<Self, String> {
+        let (num_out, num_in, w, bits) = dense_vars(p)?;
+        Ok(DenseFloat {
+            num_in,
+            cols: to_columns(num_out, num_in, w),
+            a_buff: p.vars[A_BUFF].data.clone(),
+            num_message_bits: bits,
+            active: Vec::with_capacity(num_in),
+        })
+    }
+}
+
+impl CpuModel for DenseFloat {
+    fn emit(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
+        io.send(0).copy_from_slice(&self.a_buff);
+        Ok(())
+    }
+
+    fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
+        self.a_buff.fill(0.0);
+        accumulate(&mut self.a_buff, &self.cols, io.recv(0), self.num_message_bits > 0, &mut self.active);
+        Ok(())
+    }
+
+    fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
+        match var {
+            WEIGHTS => {
+                check_len("weights", self.cols.len(), out.len())?;
+                columns_to_rows(self.a_buff.len(), self.num_in, &self.cols, out);
+            }
+            A_BUFF => {
+                check_len("a_buff", self.a_buff.len(), out.len())?;
+                out.copy_from_slice(&self.a_buff);
+            }
+            NUM_MESSAGE_BITS => {
+                check_len("num_message_bits", 1, out.len())?;
+                out[0] = f64::from(self.num_message_bits);
+            }
+            _ => return Err(unknown_var(var)),
+        }
+        Ok(())
+    }
+
+    fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
+        match var {
+            WEIGHTS => {
+                check_len("weights", self.cols.len(), data.len())?;
+                self.cols = to_columns(self.a_buff.len(), self.num_in, data);
+            }
+            A_BUFF => {
+                check_len("a_buff", self.a_buff.len(), data.len())?;
+                self.a_buff.copy_from_slice(data);
+            }
+            NUM_MESSAGE_BITS => {
+                check_len("num_message_bits", 1, data.len())?;
+                self.num_message_bits = to_int("num_message_bits", data[0], 0, 32).map_err(ModelError)? as u32;
+            }
+            _ => return Err(unknown_var(var)),
+        }
+        Ok(())
+    }
+}
+
+/// Lava's `clip_weights(W, sign_mode, 8)` then `truncate_weights(W, sign_mode, bits)`:
+/// weights cast to integers (toward zero), clipped to the sign mode's 8-bit range, then the
+/// `8 - bits + mixed` least significant bits dropped (arithmetic shift; on magnitudes for
+/// inhibitory weights).
+pub fn quantize_weights(w: &[f64], mode: SignMode, num_weight_bits: u32) -> Vec<i64> {
+    let mixed = i64::from(mode == SignMode::Mixed);
+    let inhibitory = mode == SignMode::Inhibitory;
+    let (lo, hi) = (-256 * mixed, 255);
+    let k = 8 - num_weight_bits as i64 + mixed;
+    w.iter()
+        .map(|&x| {
+            let x = x.trunc().clamp(i32::MIN as f64, i32::MAX as f64) as i64;
+            let x = if inhibitory { -x } else { x };
+            let x = ((x.clamp(lo, hi)) >> k) << k;
+            if inhibitory {
+                -x
+            } else {
+                x
+            }
+        })
+        .collect()
+}
+
+/// Loihi bit-accurate Dense model (Lava `PyDenseModelBitAcc`): weights quantised as
+/// [`quantize_weights`], accumulation in 64-bit integers shifted by `weight_exp`, messages
+/// sent as 32-bit integers.
+pub struct DenseFixed {
+    num_in: usize,
+    cols: Vec<i64>,
+    a_buff: Vec<i64>,
+    num_message_bits: u32,
+    weight_exp: i32,
+    num_weight_bits: u32,
+    sign_mode: Option<SignMode>,
+    active: Vec<(usize, i64)>,
+}
+
+impl DenseFixed {
+    fn new(p: &LeafProcess) -> Result<Self, String> {
+        let (num_out, num_in, w, bits) = dense_vars(p)?;
+        let params: DenseParams = p.params()?;
+        if !(1..=8).contains(&params.num_weight_bits) {
+            return Err(format!("num_weight_bits must be 1..=8, got {}", params.num_weight_bits));
+        }
+        let mode = params.sign_mode.unwrap_or_else(|| SignMode::of(w));
+        let q = quantize_weights(w, mode, params.num_weight_bits);
+        let a_buff = p.vars[A_BUFF].data.iter().map(|&x| x.trunc() as i64).collect();
+        Ok(DenseFixed {
+            num_in,
+            cols: to_columns(num_out, num_in, &q),
+            a_buff,
+            num_message_bits: bits,
+            weight_exp: params.weight_exp,
+            num_weight_bits: params.num_weight_bits,
+            sign_mode: params.sign_mode,
+            active: Vec::with_capacity(num_in),
+        })
+    }
+}
+
+impl CpuModel for DenseFixed {
+    fn emit(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
+        for (o, &a) in io.send(0).iter_mut().zip(&self.a_buff) {
+            *o = f64::from(a as i32);
+        }
+        Ok(())
+    }
+
+    fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
+        self.a_buff.fill(0);
+        accumulate(&mut self.a_buff, &self.cols, io.recv(0), self.num_message_bits > 0, &mut self.active);
+        if self.weight_exp != 0 {
+            for a in self.a_buff.iter_mut() {
+                *a = shift_by_exp(*a, self.weight_exp);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
+        match var {
+            WEIGHTS => {
+                check_len("weights", self.cols.len(), out.len())?;
+                columns_to_rows(self.a_buff.len(), self.num_in, &self.cols, out);
+            }
+            A_BUFF => {
+                check_len("a_buff", self.a_buff.len(), out.len())?;
+                for (o, &a) in out.iter_mut().zip(&self.a_buff) {
+                    *o = a as f64;
+                }
+            }
+            NUM_MESSAGE_BITS => {
+                check_len("num_message_bits", 1, out.len())?;
+                out[0] = f64::from(self.num_message_bits);
+            }
+            _ => return Err(unknown_var(var)),
+        }
+        Ok(())
+    }
+
+    fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
+        match var {
+            WEIGHTS => {
+                check_len("weights", self.cols.len(), data.len())?;
+                // A new weight matrix is quantised like the initial one (Lava quantises once,
+                // at the first step, the matrix it holds then).
+                let mode = self.sign_mode.unwrap_or_else(|| SignMode::of(data));
+                let q = quantize_weights(data, mode, self.num_weight_bits);
+                self.cols = to_columns(self.a_buff.len(), self.num_in, &q);
+            }
+            A_BUFF => {
+                check_len("a_buff", self.a_buff.len(), data.len())?;
+                for (a, &x) in self.a_buff.iter_mut().zip(data) {
+                    *a = x.trunc() as i64;
+                }
+            }
+            NUM_MESSAGE_BITS => {
+                check_len("num_message_bits", 1, data.len())?;
+                self.num_message_bits = to_int("num_message_bits", data[0], 0, 32).map_err(ModelError)? as u32;
+            }
+            _ => return Err(unknown_var(var)),
+        }
+        Ok(())
+    }
+}

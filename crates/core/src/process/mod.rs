@@ -1,0 +1,16 @@
+//! The process library: Lava's processes with their float and Loihi bit-accurate models.
+
+pub mod dense;
+pub mod io;
+pub mod lif;
+pub mod monitor;
+
+use crate::registry::Registry;
+
+/// Registers every library model, in Lava's order within each process module.
+pub(crate) fn register_library(r: &mut Registry) {
+    lif::register(r);
+    dense::register(r);
+    io::register(r);
+    monitor::register(r);
+}
