@@ -18,6 +18,7 @@ pub use basalt_core::*;
 
 pub mod display;
 pub mod walkthrough;
+pub mod workloads;
 
 /// Everything a typical program needs (`use basalt::prelude::*`).
 pub mod prelude {

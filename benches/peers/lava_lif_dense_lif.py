@@ -75,7 +75,7 @@ def main():
                 s2 = m2.get_data()[lif2.name]["s_out"]
                 lif1.stop()
                 os.makedirs(a.traces, exist_ok=True)
-                np.savez(os.path.join(a.traces, f"bench_n{n}_{r['precision']}.npz"), lif1_s=s1, lif2_s=s2)
+                np.savez_compressed(os.path.join(a.traces, f"bench_n{n}_{r['precision']}.npz"), lif1_s=s1, lif2_s=s2)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)

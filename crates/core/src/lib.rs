@@ -35,6 +35,7 @@ pub mod plot;
 pub mod process;
 pub mod registry;
 pub mod runtime;
+pub mod simd;
 pub mod value;
 
 pub use error::{Error, ModelError, Result};

@@ -73,12 +73,11 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    fn new(exe: Arc<Executable>, registry: &Registry) -> Result<Self> {
-        let mut models = Vec::with_capacity(exe.processes.len());
+    fn new(exe: Arc<Executable>, models: Vec<Box<dyn CpuModel>>) -> Result<Self> {
+        let models: Vec<Option<Box<dyn CpuModel>>> = models.into_iter().map(Some).collect();
         let mut in_bufs = Vec::with_capacity(exe.num_in_ports());
         let mut out_bufs = Vec::with_capacity(exe.num_out_ports());
         for p in &exe.processes {
-            models.push(Some(registry.instantiate(p)?));
             in_bufs.extend(p.in_ports.iter().map(|s| vec![0.0; numel(&s.shape)]));
             out_bufs.extend(p.out_ports.iter().map(|s| vec![0.0; numel(&s.shape)]));
         }
@@ -280,8 +279,18 @@ pub struct Runtime {
 impl Runtime {
     /// Instantiates every model of `exe` from `registry` (no recompilation needed).
     pub fn new(exe: Executable, registry: &Registry) -> Result<Self> {
+        let mut exe = exe;
+        let mut models = Vec::with_capacity(exe.processes.len());
+        for p in &exe.processes {
+            models.push(registry.instantiate(p)?);
+        }
+        // The models now own the state: release the initial values so that a large
+        // network is held in memory once, not twice.
+        for v in exe.processes.iter_mut().flat_map(|p| p.vars.iter_mut()) {
+            v.data = Vec::new();
+        }
         let exe = Arc::new(exe);
-        let engine = Engine::new(exe.clone(), registry)?;
+        let engine = Engine::new(exe.clone(), models)?;
         Ok(Runtime {
             exe,
             engine: Arc::new(Mutex::new(engine)),
@@ -293,7 +302,9 @@ impl Runtime {
         })
     }
 
-    /// The executable this runtime runs.
+    /// The structure of the executable this runtime runs (processes, ports, schedule).
+    /// Initial Var values are released once the models hold the state: read current
+    /// values with [`Runtime::get`].
     pub fn executable(&self) -> &Executable {
         &self.exe
     }

@@ -20,7 +20,7 @@ const NUM_MESSAGE_BITS: usize = 2;
 const VAR_NAMES: [&str; 3] = ["weights", "a_buff", "num_message_bits"];
 
 /// Below this many weights touched per step, accumulation stays on one thread.
-const PARALLEL_MIN_WORK: usize = 1 << 16;
+const PARALLEL_MIN_WORK: usize = 1 << 18;
 
 /// How the sign of the weights is interpreted by the fixed-point model (Lava `SignMode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,17 +203,18 @@ impl From<f64> for Weight {
         Weight(x)
     }
 }
-impl From<i64> for Weight {
-    fn from(x: i64) -> Self {
-        Weight(x as f64)
+impl From<i32> for Weight {
+    fn from(x: i32) -> Self {
+        Weight(f64::from(x))
     }
 }
 
 /// Adds `scale · column j` for every non-zero input `j` (scale 1 for binary spikes),
 /// splitting the output rows over threads when the work is large.
-fn accumulate<T>(acc: &mut [T], cols: &[T], s_in: &[f64], graded: bool, active: &mut Vec<(usize, T)>)
+fn accumulate<W, T>(acc: &mut [T], cols: &[W], s_in: &[f64], graded: bool, active: &mut Vec<(usize, T)>)
 where
-    T: Copy + Send + Sync + std::ops::AddAssign + std::ops::Mul<Output = T> + FromSpike,
+    W: Copy + Send + Sync + Into<T>,
+    T: Copy + Send + Sync + std::ops::AddAssign + std::ops::Add<Output = T> + std::ops::Mul<Output = T> + FromSpike,
 {
     let rows = acc.len();
     active.clear();
@@ -224,25 +225,47 @@ where
             .map(|(j, &s)| (j, if graded { T::from_spike(s) } else { T::one() })),
     );
     let active: &[(usize, T)] = active;
-    let add_rows = |chunk: &mut [T], r0: usize| {
-        for &(j, s) in active.iter() {
-            let col = &cols[j * rows + r0..j * rows + r0 + chunk.len()];
-            if graded {
-                for (a, &w) in chunk.iter_mut().zip(col) {
-                    *a += w * s;
-                }
-            } else {
-                for (a, &w) in chunk.iter_mut().zip(col) {
-                    *a += w;
-                }
-            }
-        }
-    };
+    let add_rows = |chunk: &mut [T], r0: usize| add_columns(chunk, r0, rows, cols, active, graded);
     if active.len() * rows >= PARALLEL_MIN_WORK && rayon::current_num_threads() > 1 {
         let chunk = rows.div_ceil(rayon::current_num_threads()).max(64);
-        acc.par_chunks_mut(chunk).enumerate().for_each(|(c, part)| add_rows(part, c * chunk));
+        acc.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(c, part)| crate::simd::dispatch(#[inline(always)] || add_rows(part, c * chunk)));
     } else {
-        add_rows(acc, 0);
+        crate::simd::dispatch(#[inline(always)] || add_rows(acc, 0));
+    }
+}
+
+/// Adds the active columns to rows `r0..r0 + chunk.len()` of the accumulator.
+#[inline(always)]
+fn add_columns<W, T>(chunk: &mut [T], r0: usize, rows: usize, cols: &[W], active: &[(usize, T)], graded: bool)
+where
+    W: Copy + Into<T>,
+    T: Copy + std::ops::AddAssign + std::ops::Add<Output = T> + std::ops::Mul<Output = T>,
+{
+    let n = chunk.len();
+    let col = |j: usize| &cols[j * rows + r0..j * rows + r0 + n];
+    if graded {
+        for &(j, s) in active {
+            for (a, &w) in chunk.iter_mut().zip(col(j)) {
+                *a += w.into() * s;
+            }
+        }
+        return;
+    }
+    // Binary spikes: four columns per pass, so the accumulator is loaded and stored a
+    // quarter as often.
+    let mut groups = active.chunks_exact(4);
+    for g in &mut groups {
+        let (c0, c1, c2, c3) = (col(g[0].0), col(g[1].0), col(g[2].0), col(g[3].0));
+        for i in 0..n {
+            chunk[i] += (c0[i].into() + c1[i].into()) + (c2[i].into() + c3[i].into());
+        }
+    }
+    for &(j, _) in groups.remainder() {
+        for (a, &w) in chunk.iter_mut().zip(col(j)) {
+            *a += w.into();
+        }
     }
 }
 
@@ -348,7 +371,7 @@ impl CpuModel for DenseFloat {
 /// weights cast to integers (toward zero), clipped to the sign mode's 8-bit range, then the
 /// `8 - bits + mixed` least significant bits dropped (arithmetic shift; on magnitudes for
 /// inhibitory weights).
-pub fn quantize_weights(w: &[f64], mode: SignMode, num_weight_bits: u32) -> Vec<i64> {
+pub fn quantize_weights(w: &[f64], mode: SignMode, num_weight_bits: u32) -> Vec<i32> {
     let mixed = i64::from(mode == SignMode::Mixed);
     let inhibitory = mode == SignMode::Inhibitory;
     let (lo, hi) = (-256 * mixed, 255);
@@ -358,11 +381,7 @@ pub fn quantize_weights(w: &[f64], mode: SignMode, num_weight_bits: u32) -> Vec<
             let x = x.trunc().clamp(i32::MIN as f64, i32::MAX as f64) as i64;
             let x = if inhibitory { -x } else { x };
             let x = ((x.clamp(lo, hi)) >> k) << k;
-            if inhibitory {
-                -x
-            } else {
-                x
-            }
+            (if inhibitory { -x } else { x }) as i32
         })
         .collect()
 }
@@ -372,7 +391,8 @@ pub fn quantize_weights(w: &[f64], mode: SignMode, num_weight_bits: u32) -> Vec<
 /// sent as 32-bit integers.
 pub struct DenseFixed {
     num_in: usize,
-    cols: Vec<i64>,
+    /// Quantised weights, column-major (they fit 9 bits; i32 as in Lava).
+    cols: Vec<i32>,
     a_buff: Vec<i64>,
     num_message_bits: u32,
     weight_exp: i32,

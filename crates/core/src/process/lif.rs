@@ -3,7 +3,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::executable::LeafProcess;
-use crate::fixed::{rtz, shift_by_exp, to_int, to_ints, I16, I32};
+use crate::fixed::{decay12, shift_by_exp, to_int, to_ints, I16, I32};
 use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
 use crate::model::{check_len, unknown_var, CpuModel, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
@@ -206,17 +206,17 @@ impl CpuModel for LifFloat {
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         let (a_in, s_out) = io.recv_send(0, 0);
         let (fu, fv, vth) = (1.0 - self.du, 1.0 - self.dv, self.vth);
-        for i in 0..self.u.len() {
-            let u = self.u[i] * fu + a_in[i];
-            let mut v = self.v[i] * fv + u + self.bias_mant[i];
-            let spike = v > vth;
-            if spike {
-                v = 0.0;
-            }
-            self.u[i] = u;
-            self.v[i] = v;
-            s_out[i] = f64::from(u8::from(spike));
-        }
+        let n = self.u.len();
+        let (us, vs, bs) = (&mut self.u[..n], &mut self.v[..n], &self.bias_mant[..n]);
+        let (a_in, s_out) = (&a_in[..n], &mut s_out[..n]);
+        crate::simd::dispatch(#[inline(always)] || for ((((u, v), &bias), &a), s) in us.iter_mut().zip(vs.iter_mut()).zip(bs).zip(a_in).zip(s_out.iter_mut()) {
+            let cur = *u * fu + a;
+            let volt = *v * fv + cur + bias;
+            let spike = volt > vth;
+            *u = cur;
+            *v = if spike { 0.0 } else { volt };
+            *s = f64::from(u8::from(spike));
+        });
         Ok(())
     }
 
@@ -280,6 +280,8 @@ pub struct LifFixed {
     vth: i32,
     effective_vth: Option<i32>,
     effective_bias: Vec<i32>,
+    /// Per-step scratch: scaled input, then spikes.
+    scratch: Vec<i32>,
 }
 
 fn i32s(name: &str, d: &[f64], (lo, hi): (i64, i64)) -> Result<Vec<i32>, String> {
@@ -300,6 +302,7 @@ impl LifFixed {
             vth: 0,
             effective_vth: None,
             effective_bias: vec![0; n],
+            scratch: vec![0; n],
         };
         for (i, data) in d.iter().enumerate() {
             m.convert_and_store(i, data)?;
@@ -330,25 +333,33 @@ impl CpuModel for LifFixed {
         }
         let vth = *self.effective_vth.get_or_insert(self.vth.wrapping_shl(VTH_SHIFT));
         let (a_in, s_out) = io.recv_send(0, 0);
-        let fu = DECAY_UNITY - (self.du + 1);
-        let fv = DECAY_UNITY - self.dv;
-        for i in 0..self.u.len() {
-            let act = (a_in[i] as i32).wrapping_shl(ACT_SHIFT);
-            let mut u = (rtz(i64::from(self.u[i]) * fu, DECAY_SHIFT) as i32).wrapping_add(act);
-            if u > MAX_UV {
-                u -= 2 * MAX_UV;
-            } else if u <= -MAX_UV {
-                u += 2 * MAX_UV;
-            }
-            let decayed_v = rtz(i64::from(self.v[i]) * fv, DECAY_SHIFT) as i32;
-            let mut v = decayed_v.wrapping_add(u).wrapping_add(self.effective_bias[i]).clamp(-MAX_UV + 1, MAX_UV - 1);
-            let spike = v > vth;
-            if spike {
-                v = 0;
-            }
-            self.u[i] = u;
-            self.v[i] = v;
-            s_out[i] = f64::from(u8::from(spike));
+        // du, dv are in 0..=4095, so both factors are in 0..=4096.
+        let fu = (DECAY_UNITY - (self.du + 1)) as u32;
+        let fv = (DECAY_UNITY - self.dv) as u32;
+        let n = self.u.len();
+        // Three passes over equal-length slices: messages to integers, the integer dynamics
+        // (branch-free, so the compiler vectorises it), spikes back to messages.
+        for (x, &a) in self.scratch[..n].iter_mut().zip(&a_in[..n]) {
+            *x = (a as i32).wrapping_shl(ACT_SHIFT);
+        }
+        let (us, vs, bs, xs) = (&mut self.u[..n], &mut self.v[..n], &self.effective_bias[..n], &mut self.scratch[..n]);
+        crate::simd::dispatch(#[inline(always)] || for (((u, v), &bias), x) in us.iter_mut().zip(vs.iter_mut()).zip(bs).zip(xs.iter_mut()) {
+            let mut cur = decay12(*u, fu).wrapping_add(*x);
+            cur = if cur > MAX_UV {
+                cur.wrapping_sub(2 * MAX_UV)
+            } else if cur <= -MAX_UV {
+                cur.wrapping_add(2 * MAX_UV)
+            } else {
+                cur
+            };
+            let volt = decay12(*v, fv).wrapping_add(cur).wrapping_add(bias).clamp(-MAX_UV + 1, MAX_UV - 1);
+            let spike = volt > vth;
+            *u = cur;
+            *v = if spike { 0 } else { volt };
+            *x = i32::from(spike);
+        });
+        for (s, &x) in s_out[..n].iter_mut().zip(&self.scratch[..n]) {
+            *s = f64::from(x);
         }
         Ok(())
     }
