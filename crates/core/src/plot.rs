@@ -39,7 +39,10 @@ pub fn line_plot_png(path: &Path, title: &str, xlabel: &str, ylabel: &str, data:
         hi += 1.0;
     }
     let pad = 0.05 * (hi - lo);
-    let tmp = path.with_extension("png.tmp");
+    // Written next to the target and renamed, so a failure never leaves a half-written plot
+    // (the temporary name keeps the .png extension the encoder needs).
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "plot".into());
+    let tmp = path.with_file_name(format!(".{file_name}.partial.png"));
     {
         let root = BitMapBackend::new(&tmp, (800, 480)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| io_err(path, e))?;
