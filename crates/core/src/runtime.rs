@@ -216,6 +216,23 @@ impl Engine {
     }
 }
 
+/// Runs up to `limit` steps (forever if None) until `pause` is set or a model fails,
+/// publishing the time step after each. The loop runs inside rayon's pool so that the
+/// data-parallel kernels push work onto a local deque instead of the pool's global
+/// injector, which would allocate: the step loop allocates nothing.
+fn run_steps(engine: &mut Engine, limit: Option<u64>, ts: &AtomicU64, pause: &AtomicBool) -> Result<()> {
+    rayon::scope(|_| {
+        let mut done = 0u64;
+        while limit.is_none_or(|n| done < n) && !pause.load(Ordering::Acquire) {
+            let r = engine.step();
+            ts.store(engine.time_step, Ordering::Release);
+            r?;
+            done += 1;
+        }
+        Ok(())
+    })
+}
+
 /// Sums the sources of one InPort into its buffer.
 #[inline]
 fn gather_into(dst: &mut [f64], sources: &[Source], out_bufs: &[Vec<f64>]) {
@@ -340,15 +357,8 @@ impl Runtime {
                 self.running.store(true, Ordering::Release);
                 let result = {
                     let mut engine = self.lock()?;
-                    let mut r = Ok(());
-                    for _ in 0..num_steps {
-                        r = engine.step();
-                        self.time_step.store(engine.time_step, Ordering::Release);
-                        if r.is_err() {
-                            break;
-                        }
-                    }
-                    r
+                    let ts = &self.time_step;
+                    run_steps(&mut engine, Some(num_steps), ts, &AtomicBool::new(false))
                 };
                 self.running.store(false, Ordering::Release);
                 result
@@ -366,17 +376,10 @@ impl Runtime {
         let handle = std::thread::Builder::new()
             .name("basalt-runtime".into())
             .spawn(move || {
-                let result = (|| {
-                    let mut engine = engine.lock().map_err(|_| Error::WorkerPanicked("engine lock poisoned".into()))?;
-                    let mut done = 0u64;
-                    while limit.is_none_or(|n| done < n) && !pause.load(Ordering::Acquire) {
-                        let r = engine.step();
-                        ts.store(engine.time_step, Ordering::Release);
-                        r?;
-                        done += 1;
-                    }
-                    Ok(())
-                })();
+                let result = match engine.lock() {
+                    Ok(mut engine) => run_steps(&mut engine, limit, &ts, &pause),
+                    Err(_) => Err(Error::WorkerPanicked("engine lock poisoned".into())),
+                };
                 running.store(false, Ordering::Release);
                 result
             })
