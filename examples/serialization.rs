@@ -12,7 +12,10 @@ use basalt::prelude::*;
 fn main() -> basalt::Result<()> {
     let mut net = Network::new();
     let lif_in = net.add_named("lif_in", Lif::new(&[2]).bias_mant(100.0).vth(120.0))?;
-    let dense = net.add_named("dense", Dense::new(ndarray::Array2::from_elem((3, 2), 10.0)))?;
+    let dense = net.add_named(
+        "dense",
+        Dense::new(ndarray::Array2::from_elem((3, 2), 10.0)),
+    )?;
     let lif_out = net.add_named("lif_out", Lif::new(&[3]).bias_mant(0.0).vth(50000.0))?;
     net.connect(lif_in.s_out(), &dense.s_in())?;
     net.connect(dense.a_out(), &lif_out.a_in())?;
@@ -22,7 +25,11 @@ fn main() -> basalt::Result<()> {
         rt.run(RunSteps::new(1))?;
         let v_in = rt.get(&lif_in.v())?;
         let u_out = rt.get(&lif_out.u())?;
-        println!("Time step {t}: input v {} output u {}", numpy_str(&v_in), numpy_str(&u_out));
+        println!(
+            "Time step {t}: input v {} output u {}",
+            numpy_str(&v_in),
+            numpy_str(&u_out)
+        );
     }
     rt.stop()?;
     Ok(())

@@ -19,7 +19,10 @@ struct Args {
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let mut out = Args { steps: 100, precisions: vec![Precision::Float, Precision::Fixed] };
+    let mut out = Args {
+        steps: 100,
+        precisions: vec![Precision::Float, Precision::Fixed],
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -27,7 +30,9 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             "--steps" => {
                 let v = it.next().ok_or("--steps needs a value")?;
-                out.steps = v.parse().map_err(|_| format!("--steps: `{v}` is not a positive integer"))?;
+                out.steps = v
+                    .parse()
+                    .map_err(|_| format!("--steps: `{v}` is not a positive integer"))?;
                 if out.steps == 0 {
                     return Err("--steps must be at least 1".into());
                 }
@@ -37,7 +42,11 @@ fn parse(args: &[String]) -> Result<Args, String> {
                     Some("float") => vec![Precision::Float],
                     Some("fixed") => vec![Precision::Fixed],
                     Some("both") => vec![Precision::Float, Precision::Fixed],
-                    other => return Err(format!("--precision must be float, fixed or both, got {other:?}")),
+                    other => {
+                        return Err(format!(
+                            "--precision must be float, fixed or both, got {other:?}"
+                        ))
+                    }
                 }
             }
             other => return Err(format!("unknown argument `{other}`")),
@@ -62,18 +71,37 @@ fn main() -> ExitCode {
     for p in args.precisions {
         match run(p, args.steps) {
             Ok(r) => {
-                println!("== walkthrough, {} precision ({}), {} steps", p.name(), p.run_config().select_tag.unwrap_or_default(), args.steps);
+                println!(
+                    "== walkthrough, {} precision ({}), {} steps",
+                    p.name(),
+                    p.run_config().select_tag.unwrap_or_default(),
+                    args.steps
+                );
                 let show = args.steps.min(5);
                 for proc in ["lif1", "lif2"] {
                     let v = &r.data[proc]["v"];
                     println!("{proc}.v, steps 1..={show}:");
-                    println!("{}", numpy_str(&v.slice(ndarray::s![..show, ..]).to_owned().into_dyn()));
+                    println!(
+                        "{}",
+                        numpy_str(&v.slice(ndarray::s![..show, ..]).to_owned().into_dyn())
+                    );
                     let s = &r.data[proc]["s_out"];
-                    println!("{proc} spike counts: {}", numpy_str(&s.sum_axis(ndarray::Axis(0))));
-                    println!("{proc} first spike steps (1-based): {:?}", first_spikes(s, 5));
+                    println!(
+                        "{proc} spike counts: {}",
+                        numpy_str(&s.sum_axis(ndarray::Axis(0)))
+                    );
+                    println!(
+                        "{proc} first spike steps (1-based): {:?}",
+                        first_spikes(s, 5)
+                    );
                 }
                 let secs = r.run_time.as_secs_f64();
-                println!("ran {} steps in {:.3} ms ({:.0} steps/s)\n", args.steps, secs * 1e3, args.steps as f64 / secs);
+                println!(
+                    "ran {} steps in {:.3} ms ({:.0} steps/s)\n",
+                    args.steps,
+                    secs * 1e3,
+                    args.steps as f64 / secs
+                );
             }
             Err(e) => {
                 eprintln!("basalt: {e}");

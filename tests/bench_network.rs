@@ -8,7 +8,9 @@ use basalt::workloads::lif_dense_lif;
 use ndarray::ArrayD;
 
 fn read_npz(name: &str) -> std::collections::BTreeMap<String, ArrayD<f64>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     let mut npz = npyz::npz::NpzArchive::open(path).expect("open npz");
     let names: Vec<String> = npz.array_names().map(str::to_string).collect();
     names
@@ -35,7 +37,12 @@ fn check(n: usize, precision: Precision) {
         let want = &lava[key];
         assert_eq!(got.shape(), want.shape());
         let diff = got.iter().zip(want.iter()).filter(|(a, b)| a != b).count();
-        assert_eq!(diff, 0, "N={n} {}: {proc} spikes differ from Lava in {diff} places", precision.name());
+        assert_eq!(
+            diff,
+            0,
+            "N={n} {}: {proc} spikes differ from Lava in {diff} places",
+            precision.name()
+        );
         assert!(want.sum() > 0.0, "reference has spikes");
     }
 }

@@ -40,14 +40,19 @@ pub mod value;
 
 pub use error::{Error, ModelError, Result};
 pub use executable::Executable;
-pub use graph::{Handle, InPort, Network, OutPort, PortExpr, PortTransforms, ProcId, Process, ProcessBuilder, RefPort, VarRef};
+pub use graph::{
+    Handle, InPort, Network, OutPort, PortExpr, PortTransforms, ProcId, Process, ProcessBuilder,
+    RefPort, VarRef,
+};
 pub use registry::{Backend, ModelEntry, OutputTiming, Registry, RunConfig};
 pub use runtime::{RunCondition, RunContinuous, RunSteps, Runtime};
 pub use value::{matrix, Init, Shape};
 
 /// Everything a typical program needs.
 pub mod prelude {
-    pub use crate::graph::{Handle, InPort, Network, OutPort, PortTransforms, Process, ProcessBuilder, VarRef};
+    pub use crate::graph::{
+        Handle, InPort, Network, OutPort, PortTransforms, Process, ProcessBuilder, VarRef,
+    };
     pub use crate::model::{CpuModel, MgmtIo, SpikeIo};
     pub use crate::process::dense::{Dense, SignMode};
     pub use crate::process::io::{sink, source};

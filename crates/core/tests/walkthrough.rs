@@ -8,10 +8,18 @@ use common::{read_npz, walkthrough};
 
 fn run_and_compare(fixed: bool, tolerance: f64) {
     let (net, mon) = walkthrough(fixed, 100);
-    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let cfg = if fixed {
+        RunConfig::fixed_pt()
+    } else {
+        RunConfig::floating_pt()
+    };
     let mut rt = net.runtime(&cfg).unwrap();
     rt.run(RunSteps::new(100)).unwrap();
-    let expected = read_npz(if fixed { "walkthrough_fixed.npz" } else { "walkthrough_float.npz" });
+    let expected = read_npz(if fixed {
+        "walkthrough_fixed.npz"
+    } else {
+        "walkthrough_float.npz"
+    });
     let data = mon.get_data(&rt).unwrap();
     let mut compared = 0;
     for proc in ["lif1", "lif2"] {

@@ -10,7 +10,9 @@ use ndarray::ArrayD;
 
 /// Path of a file in `tests/data`.
 pub fn data_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// Every float64 array of an `.npz` file, by name.
@@ -33,13 +35,22 @@ pub fn walkthrough(fixed: bool, steps: usize) -> (Network, Handle<Monitor>) {
     let mut net = Network::new();
     let (lif1, dense, lif2) = if fixed {
         (
-            Lif::new(&[3]).vth(1000.0).du(409.0).dv(409.0).bias_mant([880.0, 960.0, 1040.0]).bias_exp(3.0),
+            Lif::new(&[3])
+                .vth(1000.0)
+                .du(409.0)
+                .dv(409.0)
+                .bias_mant([880.0, 960.0, 1040.0])
+                .bias_exp(3.0),
             Dense::new(matrix(&[[40.0, 10.0, 20.0], [50.0, 90.0, 5.0]])),
             Lif::new(&[2]).vth(1000.0).du(409.0).dv(409.0),
         )
     } else {
         (
-            Lif::new(&[3]).vth(10.0).du(0.1).dv(0.1).bias_mant([1.1, 1.2, 1.3]),
+            Lif::new(&[3])
+                .vth(10.0)
+                .du(0.1)
+                .dv(0.1)
+                .bias_mant([1.1, 1.2, 1.3]),
             Dense::new(matrix(&[[0.4, 0.1, 0.2], [0.5, 0.9, 0.05]])),
             Lif::new(&[2]).vth(10.0).du(0.1).dv(0.1),
         )
