@@ -521,3 +521,53 @@ fn run_condition_conversions() {
     );
     assert_eq!(RunCondition::from(RunContinuous), RunCondition::Continuous);
 }
+
+#[test]
+fn executable_is_plain_data_that_round_trips_through_serde() {
+    let mut net = Network::new();
+    let lif = net
+        .add_named("lif", Lif::new(&[2]).bias_mant([3.0, 4.0]))
+        .unwrap();
+    let mon = net.add_named("mon", Monitor::new()).unwrap();
+    mon.probe(&mut net, lif.v(), 5).unwrap();
+    let cfg = RunConfig::floating_pt();
+    let exe = net.compile(&cfg).unwrap();
+    let json = serde_json::to_string(&exe).unwrap();
+    let back: basalt_core::Executable = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, exe);
+    // A runtime made from the reloaded executable, without the network, runs the same.
+    let mut rt = Runtime::new(back, cfg.registry()).unwrap();
+    rt.run(RunSteps::new(5)).unwrap();
+    let v = mon.data(&rt, "lif", "v").unwrap();
+    assert_eq!(
+        v.iter().copied().collect::<Vec<_>>(),
+        vec![3.0, 4.0, 6.0, 8.0, 9.0, 0.0, 0.0, 4.0, 3.0, 8.0]
+    );
+}
+
+#[test]
+fn monitor_plot_writes_a_png() {
+    let (mut net, lif) = biased_lif();
+    let mon = net.add(Monitor::new()).unwrap();
+    mon.probe(&mut net, lif.v(), 10).unwrap();
+    let mut rt = net.runtime(&RunConfig::floating_pt()).unwrap();
+    rt.run(RunSteps::new(10)).unwrap();
+    let dir = std::env::temp_dir().join(format!("basalt-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("v.png");
+    mon.plot(&rt, "lif", "v", &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width and height, big-endian, at bytes 16..24.
+    assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 800);
+    assert_eq!(u32::from_be_bytes(bytes[20..24].try_into().unwrap()), 480);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+    // Unknown probe: clear error.
+    let e = mon.plot(&rt, "lif", "u", dir.join("u.png")).unwrap_err();
+    assert!(e.to_string().contains("lif.u"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
