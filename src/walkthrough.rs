@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::prelude::*;
+use crate::workloads::LifDenseLif;
 use basalt_core::process::monitor::MonitorData;
 
 /// Number precision of a run.
@@ -71,12 +72,12 @@ pub fn build(precision: Precision, steps: usize) -> Result<Walkthrough> {
             Lif::new(&[2]).vth(1000.0).du(409.0).dv(409.0),
         ),
     };
-    let mut net = Network::new();
-    let lif1 = net.add_named("lif1", l1)?;
-    let dense = net.add_named("dense", d)?;
-    let lif2 = net.add_named("lif2", l2)?;
-    net.connect(lif1.s_out(), &dense.s_in())?;
-    net.connect(dense.a_out(), &lif2.a_in())?;
+    let LifDenseLif {
+        mut net,
+        lif1,
+        dense,
+        lif2,
+    } = LifDenseLif::chain(l1, d, l2)?;
     let monitor = net.add_named("monitor", Monitor::new())?;
     for lif in [lif1, lif2] {
         monitor.probe(&mut net, lif.v(), steps)?;

@@ -17,6 +17,24 @@ pub struct LifDenseLif {
     pub lif2: Handle<Lif>,
 }
 
+impl LifDenseLif {
+    /// A network `lif1 -> dense -> lif2` (processes named so) from the three processes.
+    pub fn chain(lif1: Lif, dense: Dense, lif2: Lif) -> Result<Self> {
+        let mut net = Network::new();
+        let lif1 = net.add_named("lif1", lif1)?;
+        let dense = net.add_named("dense", dense)?;
+        let lif2 = net.add_named("lif2", lif2)?;
+        net.connect(lif1.s_out(), &dense.s_in())?;
+        net.connect(dense.a_out(), &lif2.a_in())?;
+        Ok(LifDenseLif {
+            net,
+            lif1,
+            dense,
+            lif2,
+        })
+    }
+}
+
 /// Weight exponent of the benchmark: `-(floor(log2 N) - 2)`.
 pub fn weight_exp(n: usize) -> i32 {
     -((n.max(1).ilog2() as i32) - 2)

@@ -2,27 +2,12 @@
 //! produced for it (tests/data/bench_n*_*.npz, written by
 //! benches/peers/lava_lif_dense_lif.py --traces tests/data).
 
+mod common;
+
 use basalt::prelude::*;
 use basalt::walkthrough::Precision;
 use basalt::workloads::lif_dense_lif;
-use ndarray::ArrayD;
-
-fn read_npz(name: &str) -> std::collections::BTreeMap<String, ArrayD<f64>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
-    let mut npz = npyz::npz::NpzArchive::open(path).expect("open npz");
-    let names: Vec<String> = npz.array_names().map(str::to_string).collect();
-    names
-        .into_iter()
-        .map(|n| {
-            let arr = npz.by_name(&n).unwrap().unwrap();
-            let shape: Vec<usize> = arr.shape().iter().map(|&d| d as usize).collect();
-            let data: Vec<f64> = arr.into_vec().unwrap();
-            (n, ArrayD::from_shape_vec(shape, data).unwrap())
-        })
-        .collect()
-}
+use common::read_npz;
 
 fn check(n: usize, precision: Precision) {
     let mut w = lif_dense_lif(n, precision).unwrap();

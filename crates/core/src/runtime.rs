@@ -237,34 +237,13 @@ impl Engine {
             post |= m.post_guard(t);
         }
         if pre {
-            run_mgmt(
-                models,
-                ref_targets,
-                exe,
-                t,
-                |m| m.pre_guard(t),
-                |m, io| m.run_pre_mgmt(io),
-            )?;
+            run_mgmt(models, ref_targets, exe, t, Phase::PreMgmt)?;
         }
         if pre || lrn {
-            run_mgmt(
-                models,
-                ref_targets,
-                exe,
-                t,
-                |m| m.lrn_guard(t),
-                |m, io| m.run_lrn(io),
-            )?;
+            run_mgmt(models, ref_targets, exe, t, Phase::Learning)?;
         }
         if post {
-            run_mgmt(
-                models,
-                ref_targets,
-                exe,
-                t,
-                |m| m.post_guard(t),
-                |m, io| m.run_post_mgmt(io),
-            )?;
+            run_mgmt(models, ref_targets, exe, t, Phase::PostMgmt)?;
         }
         Ok(())
     }
@@ -369,26 +348,52 @@ fn gather_into(dst: &mut [f64], sources: &[Source], out_bufs: &[Vec<f64>]) {
     }
 }
 
-/// Runs one management phase on every model whose guard holds, in schedule order.
+/// The management phases of the LoihiProtocol.
+#[derive(Clone, Copy)]
+enum Phase {
+    PreMgmt,
+    Learning,
+    PostMgmt,
+}
+
+impl Phase {
+    fn guard(self, m: &dyn CpuModel, t: u64) -> bool {
+        match self {
+            Phase::PreMgmt => m.pre_guard(t),
+            Phase::Learning => m.lrn_guard(t),
+            Phase::PostMgmt => m.post_guard(t),
+        }
+    }
+
+    fn run(self, m: &mut dyn CpuModel, io: &mut MgmtIo<'_>) -> std::result::Result<(), ModelError> {
+        match self {
+            Phase::PreMgmt => m.run_pre_mgmt(io),
+            Phase::Learning => m.run_lrn(io),
+            Phase::PostMgmt => m.run_post_mgmt(io),
+        }
+    }
+}
+
+/// Runs one management phase on every model whose guard holds, in schedule order. The
+/// running model is taken out of `models` so that its RefPorts can reach the others.
 fn run_mgmt(
     models: &mut [Option<Box<dyn CpuModel>>],
     ref_targets: &[Vec<Option<(usize, usize)>>],
     exe: &Executable,
     t: u64,
-    guard: impl Fn(&dyn CpuModel) -> bool,
-    phase: impl Fn(&mut dyn CpuModel, &mut MgmtIo<'_>) -> std::result::Result<(), ModelError>,
+    phase: Phase,
 ) -> Result<()> {
     for &p in &exe.schedule {
         let Some(mut model) = models[p].take() else {
             continue;
         };
-        let result = if guard(model.as_ref()) {
+        let result = if phase.guard(model.as_ref(), t) {
             let mut io = MgmtIo {
                 time_step: t,
                 targets: &ref_targets[p],
                 models,
             };
-            phase(model.as_mut(), &mut io)
+            phase.run(model.as_mut(), &mut io)
         } else {
             Ok(())
         };
@@ -428,6 +433,9 @@ impl Runtime {
         }
         let exe = Arc::new(exe);
         let engine = Engine::new(exe.clone(), models)?;
+        // Start every thread of the pool the step loop runs in now, so that thread start-up
+        // (which allocates) never happens during a run.
+        rayon::broadcast(|_| ());
         Ok(Runtime {
             exe,
             engine: Arc::new(Mutex::new(engine)),

@@ -171,14 +171,14 @@ pub(crate) fn register(r: &mut Registry) {
             "PyDenseModelFloat",
             &["floating_pt"],
             OutputTiming::PreviousStep,
-            |p| Ok(Box::new(DenseFloat::new(p)?) as Box<dyn CpuModel>),
+            |p| Ok(Box::new(DenseModel::new(p, FloatArith)?) as Box<dyn CpuModel>),
         ),
         ModelEntry::cpu(
             "Dense",
             "PyDenseModelBitAcc",
             &["bit_accurate_loihi", "fixed_pt"],
             OutputTiming::PreviousStep,
-            |p| Ok(Box::new(DenseFixed::new(p)?) as Box<dyn CpuModel>),
+            |p| Ok(Box::new(DenseModel::new(p, fixed_arith(p)?)?) as Box<dyn CpuModel>),
         ),
     ];
     for m in models {
@@ -226,7 +226,7 @@ fn columns_to_rows<T: Copy + Into<Weight>>(rows: usize, cols: usize, src: &[T], 
 }
 
 /// A weight value converted to f64 for `Var::get`.
-struct Weight(f64);
+pub struct Weight(f64);
 impl From<f64> for Weight {
     fn from(x: f64) -> Self {
         Weight(x)
@@ -345,87 +345,6 @@ impl FromSpike for i64 {
     }
 }
 
-/// Float Dense model (Lava `PyDenseModelFloat`).
-pub struct DenseFloat {
-    num_in: usize,
-    /// Weights column-major: column j (input j) is `cols[j*num_out..(j+1)*num_out]`.
-    cols: Vec<f64>,
-    a_buff: Vec<f64>,
-    num_message_bits: u32,
-    active: Vec<(usize, f64)>,
-}
-
-impl DenseFloat {
-    fn new(p: &LeafProcess) -> Result<Self, String> {
-        let (num_out, num_in, w, bits) = dense_vars(p)?;
-        Ok(DenseFloat {
-            num_in,
-            cols: to_columns(num_out, num_in, w),
-            a_buff: p.vars[A_BUFF].data.clone(),
-            num_message_bits: bits,
-            active: Vec::with_capacity(num_in),
-        })
-    }
-}
-
-impl CpuModel for DenseFloat {
-    fn emit(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
-        io.send(0).copy_from_slice(&self.a_buff);
-        Ok(())
-    }
-
-    fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
-        self.a_buff.fill(0.0);
-        accumulate(
-            &mut self.a_buff,
-            &self.cols,
-            io.recv(0),
-            self.num_message_bits > 0,
-            &mut self.active,
-        );
-        Ok(())
-    }
-
-    fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
-        match var {
-            WEIGHTS => {
-                check_len("weights", self.cols.len(), out.len())?;
-                columns_to_rows(self.a_buff.len(), self.num_in, &self.cols, out);
-            }
-            A_BUFF => {
-                check_len("a_buff", self.a_buff.len(), out.len())?;
-                out.copy_from_slice(&self.a_buff);
-            }
-            NUM_MESSAGE_BITS => {
-                check_len("num_message_bits", 1, out.len())?;
-                out[0] = f64::from(self.num_message_bits);
-            }
-            _ => return Err(unknown_var(var)),
-        }
-        Ok(())
-    }
-
-    fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
-        match var {
-            WEIGHTS => {
-                check_len("weights", self.cols.len(), data.len())?;
-                self.cols = to_columns(self.a_buff.len(), self.num_in, data);
-            }
-            A_BUFF => {
-                check_len("a_buff", self.a_buff.len(), data.len())?;
-                self.a_buff.copy_from_slice(data);
-            }
-            NUM_MESSAGE_BITS => {
-                check_len("num_message_bits", 1, data.len())?;
-                self.num_message_bits =
-                    to_int("num_message_bits", data[0], 0, 32).map_err(ModelError)? as u32;
-            }
-            _ => return Err(unknown_var(var)),
-        }
-        Ok(())
-    }
-}
-
 /// Lava's `clip_weights(W, sign_mode, 8)` then `truncate_weights(W, sign_mode, bits)`:
 /// weights cast to integers (toward zero), clipped to the sign mode's 8-bit range, then the
 /// `8 - bits + mixed` least significant bits dropped (arithmetic shift; on magnitudes for
@@ -445,61 +364,128 @@ pub fn quantize_weights(w: &[f64], mode: SignMode, num_weight_bits: u32) -> Vec<
         .collect()
 }
 
-/// Loihi bit-accurate Dense model (Lava `PyDenseModelBitAcc`): weights quantised as
-/// [`quantize_weights`], accumulation in 64-bit integers shifted by `weight_exp`, messages
-/// sent as 32-bit integers.
-pub struct DenseFixed {
-    num_in: usize,
-    /// Quantised weights, column-major (they fit 9 bits; i32 as in Lava).
-    cols: Vec<i32>,
-    a_buff: Vec<i64>,
-    num_message_bits: u32,
+/// The arithmetic that distinguishes the float and the fixed-point Dense models.
+pub trait DenseArith: Send + 'static {
+    /// Stored weight type.
+    type W: Copy + Send + Sync + Into<Self::A> + Into<Weight>;
+    /// Accumulator type.
+    type A: Copy
+        + Send
+        + Sync
+        + Default
+        + std::ops::AddAssign
+        + std::ops::Add<Output = Self::A>
+        + std::ops::Mul<Output = Self::A>
+        + FromSpike;
+    /// Converts (and for fixed point quantises) a row-major weight matrix.
+    fn weights(&self, w: &[f64]) -> Vec<Self::W>;
+    /// Post-processes the accumulation (fixed point: the `weight_exp` shift).
+    fn finish(&self, acc: &mut [Self::A]);
+    /// The message sent for an accumulator value.
+    fn message(a: Self::A) -> f64;
+    /// Reads an accumulator value as f64 (for `Var::get`).
+    fn to_f64(a: Self::A) -> f64;
+    /// Writes an accumulator value from f64 (for `Var::set`).
+    fn from_f64(x: f64) -> Self::A;
+}
+
+/// Float arithmetic (Lava `PyDenseModelFloat`): f64 weights and sums.
+pub struct FloatArith;
+
+impl DenseArith for FloatArith {
+    type W = f64;
+    type A = f64;
+    fn weights(&self, w: &[f64]) -> Vec<f64> {
+        w.to_vec()
+    }
+    fn finish(&self, _acc: &mut [f64]) {}
+    fn message(a: f64) -> f64 {
+        a
+    }
+    fn to_f64(a: f64) -> f64 {
+        a
+    }
+    fn from_f64(x: f64) -> f64 {
+        x
+    }
+}
+
+/// Loihi bit-accurate arithmetic (Lava `PyDenseModelBitAcc`): weights quantised as
+/// [`quantize_weights`], 64-bit integer sums shifted by `weight_exp`, messages sent as
+/// 32-bit integers.
+pub struct FixedArith {
     weight_exp: i32,
     num_weight_bits: u32,
     sign_mode: Option<SignMode>,
-    active: Vec<(usize, i64)>,
 }
 
-impl DenseFixed {
-    fn new(p: &LeafProcess) -> Result<Self, String> {
-        let (num_out, num_in, w, bits) = dense_vars(p)?;
-        let params: DenseParams = p.params()?;
-        if !(1..=8).contains(&params.num_weight_bits) {
-            return Err(format!(
-                "num_weight_bits must be 1..=8, got {}",
-                params.num_weight_bits
-            ));
+impl DenseArith for FixedArith {
+    type W = i32;
+    type A = i64;
+    fn weights(&self, w: &[f64]) -> Vec<i32> {
+        quantize_weights(
+            w,
+            self.sign_mode.unwrap_or_else(|| SignMode::of(w)),
+            self.num_weight_bits,
+        )
+    }
+    fn finish(&self, acc: &mut [i64]) {
+        if self.weight_exp != 0 {
+            for a in acc.iter_mut() {
+                *a = shift_by_exp(*a, self.weight_exp);
+            }
         }
-        let mode = params.sign_mode.unwrap_or_else(|| SignMode::of(w));
-        let q = quantize_weights(w, mode, params.num_weight_bits);
-        let a_buff = p.vars[A_BUFF]
-            .data
-            .iter()
-            .map(|&x| x.trunc() as i64)
-            .collect();
-        Ok(DenseFixed {
+    }
+    fn message(a: i64) -> f64 {
+        f64::from(a as i32)
+    }
+    fn to_f64(a: i64) -> f64 {
+        a as f64
+    }
+    fn from_f64(x: f64) -> i64 {
+        x.trunc() as i64
+    }
+}
+
+/// The Dense model for either arithmetic: weights column-major (column j, the weights of
+/// input j, is `cols[j*num_out..(j+1)*num_out]`), the accumulator sent one step later.
+pub struct DenseModel<R: DenseArith> {
+    arith: R,
+    num_in: usize,
+    cols: Vec<R::W>,
+    a_buff: Vec<R::A>,
+    num_message_bits: u32,
+    active: Vec<(usize, R::A)>,
+}
+
+impl<R: DenseArith> DenseModel<R> {
+    fn new(p: &LeafProcess, arith: R) -> Result<Self, String> {
+        let (num_out, num_in, w, bits) = dense_vars(p)?;
+        Ok(DenseModel {
+            cols: to_columns(num_out, num_in, &arith.weights(w)),
+            arith,
             num_in,
-            cols: to_columns(num_out, num_in, &q),
-            a_buff,
+            a_buff: p.vars[A_BUFF]
+                .data
+                .iter()
+                .map(|&x| R::from_f64(x))
+                .collect(),
             num_message_bits: bits,
-            weight_exp: params.weight_exp,
-            num_weight_bits: params.num_weight_bits,
-            sign_mode: params.sign_mode,
             active: Vec::with_capacity(num_in),
         })
     }
 }
 
-impl CpuModel for DenseFixed {
+impl<R: DenseArith> CpuModel for DenseModel<R> {
     fn emit(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         for (o, &a) in io.send(0).iter_mut().zip(&self.a_buff) {
-            *o = f64::from(a as i32);
+            *o = R::message(a);
         }
         Ok(())
     }
 
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
-        self.a_buff.fill(0);
+        self.a_buff.fill(R::A::default());
         accumulate(
             &mut self.a_buff,
             &self.cols,
@@ -507,11 +493,7 @@ impl CpuModel for DenseFixed {
             self.num_message_bits > 0,
             &mut self.active,
         );
-        if self.weight_exp != 0 {
-            for a in self.a_buff.iter_mut() {
-                *a = shift_by_exp(*a, self.weight_exp);
-            }
-        }
+        self.arith.finish(&mut self.a_buff);
         Ok(())
     }
 
@@ -524,7 +506,7 @@ impl CpuModel for DenseFixed {
             A_BUFF => {
                 check_len("a_buff", self.a_buff.len(), out.len())?;
                 for (o, &a) in out.iter_mut().zip(&self.a_buff) {
-                    *o = a as f64;
+                    *o = R::to_f64(a);
                 }
             }
             NUM_MESSAGE_BITS => {
@@ -540,16 +522,14 @@ impl CpuModel for DenseFixed {
         match var {
             WEIGHTS => {
                 check_len("weights", self.cols.len(), data.len())?;
-                // A new weight matrix is quantised like the initial one (Lava quantises once,
-                // at the first step, the matrix it holds then).
-                let mode = self.sign_mode.unwrap_or_else(|| SignMode::of(data));
-                let q = quantize_weights(data, mode, self.num_weight_bits);
-                self.cols = to_columns(self.a_buff.len(), self.num_in, &q);
+                // New weights are converted like the initial ones (fixed point: quantised;
+                // Lava quantises once, at the first step, the matrix it holds then).
+                self.cols = to_columns(self.a_buff.len(), self.num_in, &self.arith.weights(data));
             }
             A_BUFF => {
                 check_len("a_buff", self.a_buff.len(), data.len())?;
                 for (a, &x) in self.a_buff.iter_mut().zip(data) {
-                    *a = x.trunc() as i64;
+                    *a = R::from_f64(x);
                 }
             }
             NUM_MESSAGE_BITS => {
@@ -561,4 +541,20 @@ impl CpuModel for DenseFixed {
         }
         Ok(())
     }
+}
+
+/// Builds the fixed-point arithmetic from the process parameters.
+fn fixed_arith(p: &LeafProcess) -> Result<FixedArith, String> {
+    let params: DenseParams = p.params()?;
+    if !(1..=8).contains(&params.num_weight_bits) {
+        return Err(format!(
+            "num_weight_bits must be 1..=8, got {}",
+            params.num_weight_bits
+        ));
+    }
+    Ok(FixedArith {
+        weight_exp: params.weight_exp,
+        num_weight_bits: params.num_weight_bits,
+        sign_mode: params.sign_mode,
+    })
 }
