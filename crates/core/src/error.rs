@@ -112,6 +112,33 @@ pub enum Error {
         /// The cause.
         message: String,
     },
+    /// A file is not in the expected format, is truncated, corrupt, or fails its checksum
+    /// or signature check.
+    #[error("cannot load {path}: {reason}")]
+    Format {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A loaded network uses a process type (or model) that the registry does not know.
+    #[error("process {process} has type {type_name}, which has no registered model{detail}; register its model before loading")]
+    UnknownProcessType {
+        /// The process.
+        process: String,
+        /// Its type name.
+        type_name: String,
+        /// Extra detail (the missing model name).
+        detail: String,
+    },
+    /// A state file does not fit the network (shape or dtype of a Var).
+    #[error("state file {path}: {reason}")]
+    StateMismatch {
+        /// The file.
+        path: String,
+        /// The Var and what differs.
+        reason: String,
+    },
     /// The worker thread of a non-blocking run panicked (a bug in a model).
     #[error("the runtime worker thread panicked: {0}")]
     WorkerPanicked(String),

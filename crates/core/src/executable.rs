@@ -44,7 +44,8 @@ pub struct LeafProcess {
     pub model: String,
     /// Whether the model's outputs at step t depend on its inputs at step t.
     pub timing: OutputTiming,
-    /// Process parameters (read by the model).
+    /// Process parameters (read by the model), stored as JSON text in binary files.
+    #[serde(with = "crate::json_text")]
     pub params: serde_json::Value,
     /// Vars with initial values.
     pub vars: Vec<VarData>,

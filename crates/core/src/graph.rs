@@ -185,21 +185,21 @@ impl PortTransforms for OutPort {}
 impl PortTransforms for PortExpr {}
 
 /// A declared Var of a leaf process.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct VarDecl {
     pub name: String,
     pub value: ArrayD<f64>,
 }
 
 /// A declared port (in or out) with its shape.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct PortDecl {
     pub name: String,
     pub shape: Shape,
 }
 
 /// A declared RefPort and the Var it is connected to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct RefPortDecl {
     pub name: String,
     pub shape: Shape,
@@ -207,7 +207,7 @@ pub(crate) struct RefPortDecl {
 }
 
 /// Composite-process bindings: parent ports and Vars resolved to children at compile time.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Aliases {
     pub in_ports: BTreeMap<String, Vec<InPort>>,
     pub out_ports: BTreeMap<String, PortExpr>,
@@ -215,12 +215,13 @@ pub(crate) struct Aliases {
 }
 
 /// One process in the network.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Node {
     pub name: String,
     pub type_name: String,
     pub parent: Option<ProcId>,
     pub children: Vec<ProcId>,
+    #[serde(with = "crate::json_text")]
     pub params: serde_json::Value,
     pub vars: Vec<VarDecl>,
     pub in_ports: Vec<PortDecl>,
@@ -238,7 +239,7 @@ impl Node {
 }
 
 /// A connection from a source expression to an InPort.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Edge {
     pub src: PortExpr,
     pub dst: InPort,
@@ -660,6 +661,51 @@ impl Network {
         }
         decl.value = value;
         Ok(())
+    }
+}
+
+/// The serialisable content of a [`Network`] (what `save` writes).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct NetworkData {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+}
+
+impl Network {
+    pub(crate) fn to_data(&self) -> NetworkData {
+        NetworkData { nodes: self.nodes.clone(), edges: self.edges.clone() }
+    }
+
+    /// Rebuilds a network from loaded data, checking every cross-reference so that a
+    /// crafted file cannot produce a network that panics later.
+    pub(crate) fn from_data(data: NetworkData) -> std::result::Result<Network, String> {
+        let n = data.nodes.len();
+        let ok = |id: ProcId| (id.0 as usize) < n;
+        let mut names = HashMap::new();
+        for (i, node) in data.nodes.iter().enumerate() {
+            if node.name.is_empty() || names.insert(node.name.clone(), ProcId(i as u32)).is_some() {
+                return Err(format!("process name `{}` is empty or used twice", node.name));
+            }
+            if node.parent.is_some_and(|p| !ok(p) || !data.nodes[p.0 as usize].children.contains(&ProcId(i as u32))) {
+                return Err(format!("process {} has an invalid parent", node.name));
+            }
+            for c in &node.children {
+                if !ok(*c) || data.nodes[c.0 as usize].parent != Some(ProcId(i as u32)) {
+                    return Err(format!("process {} has an invalid child", node.name));
+                }
+            }
+            let refs_ok = node.ref_ports.iter().all(|r| r.target.as_ref().is_none_or(|v| ok(v.proc)))
+                && node.aliases.in_ports.values().flatten().all(|p| ok(p.proc))
+                && node.aliases.out_ports.values().all(|e| expr_procs(e).into_iter().all(ok))
+                && node.aliases.vars.values().all(|v| ok(v.proc));
+            if !refs_ok {
+                return Err(format!("process {} refers to a process that does not exist", node.name));
+            }
+        }
+        if data.edges.iter().any(|e| !ok(e.dst.proc) || !expr_procs(&e.src).into_iter().all(ok)) {
+            return Err("a connection refers to a process that does not exist".into());
+        }
+        Ok(Network { nodes: data.nodes, edges: data.edges, names })
     }
 }
 

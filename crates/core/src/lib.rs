@@ -30,7 +30,9 @@ pub mod error;
 pub mod executable;
 pub mod fixed;
 pub mod graph;
+mod json_text;
 pub mod model;
+pub mod persist;
 pub mod plot;
 pub mod process;
 pub mod registry;
@@ -53,7 +55,9 @@ pub mod prelude {
     pub use crate::graph::{
         Handle, InPort, Network, OutPort, PortTransforms, Process, ProcessBuilder, VarRef,
     };
-    pub use crate::model::{CpuModel, MgmtIo, SpikeIo};
+    pub use crate::model::{CpuModel, DType, MgmtIo, SpikeIo};
+    pub use crate::persist::states::{LoadStatesOptions, StatesReport};
+    pub use crate::persist::{load, load_signed, load_with, save, save_signed};
     pub use crate::process::dense::{Dense, SignMode};
     pub use crate::process::io::{sink, source};
     pub use crate::process::lif::Lif;

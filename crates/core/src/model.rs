@@ -3,6 +3,35 @@
 
 use crate::error::ModelError;
 
+/// Element type of a Var as a model stores it (Lava's `LavaPyType` dtype); state files
+/// store Vars in this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum DType {
+    /// float64 (every float model).
+    F64,
+    /// int64.
+    I64,
+    /// int32.
+    I32,
+    /// int16.
+    I16,
+    /// uint16.
+    U16,
+}
+
+impl DType {
+    /// NumPy's name for the type (`float64`, `int32`, ...).
+    pub fn numpy_name(self) -> &'static str {
+        match self {
+            DType::F64 => "float64",
+            DType::I64 => "int64",
+            DType::I32 => "int32",
+            DType::I16 => "int16",
+            DType::U16 => "uint16",
+        }
+    }
+}
+
 /// Messages of one process during the spike phase: its InPorts (already summed over all
 /// sources and transformed) and its OutPorts (written by the model).
 pub struct SpikeIo<'a> {
@@ -108,6 +137,10 @@ pub trait CpuModel: Send {
     /// Post-management phase (RefPort reads/writes, monitors of Vars).
     fn run_post_mgmt(&mut self, _io: &mut MgmtIo<'_>) -> Result<(), ModelError> {
         Ok(())
+    }
+    /// The element type Var `var` is stored in (float64 unless the model says otherwise).
+    fn var_dtype(&self, _var: usize) -> DType {
+        DType::F64
     }
     /// Copies Var `var` into `out` (C order, `out.len()` = Var size).
     fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError>;

@@ -80,6 +80,14 @@ pub(crate) struct Engine {
 
 impl Engine {
     fn new(exe: Arc<Executable>, models: Vec<Box<dyn CpuModel>>) -> Result<Self> {
+        let (mut n_in, mut n_out) = (0, 0);
+        for p in &exe.processes {
+            if p.in_port_offset != n_in || p.out_port_offset != n_out {
+                return Err(Error::InvalidGraph(format!("executable has inconsistent port offsets at process {}", p.name)));
+            }
+            n_in += p.in_ports.len();
+            n_out += p.out_ports.len();
+        }
         let models: Vec<Option<Box<dyn CpuModel>>> = models.into_iter().map(Some).collect();
         let mut in_bufs = Vec::with_capacity(exe.num_in_ports());
         let mut out_bufs = Vec::with_capacity(exe.num_out_ports());
@@ -422,6 +430,13 @@ impl Runtime {
     /// Instantiates every model of `exe` from `registry` (no recompilation needed).
     pub fn new(exe: Executable, registry: &Registry) -> Result<Self> {
         let mut exe = exe;
+        if exe.version != crate::executable::EXECUTABLE_VERSION {
+            return Err(Error::InvalidGraph(format!(
+                "executable layout version {} is not supported (this build runs version {})",
+                exe.version,
+                crate::executable::EXECUTABLE_VERSION
+            )));
+        }
         let mut models = Vec::with_capacity(exe.processes.len());
         for p in &exe.processes {
             models.push(registry.instantiate(p)?);
@@ -599,6 +614,16 @@ impl Runtime {
     pub fn get(&self, var: &VarRef) -> Result<ArrayD<f64>> {
         self.check_idle("get", var)?;
         self.lock()?.get(var)
+    }
+
+    /// The element type a Var is stored in by its model (what state files record).
+    pub fn var_dtype(&self, var: &VarRef) -> Result<crate::model::DType> {
+        let engine = self.lock()?;
+        let (p, v) = engine.locate(var)?;
+        match engine.models[p].as_ref() {
+            Some(m) => Ok(m.var_dtype(v)),
+            None => Err(Error::InvalidGraph("model instance missing".into())),
+        }
     }
 
     /// Writes a Var (a scalar or an array broadcast to its shape); only between runs.

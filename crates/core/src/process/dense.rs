@@ -11,7 +11,7 @@ use crate::error::{Error, ModelError, Result};
 use crate::executable::LeafProcess;
 use crate::fixed::{shift_by_exp, to_int};
 use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
-use crate::model::{check_len, unknown_var, CpuModel, SpikeIo};
+use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
 
 const WEIGHTS: usize = 0;
@@ -387,6 +387,8 @@ pub trait DenseArith: Send + 'static {
     fn to_f64(a: Self::A) -> f64;
     /// Writes an accumulator value from f64 (for `Var::set`).
     fn from_f64(x: f64) -> Self::A;
+    /// Stored types of weights and a_buff (Lava's dtypes).
+    const DTYPE: DType;
 }
 
 /// Float arithmetic (Lava `PyDenseModelFloat`): f64 weights and sums.
@@ -408,6 +410,7 @@ impl DenseArith for FloatArith {
     fn from_f64(x: f64) -> f64 {
         x
     }
+    const DTYPE: DType = DType::F64;
 }
 
 /// Loihi bit-accurate arithmetic (Lava `PyDenseModelBitAcc`): weights quantised as
@@ -445,6 +448,7 @@ impl DenseArith for FixedArith {
     fn from_f64(x: f64) -> i64 {
         x.trunc() as i64
     }
+    const DTYPE: DType = DType::I32;
 }
 
 /// The Dense model for either arithmetic: weights column-major (column j, the weights of
@@ -477,6 +481,14 @@ impl<R: DenseArith> DenseModel<R> {
 }
 
 impl<R: DenseArith> CpuModel for DenseModel<R> {
+    fn var_dtype(&self, var: usize) -> DType {
+        if var == NUM_MESSAGE_BITS {
+            DType::I64
+        } else {
+            R::DTYPE
+        }
+    }
+
     fn emit(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         for (o, &a) in io.send(0).iter_mut().zip(&self.a_buff) {
             *o = R::message(a);

@@ -3,7 +3,7 @@
 use crate::error::{Error, ModelError, Result};
 use crate::executable::LeafProcess;
 use crate::fixed::{to_ints, I32};
-use crate::model::{check_len, unknown_var, CpuModel, SpikeIo};
+use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
 
 /// Sources: processes that send data into the network.
@@ -166,6 +166,14 @@ impl Ring {
         if buffer == 0 {
             return Err("data must have a non-empty time axis".into());
         }
+        let port_size: usize = match role {
+            Role::Source => p.out_ports.first().map(|s| s.shape.iter().product()),
+            Role::Sink => p.in_ports.first().map(|s| s.shape.iter().product()),
+        }
+        .ok_or("ring buffer has no port")?;
+        if var.data.len() != port_size * buffer {
+            return Err(format!("data has {} elements, expected {port_size} x {buffer}", var.data.len()));
+        }
         let mut data = var.data.clone();
         if fixed {
             data = to_ints("data", &data, I32.0, I32.1)?
@@ -183,6 +191,14 @@ impl Ring {
 }
 
 impl CpuModel for Ring {
+    fn var_dtype(&self, _var: usize) -> DType {
+        if self.fixed {
+            DType::I32
+        } else {
+            DType::F64
+        }
+    }
+
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         let col = ((io.time_step() - 1) % self.buffer as u64) as usize;
         let b = self.buffer;

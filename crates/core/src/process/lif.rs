@@ -5,7 +5,7 @@ use crate::error::{ModelError, Result};
 use crate::executable::LeafProcess;
 use crate::fixed::{decay12, shift_by_exp, to_int, to_ints, I16, I32};
 use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
-use crate::model::{check_len, unknown_var, CpuModel, SpikeIo};
+use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
 use crate::value::{numel, Init, Shape};
 
@@ -356,6 +356,14 @@ impl LifFixed {
 }
 
 impl CpuModel for LifFixed {
+    fn var_dtype(&self, var: usize) -> DType {
+        match var {
+            DU | DV => DType::U16,
+            BIAS_EXP | BIAS_MANT => DType::I16,
+            _ => DType::I32,
+        }
+    }
+
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         for ((b, &m), &e) in self
             .effective_bias

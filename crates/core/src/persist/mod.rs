@@ -1,0 +1,217 @@
+//! Saving and loading networks and compiled executables (Lava's
+//! `lava.utils.serialization.save/load`, without pickle): a versioned, checksummed binary
+//! file that loading parses as data, never as code. Optionally signed with HMAC-SHA256.
+//! The layout is documented in `docs/FILE_FORMATS.md`.
+
+pub mod atomic;
+pub mod hdf5;
+pub mod npz;
+pub mod states;
+
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::executable::Executable;
+use crate::graph::{Network, NetworkData};
+use crate::registry::Registry;
+
+/// First 8 bytes of every network file.
+pub const MAGIC: [u8; 8] = *b"BASALTNW";
+/// The format version this build writes (and the newest it reads).
+pub const FORMAT_VERSION: u32 = 1;
+/// Extension appended when the given file name has none (Lava appends `.pickle`).
+pub const DEFAULT_EXTENSION: &str = "basalt";
+/// Header: magic, version (u32 LE), flags (u32 LE), payload length (u64 LE).
+pub const HEADER_LEN: usize = 24;
+/// Trailer: SHA-256 of header and payload, or their HMAC-SHA256 when signed.
+pub const TRAILER_LEN: usize = 32;
+/// Flag bit: the trailer is an HMAC-SHA256 under a secret key.
+const FLAG_SIGNED: u32 = 1;
+
+/// A named numeric array as state files hold it: values as f64 (exact for every type
+/// used) with the element type they are stored in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedArray {
+    /// Dataset / array name (`process.var` in state files).
+    pub name: String,
+    /// Shape (C order).
+    pub shape: Vec<usize>,
+    /// Stored element type.
+    pub dtype: crate::model::DType,
+    /// Values in C order.
+    pub data: Vec<f64>,
+}
+
+/// What a file holds (Lava's `SerializationObject`).
+#[derive(Serialize, Deserialize)]
+struct SavedObject {
+    network: NetworkData,
+    executable: Option<Executable>,
+}
+
+/// `path`, with `.basalt` appended when it has no extension.
+pub fn with_default_extension(path: impl AsRef<Path>) -> PathBuf {
+    let p = path.as_ref();
+    if p.extension().is_some() {
+        p.to_path_buf()
+    } else {
+        let mut s = p.as_os_str().to_owned();
+        s.push(".");
+        s.push(DEFAULT_EXTENSION);
+        PathBuf::from(s)
+    }
+}
+
+fn trailer(header_and_payload: &[u8], key: Option<&[u8]>) -> Result<[u8; 32]> {
+    match key {
+        None => Ok(Sha256::digest(header_and_payload).into()),
+        Some(k) => {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k)
+                .map_err(|e| Error::InvalidParameter { process: "save".into(), param: "key".into(), reason: e.to_string() })?;
+            mac.update(header_and_payload);
+            Ok(mac.finalize().into_bytes().into())
+        }
+    }
+}
+
+/// Encodes a network (and optionally its executable) into the file format; signed with
+/// HMAC-SHA256 under `key` when given.
+pub fn encode(net: &Network, exe: Option<&Executable>, key: Option<&[u8]>) -> Result<Vec<u8>> {
+    let obj = SavedObject { network: net.to_data(), executable: exe.cloned() };
+    let payload = postcard::to_stdvec(&obj)
+        .map_err(|e| Error::InvalidGraph(format!("cannot serialise the network: {e}")))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(if key.is_some() { FLAG_SIGNED } else { 0 }).to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&payload);
+    let t = trailer(&out, key)?;
+    out.extend_from_slice(&t);
+    Ok(out)
+}
+
+/// Decodes bytes written by [`encode`]. `key` must be given exactly when the file is
+/// signed. `label` names the source in error messages. Never panics on any input.
+pub fn decode(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<(Network, Option<Executable>)> {
+    let bad = |reason: String| Error::Format { path: label.to_string(), reason };
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        return Err(bad("not a Basalt network file (wrong magic bytes)".into()));
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(bad(format!("truncated: {} bytes, shorter than the {HEADER_LEN}-byte header", bytes.len())));
+    }
+    let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let version = u32_at(8);
+    if version == 0 || version > FORMAT_VERSION {
+        return Err(bad(format!(
+            "format version {version} is not supported (this build reads versions 1..={FORMAT_VERSION}); {}",
+            if version > FORMAT_VERSION { "it was written by a newer Basalt" } else { "the header is corrupt" }
+        )));
+    }
+    let flags = u32_at(12);
+    if flags & !FLAG_SIGNED != 0 {
+        return Err(bad(format!("unknown header flags {flags:#x}: the header is corrupt")));
+    }
+    let mut len_bytes = [0u8; 8];
+    len_bytes.copy_from_slice(&bytes[16..24]);
+    let payload_len = u64::from_le_bytes(len_bytes);
+    let expected = (HEADER_LEN as u64).checked_add(payload_len).and_then(|x| x.checked_add(TRAILER_LEN as u64));
+    if expected != Some(bytes.len() as u64) {
+        return Err(bad(format!(
+            "truncated or corrupt: the header announces {payload_len} payload bytes, but the file has {} bytes after the header",
+            bytes.len() - HEADER_LEN
+        )));
+    }
+    let body = &bytes[..bytes.len() - TRAILER_LEN];
+    let stored = &bytes[bytes.len() - TRAILER_LEN..];
+    let signed = flags & FLAG_SIGNED != 0;
+    match (signed, key) {
+        (true, None) => return Err(bad("the file is signed; load it with load_signed and its key".into())),
+        (false, Some(_)) => return Err(bad("the file is not signed, so its authenticity cannot be verified".into())),
+        (true, Some(k)) => {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k).map_err(|e| bad(format!("bad key: {e}")))?;
+            mac.update(body);
+            mac.verify_slice(stored)
+                .map_err(|_| bad("signature mismatch: wrong key, or the file was modified".into()))?;
+        }
+        (false, None) => {
+            let digest: [u8; 32] = Sha256::digest(body).into();
+            if digest[..] != stored[..] {
+                return Err(bad("checksum mismatch: the file is corrupt".into()));
+            }
+        }
+    }
+    let obj: SavedObject =
+        postcard::from_bytes(&body[HEADER_LEN..]).map_err(|e| bad(format!("corrupt payload: {e}")))?;
+    let net = Network::from_data(obj.network).map_err(|r| bad(format!("inconsistent network: {r}")))?;
+    Ok((net, obj.executable))
+}
+
+/// Checks that every process of a loaded network and executable has models in `registry`.
+fn check_known(net: &Network, exe: Option<&Executable>, registry: &Registry) -> Result<()> {
+    for node in net.nodes.iter().filter(|n| !n.is_composite()) {
+        if registry.models_for(&node.type_name).next().is_none() {
+            return Err(Error::UnknownProcessType {
+                process: node.name.clone(),
+                type_name: node.type_name.clone(),
+                detail: String::new(),
+            });
+        }
+    }
+    for p in exe.map(|e| e.processes.as_slice()).unwrap_or(&[]) {
+        if registry.find(&p.type_name, &p.model).is_none() {
+            return Err(Error::UnknownProcessType {
+                process: p.name.clone(),
+                type_name: p.type_name.clone(),
+                detail: format!(" named {}", p.model),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
+}
+
+/// Saves a network and, optionally, its compiled executable (Lava's `save`). A path
+/// without extension gets `.basalt`. The write is atomic. Returns the path written.
+pub fn save(net: &Network, path: impl AsRef<Path>, exe: Option<&Executable>) -> Result<PathBuf> {
+    let path = with_default_extension(path);
+    atomic::write(&path, &encode(net, exe, None)?)?;
+    Ok(path)
+}
+
+/// Like [`save`], signed with HMAC-SHA256 under `key`.
+pub fn save_signed(net: &Network, path: impl AsRef<Path>, exe: Option<&Executable>, key: &[u8]) -> Result<PathBuf> {
+    let path = with_default_extension(path);
+    atomic::write(&path, &encode(net, exe, Some(key))?)?;
+    Ok(path)
+}
+
+/// Loads a file written by [`save`] (Lava's `load`), checking that every process type is
+/// one of the library's. Use [`load_with`] for networks with custom processes.
+pub fn load(path: impl AsRef<Path>) -> Result<(Network, Option<Executable>)> {
+    load_with(path, &Registry::with_library())
+}
+
+/// Loads a file written by [`save`], checking process types and models against `registry`.
+pub fn load_with(path: impl AsRef<Path>, registry: &Registry) -> Result<(Network, Option<Executable>)> {
+    let path = path.as_ref();
+    let (net, exe) = decode(&read(path)?, None, &path.display().to_string())?;
+    check_known(&net, exe.as_ref(), registry)?;
+    Ok((net, exe))
+}
+
+/// Loads a file written by [`save_signed`], verifying its signature with `key`.
+pub fn load_signed(path: impl AsRef<Path>, key: &[u8], registry: &Registry) -> Result<(Network, Option<Executable>)> {
+    let path = path.as_ref();
+    let (net, exe) = decode(&read(path)?, Some(key), &path.display().to_string())?;
+    check_known(&net, exe.as_ref(), registry)?;
+    Ok((net, exe))
+}

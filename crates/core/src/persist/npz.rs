@@ -1,0 +1,89 @@
+//! NumPy `.npz` archives of named numeric arrays (what `numpy.savez` writes and
+//! `numpy.load` reads), through the `npyz` crate.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use npyz::WriterBuilder;
+
+use crate::error::{Error, Result};
+use crate::model::DType;
+use crate::persist::NamedArray;
+
+fn err(path: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Format { path: path.display().to_string(), reason: reason.to_string() }
+}
+
+fn write_one<T: npyz::Serialize + npyz::AutoSerialize>(
+    npz: &mut npyz::npz::NpzWriter<Cursor<Vec<u8>>>,
+    a: &NamedArray,
+    values: Vec<T>,
+) -> std::io::Result<()> {
+    let shape: Vec<u64> = a.shape.iter().map(|&d| d as u64).collect();
+    let mut w = npz.array::<T>(&a.name, Default::default())?.default_dtype().shape(&shape).begin_nd()?;
+    w.extend(values)?;
+    w.finish()
+}
+
+/// Encodes arrays as an `.npz` archive, each in its own dtype.
+pub fn encode(arrays: &[NamedArray]) -> Result<Vec<u8>> {
+    let mut npz = npyz::npz::NpzWriter::new(Cursor::new(Vec::new()));
+    let io = |e: std::io::Error| Error::InvalidGraph(format!("cannot encode npz: {e}"));
+    for a in arrays {
+        match a.dtype {
+            DType::F64 => write_one(&mut npz, a, a.data.clone()),
+            DType::I64 => write_one(&mut npz, a, a.data.iter().map(|&x| x as i64).collect()),
+            DType::I32 => write_one(&mut npz, a, a.data.iter().map(|&x| x as i32).collect()),
+            DType::I16 => write_one(&mut npz, a, a.data.iter().map(|&x| x as i16).collect()),
+            DType::U16 => write_one(&mut npz, a, a.data.iter().map(|&x| x as u16).collect()),
+        }
+        .map_err(io)?;
+    }
+    let cursor = npz.zip_writer().finish().map_err(|e| Error::InvalidGraph(format!("cannot encode npz: {e}")))?;
+    Ok(cursor.into_inner())
+}
+
+/// Writes arrays to an `.npz` file atomically.
+pub fn write(path: &Path, arrays: &[NamedArray]) -> Result<()> {
+    crate::persist::atomic::write(path, &encode(arrays)?)
+}
+
+/// Reads every array of an `.npz` file (little-endian float64, int64, int32, int16 and
+/// uint16 arrays).
+pub fn read(path: &Path) -> Result<Vec<NamedArray>> {
+    // The zip and npy parsers return errors for malformed files; the unwind guard turns any
+    // panic they might still hit on a crafted file into an error as well.
+    std::panic::catch_unwind(|| parse(path))
+        .unwrap_or_else(|_| Err(err(path, "the npz reader failed on this file (corrupt or unsupported)")))
+}
+
+fn parse(path: &Path) -> Result<Vec<NamedArray>> {
+    let mut npz = npyz::npz::NpzArchive::open(path).map_err(|e| err(path, format!("not a readable npz file: {e}")))?;
+    let names: Vec<String> = npz.array_names().map(str::to_string).collect();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let file = npz
+            .by_name(&name)
+            .map_err(|e| err(path, format!("array {name}: {e}")))?
+            .ok_or_else(|| err(path, format!("array {name} vanished")))?;
+        let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
+        let type_str = match file.dtype() {
+            npyz::DType::Plain(ts) => ts.to_string(),
+            other => return Err(err(path, format!("array {name} has a structured dtype {other:?}"))),
+        };
+        let read_err = |e: std::io::Error| err(path, format!("array {name}: {e}"));
+        let (dtype, data): (DType, Vec<f64>) = match type_str.as_str() {
+            "<f8" => (DType::F64, file.into_vec::<f64>().map_err(read_err)?),
+            "<i8" => (DType::I64, file.into_vec::<i64>().map_err(read_err)?.into_iter().map(|x| x as f64).collect()),
+            "<i4" => (DType::I32, file.into_vec::<i32>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+            "<i2" => (DType::I16, file.into_vec::<i16>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+            "<u2" => (DType::U16, file.into_vec::<u16>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+            other => return Err(err(path, format!("array {name} has dtype {other}, which Basalt state files do not use"))),
+        };
+        if data.len() != shape.iter().product::<usize>() {
+            return Err(err(path, format!("array {name}: {} values for shape {shape:?}", data.len())));
+        }
+        out.push(NamedArray { name, shape, dtype, data });
+    }
+    Ok(out)
+}
