@@ -673,7 +673,10 @@ pub(crate) struct NetworkData {
 
 impl Network {
     pub(crate) fn to_data(&self) -> NetworkData {
-        NetworkData { nodes: self.nodes.clone(), edges: self.edges.clone() }
+        NetworkData {
+            nodes: self.nodes.clone(),
+            edges: self.edges.clone(),
+        }
     }
 
     /// Rebuilds a network from loaded data, checking every cross-reference so that a
@@ -684,9 +687,17 @@ impl Network {
         let mut names = HashMap::new();
         for (i, node) in data.nodes.iter().enumerate() {
             if node.name.is_empty() || names.insert(node.name.clone(), ProcId(i as u32)).is_some() {
-                return Err(format!("process name `{}` is empty or used twice", node.name));
+                return Err(format!(
+                    "process name `{}` is empty or used twice",
+                    node.name
+                ));
             }
-            if node.parent.is_some_and(|p| !ok(p) || !data.nodes[p.0 as usize].children.contains(&ProcId(i as u32))) {
+            if node.parent.is_some_and(|p| {
+                !ok(p)
+                    || !data.nodes[p.0 as usize]
+                        .children
+                        .contains(&ProcId(i as u32))
+            }) {
                 return Err(format!("process {} has an invalid parent", node.name));
             }
             for c in &node.children {
@@ -694,18 +705,36 @@ impl Network {
                     return Err(format!("process {} has an invalid child", node.name));
                 }
             }
-            let refs_ok = node.ref_ports.iter().all(|r| r.target.as_ref().is_none_or(|v| ok(v.proc)))
+            let refs_ok = node
+                .ref_ports
+                .iter()
+                .all(|r| r.target.as_ref().is_none_or(|v| ok(v.proc)))
                 && node.aliases.in_ports.values().flatten().all(|p| ok(p.proc))
-                && node.aliases.out_ports.values().all(|e| expr_procs(e).into_iter().all(ok))
+                && node
+                    .aliases
+                    .out_ports
+                    .values()
+                    .all(|e| expr_procs(e).into_iter().all(ok))
                 && node.aliases.vars.values().all(|v| ok(v.proc));
             if !refs_ok {
-                return Err(format!("process {} refers to a process that does not exist", node.name));
+                return Err(format!(
+                    "process {} refers to a process that does not exist",
+                    node.name
+                ));
             }
         }
-        if data.edges.iter().any(|e| !ok(e.dst.proc) || !expr_procs(&e.src).into_iter().all(ok)) {
+        if data
+            .edges
+            .iter()
+            .any(|e| !ok(e.dst.proc) || !expr_procs(&e.src).into_iter().all(ok))
+        {
             return Err("a connection refers to a process that does not exist".into());
         }
-        Ok(Network { nodes: data.nodes, edges: data.edges, names })
+        Ok(Network {
+            nodes: data.nodes,
+            edges: data.edges,
+            names,
+        })
     }
 }
 

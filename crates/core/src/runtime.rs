@@ -83,7 +83,10 @@ impl Engine {
         let (mut n_in, mut n_out) = (0, 0);
         for p in &exe.processes {
             if p.in_port_offset != n_in || p.out_port_offset != n_out {
-                return Err(Error::InvalidGraph(format!("executable has inconsistent port offsets at process {}", p.name)));
+                return Err(Error::InvalidGraph(format!(
+                    "executable has inconsistent port offsets at process {}",
+                    p.name
+                )));
             }
             n_in += p.in_ports.len();
             n_out += p.out_ports.len();

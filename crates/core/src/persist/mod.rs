@@ -70,8 +70,12 @@ fn trailer(header_and_payload: &[u8], key: Option<&[u8]>) -> Result<[u8; 32]> {
     match key {
         None => Ok(Sha256::digest(header_and_payload).into()),
         Some(k) => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k)
-                .map_err(|e| Error::InvalidParameter { process: "save".into(), param: "key".into(), reason: e.to_string() })?;
+            let mut mac =
+                <Hmac<Sha256> as Mac>::new_from_slice(k).map_err(|e| Error::InvalidParameter {
+                    process: "save".into(),
+                    param: "key".into(),
+                    reason: e.to_string(),
+                })?;
             mac.update(header_and_payload);
             Ok(mac.finalize().into_bytes().into())
         }
@@ -81,7 +85,10 @@ fn trailer(header_and_payload: &[u8], key: Option<&[u8]>) -> Result<[u8; 32]> {
 /// Encodes a network (and optionally its executable) into the file format; signed with
 /// HMAC-SHA256 under `key` when given.
 pub fn encode(net: &Network, exe: Option<&Executable>, key: Option<&[u8]>) -> Result<Vec<u8>> {
-    let obj = SavedObject { network: net.to_data(), executable: exe.cloned() };
+    let obj = SavedObject {
+        network: net.to_data(),
+        executable: exe.cloned(),
+    };
     let payload = postcard::to_stdvec(&obj)
         .map_err(|e| Error::InvalidGraph(format!("cannot serialise the network: {e}")))?;
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
@@ -97,15 +104,26 @@ pub fn encode(net: &Network, exe: Option<&Executable>, key: Option<&[u8]>) -> Re
 
 /// Decodes bytes written by [`encode`]. `key` must be given exactly when the file is
 /// signed. `label` names the source in error messages. Never panics on any input.
-pub fn decode(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<(Network, Option<Executable>)> {
-    let bad = |reason: String| Error::Format { path: label.to_string(), reason };
+pub fn decode(
+    bytes: &[u8],
+    key: Option<&[u8]>,
+    label: &str,
+) -> Result<(Network, Option<Executable>)> {
+    let bad = |reason: String| Error::Format {
+        path: label.to_string(),
+        reason,
+    };
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(bad("not a Basalt network file (wrong magic bytes)".into()));
     }
     if bytes.len() < HEADER_LEN {
-        return Err(bad(format!("truncated: {} bytes, shorter than the {HEADER_LEN}-byte header", bytes.len())));
+        return Err(bad(format!(
+            "truncated: {} bytes, shorter than the {HEADER_LEN}-byte header",
+            bytes.len()
+        )));
     }
-    let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let u32_at =
+        |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
     let version = u32_at(8);
     if version == 0 || version > FORMAT_VERSION {
         return Err(bad(format!(
@@ -115,12 +133,16 @@ pub fn decode(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<(Network,
     }
     let flags = u32_at(12);
     if flags & !FLAG_SIGNED != 0 {
-        return Err(bad(format!("unknown header flags {flags:#x}: the header is corrupt")));
+        return Err(bad(format!(
+            "unknown header flags {flags:#x}: the header is corrupt"
+        )));
     }
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[16..24]);
     let payload_len = u64::from_le_bytes(len_bytes);
-    let expected = (HEADER_LEN as u64).checked_add(payload_len).and_then(|x| x.checked_add(TRAILER_LEN as u64));
+    let expected = (HEADER_LEN as u64)
+        .checked_add(payload_len)
+        .and_then(|x| x.checked_add(TRAILER_LEN as u64));
     if expected != Some(bytes.len() as u64) {
         return Err(bad(format!(
             "truncated or corrupt: the header announces {payload_len} payload bytes, but the file has {} bytes after the header",
@@ -131,13 +153,23 @@ pub fn decode(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<(Network,
     let stored = &bytes[bytes.len() - TRAILER_LEN..];
     let signed = flags & FLAG_SIGNED != 0;
     match (signed, key) {
-        (true, None) => return Err(bad("the file is signed; load it with load_signed and its key".into())),
-        (false, Some(_)) => return Err(bad("the file is not signed, so its authenticity cannot be verified".into())),
+        (true, None) => {
+            return Err(bad(
+                "the file is signed; load it with load_signed and its key".into(),
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(bad(
+                "the file is not signed, so its authenticity cannot be verified".into(),
+            ))
+        }
         (true, Some(k)) => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k).map_err(|e| bad(format!("bad key: {e}")))?;
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k)
+                .map_err(|e| bad(format!("bad key: {e}")))?;
             mac.update(body);
-            mac.verify_slice(stored)
-                .map_err(|_| bad("signature mismatch: wrong key, or the file was modified".into()))?;
+            mac.verify_slice(stored).map_err(|_| {
+                bad("signature mismatch: wrong key, or the file was modified".into())
+            })?;
         }
         (false, None) => {
             let digest: [u8; 32] = Sha256::digest(body).into();
@@ -146,9 +178,10 @@ pub fn decode(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<(Network,
             }
         }
     }
-    let obj: SavedObject =
-        postcard::from_bytes(&body[HEADER_LEN..]).map_err(|e| bad(format!("corrupt payload: {e}")))?;
-    let net = Network::from_data(obj.network).map_err(|r| bad(format!("inconsistent network: {r}")))?;
+    let obj: SavedObject = postcard::from_bytes(&body[HEADER_LEN..])
+        .map_err(|e| bad(format!("corrupt payload: {e}")))?;
+    let net =
+        Network::from_data(obj.network).map_err(|r| bad(format!("inconsistent network: {r}")))?;
     Ok((net, obj.executable))
 }
 
@@ -176,7 +209,10 @@ fn check_known(net: &Network, exe: Option<&Executable>, registry: &Registry) -> 
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
+    std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// Saves a network and, optionally, its compiled executable (Lava's `save`). A path
@@ -188,7 +224,12 @@ pub fn save(net: &Network, path: impl AsRef<Path>, exe: Option<&Executable>) -> 
 }
 
 /// Like [`save`], signed with HMAC-SHA256 under `key`.
-pub fn save_signed(net: &Network, path: impl AsRef<Path>, exe: Option<&Executable>, key: &[u8]) -> Result<PathBuf> {
+pub fn save_signed(
+    net: &Network,
+    path: impl AsRef<Path>,
+    exe: Option<&Executable>,
+    key: &[u8],
+) -> Result<PathBuf> {
     let path = with_default_extension(path);
     atomic::write(&path, &encode(net, exe, Some(key))?)?;
     Ok(path)
@@ -201,7 +242,10 @@ pub fn load(path: impl AsRef<Path>) -> Result<(Network, Option<Executable>)> {
 }
 
 /// Loads a file written by [`save`], checking process types and models against `registry`.
-pub fn load_with(path: impl AsRef<Path>, registry: &Registry) -> Result<(Network, Option<Executable>)> {
+pub fn load_with(
+    path: impl AsRef<Path>,
+    registry: &Registry,
+) -> Result<(Network, Option<Executable>)> {
     let path = path.as_ref();
     let (net, exe) = decode(&read(path)?, None, &path.display().to_string())?;
     check_known(&net, exe.as_ref(), registry)?;
@@ -209,7 +253,11 @@ pub fn load_with(path: impl AsRef<Path>, registry: &Registry) -> Result<(Network
 }
 
 /// Loads a file written by [`save_signed`], verifying its signature with `key`.
-pub fn load_signed(path: impl AsRef<Path>, key: &[u8], registry: &Registry) -> Result<(Network, Option<Executable>)> {
+pub fn load_signed(
+    path: impl AsRef<Path>,
+    key: &[u8],
+    registry: &Registry,
+) -> Result<(Network, Option<Executable>)> {
     let path = path.as_ref();
     let (net, exe) = decode(&read(path)?, Some(key), &path.display().to_string())?;
     check_known(&net, exe.as_ref(), registry)?;

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::graph::{Network, VarRef};
+use crate::model::DType;
 use crate::persist::{hdf5, npz, NamedArray};
 use crate::runtime::Runtime;
 
@@ -44,13 +45,21 @@ pub enum StateFormat {
 impl StateFormat {
     /// The format for a path's extension: `.h5`/`.hdf5` or `.npz`.
     pub fn of(path: &Path) -> Result<StateFormat> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("h5") | Some("hdf5") => Ok(StateFormat::Hdf5),
             Some("npz") => Ok(StateFormat::Npz),
             _ => Err(Error::InvalidParameter {
                 process: "state file".into(),
                 param: "path".into(),
-                reason: format!("{}: the extension must be .h5, .hdf5 or .npz", path.display()),
+                reason: format!(
+                    "{}: the extension must be .h5, .hdf5 or .npz",
+                    path.display()
+                ),
             }),
         }
     }
@@ -72,18 +81,35 @@ pub fn read_arrays(path: &Path) -> Result<Vec<NamedArray>> {
     }
 }
 
+/// One Var as state files see it.
+struct StateVar {
+    /// `process.var`.
+    path: String,
+    var: VarRef,
+    shape: Vec<usize>,
+    /// The dtype the file must have (None: any numeric dtype).
+    dtype: Option<DType>,
+}
+
 /// Matches file arrays to Vars: checks shapes (and dtypes when `check_dtype`), and returns
 /// the values to set plus the report. Nothing is changed when anything does not fit.
 fn plan(
     path: &Path,
-    vars: &[(String, VarRef, Vec<usize>, Option<crate::model::DType>)],
+    vars: &[StateVar],
     arrays: Vec<NamedArray>,
     opts: LoadStatesOptions,
 ) -> Result<(Vec<(VarRef, NamedArray)>, StatesReport)> {
-    let mut by_name: BTreeMap<String, NamedArray> = arrays.into_iter().map(|a| (a.name.clone(), a)).collect();
+    let mut by_name: BTreeMap<String, NamedArray> =
+        arrays.into_iter().map(|a| (a.name.clone(), a)).collect();
     let mut report = StatesReport::default();
     let mut sets = Vec::new();
-    for (name, var, shape, dtype) in vars {
+    for StateVar {
+        path: name,
+        var,
+        shape,
+        dtype,
+    } in vars
+    {
         let Some(a) = by_name.remove(name) else {
             report.missing.push(name.clone());
             continue;
@@ -91,7 +117,10 @@ fn plan(
         if &a.shape != shape {
             return Err(Error::StateMismatch {
                 path: path.display().to_string(),
-                reason: format!("Var {name} has shape {shape:?}, the file's array has shape {:?}", a.shape),
+                reason: format!(
+                    "Var {name} has shape {shape:?}, the file's array has shape {:?}",
+                    a.shape
+                ),
             });
         }
         if let Some(d) = dtype {
@@ -121,30 +150,46 @@ fn plan(
             println!("load_states: loaded {n}");
         }
         for n in &report.unused {
-            println!("load_states: {n} in {} matches no Var; ignored", path.display());
+            println!(
+                "load_states: {n} in {} matches no Var; ignored",
+                path.display()
+            );
         }
     }
     if opts.check_missing {
         for n in &report.missing {
-            eprintln!("warning: load_states: {} has no value for Var {n}; it keeps its current value", path.display());
+            eprintln!(
+                "warning: load_states: {} has no value for Var {n}; it keeps its current value",
+                path.display()
+            );
         }
     }
     Ok((sets, report))
 }
 
 fn to_array(a: &NamedArray) -> ndarray::ArrayD<f64> {
-    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&a.shape), a.data.clone()).expect("shape checked against the Var")
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&a.shape), a.data.clone())
+        .expect("shape checked against the Var")
 }
 
 impl Runtime {
     /// Every Var of every process as (path, Var, shape, dtype), in process order.
-    fn state_vars(&self) -> Result<Vec<(String, VarRef, Vec<usize>, Option<crate::model::DType>)>> {
+    fn state_vars(&self) -> Result<Vec<StateVar>> {
         let mut out = Vec::new();
         for p in &self.executable().processes {
             for v in &p.vars {
-                let var = VarRef { proc: p.id, name: v.name.clone() };
-                let dtype = self.var_dtype(&var)?;
-                out.push((format!("{}.{}", p.name, v.name), var, v.shape.clone(), Some(dtype)));
+                let var = VarRef {
+                    proc: p.id,
+                    name: v.name.clone(),
+                };
+                let dtype = Some(self.var_dtype(&var)?);
+                let path = format!("{}.{}", p.name, v.name);
+                out.push(StateVar {
+                    path,
+                    var,
+                    shape: v.shape.clone(),
+                    dtype,
+                });
             }
         }
         Ok(out)
@@ -154,9 +199,20 @@ impl Runtime {
     /// `.npz`), atomically. Only between runs.
     pub fn save_states(&self, path: impl AsRef<Path>) -> Result<()> {
         let mut arrays = Vec::new();
-        for (name, var, shape, dtype) in self.state_vars()? {
+        for StateVar {
+            path: name,
+            var,
+            shape,
+            dtype,
+        } in self.state_vars()?
+        {
             let value = self.get(&var)?;
-            arrays.push(NamedArray { name, shape, dtype: dtype.unwrap_or(crate::model::DType::F64), data: value.iter().copied().collect() });
+            arrays.push(NamedArray {
+                name,
+                shape,
+                dtype: dtype.unwrap_or(DType::F64),
+                data: value.iter().copied().collect(),
+            });
         }
         write_arrays(path.as_ref(), &arrays)
     }
@@ -164,7 +220,11 @@ impl Runtime {
     /// Loads Vars from a state file. Shapes and dtypes must match the runtime's Vars
     /// exactly (an error names the first Var that does not fit, and then nothing is
     /// changed); Vars absent from the file keep their values.
-    pub fn load_states(&mut self, path: impl AsRef<Path>, opts: LoadStatesOptions) -> Result<StatesReport> {
+    pub fn load_states(
+        &mut self,
+        path: impl AsRef<Path>,
+        opts: LoadStatesOptions,
+    ) -> Result<StatesReport> {
         let path = path.as_ref();
         let vars = self.state_vars()?;
         let (sets, report) = plan(path, &vars, read_arrays(path)?, opts)?;
@@ -176,12 +236,21 @@ impl Runtime {
 }
 
 impl Network {
-    fn state_vars(&self) -> Vec<(String, VarRef, Vec<usize>, Option<crate::model::DType>)> {
+    fn state_vars(&self) -> Vec<StateVar> {
         let mut out = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             for v in &node.vars {
-                let var = VarRef { proc: crate::graph::ProcId(i as u32), name: v.name.clone() };
-                out.push((format!("{}.{}", node.name, v.name), var, v.value.shape().to_vec(), None));
+                let var = VarRef {
+                    proc: crate::graph::ProcId(i as u32),
+                    name: v.name.clone(),
+                };
+                let path = format!("{}.{}", node.name, v.name);
+                out.push(StateVar {
+                    path,
+                    var,
+                    shape: v.value.shape().to_vec(),
+                    dtype: None,
+                });
             }
         }
         out
@@ -196,7 +265,7 @@ impl Network {
                 n.vars.iter().map(move |v| NamedArray {
                     name: format!("{}.{}", n.name, v.name),
                     shape: v.value.shape().to_vec(),
-                    dtype: crate::model::DType::F64,
+                    dtype: DType::F64,
                     data: v.value.iter().copied().collect(),
                 })
             })
@@ -205,7 +274,11 @@ impl Network {
     }
 
     /// Sets initial Var values from a state file (any numeric dtype; shapes must match).
-    pub fn load_states(&mut self, path: impl AsRef<Path>, opts: LoadStatesOptions) -> Result<StatesReport> {
+    pub fn load_states(
+        &mut self,
+        path: impl AsRef<Path>,
+        opts: LoadStatesOptions,
+    ) -> Result<StatesReport> {
         let path = path.as_ref();
         let vars = self.state_vars();
         let (sets, report) = plan(path, &vars, read_arrays(path)?, opts)?;

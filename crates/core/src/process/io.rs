@@ -172,7 +172,10 @@ impl Ring {
         }
         .ok_or("ring buffer has no port")?;
         if var.data.len() != port_size * buffer {
-            return Err(format!("data has {} elements, expected {port_size} x {buffer}", var.data.len()));
+            return Err(format!(
+                "data has {} elements, expected {port_size} x {buffer}",
+                var.data.len()
+            ));
         }
         let mut data = var.data.clone();
         if fixed {
