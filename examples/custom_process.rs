@@ -72,11 +72,7 @@ impl CpuModel for PySpikeGenModel {
         Ok(())
     }
     fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
-        out[0] = if var == 0 {
-            self.spike_prob
-        } else {
-            self.state as f64
-        };
+        out[0] = if var == 0 { self.spike_prob } else { self.state as f64 };
         Ok(())
     }
     fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
@@ -106,18 +102,8 @@ fn main() -> basalt::Result<()> {
     ))?;
 
     let mut net = Network::new();
-    let spike_gen = net.add_named(
-        "spike_gen",
-        SpikeGenerator {
-            shape: vec![3],
-            spike_prob: 0.2,
-            seed: 42,
-        },
-    )?;
-    let dense = net.add_named(
-        "dense",
-        Dense::new(matrix(&[[1.5, 1.0, 0.5], [0.5, 1.0, 1.5]])),
-    )?;
+    let spike_gen = net.add_named("spike_gen", SpikeGenerator { shape: vec![3], spike_prob: 0.2, seed: 42 })?;
+    let dense = net.add_named("dense", Dense::new(matrix(&[[1.5, 1.0, 0.5], [0.5, 1.0, 1.5]])))?;
     let lif = net.add_named("lif", Lif::new(&[2]).du(0.1).dv(0.1).vth(10.0))?;
     net.connect(spike_gen.s_out(), &dense.s_in())?;
     net.connect(dense.a_out(), &lif.a_in())?;
@@ -130,32 +116,16 @@ fn main() -> basalt::Result<()> {
     let mut rt = net.runtime(&cfg)?;
     rt.run(RunSteps::new(50))?;
     let data = monitor.get_data(&rt)?;
-    println!(
-        "input spikes per neuron: {}",
-        numpy_str(&data["spike_gen"]["s_out"].sum_axis(Axis(0)))
-    );
-    println!(
-        "LIF spikes per neuron:   {}",
-        numpy_str(&data["lif"]["s_out"].sum_axis(Axis(0)))
-    );
+    println!("input spikes per neuron: {}", numpy_str(&data["spike_gen"]["s_out"].sum_axis(Axis(0))));
+    println!("LIF spikes per neuron:   {}", numpy_str(&data["lif"]["s_out"].sum_axis(Axis(0))));
     println!(
         "LIF v, last 5 steps:\n{}",
-        numpy_str(
-            &data["lif"]["v"]
-                .slice(ndarray::s![45.., ..])
-                .to_owned()
-                .into_dyn()
-        )
+        numpy_str(&data["lif"]["v"].slice(ndarray::s![45.., ..]).to_owned().into_dyn())
     );
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plots");
-    std::fs::create_dir_all(&path).map_err(|e| basalt::Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    std::fs::create_dir_all(&path)
+        .map_err(|e| basalt::Error::Io { path: path.display().to_string(), message: e.to_string() })?;
     monitor.plot(&rt, "lif", "v", path.join("custom_process_lif_v.png"))?;
-    println!(
-        "plotted lif.v to {}",
-        path.join("custom_process_lif_v.png").display()
-    );
+    println!("plotted lif.v to {}", path.join("custom_process_lif_v.png").display());
     Ok(())
 }

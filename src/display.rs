@@ -17,16 +17,10 @@ fn fmt_elem(x: f64) -> String {
 /// A float array as NumPy's `print` shows it: `[100. 100.]`, `[[0.4 0.1]\n [0.5 0.9]]`.
 pub fn numpy_str(a: &ArrayD<f64>) -> String {
     let elems: Vec<String> = a.iter().map(|&x| fmt_elem(x)).collect();
-    let split: Vec<(&str, &str)> = elems
-        .iter()
-        .map(|s| s.split_once('.').unwrap_or((s.as_str(), "")))
-        .collect();
+    let split: Vec<(&str, &str)> = elems.iter().map(|s| s.split_once('.').unwrap_or((s.as_str(), ""))).collect();
     let int_w = split.iter().map(|(i, _)| i.len()).max().unwrap_or(0);
     let frac_w = split.iter().map(|(_, f)| f.len()).max().unwrap_or(0);
-    let cells: Vec<String> = split
-        .iter()
-        .map(|(i, f)| format!("{i:>int_w$}.{f:<frac_w$}"))
-        .collect();
+    let cells: Vec<String> = split.iter().map(|(i, f)| format!("{i:>int_w$}.{f:<frac_w$}")).collect();
     fn nest(a: &ArrayD<f64>, cells: &[String], depth: usize) -> String {
         if a.ndim() <= 1 {
             return format!("[{}]", cells.join(" "));
@@ -34,13 +28,7 @@ pub fn numpy_str(a: &ArrayD<f64>) -> String {
         let n = a.len_of(Axis(0)).max(1);
         let per = cells.len() / n;
         let rows: Vec<String> = (0..a.len_of(Axis(0)))
-            .map(|k| {
-                nest(
-                    &a.index_axis(Axis(0), k).to_owned(),
-                    &cells[k * per..(k + 1) * per],
-                    depth + 1,
-                )
-            })
+            .map(|k| nest(&a.index_axis(Axis(0), k).to_owned(), &cells[k * per..(k + 1) * per], depth + 1))
             .collect();
         let sep = format!("\n{}", " ".repeat(depth + 1));
         format!("[{}]", rows.join(&sep))

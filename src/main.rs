@@ -19,10 +19,7 @@ struct Args {
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let mut out = Args {
-        steps: 100,
-        precisions: vec![Precision::Float, Precision::Fixed],
-    };
+    let mut out = Args { steps: 100, precisions: vec![Precision::Float, Precision::Fixed] };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -30,9 +27,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             "--steps" => {
                 let v = it.next().ok_or("--steps needs a value")?;
-                out.steps = v
-                    .parse()
-                    .map_err(|_| format!("--steps: `{v}` is not a positive integer"))?;
+                out.steps = v.parse().map_err(|_| format!("--steps: `{v}` is not a positive integer"))?;
                 if out.steps == 0 {
                     return Err("--steps must be at least 1".into());
                 }
@@ -42,11 +37,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
                     Some("float") => vec![Precision::Float],
                     Some("fixed") => vec![Precision::Fixed],
                     Some("both") => vec![Precision::Float, Precision::Fixed],
-                    other => {
-                        return Err(format!(
-                            "--precision must be float, fixed or both, got {other:?}"
-                        ))
-                    }
+                    other => return Err(format!("--precision must be float, fixed or both, got {other:?}")),
                 }
             }
             other => return Err(format!("unknown argument `{other}`")),
@@ -81,19 +72,10 @@ fn main() -> ExitCode {
                 for proc in ["lif1", "lif2"] {
                     let v = &r.data[proc]["v"];
                     println!("{proc}.v, steps 1..={show}:");
-                    println!(
-                        "{}",
-                        numpy_str(&v.slice(ndarray::s![..show, ..]).to_owned().into_dyn())
-                    );
+                    println!("{}", numpy_str(&v.slice(ndarray::s![..show, ..]).to_owned().into_dyn()));
                     let s = &r.data[proc]["s_out"];
-                    println!(
-                        "{proc} spike counts: {}",
-                        numpy_str(&s.sum_axis(ndarray::Axis(0)))
-                    );
-                    println!(
-                        "{proc} first spike steps (1-based): {:?}",
-                        first_spikes(s, 5)
-                    );
+                    println!("{proc} spike counts: {}", numpy_str(&s.sum_axis(ndarray::Axis(0))));
+                    println!("{proc} first spike steps (1-based): {:?}", first_spikes(s, 5));
                 }
                 let secs = r.run_time.as_secs_f64();
                 println!(

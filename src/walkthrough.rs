@@ -53,44 +53,24 @@ pub struct Walkthrough {
 pub fn build(precision: Precision, steps: usize) -> Result<Walkthrough> {
     let (l1, d, l2) = match precision {
         Precision::Float => (
-            Lif::new(&[3])
-                .vth(10.0)
-                .du(0.1)
-                .dv(0.1)
-                .bias_mant([1.1, 1.2, 1.3]),
+            Lif::new(&[3]).vth(10.0).du(0.1).dv(0.1).bias_mant([1.1, 1.2, 1.3]),
             Dense::new(matrix(&[[0.4, 0.1, 0.2], [0.5, 0.9, 0.05]])),
             Lif::new(&[2]).vth(10.0).du(0.1).dv(0.1),
         ),
         Precision::Fixed => (
-            Lif::new(&[3])
-                .vth(1000.0)
-                .du(409.0)
-                .dv(409.0)
-                .bias_mant([880.0, 960.0, 1040.0])
-                .bias_exp(3.0),
+            Lif::new(&[3]).vth(1000.0).du(409.0).dv(409.0).bias_mant([880.0, 960.0, 1040.0]).bias_exp(3.0),
             Dense::new(matrix(&[[40.0, 10.0, 20.0], [50.0, 90.0, 5.0]])),
             Lif::new(&[2]).vth(1000.0).du(409.0).dv(409.0),
         ),
     };
-    let LifDenseLif {
-        mut net,
-        lif1,
-        dense,
-        lif2,
-    } = LifDenseLif::chain(l1, d, l2)?;
+    let LifDenseLif { mut net, lif1, dense, lif2 } = LifDenseLif::chain(l1, d, l2)?;
     let monitor = net.add_named("monitor", Monitor::new())?;
     for lif in [lif1, lif2] {
         monitor.probe(&mut net, lif.v(), steps)?;
         monitor.probe(&mut net, lif.u(), steps)?;
         monitor.probe(&mut net, lif.s_out(), steps)?;
     }
-    Ok(Walkthrough {
-        net,
-        lif1,
-        dense,
-        lif2,
-        monitor,
-    })
+    Ok(Walkthrough { net, lif1, dense, lif2, monitor })
 }
 
 /// Result of [`run`]: the runtime (to read Vars or plot) and the recorded data.
@@ -113,24 +93,11 @@ pub fn run(precision: Precision, steps: usize) -> Result<WalkthroughRun> {
     runtime.run(RunSteps::new(steps as u64))?;
     let run_time = t0.elapsed();
     let data = w.monitor.get_data(&runtime)?;
-    Ok(WalkthroughRun {
-        runtime,
-        walkthrough: w,
-        data,
-        run_time,
-    })
+    Ok(WalkthroughRun { runtime, walkthrough: w, data, run_time })
 }
 
 /// 1-based steps at which each neuron of a `(steps, n)` spike record fired (first `max`).
 pub fn first_spikes(s: &ndarray::ArrayD<f64>, max: usize) -> Vec<Vec<usize>> {
     let n = s.shape().get(1).copied().unwrap_or(0);
-    (0..n)
-        .map(|i| {
-            (0..s.shape()[0])
-                .filter(|&t| s[[t, i]] != 0.0)
-                .map(|t| t + 1)
-                .take(max)
-                .collect()
-        })
-        .collect()
+    (0..n).map(|i| (0..s.shape()[0]).filter(|&t| s[[t, i]] != 0.0).map(|t| t + 1).take(max).collect()).collect()
 }

@@ -26,12 +26,7 @@ impl LifDenseLif {
         let lif2 = net.add_named("lif2", lif2)?;
         net.connect(lif1.s_out(), &dense.s_in())?;
         net.connect(dense.a_out(), &lif2.a_in())?;
-        Ok(LifDenseLif {
-            net,
-            lif1,
-            dense,
-            lif2,
-        })
+        Ok(LifDenseLif { net, lif1, dense, lif2 })
     }
 }
 
@@ -49,9 +44,7 @@ pub fn weight_exp(n: usize) -> i32 {
 pub fn lif_dense_lif(n: usize, precision: Precision) -> Result<LifDenseLif> {
     let wexp = weight_exp(n);
     let wint = ndarray::Array2::from_shape_fn((n, n), |(i, j)| ((31 * i + 17 * j) % 101) as f64);
-    let b: Vec<f64> = (0..n)
-        .map(|i| 1.0 + ((37 * i) % 101) as f64 / 202.0)
-        .collect();
+    let b: Vec<f64> = (0..n).map(|i| 1.0 + ((37 * i) % 101) as f64 / 202.0).collect();
     let (l1, d, l2) = match precision {
         Precision::Float => (
             Lif::new(&[n]).vth(10.0).du(0.1).dv(0.1).bias_mant(b),
@@ -63,11 +56,7 @@ pub fn lif_dense_lif(n: usize, precision: Precision) -> Result<LifDenseLif> {
                 .vth(1000.0)
                 .du(409.0)
                 .dv(409.0)
-                .bias_mant(
-                    b.iter()
-                        .map(|x| (800.0 * x).round_ties_even())
-                        .collect::<Vec<_>>(),
-                )
+                .bias_mant(b.iter().map(|x| (800.0 * x).round_ties_even()).collect::<Vec<_>>())
                 .bias_exp(3.0),
             Dense::new(wint).weight_exp(wexp),
             Lif::new(&[n]).vth(1000.0).du(409.0).dv(409.0),
@@ -79,10 +68,5 @@ pub fn lif_dense_lif(n: usize, precision: Precision) -> Result<LifDenseLif> {
     let lif2 = net.add_named("lif2", l2)?;
     net.connect(lif1.s_out(), &dense.s_in())?;
     net.connect(dense.a_out(), &lif2.a_in())?;
-    Ok(LifDenseLif {
-        net,
-        lif1,
-        dense,
-        lif2,
-    })
+    Ok(LifDenseLif { net, lif1, dense, lif2 })
 }

@@ -26,10 +26,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        LIVE_BYTES.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
+        LIVE_BYTES.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -50,12 +47,7 @@ fn step_loop_allocates_nothing_and_memory_stays_within_twice_the_weights() {
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         rt.run(RunSteps::new(300)).unwrap();
         let during = ALLOCATIONS.load(Ordering::Relaxed) - before;
-        assert_eq!(
-            during,
-            0,
-            "{}: {during} allocations in 300 steps",
-            precision.name()
-        );
+        assert_eq!(during, 0, "{}: {during} allocations in 300 steps", precision.name());
     }
 
     for precision in [Precision::Float, Precision::Fixed] {
@@ -68,12 +60,7 @@ fn step_loop_allocates_nothing_and_memory_stays_within_twice_the_weights() {
         rt.run(RunSteps::new(60)).unwrap();
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         rt.run(RunSteps::new(40)).unwrap();
-        assert_eq!(
-            ALLOCATIONS.load(Ordering::Relaxed) - before,
-            0,
-            "{}: N=4000 step loop allocated",
-            precision.name()
-        );
+        assert_eq!(ALLOCATIONS.load(Ordering::Relaxed) - before, 0, "{}: N=4000 step loop allocated", precision.name());
         let held = (LIVE_BYTES.load(Ordering::Relaxed) - base) as f64;
         // Lava's weight matrix: float64 for float models, int32 for fixed models.
         let weight_bytes = (n * n * if precision == Precision::Float { 8 } else { 4 }) as f64;

@@ -22,12 +22,7 @@ fn check(n: usize, precision: Precision) {
         let want = &lava[key];
         assert_eq!(got.shape(), want.shape());
         let diff = got.iter().zip(want.iter()).filter(|(a, b)| a != b).count();
-        assert_eq!(
-            diff,
-            0,
-            "N={n} {}: {proc} spikes differ from Lava in {diff} places",
-            precision.name()
-        );
+        assert_eq!(diff, 0, "N={n} {}: {proc} spikes differ from Lava in {diff} places", precision.name());
         assert!(want.sum() > 0.0, "reference has spikes");
     }
 }

@@ -7,11 +7,8 @@ use ndarray::ArrayD;
 
 /// Every float64 array of `tests/data/<name>` (an `.npz` written by NumPy), by name.
 pub fn read_npz(name: &str) -> BTreeMap<String, ArrayD<f64>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
-    let mut npz = npyz::npz::NpzArchive::open(&path)
-        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let mut npz = npyz::npz::NpzArchive::open(&path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     let names: Vec<String> = npz.array_names().map(str::to_string).collect();
     names
         .into_iter()

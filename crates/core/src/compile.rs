@@ -33,20 +33,12 @@ struct Compiler<'a> {
 impl Network {
     /// Compiles the whole network for `cfg` into an [`Executable`].
     pub fn compile(&self, cfg: &RunConfig) -> Result<Executable> {
-        let leaves: Vec<ProcId> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| !n.is_composite())
-            .map(|(i, _)| ProcId(i as u32))
-            .collect();
+        let leaves: Vec<ProcId> =
+            self.nodes.iter().enumerate().filter(|(_, n)| !n.is_composite()).map(|(i, _)| ProcId(i as u32)).collect();
         if leaves.is_empty() {
-            return Err(Error::InvalidGraph(
-                "the network has no processes to run".into(),
-            ));
+            return Err(Error::InvalidGraph("the network has no processes to run".into()));
         }
-        let leaf_of: HashMap<ProcId, usize> =
-            leaves.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let leaf_of: HashMap<ProcId, usize> = leaves.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let (mut in_offset, mut out_offset) = (Vec::new(), Vec::new());
         let (mut n_in, mut out_owner) = (0usize, Vec::new());
         for (li, id) in leaves.iter().enumerate() {
@@ -56,14 +48,7 @@ impl Network {
             n_in += n.in_ports.len();
             out_owner.extend(std::iter::repeat_n(li, n.out_ports.len()));
         }
-        let c = Compiler {
-            net: self,
-            leaves: leaves.clone(),
-            leaf_of,
-            in_offset,
-            out_offset,
-            out_owner,
-        };
+        let c = Compiler { net: self, leaves: leaves.clone(), leaf_of, in_offset, out_offset, out_owner };
 
         let mut in_port_sources: Vec<Vec<Source>> = vec![Vec::new(); n_in];
         let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); leaves.len()];
@@ -82,11 +67,7 @@ impl Network {
                     }
                     None => None,
                 };
-                ref_ports.push(RefPortSpec {
-                    name: r.name.clone(),
-                    shape: r.shape.clone(),
-                    target,
-                });
+                ref_ports.push(RefPortSpec { name: r.name.clone(), shape: r.shape.clone(), target });
             }
             processes.push(LeafProcess {
                 id: *id,
@@ -107,18 +88,12 @@ impl Network {
                 in_ports: node
                     .in_ports
                     .iter()
-                    .map(|p| PortSpec {
-                        name: p.name.clone(),
-                        shape: p.shape.clone(),
-                    })
+                    .map(|p| PortSpec { name: p.name.clone(), shape: p.shape.clone() })
                     .collect(),
                 out_ports: node
                     .out_ports
                     .iter()
-                    .map(|p| PortSpec {
-                        name: p.name.clone(),
-                        shape: p.shape.clone(),
-                    })
+                    .map(|p| PortSpec { name: p.name.clone(), shape: p.shape.clone() })
                     .collect(),
                 ref_ports,
                 in_port_offset: c.in_offset[li],
@@ -129,11 +104,7 @@ impl Network {
         for edge in &self.edges {
             let g = c.gather(&edge.src, 0)?;
             let source = c.to_source(&g);
-            let src_leaves: BTreeSet<usize> = g
-                .port
-                .iter()
-                .map(|&p| c.leaf_of_out_port(p as usize))
-                .collect();
+            let src_leaves: BTreeSet<usize> = g.port.iter().map(|&p| c.leaf_of_out_port(p as usize)).collect();
             for (dst_leaf, dst_port) in c.resolve_in(&edge.dst, 0)? {
                 in_port_sources[c.in_offset[dst_leaf] + dst_port].push(source.clone());
                 for &s in &src_leaves {
@@ -153,12 +124,7 @@ impl Network {
         for (i, node) in self.nodes.iter().enumerate() {
             for (name, target) in &node.aliases.vars {
                 let (leaf, var) = self.resolve_var(target)?;
-                var_aliases.push(VarAlias {
-                    proc: ProcId(i as u32),
-                    name: name.clone(),
-                    leaf: c.leaf_of[&leaf],
-                    var,
-                });
+                var_aliases.push(VarAlias { proc: ProcId(i as u32), name: name.clone(), leaf: c.leaf_of[&leaf], var });
             }
         }
 
@@ -182,33 +148,22 @@ impl Compiler<'_> {
     /// Leaf InPorts (process index, port index) that a (possibly composite) InPort feeds.
     fn resolve_in(&self, port: &InPort, depth: usize) -> Result<Vec<(usize, usize)>> {
         if depth > self.net.nodes.len() {
-            return Err(Error::InvalidGraph(format!(
-                "InPort alias cycle at {}",
-                port.name
-            )));
+            return Err(Error::InvalidGraph(format!("InPort alias cycle at {}", port.name)));
         }
         let node = self.net.node(port.proc)?;
         if let Some(&leaf) = self.leaf_of.get(&port.proc) {
-            let i = node
-                .in_ports
-                .iter()
-                .position(|p| p.name == port.name)
-                .ok_or_else(|| Error::NotFound {
-                    kind: "InPort",
-                    name: port.name.clone(),
-                    context: format!(" on process {}", node.name),
-                })?;
-            return Ok(vec![(leaf, i)]);
-        }
-        let targets = node
-            .aliases
-            .in_ports
-            .get(&port.name)
-            .ok_or_else(|| Error::NotFound {
+            let i = node.in_ports.iter().position(|p| p.name == port.name).ok_or_else(|| Error::NotFound {
                 kind: "InPort",
                 name: port.name.clone(),
-                context: format!(" on composite process {}", node.name),
+                context: format!(" on process {}", node.name),
             })?;
+            return Ok(vec![(leaf, i)]);
+        }
+        let targets = node.aliases.in_ports.get(&port.name).ok_or_else(|| Error::NotFound {
+            kind: "InPort",
+            name: port.name.clone(),
+            context: format!(" on composite process {}", node.name),
+        })?;
         let mut out = Vec::new();
         for t in targets {
             out.extend(self.resolve_in(t, depth + 1)?);
@@ -226,41 +181,25 @@ impl Compiler<'_> {
             PortExpr::Port(p) => {
                 let node = self.net.node(p.proc)?;
                 if let Some(&leaf) = self.leaf_of.get(&p.proc) {
-                    let i = node
-                        .out_ports
-                        .iter()
-                        .position(|q| q.name == p.name)
-                        .ok_or_else(|| Error::NotFound {
-                            kind: "OutPort",
-                            name: p.name.clone(),
-                            context: format!(" on process {}", node.name),
-                        })?;
-                    let g = (self.out_offset[leaf] + i) as u32;
-                    let n = numel(&shape);
-                    return Ok(Gathered {
-                        shape,
-                        port: vec![g; n],
-                        idx: (0..n as u32).collect(),
-                    });
-                }
-                let inner = node
-                    .aliases
-                    .out_ports
-                    .get(&p.name)
-                    .ok_or_else(|| Error::NotFound {
+                    let i = node.out_ports.iter().position(|q| q.name == p.name).ok_or_else(|| Error::NotFound {
                         kind: "OutPort",
                         name: p.name.clone(),
-                        context: format!(" on composite process {}", node.name),
+                        context: format!(" on process {}", node.name),
                     })?;
+                    let g = (self.out_offset[leaf] + i) as u32;
+                    let n = numel(&shape);
+                    return Ok(Gathered { shape, port: vec![g; n], idx: (0..n as u32).collect() });
+                }
+                let inner = node.aliases.out_ports.get(&p.name).ok_or_else(|| Error::NotFound {
+                    kind: "OutPort",
+                    name: p.name.clone(),
+                    context: format!(" on composite process {}", node.name),
+                })?;
                 self.gather(inner, depth + 1)
             }
             PortExpr::Reshape(inner, _) => {
                 let g = self.gather(inner, depth + 1)?;
-                Ok(Gathered {
-                    shape,
-                    port: g.port,
-                    idx: g.idx,
-                })
+                Ok(Gathered { shape, port: g.port, idx: g.idx })
             }
             PortExpr::Transpose(inner, axes) => {
                 let g = self.gather(inner, depth + 1)?;
@@ -275,10 +214,7 @@ impl Compiler<'_> {
                 Ok(Gathered { shape, port, idx })
             }
             PortExpr::Concat(parts, axis) => {
-                let gs = parts
-                    .iter()
-                    .map(|p| self.gather(p, depth + 1))
-                    .collect::<Result<Vec<_>>>()?;
+                let gs = parts.iter().map(|p| self.gather(p, depth + 1)).collect::<Result<Vec<_>>>()?;
                 let n = numel(&shape);
                 let (mut port, mut idx) = (Vec::with_capacity(n), Vec::with_capacity(n));
                 let strides: Vec<Vec<usize>> = gs.iter().map(|g| c_strides(&g.shape)).collect();
@@ -289,11 +225,8 @@ impl Compiler<'_> {
                         k -= gs[part].shape[*axis];
                         part += 1;
                     }
-                    let src: usize = j
-                        .iter()
-                        .enumerate()
-                        .map(|(d, &jd)| if d == *axis { k } else { jd } * strides[part][d])
-                        .sum();
+                    let src: usize =
+                        j.iter().enumerate().map(|(d, &jd)| if d == *axis { k } else { jd } * strides[part][d]).sum();
                     port.push(gs[part].port[src]);
                     idx.push(gs[part].idx[src]);
                 });
@@ -314,10 +247,7 @@ impl Compiler<'_> {
         });
         match (identity, first) {
             (true, Some(p0)) => Source::Identity(p0 as usize),
-            _ => Source::Gather {
-                port: g.port.clone(),
-                idx: g.idx.clone(),
-            },
+            _ => Source::Gather { port: g.port.clone(), idx: g.idx.clone() },
         }
     }
 }

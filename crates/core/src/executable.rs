@@ -68,7 +68,8 @@ pub struct VarData {
     pub name: String,
     /// Shape.
     pub shape: Shape,
-    /// Values in C order.
+    /// Values in C order (a byte blob in files).
+    #[serde(with = "crate::f64_bytes::vec")]
     pub data: Vec<f64>,
 }
 
@@ -128,22 +129,16 @@ impl LeafProcess {
 
     /// The Var called `name`, or a message naming the process.
     pub fn var(&self, name: &str) -> Result<&VarData, String> {
-        self.vars.iter().find(|v| v.name == name).ok_or_else(|| {
-            format!(
-                "process {} ({}) has no Var `{name}`",
-                self.name, self.type_name
-            )
-        })
+        self.vars
+            .iter()
+            .find(|v| v.name == name)
+            .ok_or_else(|| format!("process {} ({}) has no Var `{name}`", self.name, self.type_name))
     }
 
     /// Deserialises the process parameters.
     pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_value(self.params.clone()).map_err(|e| {
-            format!(
-                "bad parameters for process {} ({}): {e}",
-                self.name, self.type_name
-            )
-        })
+        serde_json::from_value(self.params.clone())
+            .map_err(|e| format!("bad parameters for process {} ({}): {e}", self.name, self.type_name))
     }
 
     /// Shape of the InPort called `name`.
@@ -168,10 +163,7 @@ impl Executable {
         if let Some(p) = self.leaf_index(proc) {
             return self.processes[p].var_index(name).map(|v| (p, v));
         }
-        self.var_aliases
-            .iter()
-            .find(|a| a.proc == proc && a.name == name)
-            .map(|a| (a.leaf, a.var))
+        self.var_aliases.iter().find(|a| a.proc == proc && a.name == name).map(|a| (a.leaf, a.var))
     }
 
     /// Total number of InPorts.

@@ -44,9 +44,7 @@ pub fn to_ints(name: &str, values: &[f64], lo: i64, hi: i64) -> Result<Vec<i64>,
         .map(|&x| {
             let t = x.trunc();
             if !t.is_finite() || t < lo as f64 || t > hi as f64 {
-                Err(format!(
-                    "`{name}` value {x} is outside the fixed-point range [{lo}, {hi}]"
-                ))
+                Err(format!("`{name}` value {x} is outside the fixed-point range [{lo}, {hi}]"))
             } else {
                 Ok(t as i64)
             }
@@ -70,9 +68,7 @@ mod tests {
 
     #[test]
     fn rtz_truncates_toward_zero() {
-        for x in [
-            -8193i64, -8192, -4097, -4096, -4095, -1, 0, 1, 4095, 4096, 4097, 8193,
-        ] {
+        for x in [-8193i64, -8192, -4097, -4096, -4095, -1, 0, 1, 4095, 4096, 4097, 8193] {
             let want = x.signum() * (x.abs() >> 12);
             assert_eq!(rtz(x, 12), want, "x = {x}");
         }
@@ -80,21 +76,7 @@ mod tests {
 
     #[test]
     fn decay12_equals_64_bit_rtz() {
-        let xs = [
-            i32::MIN,
-            i32::MIN + 1,
-            -(1 << 24) - 5,
-            -8193,
-            -4097,
-            -4096,
-            -1,
-            0,
-            1,
-            4095,
-            4097,
-            1 << 23,
-            i32::MAX,
-        ];
+        let xs = [i32::MIN, i32::MIN + 1, -(1 << 24) - 5, -8193, -4097, -4096, -1, 0, 1, 4095, 4097, 1 << 23, i32::MAX];
         for &x in &xs {
             for f in [0u32, 1, 409, 3686, 4095, 4096] {
                 let want = rtz(i64::from(x) * i64::from(f), 12) as i32;
@@ -112,13 +94,8 @@ mod tests {
 
     #[test]
     fn to_ints_truncates_and_rejects_out_of_range() {
-        assert_eq!(
-            to_ints("w", &[1.9, -1.9, 0.0], -10, 10).unwrap(),
-            vec![1, -1, 0]
-        );
-        assert!(to_ints("w", &[11.0], -10, 10)
-            .unwrap_err()
-            .contains("`w` value 11"));
+        assert_eq!(to_ints("w", &[1.9, -1.9, 0.0], -10, 10).unwrap(), vec![1, -1, 0]);
+        assert!(to_ints("w", &[11.0], -10, 10).unwrap_err().contains("`w` value 11"));
         assert!(to_ints("w", &[f64::NAN], -10, 10).is_err());
     }
 }

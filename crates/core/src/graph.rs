@@ -50,10 +50,7 @@ impl<P> fmt::Debug for Handle<P> {
 impl<P> Handle<P> {
     /// Wraps a process id (the network checks the id when the handle is used).
     pub fn from_id(id: ProcId) -> Self {
-        Handle {
-            id,
-            _p: PhantomData,
-        }
+        Handle { id, _p: PhantomData }
     }
     /// The process id.
     pub fn id(&self) -> ProcId {
@@ -61,31 +58,19 @@ impl<P> Handle<P> {
     }
     /// The InPort called `name` (untyped access, for dynamic graphs).
     pub fn in_port(&self, name: &str) -> InPort {
-        InPort {
-            proc: self.id,
-            name: name.to_string(),
-        }
+        InPort { proc: self.id, name: name.to_string() }
     }
     /// The OutPort called `name`.
     pub fn out_port(&self, name: &str) -> OutPort {
-        OutPort {
-            proc: self.id,
-            name: name.to_string(),
-        }
+        OutPort { proc: self.id, name: name.to_string() }
     }
     /// The RefPort called `name`.
     pub fn ref_port(&self, name: &str) -> RefPort {
-        RefPort {
-            proc: self.id,
-            name: name.to_string(),
-        }
+        RefPort { proc: self.id, name: name.to_string() }
     }
     /// The Var called `name`.
     pub fn var(&self, name: &str) -> VarRef {
-        VarRef {
-            proc: self.id,
-            name: name.to_string(),
-        }
+        VarRef { proc: self.id, name: name.to_string() }
     }
 }
 
@@ -188,6 +173,7 @@ impl PortTransforms for PortExpr {}
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct VarDecl {
     pub name: String,
+    #[serde(with = "crate::f64_bytes::array")]
     pub value: ArrayD<f64>,
 }
 
@@ -271,21 +257,12 @@ impl Network {
         self.add_node(name, None, process)
     }
 
-    fn add_node<P: Process>(
-        &mut self,
-        name: &str,
-        parent: Option<ProcId>,
-        process: P,
-    ) -> Result<Handle<P>> {
+    fn add_node<P: Process>(&mut self, name: &str, parent: Option<ProcId>, process: P) -> Result<Handle<P>> {
         if name.is_empty() {
-            return Err(Error::InvalidGraph(
-                "process names must not be empty".into(),
-            ));
+            return Err(Error::InvalidGraph("process names must not be empty".into()));
         }
         if self.names.contains_key(name) {
-            return Err(Error::InvalidGraph(format!(
-                "a process named `{name}` already exists"
-            )));
+            return Err(Error::InvalidGraph(format!("a process named `{name}` already exists")));
         }
         let id = ProcId(self.nodes.len() as u32);
         self.nodes.push(Node {
@@ -325,8 +302,7 @@ impl Network {
             self.names.remove(&n.name);
         }
         let alive = |p: ProcId| p.0 < first.0;
-        self.edges
-            .retain(|e| alive(e.dst.proc) && expr_procs(&e.src).into_iter().all(alive));
+        self.edges.retain(|e| alive(e.dst.proc) && expr_procs(&e.src).into_iter().all(alive));
         if let Some(parent) = self.nodes.iter_mut().find(|n| n.children.contains(&first)) {
             parent.children.retain(|c| alive(*c));
         }
@@ -343,23 +319,19 @@ impl Network {
     }
 
     pub(crate) fn node(&self, id: ProcId) -> Result<&Node> {
-        self.nodes
-            .get(id.0 as usize)
-            .ok_or_else(|| Error::NotFound {
-                kind: "process",
-                name: format!("#{}", id.0),
-                context: String::new(),
-            })
+        self.nodes.get(id.0 as usize).ok_or_else(|| Error::NotFound {
+            kind: "process",
+            name: format!("#{}", id.0),
+            context: String::new(),
+        })
     }
 
     pub(crate) fn node_mut(&mut self, id: ProcId) -> Result<&mut Node> {
-        self.nodes
-            .get_mut(id.0 as usize)
-            .ok_or_else(|| Error::NotFound {
-                kind: "process",
-                name: format!("#{}", id.0),
-                context: String::new(),
-            })
+        self.nodes.get_mut(id.0 as usize).ok_or_else(|| Error::NotFound {
+            kind: "process",
+            name: format!("#{}", id.0),
+            context: String::new(),
+        })
     }
 
     /// The name of a process.
@@ -374,14 +346,11 @@ impl Network {
 
     /// The id of the process called `name`.
     pub fn find(&self, name: &str) -> Result<ProcId> {
-        self.names
-            .get(name)
-            .copied()
-            .ok_or_else(|| Error::NotFound {
-                kind: "process",
-                name: name.to_string(),
-                context: String::new(),
-            })
+        self.names.get(name).copied().ok_or_else(|| Error::NotFound {
+            kind: "process",
+            name: name.to_string(),
+            context: String::new(),
+        })
     }
 
     /// The children of a hierarchical process (empty for a leaf).
@@ -403,12 +372,7 @@ impl Network {
         if let Some(p) = node.in_ports.iter().find(|p| p.name == port.name) {
             return Ok(p.shape.clone());
         }
-        match node
-            .aliases
-            .in_ports
-            .get(&port.name)
-            .and_then(|v| v.first())
-        {
+        match node.aliases.in_ports.get(&port.name).and_then(|v| v.first()) {
             Some(child) => self.in_port_shape(child),
             None => Err(self.port_not_found("InPort", port.proc, &port.name)),
         }
@@ -459,10 +423,7 @@ impl Network {
                 }
             }
         }
-        Err(Error::InvalidGraph(format!(
-            "Var alias cycle at {}",
-            var.name
-        )))
+        Err(Error::InvalidGraph(format!("Var alias cycle at {}", var.name)))
     }
 
     /// Shape of a source expression, validating its transforms.
@@ -477,10 +438,7 @@ impl Network {
                 if numel(shape) != numel(&s) {
                     return Err(Error::InvalidTransform {
                         port: self.expr_label(inner),
-                        reason: format!(
-                            "cannot reshape {s:?} ({} elements) to {shape:?}",
-                            numel(&s)
-                        ),
+                        reason: format!("cannot reshape {s:?} ({} elements) to {shape:?}", numel(&s)),
                     });
                 }
                 Ok(shape.clone())
@@ -489,25 +447,17 @@ impl Network {
                 let s = self.expr_shape(inner)?;
                 let mut seen = vec![false; s.len()];
                 let valid = axes.len() == s.len()
-                    && axes
-                        .iter()
-                        .all(|&a| a < s.len() && !std::mem::replace(&mut seen[a], true));
+                    && axes.iter().all(|&a| a < s.len() && !std::mem::replace(&mut seen[a], true));
                 if !valid {
                     return Err(Error::InvalidTransform {
                         port: self.expr_label(inner),
-                        reason: format!(
-                            "axes {axes:?} are not a permutation of the {} axes of {s:?}",
-                            s.len()
-                        ),
+                        reason: format!("axes {axes:?} are not a permutation of the {} axes of {s:?}", s.len()),
                     });
                 }
                 Ok(axes.iter().map(|&a| s[a]).collect())
             }
             PortExpr::Concat(parts, axis) => {
-                let shapes = parts
-                    .iter()
-                    .map(|p| self.expr_shape(p))
-                    .collect::<Result<Vec<_>>>()?;
+                let shapes = parts.iter().map(|p| self.expr_shape(p)).collect::<Result<Vec<_>>>()?;
                 let first = shapes.first().ok_or_else(|| Error::InvalidTransform {
                     port: "concat".into(),
                     reason: "nothing to concatenate".into(),
@@ -521,16 +471,11 @@ impl Network {
                 let mut out = first.clone();
                 for s in &shapes[1..] {
                     let compatible = s.len() == first.len()
-                        && s.iter()
-                            .zip(first)
-                            .enumerate()
-                            .all(|(i, (a, b))| i == *axis || a == b);
+                        && s.iter().zip(first).enumerate().all(|(i, (a, b))| i == *axis || a == b);
                     if !compatible {
                         return Err(Error::InvalidTransform {
                             port: self.expr_label(expr),
-                            reason: format!(
-                                "cannot concatenate {first:?} with {s:?} along axis {axis}"
-                            ),
+                            reason: format!("cannot concatenate {first:?} with {s:?} along axis {axis}"),
                         });
                     }
                     out[*axis] += s[*axis];
@@ -568,10 +513,7 @@ impl Network {
                 dst_shape,
             });
         }
-        self.edges.push(Edge {
-            src,
-            dst: dst.clone(),
-        });
+        self.edges.push(Edge { src, dst: dst.clone() });
         Ok(())
     }
 
@@ -582,21 +524,15 @@ impl Network {
         let label = self.port_label(port.proc, &port.name);
         let (leaf, _) = self.resolve_var(var)?;
         if leaf == port.proc {
-            return Err(Error::InvalidGraph(format!(
-                "{label} cannot reference a Var of its own process"
-            )));
+            return Err(Error::InvalidGraph(format!("{label} cannot reference a Var of its own process")));
         }
         let var_label = self.port_label(var.proc, &var.name);
         let node = self.node_mut(port.proc)?;
-        let decl = node
-            .ref_ports
-            .iter_mut()
-            .find(|r| r.name == port.name)
-            .ok_or_else(|| Error::NotFound {
-                kind: "RefPort",
-                name: port.name.clone(),
-                context: format!(" on process {}", node.name),
-            })?;
+        let decl = node.ref_ports.iter_mut().find(|r| r.name == port.name).ok_or_else(|| Error::NotFound {
+            kind: "RefPort",
+            name: port.name.clone(),
+            context: format!(" on process {}", node.name),
+        })?;
         if decl.shape != var_shape {
             return Err(Error::ShapeMismatch {
                 src: label,
@@ -610,29 +546,14 @@ impl Network {
     }
 
     /// Connects a RefPort to a VarPort declared by the target process.
-    pub fn connect_var_port(
-        &mut self,
-        port: &RefPort,
-        target: ProcId,
-        var_port: &str,
-    ) -> Result<()> {
+    pub fn connect_var_port(&mut self, port: &RefPort, target: ProcId, var_port: &str) -> Result<()> {
         let node = self.node(target)?;
-        let var_name = node
-            .var_ports
-            .get(var_port)
-            .cloned()
-            .ok_or_else(|| Error::NotFound {
-                kind: "VarPort",
-                name: var_port.to_string(),
-                context: format!(" on process {}", node.name),
-            })?;
-        self.connect_var(
-            port,
-            &VarRef {
-                proc: target,
-                name: var_name,
-            },
-        )
+        let var_name = node.var_ports.get(var_port).cloned().ok_or_else(|| Error::NotFound {
+            kind: "VarPort",
+            name: var_port.to_string(),
+            context: format!(" on process {}", node.name),
+        })?;
+        self.connect_var(port, &VarRef { proc: target, name: var_name })
     }
 
     /// The initial value of a Var (Lava's `var.get()` before a runtime exists).
@@ -649,15 +570,9 @@ impl Network {
         let value = value
             .into()
             .broadcast(decl.value.shape())
-            .map_err(|reason| Error::BadValue {
-                var: label.clone(),
-                reason,
-            })?;
+            .map_err(|reason| Error::BadValue { var: label.clone(), reason })?;
         if let Some(bad) = value.iter().find(|x| !x.is_finite()) {
-            return Err(Error::BadValue {
-                var: label,
-                reason: format!("value {bad} is not finite"),
-            });
+            return Err(Error::BadValue { var: label, reason: format!("value {bad} is not finite") });
         }
         decl.value = value;
         Ok(())
@@ -673,10 +588,7 @@ pub(crate) struct NetworkData {
 
 impl Network {
     pub(crate) fn to_data(&self) -> NetworkData {
-        NetworkData {
-            nodes: self.nodes.clone(),
-            edges: self.edges.clone(),
-        }
+        NetworkData { nodes: self.nodes.clone(), edges: self.edges.clone() }
     }
 
     /// Rebuilds a network from loaded data, checking every cross-reference so that a
@@ -687,17 +599,9 @@ impl Network {
         let mut names = HashMap::new();
         for (i, node) in data.nodes.iter().enumerate() {
             if node.name.is_empty() || names.insert(node.name.clone(), ProcId(i as u32)).is_some() {
-                return Err(format!(
-                    "process name `{}` is empty or used twice",
-                    node.name
-                ));
+                return Err(format!("process name `{}` is empty or used twice", node.name));
             }
-            if node.parent.is_some_and(|p| {
-                !ok(p)
-                    || !data.nodes[p.0 as usize]
-                        .children
-                        .contains(&ProcId(i as u32))
-            }) {
+            if node.parent.is_some_and(|p| !ok(p) || !data.nodes[p.0 as usize].children.contains(&ProcId(i as u32))) {
                 return Err(format!("process {} has an invalid parent", node.name));
             }
             for c in &node.children {
@@ -705,36 +609,18 @@ impl Network {
                     return Err(format!("process {} has an invalid child", node.name));
                 }
             }
-            let refs_ok = node
-                .ref_ports
-                .iter()
-                .all(|r| r.target.as_ref().is_none_or(|v| ok(v.proc)))
+            let refs_ok = node.ref_ports.iter().all(|r| r.target.as_ref().is_none_or(|v| ok(v.proc)))
                 && node.aliases.in_ports.values().flatten().all(|p| ok(p.proc))
-                && node
-                    .aliases
-                    .out_ports
-                    .values()
-                    .all(|e| expr_procs(e).into_iter().all(ok))
+                && node.aliases.out_ports.values().all(|e| expr_procs(e).into_iter().all(ok))
                 && node.aliases.vars.values().all(|v| ok(v.proc));
             if !refs_ok {
-                return Err(format!(
-                    "process {} refers to a process that does not exist",
-                    node.name
-                ));
+                return Err(format!("process {} refers to a process that does not exist", node.name));
             }
         }
-        if data
-            .edges
-            .iter()
-            .any(|e| !ok(e.dst.proc) || !expr_procs(&e.src).into_iter().all(ok))
-        {
+        if data.edges.iter().any(|e| !ok(e.dst.proc) || !expr_procs(&e.src).into_iter().all(ok)) {
             return Err("a connection refers to a process that does not exist".into());
         }
-        Ok(Network {
-            nodes: data.nodes,
-            edges: data.edges,
-            names,
-        })
+        Ok(Network { nodes: data.nodes, edges: data.edges, names })
     }
 }
 
@@ -780,10 +666,7 @@ impl ProcessBuilder<'_> {
             || n.aliases.in_ports.contains_key(name)
             || n.aliases.out_ports.contains_key(name);
         if taken {
-            return Err(Error::InvalidGraph(format!(
-                "{kind} name `{name}` used twice on process {}",
-                n.name
-            )));
+            return Err(Error::InvalidGraph(format!("{kind} name `{name}` used twice on process {}", n.name)));
         }
         Ok(())
     }
@@ -793,14 +676,11 @@ impl ProcessBuilder<'_> {
     pub fn var(&mut self, name: &str, shape: &[usize], init: impl Into<Init>) -> Result<VarRef> {
         self.check_new_name("Var", name)?;
         let process = self.name().to_string();
-        let value = init
-            .into()
-            .broadcast(shape)
-            .map_err(|reason| Error::InvalidParameter {
-                process: process.clone(),
-                param: name.to_string(),
-                reason,
-            })?;
+        let value = init.into().broadcast(shape).map_err(|reason| Error::InvalidParameter {
+            process: process.clone(),
+            param: name.to_string(),
+            reason,
+        })?;
         if let Some(bad) = value.iter().find(|x| !x.is_finite()) {
             return Err(Error::InvalidParameter {
                 process,
@@ -808,69 +688,38 @@ impl ProcessBuilder<'_> {
                 reason: format!("value {bad} is not finite"),
             });
         }
-        self.node().vars.push(VarDecl {
-            name: name.to_string(),
-            value,
-        });
-        Ok(VarRef {
-            proc: self.id,
-            name: name.to_string(),
-        })
+        self.node().vars.push(VarDecl { name: name.to_string(), value });
+        Ok(VarRef { proc: self.id, name: name.to_string() })
     }
 
     /// Declares an InPort.
     pub fn in_port(&mut self, name: &str, shape: &[usize]) -> Result<InPort> {
         self.check_new_name("port", name)?;
-        self.node().in_ports.push(PortDecl {
-            name: name.to_string(),
-            shape: shape.to_vec(),
-        });
-        Ok(InPort {
-            proc: self.id,
-            name: name.to_string(),
-        })
+        self.node().in_ports.push(PortDecl { name: name.to_string(), shape: shape.to_vec() });
+        Ok(InPort { proc: self.id, name: name.to_string() })
     }
 
     /// Declares an OutPort.
     pub fn out_port(&mut self, name: &str, shape: &[usize]) -> Result<OutPort> {
         self.check_new_name("port", name)?;
-        self.node().out_ports.push(PortDecl {
-            name: name.to_string(),
-            shape: shape.to_vec(),
-        });
-        Ok(OutPort {
-            proc: self.id,
-            name: name.to_string(),
-        })
+        self.node().out_ports.push(PortDecl { name: name.to_string(), shape: shape.to_vec() });
+        Ok(OutPort { proc: self.id, name: name.to_string() })
     }
 
     /// Declares a RefPort (connect it with [`Network::connect_var`]).
     pub fn ref_port(&mut self, name: &str, shape: &[usize]) -> Result<RefPort> {
         self.check_new_name("port", name)?;
-        self.node().ref_ports.push(RefPortDecl {
-            name: name.to_string(),
-            shape: shape.to_vec(),
-            target: None,
-        });
-        Ok(RefPort {
-            proc: self.id,
-            name: name.to_string(),
-        })
+        self.node().ref_ports.push(RefPortDecl { name: name.to_string(), shape: shape.to_vec(), target: None });
+        Ok(RefPort { proc: self.id, name: name.to_string() })
     }
 
     /// Declares a VarPort exposing one of this process's Vars to RefPorts.
     pub fn var_port(&mut self, name: &str, var: &str) -> Result<()> {
         self.check_new_name("port", name)?;
-        if !self.net.nodes[self.id.0 as usize]
-            .vars
-            .iter()
-            .any(|v| v.name == var)
-        {
+        if !self.net.nodes[self.id.0 as usize].vars.iter().any(|v| v.name == var) {
             return Err(self.net.port_not_found("Var", self.id, var));
         }
-        self.node()
-            .var_ports
-            .insert(name.to_string(), var.to_string());
+        self.node().var_ports.insert(name.to_string(), var.to_string());
         Ok(())
     }
 
@@ -903,9 +752,8 @@ impl ProcessBuilder<'_> {
     /// every listed child port. All must have the same shape.
     pub fn expose_in_port(&mut self, name: &str, targets: &[InPort]) -> Result<InPort> {
         self.check_new_name("port", name)?;
-        let first = targets
-            .first()
-            .ok_or_else(|| Error::InvalidGraph(format!("in-port alias `{name}` has no target")))?;
+        let first =
+            targets.first().ok_or_else(|| Error::InvalidGraph(format!("in-port alias `{name}` has no target")))?;
         let shape = self.net.in_port_shape(first)?;
         for t in &targets[1..] {
             let s = self.net.in_port_shape(t)?;
@@ -918,14 +766,8 @@ impl ProcessBuilder<'_> {
                 });
             }
         }
-        self.node()
-            .aliases
-            .in_ports
-            .insert(name.to_string(), targets.to_vec());
-        Ok(InPort {
-            proc: self.id,
-            name: name.to_string(),
-        })
+        self.node().aliases.in_ports.insert(name.to_string(), targets.to_vec());
+        Ok(InPort { proc: self.id, name: name.to_string() })
     }
 
     /// Exposes a child OutPort (or transformed source) as this process's OutPort `name`.
@@ -934,10 +776,7 @@ impl ProcessBuilder<'_> {
         let src = src.into();
         self.net.expr_shape(&src)?;
         self.node().aliases.out_ports.insert(name.to_string(), src);
-        Ok(OutPort {
-            proc: self.id,
-            name: name.to_string(),
-        })
+        Ok(OutPort { proc: self.id, name: name.to_string() })
     }
 
     /// Exposes a child's Var as this process's Var `name` (Lava `var.alias`): get/set on
@@ -963,14 +802,8 @@ impl ProcessBuilder<'_> {
                 self.name()
             )));
         }
-        self.node()
-            .aliases
-            .vars
-            .insert(name.to_string(), target.clone());
-        Ok(VarRef {
-            proc: self.id,
-            name: name.to_string(),
-        })
+        self.node().aliases.vars.insert(name.to_string(), target.clone());
+        Ok(VarRef { proc: self.id, name: name.to_string() })
     }
 
     /// The network being built (e.g. to read a child's Var shape).

@@ -28,6 +28,7 @@
 mod compile;
 pub mod error;
 pub mod executable;
+mod f64_bytes;
 pub mod fixed;
 pub mod graph;
 mod json_text;
@@ -43,8 +44,7 @@ pub mod value;
 pub use error::{Error, ModelError, Result};
 pub use executable::Executable;
 pub use graph::{
-    Handle, InPort, Network, OutPort, PortExpr, PortTransforms, ProcId, Process, ProcessBuilder,
-    RefPort, VarRef,
+    Handle, InPort, Network, OutPort, PortExpr, PortTransforms, ProcId, Process, ProcessBuilder, RefPort, VarRef,
 };
 pub use registry::{Backend, ModelEntry, OutputTiming, Registry, RunConfig};
 pub use runtime::{RunCondition, RunContinuous, RunSteps, Runtime};
@@ -52,9 +52,7 @@ pub use value::{matrix, Init, Shape};
 
 /// Everything a typical program needs.
 pub mod prelude {
-    pub use crate::graph::{
-        Handle, InPort, Network, OutPort, PortTransforms, Process, ProcessBuilder, VarRef,
-    };
+    pub use crate::graph::{Handle, InPort, Network, OutPort, PortTransforms, Process, ProcessBuilder, VarRef};
     pub use crate::model::{CpuModel, DType, MgmtIo, SpikeIo};
     pub use crate::persist::states::{LoadStatesOptions, StatesReport};
     pub use crate::persist::{load, load_signed, load_with, save, save_signed};

@@ -153,9 +153,7 @@ pub fn check_len(var: &str, expected: usize, got: usize) -> Result<(), ModelErro
     if expected == got {
         Ok(())
     } else {
-        Err(ModelError::new(format!(
-            "Var `{var}` has {expected} elements, got {got}"
-        )))
+        Err(ModelError::new(format!("Var `{var}` has {expected} elements, got {got}")))
     }
 }
 

@@ -14,21 +14,12 @@ static FONT: &[u8] = include_bytes!("../assets/DejaVuSansMono.ttf");
 static REGISTER_FONT: Once = Once::new();
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
+    Error::Io { path: path.display().to_string(), message: e.to_string() }
 }
 
 /// Plots `data` of shape `(steps, ...)` as one line per element against time steps
 /// 1..=steps, with a title and axis labels, into a 800x480 PNG written atomically.
-pub fn line_plot_png(
-    path: &Path,
-    title: &str,
-    xlabel: &str,
-    ylabel: &str,
-    data: &ArrayD<f64>,
-) -> Result<()> {
+pub fn line_plot_png(path: &Path, title: &str, xlabel: &str, ylabel: &str, data: &ArrayD<f64>) -> Result<()> {
     REGISTER_FONT.call_once(|| {
         // The embedded font is valid; registration fails only for a corrupt font.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
@@ -39,11 +30,7 @@ pub fn line_plot_png(
     }
     let width = data.len() / steps;
     let flat: Vec<f64> = data.iter().copied().collect();
-    let (mut lo, mut hi) = flat
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
+    let (mut lo, mut hi) = flat.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     if !lo.is_finite() || !hi.is_finite() {
         return Err(io_err(path, "data contain non-finite values"));
     }
@@ -54,10 +41,7 @@ pub fn line_plot_png(
     let pad = 0.05 * (hi - lo);
     // Written next to the target and renamed, so a failure never leaves a half-written plot
     // (the temporary name keeps the .png extension the encoder needs).
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plot".into());
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "plot".into());
     let tmp = path.with_file_name(format!(".{file_name}.partial.png"));
     {
         let root = BitMapBackend::new(&tmp, (800, 480)).into_drawing_area();
@@ -79,9 +63,7 @@ pub fn line_plot_png(
         for k in 0..width {
             let color = Palette99::pick(k).to_rgba();
             let series = (0..steps).map(|t| ((t + 1) as f64, flat[t * width + k]));
-            chart
-                .draw_series(LineSeries::new(series, color.stroke_width(2)))
-                .map_err(|e| io_err(path, e))?;
+            chart.draw_series(LineSeries::new(series, color.stroke_width(2))).map_err(|e| io_err(path, e))?;
         }
         root.present().map_err(|e| io_err(path, e))?;
     }

@@ -124,33 +124,24 @@ impl Registry {
     }
 
     /// The models registered for a process type.
-    pub fn models_for<'a>(
-        &'a self,
-        process_type: &'a str,
-    ) -> impl Iterator<Item = &'a ModelEntry> + 'a {
-        self.entries
-            .iter()
-            .filter(move |e| e.process_type == process_type)
+    pub fn models_for<'a>(&'a self, process_type: &'a str) -> impl Iterator<Item = &'a ModelEntry> + 'a {
+        self.entries.iter().filter(move |e| e.process_type == process_type)
     }
 
     /// The model `name` of `process_type`.
     pub fn find(&self, process_type: &str, name: &str) -> Option<&ModelEntry> {
-        self.entries
-            .iter()
-            .find(|e| e.process_type == process_type && e.name == name)
+        self.entries.iter().find(|e| e.process_type == process_type && e.name == name)
     }
 
     /// Builds the model recorded in a compiled process.
     pub fn instantiate(&self, p: &LeafProcess) -> Result<Box<dyn CpuModel>> {
-        let entry = self
-            .find(&p.type_name, &p.model)
-            .ok_or_else(|| Error::NoModel {
-                process: p.name.clone(),
-                process_type: p.type_name.clone(),
-                backend: Backend::Cpu.to_string(),
-                tag: Some(p.model.clone()),
-                available: self.model_names(&p.type_name),
-            })?;
+        let entry = self.find(&p.type_name, &p.model).ok_or_else(|| Error::NoModel {
+            process: p.name.clone(),
+            process_type: p.type_name.clone(),
+            backend: Backend::Cpu.to_string(),
+            tag: Some(p.model.clone()),
+            available: self.model_names(&p.type_name),
+        })?;
         (entry.factory)(p).map_err(|reason| Error::InvalidParameter {
             process: p.name.clone(),
             param: format!("model {}", p.model),
@@ -159,10 +150,7 @@ impl Registry {
     }
 
     fn model_names(&self, process_type: &str) -> String {
-        self.models_for(process_type)
-            .map(|e| format!("{} {:?}", e.name, e.tags))
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.models_for(process_type).map(|e| format!("{} {:?}", e.name, e.tags)).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -208,8 +196,7 @@ impl RunConfig {
     }
     /// Uses `model` for every process of type `process_type`.
     pub fn with_exception(mut self, process_type: &str, model: &str) -> Self {
-        self.type_exceptions
-            .insert(process_type.to_string(), model.to_string());
+        self.type_exceptions.insert(process_type.to_string(), model.to_string());
         self
     }
     /// Uses `model` for one process.
@@ -236,10 +223,7 @@ impl RunConfig {
             tag,
             available: self.registry.model_names(process_type),
         };
-        let exception = self
-            .process_exceptions
-            .get(&id)
-            .or_else(|| self.type_exceptions.get(process_type));
+        let exception = self.process_exceptions.get(&id).or_else(|| self.type_exceptions.get(process_type));
         if let Some(model) = exception {
             return self
                 .registry

@@ -29,17 +29,11 @@ pub struct RunSteps {
 impl RunSteps {
     /// A blocking run of `num_steps`.
     pub fn new(num_steps: u64) -> Self {
-        RunSteps {
-            num_steps,
-            blocking: true,
-        }
+        RunSteps { num_steps, blocking: true }
     }
     /// A non-blocking run of `num_steps` (finish with `wait()` or `pause()`).
     pub fn non_blocking(num_steps: u64) -> Self {
-        RunSteps {
-            num_steps,
-            blocking: false,
-        }
+        RunSteps { num_steps, blocking: false }
     }
 }
 
@@ -108,90 +102,49 @@ impl Engine {
         for (i, sources) in exe.in_port_sources.iter().enumerate() {
             for s in sources {
                 let ok = match s {
-                    Source::Identity(o) => out_bufs
-                        .get(*o)
-                        .is_some_and(|b| b.len() == in_bufs[i].len()),
+                    Source::Identity(o) => out_bufs.get(*o).is_some_and(|b| b.len() == in_bufs[i].len()),
                     Source::Gather { port, idx } => {
                         port.len() == in_bufs[i].len()
                             && idx.len() == port.len()
-                            && port.iter().zip(idx).all(|(&p, &j)| {
-                                out_bufs
-                                    .get(p as usize)
-                                    .is_some_and(|b| (j as usize) < b.len())
-                            })
+                            && port
+                                .iter()
+                                .zip(idx)
+                                .all(|(&p, &j)| out_bufs.get(p as usize).is_some_and(|b| (j as usize) < b.len()))
                     }
                 };
                 if !ok {
-                    return Err(Error::InvalidGraph(format!(
-                        "executable has an inconsistent source for InPort {i}"
-                    )));
+                    return Err(Error::InvalidGraph(format!("executable has an inconsistent source for InPort {i}")));
                 }
             }
         }
         let n = exe.processes.len();
         let schedule_ok = exe.schedule.len() == n && {
             let mut seen = vec![false; n];
-            exe.schedule
-                .iter()
-                .all(|&p| p < n && !std::mem::replace(&mut seen[p], true))
+            exe.schedule.iter().all(|&p| p < n && !std::mem::replace(&mut seen[p], true))
         };
         if !schedule_ok {
-            return Err(Error::InvalidGraph(
-                "executable schedule is not a permutation of its processes".into(),
-            ));
+            return Err(Error::InvalidGraph("executable schedule is not a permutation of its processes".into()));
         }
-        let ref_targets: Vec<Vec<Option<(usize, usize)>>> = exe
-            .processes
-            .iter()
-            .map(|p| p.ref_ports.iter().map(|r| r.target).collect())
-            .collect();
+        let ref_targets: Vec<Vec<Option<(usize, usize)>>> =
+            exe.processes.iter().map(|p| p.ref_ports.iter().map(|r| r.target).collect()).collect();
         for t in ref_targets.iter().flatten().flatten() {
-            if exe
-                .processes
-                .get(t.0)
-                .and_then(|p| p.vars.get(t.1))
-                .is_none()
-            {
-                return Err(Error::InvalidGraph(
-                    "executable has a RefPort with an invalid target".into(),
-                ));
+            if exe.processes.get(t.0).and_then(|p| p.vars.get(t.1)).is_none() {
+                return Err(Error::InvalidGraph("executable has a RefPort with an invalid target".into()));
             }
         }
-        let emitters = (0..n)
-            .filter(|&i| exe.processes[i].timing == OutputTiming::PreviousStep)
-            .collect();
-        Ok(Engine {
-            exe,
-            models,
-            in_bufs,
-            out_bufs,
-            ref_targets,
-            emitters,
-            time_step: 0,
-        })
+        let emitters = (0..n).filter(|&i| exe.processes[i].timing == OutputTiming::PreviousStep).collect();
+        Ok(Engine { exe, models, in_bufs, out_bufs, ref_targets, emitters, time_step: 0 })
     }
 
     fn model_error(&self, p: usize, e: ModelError) -> Error {
-        Error::Model {
-            process: self.exe.processes[p].name.clone(),
-            time_step: self.time_step,
-            message: e.0,
-        }
+        Error::Model { process: self.exe.processes[p].name.clone(), time_step: self.time_step, message: e.0 }
     }
 
     /// Runs one LoihiProtocol time step.
     fn step(&mut self) -> Result<()> {
         self.time_step += 1;
         let t = self.time_step;
-        let Engine {
-            exe,
-            models,
-            in_bufs,
-            out_bufs,
-            ref_targets,
-            emitters,
-            ..
-        } = self;
+        let Engine { exe, models, in_bufs, out_bufs, ref_targets, emitters, .. } = self;
         let missing = |p: usize| Error::Model {
             process: exe.processes[p].name.clone(),
             time_step: t,
@@ -201,19 +154,10 @@ impl Engine {
             let proc = &exe.processes[p];
             let model = models[p].as_mut().ok_or_else(|| missing(p))?;
             let ins = &in_bufs[proc.in_port_offset..proc.in_port_offset + proc.in_ports.len()];
-            let outs =
-                &mut out_bufs[proc.out_port_offset..proc.out_port_offset + proc.out_ports.len()];
-            let mut io = SpikeIo {
-                time_step: t,
-                inputs: ins,
-                outputs: outs,
-            };
+            let outs = &mut out_bufs[proc.out_port_offset..proc.out_port_offset + proc.out_ports.len()];
+            let mut io = SpikeIo { time_step: t, inputs: ins, outputs: outs };
             if let Err(e) = model.emit(&mut io) {
-                return Err(Error::Model {
-                    process: proc.name.clone(),
-                    time_step: t,
-                    message: e.0,
-                });
+                return Err(Error::Model { process: proc.name.clone(), time_step: t, message: e.0 });
             }
         }
         for &p in exe.schedule.iter() {
@@ -223,19 +167,10 @@ impl Engine {
                 gather_into(&mut in_bufs[g], &exe.in_port_sources[g], out_bufs);
             }
             let model = models[p].as_mut().ok_or_else(|| missing(p))?;
-            let outs =
-                &mut out_bufs[proc.out_port_offset..proc.out_port_offset + proc.out_ports.len()];
-            let mut io = SpikeIo {
-                time_step: t,
-                inputs: &in_bufs[in_range],
-                outputs: outs,
-            };
+            let outs = &mut out_bufs[proc.out_port_offset..proc.out_port_offset + proc.out_ports.len()];
+            let mut io = SpikeIo { time_step: t, inputs: &in_bufs[in_range], outputs: outs };
             if let Err(e) = model.run_spk(&mut io) {
-                return Err(Error::Model {
-                    process: proc.name.clone(),
-                    time_step: t,
-                    message: e.0,
-                });
+                return Err(Error::Model { process: proc.name.clone(), time_step: t, message: e.0 });
             }
         }
         // Phase selection as in LoihiPyRuntimeService: PRE_MGMT is requested only by models
@@ -260,25 +195,19 @@ impl Engine {
     }
 
     fn locate(&self, var: &VarRef) -> Result<(usize, usize)> {
-        self.exe
-            .resolve_var(var.proc, &var.name)
-            .ok_or_else(|| Error::NotFound {
-                kind: "Var",
-                name: var.name.clone(),
-                context: format!(" on process #{} in this executable", var.proc.0),
-            })
+        self.exe.resolve_var(var.proc, &var.name).ok_or_else(|| Error::NotFound {
+            kind: "Var",
+            name: var.name.clone(),
+            context: format!(" on process #{} in this executable", var.proc.0),
+        })
     }
 
     fn get(&self, var: &VarRef) -> Result<ArrayD<f64>> {
         let (p, v) = self.locate(var)?;
         let spec = &self.exe.processes[p].vars[v];
         let mut data = vec![0.0; numel(&spec.shape)];
-        let model = self.models[p]
-            .as_ref()
-            .ok_or_else(|| self.model_error(p, ModelError::new("model missing")))?;
-        model
-            .read_var(v, &mut data)
-            .map_err(|e| self.model_error(p, e))?;
+        let model = self.models[p].as_ref().ok_or_else(|| self.model_error(p, ModelError::new("model missing")))?;
+        model.read_var(v, &mut data).map_err(|e| self.model_error(p, e))?;
         ArrayD::from_shape_vec(IxDyn(&spec.shape), data)
             .map_err(|e| self.model_error(p, ModelError::new(e.to_string())))
     }
@@ -287,27 +216,15 @@ impl Engine {
         let (p, v) = self.locate(var)?;
         let spec = &self.exe.processes[p].vars[v];
         let label = format!("{}.{}", self.exe.processes[p].name, spec.name);
-        let arr = value
-            .broadcast(&spec.shape)
-            .map_err(|reason| Error::BadValue {
-                var: label.clone(),
-                reason,
-            })?;
+        let arr = value.broadcast(&spec.shape).map_err(|reason| Error::BadValue { var: label.clone(), reason })?;
         if let Some(bad) = arr.iter().find(|x| !x.is_finite()) {
-            return Err(Error::BadValue {
-                var: label,
-                reason: format!("value {bad} is not finite"),
-            });
+            return Err(Error::BadValue { var: label, reason: format!("value {bad} is not finite") });
         }
         let data: Vec<f64> = arr.iter().copied().collect();
-        let model = self.models[p].as_mut().ok_or_else(|| Error::BadValue {
-            var: label.clone(),
-            reason: "model missing".into(),
-        })?;
-        model.write_var(v, &data).map_err(|e| Error::BadValue {
-            var: label,
-            reason: e.0,
-        })
+        let model = self.models[p]
+            .as_mut()
+            .ok_or_else(|| Error::BadValue { var: label.clone(), reason: "model missing".into() })?;
+        model.write_var(v, &data).map_err(|e| Error::BadValue { var: label, reason: e.0 })
     }
 }
 
@@ -315,12 +232,7 @@ impl Engine {
 /// publishing the time step after each. The loop runs inside rayon's pool so that the
 /// data-parallel kernels push work onto a local deque instead of the pool's global
 /// injector, which would allocate: the step loop allocates nothing.
-fn run_steps(
-    engine: &mut Engine,
-    limit: Option<u64>,
-    ts: &AtomicU64,
-    pause: &AtomicBool,
-) -> Result<()> {
+fn run_steps(engine: &mut Engine, limit: Option<u64>, ts: &AtomicU64, pause: &AtomicBool) -> Result<()> {
     rayon::scope(|_| {
         let mut done = 0u64;
         while limit.is_none_or(|n| done < n) && !pause.load(Ordering::Acquire) {
@@ -399,21 +311,13 @@ fn run_mgmt(
             continue;
         };
         let result = if phase.guard(model.as_ref(), t) {
-            let mut io = MgmtIo {
-                time_step: t,
-                targets: &ref_targets[p],
-                models,
-            };
+            let mut io = MgmtIo { time_step: t, targets: &ref_targets[p], models };
             phase.run(model.as_mut(), &mut io)
         } else {
             Ok(())
         };
         models[p] = Some(model);
-        result.map_err(|e| Error::Model {
-            process: exe.processes[p].name.clone(),
-            time_step: t,
-            message: e.0,
-        })?;
+        result.map_err(|e| Error::Model { process: exe.processes[p].name.clone(), time_step: t, message: e.0 })?;
     }
     Ok(())
 }
@@ -483,9 +387,7 @@ impl Runtime {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Engine>> {
-        self.engine
-            .lock()
-            .map_err(|_| Error::WorkerPanicked("engine lock poisoned".into()))
+        self.engine.lock().map_err(|_| Error::WorkerPanicked("engine lock poisoned".into()))
     }
 
     /// Starts a run. Blocking `RunSteps` returns when the steps are done (or a model
@@ -501,10 +403,7 @@ impl Runtime {
             self.join_worker()?;
         }
         match condition.into() {
-            RunCondition::Steps(RunSteps {
-                num_steps,
-                blocking: true,
-            }) => {
+            RunCondition::Steps(RunSteps { num_steps, blocking: true }) => {
                 self.running.store(true, Ordering::Release);
                 let result = {
                     let mut engine = self.lock()?;
@@ -514,10 +413,7 @@ impl Runtime {
                 self.running.store(false, Ordering::Release);
                 result
             }
-            RunCondition::Steps(RunSteps {
-                num_steps,
-                blocking: false,
-            }) => self.spawn(Some(num_steps)),
+            RunCondition::Steps(RunSteps { num_steps, blocking: false }) => self.spawn(Some(num_steps)),
             RunCondition::Continuous => self.spawn(None),
         }
     }
@@ -525,12 +421,8 @@ impl Runtime {
     fn spawn(&mut self, limit: Option<u64>) -> Result<()> {
         self.pause_requested.store(false, Ordering::Release);
         self.running.store(true, Ordering::Release);
-        let (engine, pause, running, ts) = (
-            self.engine.clone(),
-            self.pause_requested.clone(),
-            self.running.clone(),
-            self.time_step.clone(),
-        );
+        let (engine, pause, running, ts) =
+            (self.engine.clone(), self.pause_requested.clone(), self.running.clone(), self.time_step.clone());
         let handle = std::thread::Builder::new()
             .name("basalt-runtime".into())
             .spawn(move || {
@@ -596,10 +488,7 @@ impl Runtime {
             return Err(Error::Stopped);
         }
         if self.is_running() {
-            return Err(Error::Running {
-                op,
-                var: self.var_label(var),
-            });
+            return Err(Error::Running { op, var: self.var_label(var) });
         }
         Ok(())
     }

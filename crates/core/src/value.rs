@@ -27,11 +27,7 @@ impl Init {
             Init::Scalar(x) => Ok(ArrayD::from_elem(IxDyn(shape), *x)),
             Init::Array(a) => match a.broadcast(IxDyn(shape)) {
                 Some(view) => Ok(view.to_owned()),
-                None => Err(format!(
-                    "an array of shape {:?} cannot be broadcast to shape {:?}",
-                    a.shape(),
-                    shape
-                )),
+                None => Err(format!("an array of shape {:?} cannot be broadcast to shape {:?}", a.shape(), shape)),
             },
         }
     }

@@ -11,11 +11,8 @@ use ndarray::{ArrayD, IxDyn};
 fn lif_trace(lif: Lif, a_in: &[f64]) -> Vec<(f64, f64, f64)> {
     let steps = a_in.len();
     let mut net = Network::new();
-    let src = net
-        .add(source::RingBuffer::new(
-            ArrayD::from_shape_vec(IxDyn(&[1, steps]), a_in.to_vec()).unwrap(),
-        ))
-        .unwrap();
+    let src =
+        net.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&[1, steps]), a_in.to_vec()).unwrap())).unwrap();
     let lif = net.add_named("lif", lif).unwrap();
     net.connect(src.s_out(), &lif.a_in()).unwrap();
     let mon = net.add(Monitor::new()).unwrap();
@@ -26,9 +23,7 @@ fn lif_trace(lif: Lif, a_in: &[f64]) -> Vec<(f64, f64, f64)> {
     rt.run(RunSteps::new(steps as u64)).unwrap();
     let d = mon.get_data(&rt).unwrap();
     let (u, v, s) = (&d["lif"]["u"], &d["lif"]["v"], &d["lif"]["s_out"]);
-    (0..steps)
-        .map(|t| (u[[t, 0]], v[[t, 0]], s[[t, 0]]))
-        .collect()
+    (0..steps).map(|t| (u[[t, 0]], v[[t, 0]], s[[t, 0]])).collect()
 }
 
 #[test]
@@ -51,11 +46,7 @@ fn current_wraps_around_24_bits() {
 fn voltage_saturates_at_plus_minus_2_pow_23_minus_1() {
     // dv = 0: no voltage decay; bias = 4095 << 7 = 524160 per step; vth << 6 = 2^23 is
     // never exceeded because v saturates at 2^23 - 1.
-    let lif = Lif::new(&[1])
-        .dv(0.0)
-        .bias_mant(4095.0)
-        .bias_exp(7.0)
-        .vth(131072.0);
+    let lif = Lif::new(&[1]).dv(0.0).bias_mant(4095.0).bias_exp(7.0).vth(131072.0);
     let t = lif_trace(lif, &[0.0; 19]);
     assert_eq!(t[15].1, 16.0 * 524160.0);
     assert_eq!(t[16].1, 8388607.0);
@@ -88,10 +79,7 @@ fn current_decay_uses_du_plus_one() {
     // du = 0 still decays u by 4095/4096: u1 = 1 << 6 = 64... with input only at step 1:
     // u2 = rtz(64 · 4095, 12) = 63. dv = 4095 keeps v = u (factor 1 then rtz to 0 for v<4096).
     let lif = Lif::new(&[1]).du(0.0).dv(4095.0).vth(1000.0);
-    let u: Vec<f64> = lif_trace(lif, &[1.0, 0.0, 0.0])
-        .iter()
-        .map(|x| x.0)
-        .collect();
+    let u: Vec<f64> = lif_trace(lif, &[1.0, 0.0, 0.0]).iter().map(|x| x.0).collect();
     assert_eq!(u, vec![64.0, 63.0, 62.0]);
 }
 
@@ -99,25 +87,13 @@ fn current_decay_uses_du_plus_one() {
 fn mixed_sign_weights_are_clipped_and_truncated() {
     // Mixed, 6 bits: clip to [-256, 255], then drop 8 - 6 + 1 = 3 LSBs with a floor shift.
     let w = [-300.0, -255.0, -3.0, 3.0, 254.0, 300.0];
-    assert_eq!(
-        quantize_weights(&w, SignMode::Mixed, 6),
-        vec![-256, -256, -8, 0, 248, 248]
-    );
+    assert_eq!(quantize_weights(&w, SignMode::Mixed, 6), vec![-256, -256, -8, 0, 248, 248]);
     // Inhibitory, 8 bits: magnitudes clipped to 255, nothing dropped.
-    assert_eq!(
-        quantize_weights(&[-3.0, -300.0], SignMode::Inhibitory, 8),
-        vec![-3, -255]
-    );
+    assert_eq!(quantize_weights(&[-3.0, -300.0], SignMode::Inhibitory, 8), vec![-3, -255]);
     // Inhibitory, 7 bits: magnitudes truncated (3 -> 2), not floored (-3 -> -4).
-    assert_eq!(
-        quantize_weights(&[-3.0, -300.0], SignMode::Inhibitory, 7),
-        vec![-2, -254]
-    );
+    assert_eq!(quantize_weights(&[-3.0, -300.0], SignMode::Inhibitory, 7), vec![-2, -254]);
     // Excitatory: negative values clip to 0.
-    assert_eq!(
-        quantize_weights(&[-5.0, 7.9], SignMode::Excitatory, 8),
-        vec![0, 7]
-    );
+    assert_eq!(quantize_weights(&[-5.0, 7.9], SignMode::Excitatory, 8), vec![0, 7]);
 }
 
 #[test]
@@ -127,47 +103,22 @@ fn fixed_dense_quantises_and_shifts_by_weight_exp() {
     // weight_exp = -2 -> -24 >> 2 = -6 (floor), delivered one step later.
     let w = ndarray::arr2(&[[-300.0, -255.0, -3.0, 3.0, 254.0, 300.0]]);
     let mut net = Network::new();
-    let src = net
-        .add(source::RingBuffer::new(ArrayD::from_elem(
-            IxDyn(&[6, 1]),
-            1.0,
-        )))
-        .unwrap();
-    let dense = net
-        .add(Dense::new(w).num_weight_bits(6).weight_exp(-2))
-        .unwrap();
+    let src = net.add(source::RingBuffer::new(ArrayD::from_elem(IxDyn(&[6, 1]), 1.0))).unwrap();
+    let dense = net.add(Dense::new(w).num_weight_bits(6).weight_exp(-2)).unwrap();
     let sink = net.add(sink::RingBuffer::new(&[1], 3)).unwrap();
     net.connect(src.s_out(), &dense.s_in()).unwrap();
     net.connect(dense.a_out(), &sink.a_in()).unwrap();
     let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
     rt.run(RunSteps::new(3)).unwrap();
+    assert_eq!(rt.get(&sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), vec![0.0, -6.0, -6.0]);
     assert_eq!(
-        rt.get(&sink.data())
-            .unwrap()
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
-        vec![0.0, -6.0, -6.0]
-    );
-    assert_eq!(
-        rt.get(&dense.weights())
-            .unwrap()
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
+        rt.get(&dense.weights()).unwrap().iter().copied().collect::<Vec<_>>(),
         vec![-256.0, -256.0, -8.0, 0.0, 248.0, 248.0]
     );
     // weight_exp = +1 doubles the (unshifted) sum.
     let mut net2 = Network::new();
-    let src = net2
-        .add(source::RingBuffer::new(ArrayD::from_elem(
-            IxDyn(&[2, 1]),
-            1.0,
-        )))
-        .unwrap();
-    let dense = net2
-        .add(Dense::new(ndarray::arr2(&[[10.0, 20.0]])).weight_exp(1))
-        .unwrap();
+    let src = net2.add(source::RingBuffer::new(ArrayD::from_elem(IxDyn(&[2, 1]), 1.0))).unwrap();
+    let dense = net2.add(Dense::new(ndarray::arr2(&[[10.0, 20.0]])).weight_exp(1)).unwrap();
     let sink = net2.add(sink::RingBuffer::new(&[1], 2)).unwrap();
     net2.connect(src.s_out(), &dense.s_in()).unwrap();
     net2.connect(dense.a_out(), &sink.a_in()).unwrap();
@@ -181,14 +132,8 @@ fn graded_spikes_multiply_weights() {
     // num_message_bits > 0: payloads 2 and -3 multiply the weights: 2·4 + (-3)·5 = -7.
     for cfg in [RunConfig::floating_pt(), RunConfig::fixed_pt()] {
         let mut net = Network::new();
-        let src = net
-            .add(source::RingBuffer::new(
-                ndarray::arr2(&[[2.0], [-3.0]]).into_dyn(),
-            ))
-            .unwrap();
-        let dense = net
-            .add(Dense::new(ndarray::arr2(&[[4.0, 5.0]])).num_message_bits(8))
-            .unwrap();
+        let src = net.add(source::RingBuffer::new(ndarray::arr2(&[[2.0], [-3.0]]).into_dyn())).unwrap();
+        let dense = net.add(Dense::new(ndarray::arr2(&[[4.0, 5.0]])).num_message_bits(8)).unwrap();
         let sink = net.add(sink::RingBuffer::new(&[1], 2)).unwrap();
         net.connect(src.s_out(), &dense.s_in()).unwrap();
         net.connect(dense.a_out(), &sink.a_in()).unwrap();
@@ -203,18 +148,9 @@ fn serialization_tutorial_numbers() {
     // Lava's serialization tutorial: LIF(2, bias 100, vth 120) -> Dense(10·ones(3, 2)) ->
     // LIF(3, bias 0, vth 50000), float, five single-step runs.
     let mut net = Network::new();
-    let lif_in = net
-        .add_named("lif_in", Lif::new(&[2]).bias_mant(100.0).vth(120.0))
-        .unwrap();
-    let dense = net
-        .add_named(
-            "dense",
-            Dense::new(ndarray::Array2::from_elem((3, 2), 10.0)),
-        )
-        .unwrap();
-    let lif_out = net
-        .add_named("lif_out", Lif::new(&[3]).bias_mant(0.0).vth(50000.0))
-        .unwrap();
+    let lif_in = net.add_named("lif_in", Lif::new(&[2]).bias_mant(100.0).vth(120.0)).unwrap();
+    let dense = net.add_named("dense", Dense::new(ndarray::Array2::from_elem((3, 2), 10.0))).unwrap();
+    let lif_out = net.add_named("lif_out", Lif::new(&[3]).bias_mant(0.0).vth(50000.0)).unwrap();
     net.connect(lif_in.s_out(), &dense.s_in()).unwrap();
     net.connect(dense.a_out(), &lif_out.a_in()).unwrap();
     let mut rt = net.runtime(&RunConfig::floating_pt()).unwrap();

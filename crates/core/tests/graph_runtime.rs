@@ -20,10 +20,7 @@ fn connect_shape_mismatch_names_both_ports() {
     let err = net.connect(a.s_out(), &b.a_in()).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::ShapeMismatch { .. }));
-    assert!(
-        msg.contains("lif_a.s_out") && msg.contains("lif_b.a_in"),
-        "{msg}"
-    );
+    assert!(msg.contains("lif_a.s_out") && msg.contains("lif_b.a_in"), "{msg}");
     assert!(msg.contains("[3]") && msg.contains("[2]"), "{msg}");
 }
 
@@ -33,10 +30,7 @@ fn unknown_port_and_duplicate_names_are_errors() {
     let a = net.add_named("x", Lif::new(&[1])).unwrap();
     assert!(net.add_named("x", Lif::new(&[1])).is_err());
     let err = net.connect(a.out_port("spikes"), &a.a_in()).unwrap_err();
-    assert!(
-        err.to_string().contains("`spikes` not found on process x"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("`spikes` not found on process x"), "{err}");
 }
 
 /// Source -> transform -> sink, returning what the sink recorded at step 1.
@@ -46,10 +40,8 @@ fn through(
     f: impl Fn(Vec<OutPort>) -> PortExpr,
 ) -> Result<ArrayD<f64>, Error> {
     let mut net = Network::new();
-    let ports: Vec<OutPort> = src_data
-        .into_iter()
-        .map(|d| net.add(source::RingBuffer::new(d)).unwrap().s_out())
-        .collect();
+    let ports: Vec<OutPort> =
+        src_data.into_iter().map(|d| net.add(source::RingBuffer::new(d)).unwrap().s_out()).collect();
     let sink = net.add(sink::RingBuffer::new(sink_shape, 1))?;
     net.connect(f(ports), &sink.a_in())?;
     let mut rt = net.runtime(&RunConfig::floating_pt())?;
@@ -69,33 +61,12 @@ fn port_transforms_reshape_flatten_transpose_concat() {
     let t = through(vec![d()], &[3, 2], |p| p[0].clone().transpose(&[1, 0])).unwrap();
     assert_eq!(t, arr(&[3, 2], vec![0., 3., 1., 4., 2., 5.]));
     let e = || arr(&[2, 3, 1], (10..16).map(f64::from).collect());
-    let c0 = through(vec![d(), e()], &[4, 3], |p| {
-        p[0].clone().concat_with([p[1].clone()], 0)
-    })
-    .unwrap();
-    assert_eq!(
-        c0,
-        arr(
-            &[4, 3],
-            vec![0., 1., 2., 3., 4., 5., 10., 11., 12., 13., 14., 15.]
-        )
-    );
-    let c1 = through(vec![d(), e()], &[2, 6], |p| {
-        p[0].clone().concat_with([p[1].clone()], 1)
-    })
-    .unwrap();
-    assert_eq!(
-        c1,
-        arr(
-            &[2, 6],
-            vec![0., 1., 2., 10., 11., 12., 3., 4., 5., 13., 14., 15.]
-        )
-    );
+    let c0 = through(vec![d(), e()], &[4, 3], |p| p[0].clone().concat_with([p[1].clone()], 0)).unwrap();
+    assert_eq!(c0, arr(&[4, 3], vec![0., 1., 2., 3., 4., 5., 10., 11., 12., 13., 14., 15.]));
+    let c1 = through(vec![d(), e()], &[2, 6], |p| p[0].clone().concat_with([p[1].clone()], 1)).unwrap();
+    assert_eq!(c1, arr(&[2, 6], vec![0., 1., 2., 10., 11., 12., 3., 4., 5., 13., 14., 15.]));
     // Chained: transpose then flatten.
-    let tf = through(vec![d()], &[6], |p| {
-        p[0].clone().transpose(&[1, 0]).flatten()
-    })
-    .unwrap();
+    let tf = through(vec![d()], &[6], |p| p[0].clone().transpose(&[1, 0]).flatten()).unwrap();
     assert_eq!(tf, arr(&[6], vec![0., 3., 1., 4., 2., 5.]));
 }
 
@@ -106,22 +77,16 @@ fn bad_transforms_are_errors() {
     assert!(matches!(e, Error::InvalidTransform { .. }), "{e}");
     let e = through(vec![d()], &[3, 2], |p| p[0].clone().transpose(&[0, 0])).unwrap_err();
     assert!(e.to_string().contains("not a permutation"), "{e}");
-    let e = through(vec![d(), arr(&[3, 3, 1], vec![0.0; 9])], &[5, 3], |p| {
-        p[0].clone().concat_with([p[1].clone()], 1)
-    })
-    .unwrap_err();
+    let e = through(vec![d(), arr(&[3, 3, 1], vec![0.0; 9])], &[5, 3], |p| p[0].clone().concat_with([p[1].clone()], 1))
+        .unwrap_err();
     assert!(e.to_string().contains("cannot concatenate"), "{e}");
 }
 
 #[test]
 fn in_port_sums_sources_and_unconnected_reads_zero() {
     let mut net = Network::new();
-    let a = net
-        .add(source::RingBuffer::new(arr(&[2, 1], vec![1.5, 2.0])))
-        .unwrap();
-    let b = net
-        .add(source::RingBuffer::new(arr(&[2, 1], vec![10.0, 20.0])))
-        .unwrap();
+    let a = net.add(source::RingBuffer::new(arr(&[2, 1], vec![1.5, 2.0]))).unwrap();
+    let b = net.add(source::RingBuffer::new(arr(&[2, 1], vec![10.0, 20.0]))).unwrap();
     let sum = net.add(sink::RingBuffer::new(&[2], 1)).unwrap();
     let lonely = net.add(sink::RingBuffer::new(&[2], 1)).unwrap();
     net.connect(a.s_out(), &sum.a_in()).unwrap();
@@ -129,10 +94,7 @@ fn in_port_sums_sources_and_unconnected_reads_zero() {
     let mut rt = net.runtime(&RunConfig::floating_pt()).unwrap();
     rt.run(RunSteps::new(1)).unwrap();
     assert_eq!(rt.get(&sum.data()).unwrap(), arr(&[2, 1], vec![11.5, 22.0]));
-    assert_eq!(
-        rt.get(&lonely.data()).unwrap(),
-        arr(&[2, 1], vec![0.0, 0.0])
-    );
+    assert_eq!(rt.get(&lonely.data()).unwrap(), arr(&[2, 1], vec![0.0, 0.0]));
 }
 
 /// LIF(1) with bias 3 (vth 10): v = 3, 6, 9, 0 (spike at 4, 12 > 10), ... in float.
@@ -176,10 +138,7 @@ fn get_and_set_while_running_are_errors() {
     assert!(e.to_string().contains("lif.v"), "{e}");
     let e = rt.set(&lif.v(), 1.0).unwrap_err();
     assert!(matches!(e, Error::Running { op: "set", .. }), "{e}");
-    assert!(matches!(
-        rt.run(RunSteps::new(1)),
-        Err(Error::AlreadyRunning)
-    ));
+    assert!(matches!(rt.run(RunSteps::new(1)), Err(Error::AlreadyRunning)));
     rt.pause().unwrap();
     rt.set(&lif.v(), 1.0).unwrap();
     assert_eq!(rt.get(&lif.v()).unwrap()[[0]], 1.0);
@@ -212,11 +171,7 @@ fn set_rejects_bad_values() {
     let e = rt.set(&lif.v(), vec![1.0, 2.0]).unwrap_err();
     assert!(e.to_string().contains("cannot be broadcast"), "{e}");
     let e = rt.set(&lif.du(), 5000.0).unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("outside the fixed-point range [0, 4095]"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("outside the fixed-point range [0, 4095]"), "{e}");
     assert!(rt.set(&lif.v(), f64::NAN).is_err());
 }
 
@@ -250,9 +205,7 @@ fn zero_delay_cycle_is_rejected_and_recurrence_through_dense_runs() {
     // LIF -> Dense -> same LIF: spike at t reaches a_in at t+1.
     let mut net = Network::new();
     let lif = net.add_named("lif", Lif::new(&[1]).bias_mant(6.0)).unwrap();
-    let rec = net
-        .add_named("rec", Dense::new(ndarray::arr2(&[[100.0]])))
-        .unwrap();
+    let rec = net.add_named("rec", Dense::new(ndarray::arr2(&[[100.0]]))).unwrap();
     net.connect(lif.s_out(), &rec.s_in()).unwrap();
     net.connect(rec.a_out(), &lif.a_in()).unwrap();
     let mon = net.add(Monitor::new()).unwrap();
@@ -261,10 +214,7 @@ fn zero_delay_cycle_is_rejected_and_recurrence_through_dense_runs() {
     rt.run(RunSteps::new(4)).unwrap();
     // v: 6, 12 -> spike at step 2; u receives 100 at step 3 and, spiking again at 3, 100 more at step 4 (du = 0).
     let u = mon.data(&rt, "lif", "u").unwrap();
-    assert_eq!(
-        u.iter().copied().collect::<Vec<_>>(),
-        vec![0.0, 0.0, 100.0, 200.0]
-    );
+    assert_eq!(u.iter().copied().collect::<Vec<_>>(), vec![0.0, 0.0, 100.0, 200.0]);
 }
 
 #[test]
@@ -273,25 +223,16 @@ fn no_model_for_tag_is_a_clear_error() {
     let e = net.compile(&RunConfig::new(Some("analog"))).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::NoModel { .. }), "{msg}");
-    assert!(
-        msg.contains("lif") && msg.contains("analog") && msg.contains("PyLifModelFloat"),
-        "{msg}"
-    );
-    let e = net
-        .compile(&RunConfig::floating_pt().with_exception("Lif", "NoSuchModel"))
-        .unwrap_err();
+    assert!(msg.contains("lif") && msg.contains("analog") && msg.contains("PyLifModelFloat"), "{msg}");
+    let e = net.compile(&RunConfig::floating_pt().with_exception("Lif", "NoSuchModel")).unwrap_err();
     assert!(e.to_string().contains("NoSuchModel"), "{e}");
 }
 
 #[test]
 fn exception_map_selects_a_model_per_type_and_per_process() {
     let mut net = Network::new();
-    let a = net
-        .add_named("a", Lif::new(&[1]).bias_mant(1.5).vth(100.0))
-        .unwrap();
-    let b = net
-        .add_named("b", Lif::new(&[1]).bias_mant(1.5).vth(100.0))
-        .unwrap();
+    let a = net.add_named("a", Lif::new(&[1]).bias_mant(1.5).vth(100.0)).unwrap();
+    let b = net.add_named("b", Lif::new(&[1]).bias_mant(1.5).vth(100.0)).unwrap();
     // Float for everything, but the bit-accurate model for `b`: it truncates 1.5 to 1.
     let cfg = RunConfig::floating_pt().with_process_exception(b.id(), "PyLifModelBitAcc");
     let exe = net.compile(&cfg).unwrap();
@@ -301,9 +242,7 @@ fn exception_map_selects_a_model_per_type_and_per_process() {
     rt.run(RunSteps::new(2)).unwrap();
     assert_eq!(rt.get(&a.v()).unwrap()[[0]], 3.0);
     assert_eq!(rt.get(&b.v()).unwrap()[[0]], 2.0);
-    let exe = net
-        .compile(&RunConfig::floating_pt().with_exception("Lif", "PyLifModelBitAcc"))
-        .unwrap();
+    let exe = net.compile(&RunConfig::floating_pt().with_exception("Lif", "PyLifModelBitAcc")).unwrap();
     assert!(exe.processes.iter().all(|p| p.model == "PyLifModelBitAcc"));
 }
 
@@ -331,33 +270,17 @@ impl Process for Layer {
 #[test]
 fn composite_process_flattens_and_aliases_reach_children() {
     let mut net = Network::new();
-    let src = net
-        .add(source::RingBuffer::new(arr(&[2, 1], vec![1.0, 1.0])))
-        .unwrap();
-    let layer = net
-        .add_named(
-            "layer",
-            Layer {
-                weights: ndarray::arr2(&[[2.0, 3.0]]),
-                vth: 100.0,
-            },
-        )
-        .unwrap();
+    let src = net.add(source::RingBuffer::new(arr(&[2, 1], vec![1.0, 1.0]))).unwrap();
+    let layer = net.add_named("layer", Layer { weights: ndarray::arr2(&[[2.0, 3.0]]), vth: 100.0 }).unwrap();
     let out = net.add(sink::RingBuffer::new(&[1], 1)).unwrap();
     net.connect(src.s_out(), &layer.in_port("s_in")).unwrap();
     net.connect(layer.out_port("s_out"), &out.a_in()).unwrap();
     assert_eq!(net.children(layer.id()).unwrap().len(), 2);
-    assert_eq!(
-        net.get(&layer.var("weights")).unwrap(),
-        arr(&[1, 2], vec![2.0, 3.0])
-    );
+    assert_eq!(net.get(&layer.var("weights")).unwrap(), arr(&[1, 2], vec![2.0, 3.0]));
 
     let exe = net.compile(&RunConfig::floating_pt()).unwrap();
     let names: Vec<&str> = exe.processes.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["Process_0", "layer.dense", "layer.lif", "Process_4"]
-    );
+    assert_eq!(names, ["Process_0", "layer.dense", "layer.lif", "Process_4"]);
 
     let mut rt = net.runtime(&RunConfig::floating_pt()).unwrap();
     rt.run(RunSteps::new(3)).unwrap();
@@ -365,14 +288,7 @@ fn composite_process_flattens_and_aliases_reach_children() {
     assert_eq!(rt.get(&layer.var("v")).unwrap()[[0]], 15.0);
     rt.set(&layer.var("v"), 99.0).unwrap();
     let lif_child = net.children(layer.id()).unwrap()[1];
-    assert_eq!(
-        rt.get(&VarRef {
-            proc: lif_child,
-            name: "v".into()
-        })
-        .unwrap()[[0]],
-        99.0
-    );
+    assert_eq!(rt.get(&VarRef { proc: lif_child, name: "v".into() }).unwrap()[[0]], 99.0);
     rt.run(RunSteps::new(1)).unwrap();
     // v = 99 + u(15) = 114 > 100: spike, reset, and the spike leaves through the alias.
     assert_eq!(rt.get(&layer.var("v")).unwrap()[[0]], 0.0);
@@ -394,11 +310,7 @@ fn composite_var_alias_must_point_into_the_composite() {
     let outside = net.add(Lif::new(&[1])).unwrap();
     let n = net.len();
     let e = net.add(Bad(outside.v())).unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("must refer to a Var of one of its sub-processes"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("must refer to a Var of one of its sub-processes"), "{e}");
     assert_eq!(net.len(), n, "a failed add leaves the network as it was");
 }
 
@@ -440,17 +352,9 @@ impl CpuModel for CounterModel {
 #[test]
 fn custom_process_with_custom_model() {
     let mut reg = Registry::with_library();
-    reg.register(ModelEntry::cpu(
-        "test.Counter",
-        "CounterModel",
-        &["floating_pt"],
-        OutputTiming::SameStep,
-        |p| {
-            Ok(Box::new(CounterModel {
-                count: p.var("count")?.data[0],
-            }) as Box<dyn CpuModel>)
-        },
-    ))
+    reg.register(ModelEntry::cpu("test.Counter", "CounterModel", &["floating_pt"], OutputTiming::SameStep, |p| {
+        Ok(Box::new(CounterModel { count: p.var("count")?.data[0] }) as Box<dyn CpuModel>)
+    }))
     .unwrap();
     let mut net = Network::new();
     let c = net.add_named("counter", Counter).unwrap();
@@ -458,76 +362,48 @@ fn custom_process_with_custom_model() {
     net.connect(c.out_port("count_out"), &sink.a_in()).unwrap();
 
     // Without the registration there is no model.
-    assert!(matches!(
-        net.compile(&RunConfig::floating_pt()),
-        Err(Error::NoModel { .. })
-    ));
+    assert!(matches!(net.compile(&RunConfig::floating_pt()), Err(Error::NoModel { .. })));
 
     let cfg = RunConfig::floating_pt().with_registry(Arc::new(reg));
     let mut rt = net.runtime(&cfg).unwrap();
     rt.run(RunSteps::new(4)).unwrap();
     assert_eq!(rt.get(&c.var("count")).unwrap()[[0]], 4.0);
     // Ring of 3: step 4 overwrote column 0.
-    assert_eq!(
-        rt.get(&sink.data()).unwrap(),
-        arr(&[1, 3], vec![4.0, 2.0, 3.0])
-    );
+    assert_eq!(rt.get(&sink.data()).unwrap(), arr(&[1, 3], vec![4.0, 2.0, 3.0]));
     // A model error surfaces from run with the process name and step.
     rt.set(&c.var("count"), 1000.0).unwrap();
     let e = rt.run(RunSteps::new(1)).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "process counter failed at time step 5: counter overflow"
-    );
+    assert_eq!(e.to_string(), "process counter failed at time step 5: counter overflow");
 }
 
 #[test]
 fn bad_process_parameters_are_errors() {
     let mut net = Network::new();
-    let e = net
-        .add(Dense::new(ndarray::arr2(&[[1.0, f64::NAN]])))
-        .unwrap_err();
+    let e = net.add(Dense::new(ndarray::arr2(&[[1.0, f64::NAN]]))).unwrap_err();
     assert!(e.to_string().contains("not finite"), "{e}");
-    let e = net
-        .add(Dense::new(ndarray::arr2(&[[1.0]])).num_weight_bits(9))
-        .unwrap_err();
+    let e = net.add(Dense::new(ndarray::arr2(&[[1.0]])).num_weight_bits(9)).unwrap_err();
     assert!(e.to_string().contains("num_weight_bits"), "{e}");
-    let e = net
-        .add(Lif::new(&[2]).bias_mant(vec![1.0, 2.0, 3.0]))
-        .unwrap_err();
+    let e = net.add(Lif::new(&[2]).bias_mant(vec![1.0, 2.0, 3.0])).unwrap_err();
     assert!(e.to_string().contains("cannot be broadcast"), "{e}");
-    let e = net
-        .add(source::RingBuffer::new(arr(&[3], vec![0.0; 3])))
-        .unwrap_err();
+    let e = net.add(source::RingBuffer::new(arr(&[3], vec![0.0; 3]))).unwrap_err();
     assert!(e.to_string().contains("time"), "{e}");
     // A fixed-point model rejects values its Lava types cannot hold.
     let mut net = Network::new();
     net.add(Lif::new(&[1]).bias_mant(40000.0)).unwrap();
     let e = net.runtime(&RunConfig::fixed_pt()).err().unwrap();
-    assert!(
-        e.to_string().contains("bias_mant") && e.to_string().contains("40000"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("bias_mant") && e.to_string().contains("40000"), "{e}");
 }
 
 #[test]
 fn run_condition_conversions() {
-    assert_eq!(
-        RunCondition::from(RunSteps::new(3)),
-        RunCondition::Steps(RunSteps {
-            num_steps: 3,
-            blocking: true
-        })
-    );
+    assert_eq!(RunCondition::from(RunSteps::new(3)), RunCondition::Steps(RunSteps { num_steps: 3, blocking: true }));
     assert_eq!(RunCondition::from(RunContinuous), RunCondition::Continuous);
 }
 
 #[test]
 fn executable_is_plain_data_that_round_trips_through_serde() {
     let mut net = Network::new();
-    let lif = net
-        .add_named("lif", Lif::new(&[2]).bias_mant([3.0, 4.0]))
-        .unwrap();
+    let lif = net.add_named("lif", Lif::new(&[2]).bias_mant([3.0, 4.0])).unwrap();
     let mon = net.add_named("mon", Monitor::new()).unwrap();
     mon.probe(&mut net, lif.v(), 5).unwrap();
     let cfg = RunConfig::floating_pt();
@@ -539,10 +415,7 @@ fn executable_is_plain_data_that_round_trips_through_serde() {
     let mut rt = Runtime::new(back, cfg.registry()).unwrap();
     rt.run(RunSteps::new(5)).unwrap();
     let v = mon.data(&rt, "lif", "v").unwrap();
-    assert_eq!(
-        v.iter().copied().collect::<Vec<_>>(),
-        vec![3.0, 4.0, 6.0, 8.0, 9.0, 0.0, 0.0, 4.0, 3.0, 8.0]
-    );
+    assert_eq!(v.iter().copied().collect::<Vec<_>>(), vec![3.0, 4.0, 6.0, 8.0, 9.0, 0.0, 0.0, 4.0, 3.0, 8.0]);
 }
 
 #[test]
@@ -561,10 +434,7 @@ fn monitor_plot_writes_a_png() {
     // IHDR: width and height, big-endian, at bytes 16..24.
     assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 800);
     assert_eq!(u32::from_be_bytes(bytes[20..24].try_into().unwrap()), 480);
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
     // Unknown probe: clear error.
     let e = mon.plot(&rt, "lif", "u", dir.join("u.png")).unwrap_err();

@@ -17,9 +17,7 @@ fn tmp_dir(name: &str) -> PathBuf {
 }
 
 fn data_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
 
 /// A composite layer: Dense + LIF with aliases (hierarchical round trip).
@@ -27,10 +25,7 @@ struct Layer;
 impl Process for Layer {
     const TYPE_NAME: &'static str = "test.Layer";
     fn build(self, b: &mut ProcessBuilder<'_>) -> basalt_core::Result<()> {
-        let dense = b.child(
-            "dense",
-            Dense::new(ndarray::arr2(&[[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])),
-        )?;
+        let dense = b.child("dense", Dense::new(ndarray::arr2(&[[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])))?;
         let lif = b.child("lif", Lif::new(&[2]).du(0.25).dv(0.5).vth(4.0))?;
         b.connect(dense.a_out(), &lif.a_in())?;
         b.expose_in_port("s_in", &[dense.s_in()])?;
@@ -48,37 +43,16 @@ fn library_network() -> (Network, Handle<Monitor>) {
         .add_named(
             "src",
             source::RingBuffer::new(
-                ArrayD::from_shape_vec(
-                    IxDyn(&[3, 4]),
-                    vec![1., 0., 1., 1., 0., 1., 1., 0., 1., 1., 0., 1.],
-                )
-                .unwrap(),
+                ArrayD::from_shape_vec(IxDyn(&[3, 4]), vec![1., 0., 1., 1., 0., 1., 1., 0., 1., 1., 0., 1.]).unwrap(),
             ),
         )
         .unwrap();
     let lif1 = net
-        .add_named(
-            "lif1",
-            Lif::new(&[3])
-                .du(1000.0)
-                .dv(500.0)
-                .vth(2.0)
-                .bias_mant([30.0, 40.0, 50.0])
-                .bias_exp(2.0),
-        )
+        .add_named("lif1", Lif::new(&[3]).du(1000.0).dv(500.0).vth(2.0).bias_mant([30.0, 40.0, 50.0]).bias_exp(2.0))
         .unwrap();
-    let dense = net
-        .add_named(
-            "dense",
-            Dense::new(ndarray::arr2(&[[40.0, -10.0, 20.0], [50.0, 90.0, -5.0]])),
-        )
-        .unwrap();
-    let lif2 = net
-        .add_named("lif2", Lif::new(&[2]).du(2000.0).dv(300.0).vth(20.0))
-        .unwrap();
-    let sink = net
-        .add_named("sink", sink::RingBuffer::new(&[2], 7))
-        .unwrap();
+    let dense = net.add_named("dense", Dense::new(ndarray::arr2(&[[40.0, -10.0, 20.0], [50.0, 90.0, -5.0]]))).unwrap();
+    let lif2 = net.add_named("lif2", Lif::new(&[2]).du(2000.0).dv(300.0).vth(20.0)).unwrap();
+    let sink = net.add_named("sink", sink::RingBuffer::new(&[2], 7)).unwrap();
     let layer = net.add_named("layer", Layer).unwrap();
     net.connect(src.s_out(), &lif1.a_in()).unwrap();
     net.connect(lif1.s_out(), &dense.s_in()).unwrap();
@@ -116,11 +90,7 @@ fn every_library_process_round_trips_with_identical_traces() {
         let exe = net.compile(&cfg).unwrap();
         let mut direct = Runtime::new(exe.clone(), cfg.registry()).unwrap();
         let want = traces(&mut direct, &mon);
-        assert!(
-            want.iter()
-                .any(|(_, v, d)| v == "s_out" && d.iter().any(|&x| x != 0.0)),
-            "the network spikes"
-        );
+        assert!(want.iter().any(|(_, v, d)| v == "s_out" && d.iter().any(|&x| x != 0.0)), "the network spikes");
 
         let path = persist::save(&net, dir.join("lib"), Some(&exe)).unwrap();
         assert_eq!(path, dir.join("lib.basalt"));
@@ -136,18 +106,8 @@ fn every_library_process_round_trips_with_identical_traces() {
         let mut recompiled = net2.runtime(&cfg).unwrap();
         assert_eq!(traces(&mut recompiled, &mon), want);
         assert_eq!(
-            recompiled
-                .get(&VarRef {
-                    proc: layer,
-                    name: "v".into()
-                })
-                .unwrap(),
-            reloaded
-                .get(&VarRef {
-                    proc: layer,
-                    name: "v".into()
-                })
-                .unwrap()
+            recompiled.get(&VarRef { proc: layer, name: "v".into() }).unwrap(),
+            reloaded.get(&VarRef { proc: layer, name: "v".into() }).unwrap()
         );
     }
 }
@@ -156,18 +116,9 @@ fn every_library_process_round_trips_with_identical_traces() {
 fn serialization_tutorial_end_to_end() {
     let dir = tmp_dir("tutorial");
     let mut net = Network::new();
-    let lif_in = net
-        .add_named("lif_in", Lif::new(&[2]).bias_mant(100.0).vth(120.0))
-        .unwrap();
-    let dense = net
-        .add_named(
-            "dense",
-            Dense::new(ndarray::Array2::from_elem((3, 2), 10.0)),
-        )
-        .unwrap();
-    let lif_out = net
-        .add_named("lif_out", Lif::new(&[3]).bias_mant(0.0).vth(50000.0))
-        .unwrap();
+    let lif_in = net.add_named("lif_in", Lif::new(&[2]).bias_mant(100.0).vth(120.0)).unwrap();
+    let dense = net.add_named("dense", Dense::new(ndarray::Array2::from_elem((3, 2), 10.0))).unwrap();
+    let lif_out = net.add_named("lif_out", Lif::new(&[3]).bias_mant(0.0).vth(50000.0)).unwrap();
     net.connect(lif_in.s_out(), &dense.s_in()).unwrap();
     net.connect(dense.a_out(), &lif_out.a_in()).unwrap();
     let exe = net.compile(&RunConfig::floating_pt()).unwrap();
@@ -179,20 +130,8 @@ fn serialization_tutorial_end_to_end() {
     let (mut v, mut u) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         rt.run(RunSteps::new(1)).unwrap();
-        v.push(
-            rt.get(&VarRef {
-                proc: lif_in,
-                name: "v".into(),
-            })
-            .unwrap()[[0]],
-        );
-        u.push(
-            rt.get(&VarRef {
-                proc: lif_out,
-                name: "u".into(),
-            })
-            .unwrap()[[0]],
-        );
+        v.push(rt.get(&VarRef { proc: lif_in, name: "v".into() }).unwrap()[[0]]);
+        u.push(rt.get(&VarRef { proc: lif_out, name: "u".into() }).unwrap()[[0]]);
     }
     assert_eq!(v, vec![100.0, 0.0, 100.0, 0.0, 100.0]);
     assert_eq!(u, vec![0.0, 0.0, 20.0, 20.0, 40.0]);
@@ -228,13 +167,9 @@ impl CpuModel for CustomModel {
 fn custom_types_need_their_registration_to_load() {
     let dir = tmp_dir("custom");
     let mut reg = Registry::with_library();
-    reg.register(ModelEntry::cpu(
-        "test.Custom",
-        "CustomModel",
-        &["floating_pt"],
-        OutputTiming::SameStep,
-        |p| Ok(Box::new(CustomModel(p.var("x")?.data[0])) as Box<dyn CpuModel>),
-    ))
+    reg.register(ModelEntry::cpu("test.Custom", "CustomModel", &["floating_pt"], OutputTiming::SameStep, |p| {
+        Ok(Box::new(CustomModel(p.var("x")?.data[0])) as Box<dyn CpuModel>)
+    }))
     .unwrap();
     let reg = Arc::new(reg);
     let mut net = Network::new();
@@ -245,10 +180,7 @@ fn custom_types_need_their_registration_to_load() {
 
     let e = persist::load(&path).unwrap_err();
     assert!(matches!(e, Error::UnknownProcessType { .. }), "{e}");
-    assert!(
-        e.to_string().contains("test.Custom") && e.to_string().contains("custom"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("test.Custom") && e.to_string().contains("custom"), "{e}");
 
     let (_, exe) = persist::load_with(&path, &reg).unwrap();
     let mut rt = Runtime::new(exe.unwrap(), &reg).unwrap();
@@ -288,9 +220,7 @@ impl XorShift {
 fn small_file(key: Option<&[u8]>) -> Vec<u8> {
     let mut net = Network::new();
     let a = net.add_named("a", Lif::new(&[2]).bias_mant(3.0)).unwrap();
-    let d = net
-        .add_named("d", Dense::new(ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]])))
-        .unwrap();
+    let d = net.add_named("d", Dense::new(ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]))).unwrap();
     net.connect(a.s_out(), &d.s_in()).unwrap();
     let exe = net.compile(&RunConfig::floating_pt()).unwrap();
     persist::encode(&net, Some(&exe), key).unwrap()
@@ -305,10 +235,7 @@ fn truncation_at_every_offset_is_a_clear_error() {
             let e = persist::decode(&bytes[..cut], key, "mem").unwrap_err();
             let msg = e.to_string();
             assert!(matches!(e, Error::Format { .. }), "cut at {cut}: {msg}");
-            assert!(
-                msg.contains("truncated") || msg.contains("magic"),
-                "cut at {cut}: {msg}"
-            );
+            assert!(msg.contains("truncated") || msg.contains("magic"), "cut at {cut}: {msg}");
         }
         let mut longer = bytes.clone();
         longer.push(0);
@@ -351,22 +278,12 @@ fn wrong_magic_and_future_versions_are_named() {
     let bytes = small_file(None);
     let mut m = bytes.clone();
     m[0] = b'X';
-    assert!(persist::decode(&m, None, "f")
-        .unwrap_err()
-        .to_string()
-        .contains("wrong magic"));
+    assert!(persist::decode(&m, None, "f").unwrap_err().to_string().contains("wrong magic"));
     let mut v = bytes.clone();
     v[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let e = persist::decode(&reseal(v), None, "f")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("format version 2") && e.contains("newer Basalt"),
-        "{e}"
-    );
-    let e = persist::decode(b"PK\x03\x04 a zip file, not ours", None, "f")
-        .unwrap_err()
-        .to_string();
+    let e = persist::decode(&reseal(v), None, "f").unwrap_err().to_string();
+    assert!(e.contains("format version 2") && e.contains("newer Basalt"), "{e}");
+    let e = persist::decode(b"PK\x03\x04 a zip file, not ours", None, "f").unwrap_err().to_string();
     assert!(e.contains("not a Basalt network file"), "{e}");
 }
 
@@ -410,20 +327,11 @@ fn writes_are_atomic_and_leave_no_temporary_files() {
     assert!(persist::save(&net, dir.join("occupied.basalt"), None).is_err());
     // Overwriting the good file replaces it whole.
     let (mut net2, _) = persist::load(&path).unwrap();
-    net2.set_init(
-        &VarRef {
-            proc: net2.find("lif1").unwrap(),
-            name: "v".into(),
-        },
-        5.0,
-    )
-    .unwrap();
+    net2.set_init(&VarRef { proc: net2.find("lif1").unwrap(), name: "v".into() }, 5.0).unwrap();
     persist::save(&net2, &path, None).unwrap();
     assert_ne!(std::fs::read(&path).unwrap(), good);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names, vec!["net.basalt", "occupied.basalt"]);
 }
@@ -433,23 +341,11 @@ fn walkthrough_fixed() -> (Network, Handle<Lif>, Handle<Dense>) {
     let lif1 = net
         .add_named(
             "lif1",
-            Lif::new(&[3])
-                .vth(1000.0)
-                .du(409.0)
-                .dv(409.0)
-                .bias_mant([880.0, 960.0, 1040.0])
-                .bias_exp(3.0),
+            Lif::new(&[3]).vth(1000.0).du(409.0).dv(409.0).bias_mant([880.0, 960.0, 1040.0]).bias_exp(3.0),
         )
         .unwrap();
-    let dense = net
-        .add_named(
-            "dense",
-            Dense::new(ndarray::arr2(&[[40.0, 10.0, 20.0], [50.0, 90.0, 5.0]])),
-        )
-        .unwrap();
-    let lif2 = net
-        .add_named("lif2", Lif::new(&[2]).vth(1000.0).du(409.0).dv(409.0))
-        .unwrap();
+    let dense = net.add_named("dense", Dense::new(ndarray::arr2(&[[40.0, 10.0, 20.0], [50.0, 90.0, 5.0]]))).unwrap();
+    let lif2 = net.add_named("lif2", Lif::new(&[2]).vth(1000.0).du(409.0).dv(409.0)).unwrap();
     net.connect(lif1.s_out(), &dense.s_in()).unwrap();
     net.connect(dense.a_out(), &lif2.a_in()).unwrap();
     (net, lif1, dense)
@@ -467,51 +363,24 @@ fn runtime_states_round_trip_through_hdf5_and_npz_with_model_dtypes() {
 
         // The file holds every Var under process.var in Lava's dtypes.
         let arrays = persist::states::read_arrays(&path).unwrap();
-        let find = |n: &str| {
-            arrays
-                .iter()
-                .find(|a| a.name == n)
-                .unwrap_or_else(|| panic!("{n} in {ext}"))
-        };
+        let find = |n: &str| arrays.iter().find(|a| a.name == n).unwrap_or_else(|| panic!("{n} in {ext}"));
         assert_eq!(arrays.len(), 7 + 3 + 7);
-        assert_eq!(
-            (find("lif1.v").dtype, find("lif1.v").shape.clone()),
-            (DType::I32, vec![3])
-        );
+        assert_eq!((find("lif1.v").dtype, find("lif1.v").shape.clone()), (DType::I32, vec![3]));
         assert_eq!(find("lif1.du").dtype, DType::U16);
         assert_eq!(find("lif1.bias_mant").dtype, DType::I16);
-        assert_eq!(
-            (
-                find("dense.weights").dtype,
-                find("dense.weights").shape.clone()
-            ),
-            (DType::I32, vec![2, 3])
-        );
+        assert_eq!((find("dense.weights").dtype, find("dense.weights").shape.clone()), (DType::I32, vec![2, 3]));
         assert_eq!(find("dense.num_message_bits").dtype, DType::I64);
 
         // A fresh runtime loaded from the file continues exactly like the original.
         let (net2, _, _) = walkthrough_fixed();
         let mut rt2 = net2.runtime(&RunConfig::fixed_pt()).unwrap();
-        let report = rt2
-            .load_states(
-                &path,
-                LoadStatesOptions {
-                    verbose: false,
-                    check_missing: true,
-                },
-            )
-            .unwrap();
+        let report = rt2.load_states(&path, LoadStatesOptions { verbose: false, check_missing: true }).unwrap();
         assert_eq!(report.loaded.len(), 17);
         assert!(report.missing.is_empty() && report.unused.is_empty());
         rt.run(RunSteps::new(20)).unwrap();
         rt2.run(RunSteps::new(20)).unwrap();
         for var in [lif1.v(), lif1.u(), dense.a_buff()] {
-            assert_eq!(
-                rt.get(&var).unwrap(),
-                rt2.get(&var).unwrap(),
-                "{} after reload ({ext})",
-                var.name
-            );
+            assert_eq!(rt.get(&var).unwrap(), rt2.get(&var).unwrap(), "{} after reload ({ext})", var.name);
         }
     }
 }
@@ -525,107 +394,46 @@ fn states_refuse_shape_and_dtype_mismatches_and_report_missing_vars() {
     float_rt.save_states(&path).unwrap();
     let mut fixed_rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
     let before = fixed_rt.get(&lif1.v()).unwrap();
-    let e = fixed_rt
-        .load_states(&path, LoadStatesOptions::default())
-        .unwrap_err();
+    let e = fixed_rt.load_states(&path, LoadStatesOptions::default()).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::StateMismatch { .. }), "{msg}");
-    assert!(
-        msg.contains("lif1.") && msg.contains("int") && msg.contains("float64"),
-        "{msg}"
-    );
+    assert!(msg.contains("lif1.") && msg.contains("int") && msg.contains("float64"), "{msg}");
     assert_eq!(fixed_rt.get(&lif1.v()).unwrap(), before, "nothing changed");
 
-    let arrays = vec![NamedArray {
-        name: "lif1.v".into(),
-        shape: vec![4],
-        dtype: DType::I32,
-        data: vec![0.0; 4],
-    }];
+    let arrays = vec![NamedArray { name: "lif1.v".into(), shape: vec![4], dtype: DType::I32, data: vec![0.0; 4] }];
     let bad_shape = dir.join("shape.h5");
     persist::states::write_arrays(&bad_shape, &arrays).unwrap();
-    let e = fixed_rt
-        .load_states(&bad_shape, LoadStatesOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("lif1.v") && e.contains("[3]") && e.contains("[4]"),
-        "{e}"
-    );
+    let e = fixed_rt.load_states(&bad_shape, LoadStatesOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("lif1.v") && e.contains("[3]") && e.contains("[4]"), "{e}");
 
     let partial = dir.join("partial.h5");
     let arrays = vec![
-        NamedArray {
-            name: "lif1.v".into(),
-            shape: vec![3],
-            dtype: DType::I32,
-            data: vec![1.0, 2.0, 3.0],
-        },
-        NamedArray {
-            name: "elsewhere.x".into(),
-            shape: vec![1],
-            dtype: DType::F64,
-            data: vec![0.5],
-        },
+        NamedArray { name: "lif1.v".into(), shape: vec![3], dtype: DType::I32, data: vec![1.0, 2.0, 3.0] },
+        NamedArray { name: "elsewhere.x".into(), shape: vec![1], dtype: DType::F64, data: vec![0.5] },
     ];
     persist::states::write_arrays(&partial, &arrays).unwrap();
-    let report = fixed_rt
-        .load_states(
-            &partial,
-            LoadStatesOptions {
-                verbose: true,
-                check_missing: true,
-            },
-        )
-        .unwrap();
+    let report = fixed_rt.load_states(&partial, LoadStatesOptions { verbose: true, check_missing: true }).unwrap();
     assert_eq!(report.loaded, vec!["lif1.v"]);
     assert_eq!(report.unused, vec!["elsewhere.x"]);
     assert_eq!(report.missing.len(), 16);
-    assert_eq!(
-        fixed_rt
-            .get(&lif1.v())
-            .unwrap()
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
-        vec![1.0, 2.0, 3.0]
-    );
+    assert_eq!(fixed_rt.get(&lif1.v()).unwrap().iter().copied().collect::<Vec<_>>(), vec![1.0, 2.0, 3.0]);
 
-    let e = fixed_rt
-        .save_states(dir.join("state.mat"))
-        .unwrap_err()
-        .to_string();
+    let e = fixed_rt.save_states(dir.join("state.mat")).unwrap_err().to_string();
     assert!(e.contains(".h5, .hdf5 or .npz"), "{e}");
-    assert_eq!(
-        StateFormat::of(std::path::Path::new("x.HDF5")).unwrap(),
-        StateFormat::Hdf5
-    );
+    assert_eq!(StateFormat::of(std::path::Path::new("x.HDF5")).unwrap(), StateFormat::Hdf5);
 }
 
 #[test]
 fn state_files_written_by_h5py_and_numpy_load() {
-    for file in [
-        "states/walkthrough_fixed_h5py.h5",
-        "states/walkthrough_fixed_numpy.npz",
-    ] {
+    for file in ["states/walkthrough_fixed_h5py.h5", "states/walkthrough_fixed_numpy.npz"] {
         let (net, lif1, dense) = walkthrough_fixed();
         let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
-        let report = rt
-            .load_states(data_path(file), LoadStatesOptions::default())
-            .unwrap();
+        let report = rt.load_states(data_path(file), LoadStatesOptions::default()).unwrap();
         let mut loaded = report.loaded.clone();
         loaded.sort();
         assert_eq!(
             loaded,
-            vec![
-                "dense.num_message_bits",
-                "dense.weights",
-                "lif1.bias_mant",
-                "lif1.du",
-                "lif1.u",
-                "lif1.v",
-                "lif2.v"
-            ],
+            vec!["dense.num_message_bits", "dense.weights", "lif1.bias_mant", "lif1.du", "lif1.u", "lif1.v", "lif2.v"],
             "{file}"
         );
         let vals = |v: &VarRef| rt.get(v).unwrap().iter().copied().collect::<Vec<_>>();
@@ -634,10 +442,7 @@ fn state_files_written_by_h5py_and_numpy_load() {
         assert_eq!(vals(&lif1.du()), vec![100.0]);
         assert_eq!(vals(&lif1.bias_mant()), vec![800.0, 900.0, 1000.0]);
         // Loaded weights are quantised like any weights (6 -> 6 excitatory 8-bit: kept).
-        assert_eq!(
-            vals(&dense.weights()),
-            vec![40.0, 10.0, 20.0, 50.0, 90.0, 6.0]
-        );
+        assert_eq!(vals(&dense.weights()), vec![40.0, 10.0, 20.0, 50.0, 90.0, 6.0]);
     }
 }
 
@@ -649,34 +454,14 @@ fn network_initial_values_save_and_load() {
     let path = dir.join("init.hdf5");
     net.save_states(&path).unwrap();
     let (mut net2, lif1b, _) = walkthrough_fixed();
-    let report = net2
-        .load_states(&path, LoadStatesOptions::default())
-        .unwrap();
+    let report = net2.load_states(&path, LoadStatesOptions::default()).unwrap();
     assert_eq!(report.loaded.len(), 17);
-    assert_eq!(
-        net2.get(&lif1b.v())
-            .unwrap()
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
-        vec![1.0, 2.0, 3.0]
-    );
+    assert_eq!(net2.get(&lif1b.v()).unwrap().iter().copied().collect::<Vec<_>>(), vec![1.0, 2.0, 3.0]);
     // Integer files load into network initial values too (values converted to float).
-    let report = net2
-        .load_states(
-            data_path("states/walkthrough_fixed_numpy.npz"),
-            LoadStatesOptions::default(),
-        )
-        .unwrap();
+    let report =
+        net2.load_states(data_path("states/walkthrough_fixed_numpy.npz"), LoadStatesOptions::default()).unwrap();
     assert_eq!(report.loaded.len(), 7);
-    assert_eq!(
-        net2.get(&lif1b.v())
-            .unwrap()
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
-        vec![100.0, 200.0, -300.0]
-    );
+    assert_eq!(net2.get(&lif1b.v()).unwrap().iter().copied().collect::<Vec<_>>(), vec![100.0, 200.0, -300.0]);
 }
 
 #[test]
@@ -697,10 +482,7 @@ fn corrupt_state_files_are_clear_errors() {
             let mut rt2 = net2.runtime(&RunConfig::fixed_pt()).unwrap();
             // Either an error, or (for cuts that leave a readable file) a consistent load.
             if let Err(e) = rt2.load_states(&p, LoadStatesOptions::default()) {
-                assert!(
-                    matches!(e, Error::Format { .. } | Error::StateMismatch { .. }),
-                    "{e}"
-                );
+                assert!(matches!(e, Error::Format { .. } | Error::StateMismatch { .. }), "{e}");
             }
         }
         for i in 0..200 {
@@ -715,10 +497,7 @@ fn corrupt_state_files_are_clear_errors() {
             // be a clean error. Never a panic.
             if let Err(e) = rt2.load_states(&p, LoadStatesOptions::default()) {
                 assert!(
-                    matches!(
-                        e,
-                        Error::Format { .. } | Error::StateMismatch { .. } | Error::BadValue { .. }
-                    ),
+                    matches!(e, Error::Format { .. } | Error::StateMismatch { .. } | Error::BadValue { .. }),
                     "{e}"
                 );
             }

@@ -51,6 +51,49 @@ pub struct NamedArray {
 struct SavedObject {
     network: NetworkData,
     executable: Option<Executable>,
+    /// Network Vars (process id, Var name) whose initial value is stored once, in the
+    /// executable (the file holds large weight matrices once, not twice).
+    shared: Vec<(u32, String)>,
+}
+
+/// Replaces network Var values that equal the executable's initial values by empty
+/// placeholders, listing them in `shared`.
+fn share_values(net: &mut NetworkData, exe: &Executable) -> Vec<(u32, String)> {
+    let mut shared = Vec::new();
+    for p in &exe.processes {
+        let Some(node) = net.nodes.get_mut(p.id.0 as usize) else {
+            continue;
+        };
+        for v in &p.vars {
+            if let Some(d) = node.vars.iter_mut().find(|d| d.name == v.name) {
+                let same = d.value.shape() == v.shape.as_slice()
+                    && d.value.iter().zip(&v.data).all(|(a, b)| a.to_bits() == b.to_bits());
+                if same {
+                    d.value = ndarray::ArrayD::zeros(ndarray::IxDyn(&[0]));
+                    shared.push((p.id.0, v.name.clone()));
+                }
+            }
+        }
+    }
+    shared
+}
+
+/// Restores the values `share_values` replaced.
+fn restore_shared(net: &mut NetworkData, exe: Option<&Executable>, shared: &[(u32, String)]) -> Result<(), String> {
+    for (id, name) in shared {
+        let v = exe
+            .and_then(|e| e.processes.iter().find(|p| p.id.0 == *id))
+            .and_then(|p| p.vars.iter().find(|v| &v.name == name))
+            .ok_or_else(|| format!("shared Var {name} of process #{id} is missing from the executable"))?;
+        let d = net
+            .nodes
+            .get_mut(*id as usize)
+            .and_then(|n| n.vars.iter_mut().find(|d| &d.name == name))
+            .ok_or_else(|| format!("shared Var {name} of process #{id} is missing from the network"))?;
+        d.value = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&v.shape), v.data.clone())
+            .map_err(|e| format!("shared Var {name}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// `path`, with `.basalt` appended when it has no extension.
@@ -70,12 +113,11 @@ fn trailer(header_and_payload: &[u8], key: Option<&[u8]>) -> Result<[u8; 32]> {
     match key {
         None => Ok(Sha256::digest(header_and_payload).into()),
         Some(k) => {
-            let mut mac =
-                <Hmac<Sha256> as Mac>::new_from_slice(k).map_err(|e| Error::InvalidParameter {
-                    process: "save".into(),
-                    param: "key".into(),
-                    reason: e.to_string(),
-                })?;
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k).map_err(|e| Error::InvalidParameter {
+                process: "save".into(),
+                param: "key".into(),
+                reason: e.to_string(),
+            })?;
             mac.update(header_and_payload);
             Ok(mac.finalize().into_bytes().into())
         }
@@ -85,12 +127,11 @@ fn trailer(header_and_payload: &[u8], key: Option<&[u8]>) -> Result<[u8; 32]> {
 /// Encodes a network (and optionally its executable) into the file format; signed with
 /// HMAC-SHA256 under `key` when given.
 pub fn encode(net: &Network, exe: Option<&Executable>, key: Option<&[u8]>) -> Result<Vec<u8>> {
-    let obj = SavedObject {
-        network: net.to_data(),
-        executable: exe.cloned(),
-    };
-    let payload = postcard::to_stdvec(&obj)
-        .map_err(|e| Error::InvalidGraph(format!("cannot serialise the network: {e}")))?;
+    let mut network = net.to_data();
+    let shared = exe.map(|e| share_values(&mut network, e)).unwrap_or_default();
+    let obj = SavedObject { network, executable: exe.cloned(), shared };
+    let payload =
+        postcard::to_stdvec(&obj).map_err(|e| Error::InvalidGraph(format!("cannot serialise the network: {e}")))?;
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -102,28 +143,17 @@ pub fn encode(net: &Network, exe: Option<&Executable>, key: Option<&[u8]>) -> Re
     Ok(out)
 }
 
-/// Decodes bytes written by [`encode`]. `key` must be given exactly when the file is
-/// signed. `label` names the source in error messages. Never panics on any input.
-pub fn decode(
-    bytes: &[u8],
-    key: Option<&[u8]>,
-    label: &str,
-) -> Result<(Network, Option<Executable>)> {
-    let bad = |reason: String| Error::Format {
-        path: label.to_string(),
-        reason,
-    };
+/// Checks magic, version, flags, length and checksum or signature of a file's bytes;
+/// returns header and payload (without the trailer).
+fn check_envelope<'a>(bytes: &'a [u8], key: Option<&[u8]>, label: &str) -> Result<&'a [u8]> {
+    let bad = |reason: String| Error::Format { path: label.to_string(), reason };
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(bad("not a Basalt network file (wrong magic bytes)".into()));
     }
     if bytes.len() < HEADER_LEN {
-        return Err(bad(format!(
-            "truncated: {} bytes, shorter than the {HEADER_LEN}-byte header",
-            bytes.len()
-        )));
+        return Err(bad(format!("truncated: {} bytes, shorter than the {HEADER_LEN}-byte header", bytes.len())));
     }
-    let u32_at =
-        |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
     let version = u32_at(8);
     if version == 0 || version > FORMAT_VERSION {
         return Err(bad(format!(
@@ -133,16 +163,12 @@ pub fn decode(
     }
     let flags = u32_at(12);
     if flags & !FLAG_SIGNED != 0 {
-        return Err(bad(format!(
-            "unknown header flags {flags:#x}: the header is corrupt"
-        )));
+        return Err(bad(format!("unknown header flags {flags:#x}: the header is corrupt")));
     }
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[16..24]);
     let payload_len = u64::from_le_bytes(len_bytes);
-    let expected = (HEADER_LEN as u64)
-        .checked_add(payload_len)
-        .and_then(|x| x.checked_add(TRAILER_LEN as u64));
+    let expected = (HEADER_LEN as u64).checked_add(payload_len).and_then(|x| x.checked_add(TRAILER_LEN as u64));
     if expected != Some(bytes.len() as u64) {
         return Err(bad(format!(
             "truncated or corrupt: the header announces {payload_len} payload bytes, but the file has {} bytes after the header",
@@ -153,23 +179,13 @@ pub fn decode(
     let stored = &bytes[bytes.len() - TRAILER_LEN..];
     let signed = flags & FLAG_SIGNED != 0;
     match (signed, key) {
-        (true, None) => {
-            return Err(bad(
-                "the file is signed; load it with load_signed and its key".into(),
-            ))
-        }
-        (false, Some(_)) => {
-            return Err(bad(
-                "the file is not signed, so its authenticity cannot be verified".into(),
-            ))
-        }
+        (true, None) => return Err(bad("the file is signed; load it with load_signed and its key".into())),
+        (false, Some(_)) => return Err(bad("the file is not signed, so its authenticity cannot be verified".into())),
         (true, Some(k)) => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k)
-                .map_err(|e| bad(format!("bad key: {e}")))?;
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k).map_err(|e| bad(format!("bad key: {e}")))?;
             mac.update(body);
-            mac.verify_slice(stored).map_err(|_| {
-                bad("signature mismatch: wrong key, or the file was modified".into())
-            })?;
+            mac.verify_slice(stored)
+                .map_err(|_| bad("signature mismatch: wrong key, or the file was modified".into()))?;
         }
         (false, None) => {
             let digest: [u8; 32] = Sha256::digest(body).into();
@@ -178,11 +194,40 @@ pub fn decode(
             }
         }
     }
-    let obj: SavedObject = postcard::from_bytes(&body[HEADER_LEN..])
-        .map_err(|e| bad(format!("corrupt payload: {e}")))?;
-    let net =
-        Network::from_data(obj.network).map_err(|r| bad(format!("inconsistent network: {r}")))?;
+    Ok(body)
+}
+
+fn decode_payload(body: &[u8], label: &str) -> Result<SavedObject> {
+    postcard::from_bytes(&body[HEADER_LEN..])
+        .map_err(|e| Error::Format { path: label.to_string(), reason: format!("corrupt payload: {e}") })
+}
+
+/// Decodes bytes written by [`encode`]. `key` must be given exactly when the file is
+/// signed. `label` names the source in error messages. Never panics on any input.
+pub fn decode(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<(Network, Option<Executable>)> {
+    let bad = |reason: String| Error::Format { path: label.to_string(), reason };
+    let mut obj = decode_payload(check_envelope(bytes, key, label)?, label)?;
+    restore_shared(&mut obj.network, obj.executable.as_ref(), &obj.shared)
+        .map_err(|r| bad(format!("inconsistent file: {r}")))?;
+    let net = Network::from_data(obj.network).map_err(|r| bad(format!("inconsistent network: {r}")))?;
     Ok((net, obj.executable))
+}
+
+/// Decodes only the executable of a file (the network is not rebuilt).
+pub fn decode_executable(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<Executable> {
+    decode_payload(check_envelope(bytes, key, label)?, label)?
+        .executable
+        .ok_or_else(|| Error::Format { path: label.to_string(), reason: "the file holds no executable".into() })
+}
+
+/// Loads only the compiled executable of a file written by [`save`]: what a deployment
+/// needs to create a runtime, faster than [`load`] because the network is not rebuilt.
+/// Its models are checked against `registry`.
+pub fn load_executable(path: impl AsRef<Path>, registry: &Registry) -> Result<Executable> {
+    let path = path.as_ref();
+    let exe = decode_executable(&read(path)?, None, &path.display().to_string())?;
+    check_known(&Network::new(), Some(&exe), registry)?;
+    Ok(exe)
 }
 
 /// Checks that every process of a loaded network and executable has models in `registry`.
@@ -209,10 +254,7 @@ fn check_known(net: &Network, exe: Option<&Executable>, registry: &Registry) -> 
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
+    std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
 }
 
 /// Saves a network and, optionally, its compiled executable (Lava's `save`). A path
@@ -224,12 +266,7 @@ pub fn save(net: &Network, path: impl AsRef<Path>, exe: Option<&Executable>) -> 
 }
 
 /// Like [`save`], signed with HMAC-SHA256 under `key`.
-pub fn save_signed(
-    net: &Network,
-    path: impl AsRef<Path>,
-    exe: Option<&Executable>,
-    key: &[u8],
-) -> Result<PathBuf> {
+pub fn save_signed(net: &Network, path: impl AsRef<Path>, exe: Option<&Executable>, key: &[u8]) -> Result<PathBuf> {
     let path = with_default_extension(path);
     atomic::write(&path, &encode(net, exe, Some(key))?)?;
     Ok(path)
@@ -242,10 +279,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<(Network, Option<Executable>)> {
 }
 
 /// Loads a file written by [`save`], checking process types and models against `registry`.
-pub fn load_with(
-    path: impl AsRef<Path>,
-    registry: &Registry,
-) -> Result<(Network, Option<Executable>)> {
+pub fn load_with(path: impl AsRef<Path>, registry: &Registry) -> Result<(Network, Option<Executable>)> {
     let path = path.as_ref();
     let (net, exe) = decode(&read(path)?, None, &path.display().to_string())?;
     check_known(&net, exe.as_ref(), registry)?;
@@ -253,11 +287,7 @@ pub fn load_with(
 }
 
 /// Loads a file written by [`save_signed`], verifying its signature with `key`.
-pub fn load_signed(
-    path: impl AsRef<Path>,
-    key: &[u8],
-    registry: &Registry,
-) -> Result<(Network, Option<Executable>)> {
+pub fn load_signed(path: impl AsRef<Path>, key: &[u8], registry: &Registry) -> Result<(Network, Option<Executable>)> {
     let path = path.as_ref();
     let (net, exe) = decode(&read(path)?, Some(key), &path.display().to_string())?;
     check_known(&net, exe.as_ref(), registry)?;

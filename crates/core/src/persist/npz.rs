@@ -11,10 +11,7 @@ use crate::model::DType;
 use crate::persist::NamedArray;
 
 fn err(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Format {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
+    Error::Format { path: path.display().to_string(), reason: reason.to_string() }
 }
 
 fn write_one<T: npyz::Serialize + npyz::AutoSerialize>(
@@ -23,11 +20,7 @@ fn write_one<T: npyz::Serialize + npyz::AutoSerialize>(
     values: Vec<T>,
 ) -> std::io::Result<()> {
     let shape: Vec<u64> = a.shape.iter().map(|&d| d as u64).collect();
-    let mut w = npz
-        .array::<T>(&a.name, Default::default())?
-        .default_dtype()
-        .shape(&shape)
-        .begin_nd()?;
+    let mut w = npz.array::<T>(&a.name, Default::default())?.default_dtype().shape(&shape).begin_nd()?;
     w.extend(values)?;
     w.finish()
 }
@@ -46,10 +39,7 @@ pub fn encode(arrays: &[NamedArray]) -> Result<Vec<u8>> {
         }
         .map_err(io)?;
     }
-    let cursor = npz
-        .zip_writer()
-        .finish()
-        .map_err(|e| Error::InvalidGraph(format!("cannot encode npz: {e}")))?;
+    let cursor = npz.zip_writer().finish().map_err(|e| Error::InvalidGraph(format!("cannot encode npz: {e}")))?;
     Ok(cursor.into_inner())
 }
 
@@ -63,17 +53,12 @@ pub fn write(path: &Path, arrays: &[NamedArray]) -> Result<()> {
 pub fn read(path: &Path) -> Result<Vec<NamedArray>> {
     // The zip and npy parsers return errors for malformed files; the unwind guard turns any
     // panic they might still hit on a crafted file into an error as well.
-    std::panic::catch_unwind(|| parse(path)).unwrap_or_else(|_| {
-        Err(err(
-            path,
-            "the npz reader failed on this file (corrupt or unsupported)",
-        ))
-    })
+    std::panic::catch_unwind(|| parse(path))
+        .unwrap_or_else(|_| Err(err(path, "the npz reader failed on this file (corrupt or unsupported)")))
 }
 
 fn parse(path: &Path) -> Result<Vec<NamedArray>> {
-    let mut npz = npyz::npz::NpzArchive::open(path)
-        .map_err(|e| err(path, format!("not a readable npz file: {e}")))?;
+    let mut npz = npyz::npz::NpzArchive::open(path).map_err(|e| err(path, format!("not a readable npz file: {e}")))?;
     let names: Vec<String> = npz.array_names().map(str::to_string).collect();
     let mut out = Vec::with_capacity(names.len());
     for name in names {
@@ -84,67 +69,23 @@ fn parse(path: &Path) -> Result<Vec<NamedArray>> {
         let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
         let type_str = match file.dtype() {
             npyz::DType::Plain(ts) => ts.to_string(),
-            other => {
-                return Err(err(
-                    path,
-                    format!("array {name} has a structured dtype {other:?}"),
-                ))
-            }
+            other => return Err(err(path, format!("array {name} has a structured dtype {other:?}"))),
         };
         let read_err = |e: std::io::Error| err(path, format!("array {name}: {e}"));
         let (dtype, data): (DType, Vec<f64>) = match type_str.as_str() {
             "<f8" => (DType::F64, file.into_vec::<f64>().map_err(read_err)?),
-            "<i8" => (
-                DType::I64,
-                file.into_vec::<i64>()
-                    .map_err(read_err)?
-                    .into_iter()
-                    .map(|x| x as f64)
-                    .collect(),
-            ),
-            "<i4" => (
-                DType::I32,
-                file.into_vec::<i32>()
-                    .map_err(read_err)?
-                    .into_iter()
-                    .map(f64::from)
-                    .collect(),
-            ),
-            "<i2" => (
-                DType::I16,
-                file.into_vec::<i16>()
-                    .map_err(read_err)?
-                    .into_iter()
-                    .map(f64::from)
-                    .collect(),
-            ),
-            "<u2" => (
-                DType::U16,
-                file.into_vec::<u16>()
-                    .map_err(read_err)?
-                    .into_iter()
-                    .map(f64::from)
-                    .collect(),
-            ),
+            "<i8" => (DType::I64, file.into_vec::<i64>().map_err(read_err)?.into_iter().map(|x| x as f64).collect()),
+            "<i4" => (DType::I32, file.into_vec::<i32>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+            "<i2" => (DType::I16, file.into_vec::<i16>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+            "<u2" => (DType::U16, file.into_vec::<u16>().map_err(read_err)?.into_iter().map(f64::from).collect()),
             other => {
-                return Err(err(
-                    path,
-                    format!("array {name} has dtype {other}, which Basalt state files do not use"),
-                ))
+                return Err(err(path, format!("array {name} has dtype {other}, which Basalt state files do not use")))
             }
         };
         if data.len() != shape.iter().product::<usize>() {
-            return Err(err(
-                path,
-                format!("array {name}: {} values for shape {shape:?}", data.len()),
-            ));
+            return Err(err(path, format!("array {name}: {} values for shape {shape:?}", data.len())));
         }
-        out.push(NamedArray {
-            name,
-            shape,
-            dtype,
-            data,
-        });
+        out.push(NamedArray { name, shape, dtype, data });
     }
     Ok(out)
 }

@@ -45,21 +45,13 @@ pub enum StateFormat {
 impl StateFormat {
     /// The format for a path's extension: `.h5`/`.hdf5` or `.npz`.
     pub fn of(path: &Path) -> Result<StateFormat> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("h5") | Some("hdf5") => Ok(StateFormat::Hdf5),
             Some("npz") => Ok(StateFormat::Npz),
             _ => Err(Error::InvalidParameter {
                 process: "state file".into(),
                 param: "path".into(),
-                reason: format!(
-                    "{}: the extension must be .h5, .hdf5 or .npz",
-                    path.display()
-                ),
+                reason: format!("{}: the extension must be .h5, .hdf5 or .npz", path.display()),
             }),
         }
     }
@@ -99,17 +91,10 @@ fn plan(
     arrays: Vec<NamedArray>,
     opts: LoadStatesOptions,
 ) -> Result<(Vec<(VarRef, NamedArray)>, StatesReport)> {
-    let mut by_name: BTreeMap<String, NamedArray> =
-        arrays.into_iter().map(|a| (a.name.clone(), a)).collect();
+    let mut by_name: BTreeMap<String, NamedArray> = arrays.into_iter().map(|a| (a.name.clone(), a)).collect();
     let mut report = StatesReport::default();
     let mut sets = Vec::new();
-    for StateVar {
-        path: name,
-        var,
-        shape,
-        dtype,
-    } in vars
-    {
+    for StateVar { path: name, var, shape, dtype } in vars {
         let Some(a) = by_name.remove(name) else {
             report.missing.push(name.clone());
             continue;
@@ -117,10 +102,7 @@ fn plan(
         if &a.shape != shape {
             return Err(Error::StateMismatch {
                 path: path.display().to_string(),
-                reason: format!(
-                    "Var {name} has shape {shape:?}, the file's array has shape {:?}",
-                    a.shape
-                ),
+                reason: format!("Var {name} has shape {shape:?}, the file's array has shape {:?}", a.shape),
             });
         }
         if let Some(d) = dtype {
@@ -150,26 +132,19 @@ fn plan(
             println!("load_states: loaded {n}");
         }
         for n in &report.unused {
-            println!(
-                "load_states: {n} in {} matches no Var; ignored",
-                path.display()
-            );
+            println!("load_states: {n} in {} matches no Var; ignored", path.display());
         }
     }
     if opts.check_missing {
         for n in &report.missing {
-            eprintln!(
-                "warning: load_states: {} has no value for Var {n}; it keeps its current value",
-                path.display()
-            );
+            eprintln!("warning: load_states: {} has no value for Var {n}; it keeps its current value", path.display());
         }
     }
     Ok((sets, report))
 }
 
 fn to_array(a: &NamedArray) -> ndarray::ArrayD<f64> {
-    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&a.shape), a.data.clone())
-        .expect("shape checked against the Var")
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&a.shape), a.data.clone()).expect("shape checked against the Var")
 }
 
 impl Runtime {
@@ -178,18 +153,10 @@ impl Runtime {
         let mut out = Vec::new();
         for p in &self.executable().processes {
             for v in &p.vars {
-                let var = VarRef {
-                    proc: p.id,
-                    name: v.name.clone(),
-                };
+                let var = VarRef { proc: p.id, name: v.name.clone() };
                 let dtype = Some(self.var_dtype(&var)?);
                 let path = format!("{}.{}", p.name, v.name);
-                out.push(StateVar {
-                    path,
-                    var,
-                    shape: v.shape.clone(),
-                    dtype,
-                });
+                out.push(StateVar { path, var, shape: v.shape.clone(), dtype });
             }
         }
         Ok(out)
@@ -199,13 +166,7 @@ impl Runtime {
     /// `.npz`), atomically. Only between runs.
     pub fn save_states(&self, path: impl AsRef<Path>) -> Result<()> {
         let mut arrays = Vec::new();
-        for StateVar {
-            path: name,
-            var,
-            shape,
-            dtype,
-        } in self.state_vars()?
-        {
+        for StateVar { path: name, var, shape, dtype } in self.state_vars()? {
             let value = self.get(&var)?;
             arrays.push(NamedArray {
                 name,
@@ -220,11 +181,7 @@ impl Runtime {
     /// Loads Vars from a state file. Shapes and dtypes must match the runtime's Vars
     /// exactly (an error names the first Var that does not fit, and then nothing is
     /// changed); Vars absent from the file keep their values.
-    pub fn load_states(
-        &mut self,
-        path: impl AsRef<Path>,
-        opts: LoadStatesOptions,
-    ) -> Result<StatesReport> {
+    pub fn load_states(&mut self, path: impl AsRef<Path>, opts: LoadStatesOptions) -> Result<StatesReport> {
         let path = path.as_ref();
         let vars = self.state_vars()?;
         let (sets, report) = plan(path, &vars, read_arrays(path)?, opts)?;
@@ -240,17 +197,9 @@ impl Network {
         let mut out = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             for v in &node.vars {
-                let var = VarRef {
-                    proc: crate::graph::ProcId(i as u32),
-                    name: v.name.clone(),
-                };
+                let var = VarRef { proc: crate::graph::ProcId(i as u32), name: v.name.clone() };
                 let path = format!("{}.{}", node.name, v.name);
-                out.push(StateVar {
-                    path,
-                    var,
-                    shape: v.value.shape().to_vec(),
-                    dtype: None,
-                });
+                out.push(StateVar { path, var, shape: v.value.shape().to_vec(), dtype: None });
             }
         }
         out
@@ -274,11 +223,7 @@ impl Network {
     }
 
     /// Sets initial Var values from a state file (any numeric dtype; shapes must match).
-    pub fn load_states(
-        &mut self,
-        path: impl AsRef<Path>,
-        opts: LoadStatesOptions,
-    ) -> Result<StatesReport> {
+    pub fn load_states(&mut self, path: impl AsRef<Path>, opts: LoadStatesOptions) -> Result<StatesReport> {
         let path = path.as_ref();
         let vars = self.state_vars();
         let (sets, report) = plan(path, &vars, read_arrays(path)?, opts)?;

@@ -76,11 +76,7 @@ impl Dense {
         Dense {
             weights,
             num_message_bits: 0,
-            params: DenseParams {
-                weight_exp: 0,
-                num_weight_bits: 8,
-                sign_mode: None,
-            },
+            params: DenseParams { weight_exp: 0, num_weight_bits: 8, sign_mode: None },
         }
     }
     /// Bits of graded spike payloads (0 = binary).
@@ -115,22 +111,13 @@ impl Process for Dense {
             reason,
         };
         if !(1..=8).contains(&self.params.num_weight_bits) {
-            return Err(invalid(
-                "num_weight_bits",
-                format!("must be 1..=8, got {}", self.params.num_weight_bits),
-            ));
+            return Err(invalid("num_weight_bits", format!("must be 1..=8, got {}", self.params.num_weight_bits)));
         }
         if self.params.weight_exp.abs() > 24 {
-            return Err(invalid(
-                "weight_exp",
-                format!("must be within -24..=24, got {}", self.params.weight_exp),
-            ));
+            return Err(invalid("weight_exp", format!("must be within -24..=24, got {}", self.params.weight_exp)));
         }
         if self.num_message_bits > 32 {
-            return Err(invalid(
-                "num_message_bits",
-                format!("must be 0..=32, got {}", self.num_message_bits),
-            ));
+            return Err(invalid("num_message_bits", format!("must be 0..=32, got {}", self.num_message_bits)));
         }
         b.in_port("s_in", &[num_in])?;
         b.out_port("a_out", &[num_out])?;
@@ -166,13 +153,9 @@ impl Handle<Dense> {
 
 pub(crate) fn register(r: &mut Registry) {
     let models = [
-        ModelEntry::cpu(
-            "Dense",
-            "PyDenseModelFloat",
-            &["floating_pt"],
-            OutputTiming::PreviousStep,
-            |p| Ok(Box::new(DenseModel::new(p, FloatArith)?) as Box<dyn CpuModel>),
-        ),
+        ModelEntry::cpu("Dense", "PyDenseModelFloat", &["floating_pt"], OutputTiming::PreviousStep, |p| {
+            Ok(Box::new(DenseModel::new(p, FloatArith)?) as Box<dyn CpuModel>)
+        }),
         ModelEntry::cpu(
             "Dense",
             "PyDenseModelBitAcc",
@@ -189,17 +172,11 @@ pub(crate) fn register(r: &mut Registry) {
 /// The weights of a compiled Dense process as (num_out, num_in, row-major data).
 fn dense_vars(p: &LeafProcess) -> Result<(usize, usize, &[f64], u32), String> {
     if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
-        return Err(format!(
-            "process {} does not have the Dense Vars {VAR_NAMES:?}",
-            p.name
-        ));
+        return Err(format!("process {} does not have the Dense Vars {VAR_NAMES:?}", p.name));
     }
     let w = &p.vars[WEIGHTS];
     let [num_out, num_in] = w.shape[..] else {
-        return Err(format!(
-            "Dense weights must be 2-D, got shape {:?}",
-            w.shape
-        ));
+        return Err(format!("Dense weights must be 2-D, got shape {:?}", w.shape));
     };
     if w.data.len() != num_out * num_in || p.vars[A_BUFF].data.len() != num_out {
         return Err("Dense Vars have inconsistent sizes".into());
@@ -211,9 +188,7 @@ fn dense_vars(p: &LeafProcess) -> Result<(usize, usize, &[f64], u32), String> {
 /// Transposes row-major (rows, cols) data to column-major, so that the weights of one
 /// input are contiguous.
 fn to_columns<T: Copy>(rows: usize, cols: usize, data: &[T]) -> Vec<T> {
-    (0..cols)
-        .flat_map(|j| (0..rows).map(move |i| data[i * cols + j]))
-        .collect()
+    (0..cols).flat_map(|j| (0..rows).map(move |i| data[i * cols + j])).collect()
 }
 
 /// Writes column-major (rows, cols) weights into `out` in row-major order as f64.
@@ -240,21 +215,10 @@ impl From<i32> for Weight {
 
 /// Adds `scale · column j` for every non-zero input `j` (scale 1 for binary spikes),
 /// splitting the output rows over threads when the work is large.
-fn accumulate<W, T>(
-    acc: &mut [T],
-    cols: &[W],
-    s_in: &[f64],
-    graded: bool,
-    active: &mut Vec<(usize, T)>,
-) where
+fn accumulate<W, T>(acc: &mut [T], cols: &[W], s_in: &[f64], graded: bool, active: &mut Vec<(usize, T)>)
+where
     W: Copy + Send + Sync + Into<T>,
-    T: Copy
-        + Send
-        + Sync
-        + std::ops::AddAssign
-        + std::ops::Add<Output = T>
-        + std::ops::Mul<Output = T>
-        + FromSpike,
+    T: Copy + Send + Sync + std::ops::AddAssign + std::ops::Add<Output = T> + std::ops::Mul<Output = T> + FromSpike,
 {
     let rows = acc.len();
     active.clear();
@@ -284,14 +248,8 @@ fn accumulate<W, T>(
 
 /// Adds the active columns to rows `r0..r0 + chunk.len()` of the accumulator.
 #[inline(always)]
-fn add_columns<W, T>(
-    chunk: &mut [T],
-    r0: usize,
-    rows: usize,
-    cols: &[W],
-    active: &[(usize, T)],
-    graded: bool,
-) where
+fn add_columns<W, T>(chunk: &mut [T], r0: usize, rows: usize, cols: &[W], active: &[(usize, T)], graded: bool)
+where
     W: Copy + Into<T>,
     T: Copy + std::ops::AddAssign + std::ops::Add<Output = T> + std::ops::Mul<Output = T>,
 {
@@ -426,11 +384,7 @@ impl DenseArith for FixedArith {
     type W = i32;
     type A = i64;
     fn weights(&self, w: &[f64]) -> Vec<i32> {
-        quantize_weights(
-            w,
-            self.sign_mode.unwrap_or_else(|| SignMode::of(w)),
-            self.num_weight_bits,
-        )
+        quantize_weights(w, self.sign_mode.unwrap_or_else(|| SignMode::of(w)), self.num_weight_bits)
     }
     fn finish(&self, acc: &mut [i64]) {
         if self.weight_exp != 0 {
@@ -469,11 +423,7 @@ impl<R: DenseArith> DenseModel<R> {
             cols: to_columns(num_out, num_in, &arith.weights(w)),
             arith,
             num_in,
-            a_buff: p.vars[A_BUFF]
-                .data
-                .iter()
-                .map(|&x| R::from_f64(x))
-                .collect(),
+            a_buff: p.vars[A_BUFF].data.iter().map(|&x| R::from_f64(x)).collect(),
             num_message_bits: bits,
             active: Vec::with_capacity(num_in),
         })
@@ -498,13 +448,7 @@ impl<R: DenseArith> CpuModel for DenseModel<R> {
 
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         self.a_buff.fill(R::A::default());
-        accumulate(
-            &mut self.a_buff,
-            &self.cols,
-            io.recv(0),
-            self.num_message_bits > 0,
-            &mut self.active,
-        );
+        accumulate(&mut self.a_buff, &self.cols, io.recv(0), self.num_message_bits > 0, &mut self.active);
         self.arith.finish(&mut self.a_buff);
         Ok(())
     }
@@ -546,8 +490,7 @@ impl<R: DenseArith> CpuModel for DenseModel<R> {
             }
             NUM_MESSAGE_BITS => {
                 check_len("num_message_bits", 1, data.len())?;
-                self.num_message_bits =
-                    to_int("num_message_bits", data[0], 0, 32).map_err(ModelError)? as u32;
+                self.num_message_bits = to_int("num_message_bits", data[0], 0, 32).map_err(ModelError)? as u32;
             }
             _ => return Err(unknown_var(var)),
         }
@@ -559,10 +502,7 @@ impl<R: DenseArith> CpuModel for DenseModel<R> {
 fn fixed_arith(p: &LeafProcess) -> Result<FixedArith, String> {
     let params: DenseParams = p.params()?;
     if !(1..=8).contains(&params.num_weight_bits) {
-        return Err(format!(
-            "num_weight_bits must be 1..=8, got {}",
-            params.num_weight_bits
-        ));
+        return Err(format!("num_weight_bits must be 1..=8, got {}", params.num_weight_bits));
     }
     Ok(FixedArith {
         weight_exp: params.weight_exp,

@@ -70,10 +70,7 @@ pub mod sink {
     impl RingBuffer {
         /// A sink for inputs of `shape` keeping the last `buffer` steps.
         pub fn new(shape: &[usize], buffer: usize) -> Self {
-            RingBuffer {
-                shape: shape.to_vec(),
-                buffer,
-            }
+            RingBuffer { shape: shape.to_vec(), buffer }
         }
     }
 
@@ -109,34 +106,18 @@ pub mod sink {
 
 pub(crate) fn register(r: &mut Registry) {
     let models = [
-        ModelEntry::cpu(
-            "source.RingBuffer",
-            "PySendModelFloat",
-            &["floating_pt"],
-            OutputTiming::SameStep,
-            |p| Ok(Box::new(Ring::new(p, false, Role::Source)?) as Box<dyn CpuModel>),
-        ),
-        ModelEntry::cpu(
-            "source.RingBuffer",
-            "PySendModelFixed",
-            &["fixed_pt"],
-            OutputTiming::SameStep,
-            |p| Ok(Box::new(Ring::new(p, true, Role::Source)?) as Box<dyn CpuModel>),
-        ),
-        ModelEntry::cpu(
-            "sink.RingBuffer",
-            "PyReceiveModelFloat",
-            &["floating_pt"],
-            OutputTiming::SameStep,
-            |p| Ok(Box::new(Ring::new(p, false, Role::Sink)?) as Box<dyn CpuModel>),
-        ),
-        ModelEntry::cpu(
-            "sink.RingBuffer",
-            "PyReceiveModelFixed",
-            &["fixed_pt"],
-            OutputTiming::SameStep,
-            |p| Ok(Box::new(Ring::new(p, true, Role::Sink)?) as Box<dyn CpuModel>),
-        ),
+        ModelEntry::cpu("source.RingBuffer", "PySendModelFloat", &["floating_pt"], OutputTiming::SameStep, |p| {
+            Ok(Box::new(Ring::new(p, false, Role::Source)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("source.RingBuffer", "PySendModelFixed", &["fixed_pt"], OutputTiming::SameStep, |p| {
+            Ok(Box::new(Ring::new(p, true, Role::Source)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("sink.RingBuffer", "PyReceiveModelFloat", &["floating_pt"], OutputTiming::SameStep, |p| {
+            Ok(Box::new(Ring::new(p, false, Role::Sink)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("sink.RingBuffer", "PyReceiveModelFixed", &["fixed_pt"], OutputTiming::SameStep, |p| {
+            Ok(Box::new(Ring::new(p, true, Role::Sink)?) as Box<dyn CpuModel>)
+        }),
     ];
     for m in models {
         r.register(m).expect("library models have unique names");
@@ -172,24 +153,13 @@ impl Ring {
         }
         .ok_or("ring buffer has no port")?;
         if var.data.len() != port_size * buffer {
-            return Err(format!(
-                "data has {} elements, expected {port_size} x {buffer}",
-                var.data.len()
-            ));
+            return Err(format!("data has {} elements, expected {port_size} x {buffer}", var.data.len()));
         }
         let mut data = var.data.clone();
         if fixed {
-            data = to_ints("data", &data, I32.0, I32.1)?
-                .into_iter()
-                .map(|x| x as f64)
-                .collect();
+            data = to_ints("data", &data, I32.0, I32.1)?.into_iter().map(|x| x as f64).collect();
         }
-        Ok(Ring {
-            role,
-            fixed,
-            buffer,
-            data,
-        })
+        Ok(Ring { role, fixed, buffer, data })
     }
 }
 
@@ -213,11 +183,7 @@ impl CpuModel for Ring {
             }
             Role::Sink => {
                 for (i, &x) in io.recv(0).iter().enumerate() {
-                    self.data[i * b + col] = if self.fixed {
-                        (x.trunc() as i32) as f64
-                    } else {
-                        x
-                    };
+                    self.data[i * b + col] = if self.fixed { (x.trunc() as i32) as f64 } else { x };
                 }
             }
         }

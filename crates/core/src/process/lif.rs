@@ -145,20 +145,12 @@ impl Handle<Lif> {
 /// Registers the LIF models (float first, then fixed, as in Lava's module).
 pub(crate) fn register(r: &mut Registry) {
     let models = [
-        ModelEntry::cpu(
-            "Lif",
-            "PyLifModelFloat",
-            &["floating_pt"],
-            OutputTiming::SameStep,
-            |p| Ok(Box::new(LifFloat::new(p)?) as Box<dyn CpuModel>),
-        ),
-        ModelEntry::cpu(
-            "Lif",
-            "PyLifModelBitAcc",
-            &["bit_accurate_loihi", "fixed_pt"],
-            OutputTiming::SameStep,
-            |p| Ok(Box::new(LifFixed::new(p)?) as Box<dyn CpuModel>),
-        ),
+        ModelEntry::cpu("Lif", "PyLifModelFloat", &["floating_pt"], OutputTiming::SameStep, |p| {
+            Ok(Box::new(LifFloat::new(p)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("Lif", "PyLifModelBitAcc", &["bit_accurate_loihi", "fixed_pt"], OutputTiming::SameStep, |p| {
+            Ok(Box::new(LifFixed::new(p)?) as Box<dyn CpuModel>)
+        }),
     ];
     for m in models {
         r.register(m).expect("library models have unique names");
@@ -168,19 +160,12 @@ pub(crate) fn register(r: &mut Registry) {
 /// Checks that a compiled process has the LIF Vars in order and returns their data.
 fn lif_vars(p: &LeafProcess) -> Result<[&[f64]; 7], String> {
     if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
-        return Err(format!(
-            "process {} does not have the LIF Vars {VAR_NAMES:?}",
-            p.name
-        ));
+        return Err(format!("process {} does not have the LIF Vars {VAR_NAMES:?}", p.name));
     }
     let n = numel(p.in_port_shape("a_in")?);
     for i in [U, V, BIAS_EXP, BIAS_MANT] {
         if p.vars[i].data.len() != n {
-            return Err(format!(
-                "LIF Var `{}` has {} elements, expected {n}",
-                VAR_NAMES[i],
-                p.vars[i].data.len()
-            ));
+            return Err(format!("LIF Var `{}` has {} elements, expected {n}", VAR_NAMES[i], p.vars[i].data.len()));
         }
     }
     for i in [DU, DV, VTH] {
@@ -227,12 +212,8 @@ impl CpuModel for LifFloat {
         crate::simd::dispatch(
             #[inline(always)]
             || {
-                for ((((u, v), &bias), &a), s) in us
-                    .iter_mut()
-                    .zip(vs.iter_mut())
-                    .zip(bs)
-                    .zip(a_in)
-                    .zip(s_out.iter_mut())
+                for ((((u, v), &bias), &a), s) in
+                    us.iter_mut().zip(vs.iter_mut()).zip(bs).zip(a_in).zip(s_out.iter_mut())
                 {
                     let cur = *u * fu + a;
                     let volt = *v * fv + cur + bias;
@@ -311,10 +292,7 @@ pub struct LifFixed {
 }
 
 fn i32s(name: &str, d: &[f64], (lo, hi): (i64, i64)) -> Result<Vec<i32>, String> {
-    Ok(to_ints(name, d, lo, hi)?
-        .into_iter()
-        .map(|x| x as i32)
-        .collect())
+    Ok(to_ints(name, d, lo, hi)?.into_iter().map(|x| x as i32).collect())
 }
 
 impl LifFixed {
@@ -365,17 +343,10 @@ impl CpuModel for LifFixed {
     }
 
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
-        for ((b, &m), &e) in self
-            .effective_bias
-            .iter_mut()
-            .zip(&self.bias_mant)
-            .zip(&self.bias_exp)
-        {
+        for ((b, &m), &e) in self.effective_bias.iter_mut().zip(&self.bias_mant).zip(&self.bias_exp) {
             *b = shift_by_exp(i64::from(m), e) as i32;
         }
-        let vth = *self
-            .effective_vth
-            .get_or_insert(self.vth.wrapping_shl(VTH_SHIFT));
+        let vth = *self.effective_vth.get_or_insert(self.vth.wrapping_shl(VTH_SHIFT));
         let (a_in, s_out) = io.recv_send(0, 0);
         // du, dv are in 0..=4095, so both factors are in 0..=4096.
         let fu = (DECAY_UNITY - (self.du + 1)) as u32;
@@ -386,18 +357,11 @@ impl CpuModel for LifFixed {
         for (x, &a) in self.scratch[..n].iter_mut().zip(&a_in[..n]) {
             *x = (a as i32).wrapping_shl(ACT_SHIFT);
         }
-        let (us, vs, bs, xs) = (
-            &mut self.u[..n],
-            &mut self.v[..n],
-            &self.effective_bias[..n],
-            &mut self.scratch[..n],
-        );
+        let (us, vs, bs, xs) = (&mut self.u[..n], &mut self.v[..n], &self.effective_bias[..n], &mut self.scratch[..n]);
         crate::simd::dispatch(
             #[inline(always)]
             || {
-                for (((u, v), &bias), x) in
-                    us.iter_mut().zip(vs.iter_mut()).zip(bs).zip(xs.iter_mut())
-                {
+                for (((u, v), &bias), x) in us.iter_mut().zip(vs.iter_mut()).zip(bs).zip(xs.iter_mut()) {
                     let mut cur = decay12(*u, fu).wrapping_add(*x);
                     cur = if cur > MAX_UV {
                         cur.wrapping_sub(2 * MAX_UV)
@@ -406,10 +370,7 @@ impl CpuModel for LifFixed {
                     } else {
                         cur
                     };
-                    let volt = decay12(*v, fv)
-                        .wrapping_add(cur)
-                        .wrapping_add(bias)
-                        .clamp(-MAX_UV + 1, MAX_UV - 1);
+                    let volt = decay12(*v, fv).wrapping_add(cur).wrapping_add(bias).clamp(-MAX_UV + 1, MAX_UV - 1);
                     let spike = volt > vth;
                     *u = cur;
                     *v = if spike { 0 } else { volt };

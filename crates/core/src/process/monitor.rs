@@ -90,12 +90,7 @@ impl Process for Monitor {
 impl Handle<Monitor> {
     /// Records `target` (a Var or an OutPort) for `num_steps` steps; running longer than
     /// that makes the run fail with a clear error (Lava raises IndexError).
-    pub fn probe(
-        &self,
-        net: &mut Network,
-        target: impl Into<ProbeTarget>,
-        num_steps: usize,
-    ) -> Result<()> {
+    pub fn probe(&self, net: &mut Network, target: impl Into<ProbeTarget>, num_steps: usize) -> Result<()> {
         let target = target.into();
         if num_steps == 0 {
             return Err(Error::InvalidParameter {
@@ -105,9 +100,7 @@ impl Handle<Monitor> {
             });
         }
         if net.process_type(self.id())? != Monitor::TYPE_NAME {
-            return Err(Error::InvalidGraph(
-                "probe() called on a handle that is not a Monitor".into(),
-            ));
+            return Err(Error::InvalidGraph("probe() called on a handle that is not a Monitor".into()));
         }
         let (proc, name, is_var, shape) = match &target {
             ProbeTarget::Var(v) => (v.proc, v.name.clone(), true, net.var_shape(v)?),
@@ -117,14 +110,8 @@ impl Handle<Monitor> {
         let node = net.node(self.id())?;
         let mut params: MonitorParams = serde_json::from_value(node.params.clone())
             .map_err(|e| Error::InvalidGraph(format!("corrupt Monitor parameters: {e}")))?;
-        if params
-            .probes
-            .iter()
-            .any(|p| p.process == process && p.target == name)
-        {
-            return Err(Error::InvalidGraph(format!(
-                "{process}.{name} is already probed by this Monitor"
-            )));
+        if params.probes.iter().any(|p| p.process == process && p.target == name) {
+            return Err(Error::InvalidGraph(format!("{process}.{name} is already probed by this Monitor")));
         }
         let k = params.probes.len();
         let mut data_shape = vec![num_steps];
@@ -139,49 +126,23 @@ impl Handle<Monitor> {
                 shape: shape.clone(),
                 target: None,
             });
-            if let Err(e) = net.connect_var(
-                &RefPort {
-                    proc: self.id(),
-                    name: port_name,
-                },
-                &VarRef {
-                    proc,
-                    name: name.clone(),
-                },
-            ) {
+            if let Err(e) =
+                net.connect_var(&RefPort { proc: self.id(), name: port_name }, &VarRef { proc, name: name.clone() })
+            {
                 net.node_mut(self.id())?.ref_ports.pop();
                 return Err(e);
             }
         } else {
-            mon.in_ports.push(crate::graph::PortDecl {
-                name: port_name.clone(),
-                shape: shape.clone(),
-            });
-            if let Err(e) = net.connect(
-                OutPort {
-                    proc,
-                    name: name.clone(),
-                },
-                &self.in_port(&port_name),
-            ) {
+            mon.in_ports.push(crate::graph::PortDecl { name: port_name.clone(), shape: shape.clone() });
+            if let Err(e) = net.connect(OutPort { proc, name: name.clone() }, &self.in_port(&port_name)) {
                 net.node_mut(self.id())?.in_ports.pop();
                 return Err(e);
             }
         }
-        params.probes.push(ProbeInfo {
-            process,
-            target: name,
-            is_var,
-            num_steps,
-            shape,
-        });
+        params.probes.push(ProbeInfo { process, target: name, is_var, num_steps, shape });
         let mon = net.node_mut(self.id())?;
-        mon.vars.push(VarDecl {
-            name: format!("data_{k}"),
-            value: ArrayD::zeros(data_shape),
-        });
-        mon.params =
-            serde_json::to_value(&params).map_err(|e| Error::InvalidGraph(e.to_string()))?;
+        mon.vars.push(VarDecl { name: format!("data_{k}"), value: ArrayD::zeros(data_shape) });
+        mon.params = serde_json::to_value(&params).map_err(|e| Error::InvalidGraph(e.to_string()))?;
         Ok(())
     }
 
@@ -209,40 +170,25 @@ impl Handle<Monitor> {
     /// The data of one probe, by process name and Var/port name.
     pub fn data(&self, rt: &Runtime, process: &str, target: &str) -> Result<ArrayD<f64>> {
         let probes = self.probes(rt)?;
-        let k = probes
-            .iter()
-            .position(|p| p.process == process && p.target == target)
-            .ok_or_else(|| Error::NotFound {
-                kind: "probe",
-                name: format!("{process}.{target}"),
-                context: " on this Monitor".into(),
-            })?;
+        let k = probes.iter().position(|p| p.process == process && p.target == target).ok_or_else(|| {
+            Error::NotFound { kind: "probe", name: format!("{process}.{target}"), context: " on this Monitor".into() }
+        })?;
         rt.get(&self.var(&format!("data_{k}")))
     }
 
     /// Plots one probe to a PNG file (one line per element; title = process name,
     /// x = "Time step", y = the Var/port name), as Lava's `Monitor.plot` does with
     /// matplotlib.
-    pub fn plot(
-        &self,
-        rt: &Runtime,
-        process: &str,
-        target: &str,
-        path: impl AsRef<Path>,
-    ) -> Result<()> {
+    pub fn plot(&self, rt: &Runtime, process: &str, target: &str, path: impl AsRef<Path>) -> Result<()> {
         let data = self.data(rt, process, target)?;
         crate::plot::line_plot_png(path.as_ref(), process, "Time step", target, &data)
     }
 }
 
 pub(crate) fn register(r: &mut Registry) {
-    r.register(ModelEntry::cpu(
-        "Monitor",
-        "PyMonitorModel",
-        &[],
-        OutputTiming::SameStep,
-        |p| Ok(Box::new(MonitorModel::new(p)?) as Box<dyn CpuModel>),
-    ))
+    r.register(ModelEntry::cpu("Monitor", "PyMonitorModel", &[], OutputTiming::SameStep, |p| {
+        Ok(Box::new(MonitorModel::new(p)?) as Box<dyn CpuModel>)
+    }))
     .expect("library models have unique names");
 }
 
@@ -272,11 +218,7 @@ impl MonitorModel {
         if in_k != p.in_ports.len() || ref_k != p.ref_ports.len() {
             return Err("Monitor ports do not match its probes".into());
         }
-        Ok(MonitorModel {
-            has_var_probes: ref_k > 0,
-            probes,
-            data,
-        })
+        Ok(MonitorModel { has_var_probes: ref_k > 0, probes, data })
     }
 
     fn row(&mut self, k: usize, t: u64) -> Result<&mut [f64], ModelError> {
