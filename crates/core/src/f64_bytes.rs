@@ -14,7 +14,7 @@ fn to_bytes(v: &[f64]) -> Vec<u8> {
 }
 
 fn from_bytes<E: serde::de::Error>(b: &[u8]) -> Result<Vec<f64>, E> {
-    if b.len() % 8 != 0 {
+    if !b.len().is_multiple_of(8) {
         return Err(E::custom(format!("{} bytes is not a whole number of f64 values", b.len())));
     }
     Ok(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
