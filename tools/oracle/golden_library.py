@@ -1,0 +1,163 @@
+"""Golden traces of Lava 0.10's process library for crates/core/tests/golden_*.rs.
+
+Each case drives one process from a source RingBuffer (or its own dynamics) for STEPS steps
+with random, seeded parameters, probes every Var and the output port with Monitors, and
+writes tests/data/golden/<case>.npz holding the inputs ("in"), the parameters ("p_<name>")
+and the traces ("<var>", shape (steps, *var_shape)). Run with the oracle venv:
+
+    python tools/oracle/golden_library.py crates/core/tests/data/golden [CASE ...]
+"""
+import os
+import sys
+import numpy as np
+from lava.proc.io.source import RingBuffer as Source
+from lava.proc.monitor.process import Monitor
+from lava.magma.core.run_configs import Loihi2SimCfg
+from lava.magma.core.run_conditions import RunSteps
+
+STEPS = 120
+OUT = sys.argv[1]
+ONLY = set(sys.argv[2:])
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def record(name, proc, tag, var_names, port_names, inputs=None, params=None, exceptions=None, steps=STEPS, extra=None):
+    """Runs `proc` (fed by a Source of `inputs` into its port `a_in`/`s_in` if given) and saves."""
+    if name in ONLY or not ONLY:
+        pass
+    else:
+        return
+    monitors = []
+    for v in var_names:
+        m = Monitor()
+        m.probe(getattr(proc, v), steps)
+        monitors.append((v, m))
+    for p in port_names:
+        m = Monitor()
+        m.probe(getattr(proc, p), steps)
+        monitors.append((p, m))
+    if inputs is not None:
+        src = Source(data=inputs)
+        port = proc.a_in if hasattr(proc, "a_in") else proc.s_in
+        src.s_out.connect(port)
+    cfg = Loihi2SimCfg(select_tag=tag, exception_proc_model_map=exceptions or {})
+    proc.run(condition=RunSteps(num_steps=steps), run_cfg=cfg)
+    arrays = {}
+    for key, m in monitors:
+        arrays[key] = np.array(m.get_data()[proc.name][key], dtype=np.float64)
+    proc.stop()
+    if inputs is not None:
+        arrays["in"] = np.asarray(inputs, dtype=np.float64)
+    for k, v in (params or {}).items():
+        arrays["p_" + k] = np.asarray(v, dtype=np.float64)
+    for k, v in (extra or {}).items():
+        arrays[k] = np.asarray(v, dtype=np.float64)
+    np.savez_compressed(os.path.join(OUT, name + ".npz"), **arrays)
+    print("wrote", name, {k: a.shape for k, a in arrays.items()})
+
+
+# Scalar Vars (du, dv, vth, ...) cannot be probed by a Monitor in Lava (its RefPort
+# reader fails on Python scalars); they are constants and stored as parameters instead.
+LIF_VARS = ["u", "v", "bias_exp", "bias_mant"]
+
+
+def lif_params(rng, n, fixed):
+    if fixed:
+        return dict(du=rng.randint(0, 4096), dv=rng.randint(0, 1200),
+                    bias_mant=rng.randint(-500, 2500, n), bias_exp=rng.randint(0, 5, n),
+                    vth=rng.randint(50, 400))
+    return dict(du=rng.uniform(0, 0.5), dv=rng.uniform(0, 0.5), bias_mant=rng.uniform(-0.2, 2.0, n),
+                bias_exp=np.zeros(n), vth=rng.uniform(1, 10))
+
+
+def lif_inputs(rng, n, fixed, low=-20, high=60):
+    if fixed:
+        return rng.randint(low, high, (n, STEPS)) * (rng.rand(n, STEPS) < 0.4)
+    return rng.uniform(low / 20, high / 20, (n, STEPS)) * (rng.rand(n, STEPS) < 0.4)
+
+
+@case
+def lif_float():
+    from lava.proc.lif.process import LIF
+    rng = np.random.RandomState(1); n = 5
+    p = lif_params(rng, n, False)
+    record("lif_float", LIF(shape=(n,), **p), "floating_pt", LIF_VARS, ["s_out"], lif_inputs(rng, n, False), p)
+
+
+@case
+def lif_fixed():
+    from lava.proc.lif.process import LIF
+    rng = np.random.RandomState(2); n = 5
+    p = lif_params(rng, n, True)
+    p["bias_exp"] = np.array([0, 2, -1, -3, 4])  # negative exponents floor-shift
+    record("lif_fixed", LIF(shape=(n,), **p), "fixed_pt", LIF_VARS, ["s_out"], lif_inputs(rng, n, True), p)
+
+
+@case
+def lif_fixed_threshold_edge():
+    # du = dv = 4095: u = a_in << 6 and v ~ u, so a_in = 10 puts v exactly on vth << 6 = 640
+    # (no spike: the comparison is strict) and a_in = 11 just above it.
+    from lava.proc.lif.process import LIF
+    n = 2; p = dict(du=4095, dv=4095, bias_mant=np.zeros(n, int), bias_exp=np.zeros(n, int), vth=10)
+    inp = np.tile(np.array([[10, 11, 0, 10], [11, 10, 10, 0]]), (1, STEPS // 4))
+    record("lif_fixed_threshold_edge", LIF(shape=(n,), **p), "fixed_pt", LIF_VARS, ["s_out"], inp, p)
+
+
+@case
+def lif_reset_float():
+    from lava.proc.lif.process import LIFReset
+    rng = np.random.RandomState(3); n = 4
+    p = lif_params(rng, n, False)
+    record("lif_reset_float", LIFReset(shape=(n,), reset_interval=7, reset_offset=3, **p), "floating_pt",
+           LIF_VARS, ["s_out"], lif_inputs(rng, n, False), dict(p, reset_interval=7, reset_offset=3))
+
+
+@case
+def lif_reset_fixed():
+    from lava.proc.lif.process import LIFReset
+    rng = np.random.RandomState(4); n = 4
+    p = lif_params(rng, n, True)
+    record("lif_reset_fixed", LIFReset(shape=(n,), reset_interval=17, reset_offset=22, **p), "fixed_pt",
+           LIF_VARS, ["s_out"], lif_inputs(rng, n, True), dict(p, reset_interval=17, reset_offset=22))
+
+
+@case
+def ternary_lif_float():
+    from lava.proc.lif.process import TernaryLIF
+    rng = np.random.RandomState(5); n = 5
+    p = lif_params(rng, n, False); p.pop("vth")
+    p.update(vth_hi=4.0, vth_lo=-3.0)
+    record("ternary_lif_float", TernaryLIF(shape=(n,), **p), "floating_pt", LIF_VARS, ["s_out"],
+           lif_inputs(rng, n, False, -80, 60), p)
+
+
+@case
+def ternary_lif_fixed():
+    from lava.proc.lif.process import TernaryLIF
+    rng = np.random.RandomState(6); n = 5
+    p = lif_params(rng, n, True); p.pop("vth")
+    p["bias_mant"] = rng.randint(-1500, 1500, n)
+    p.update(vth_hi=150, vth_lo=-120)
+    record("ternary_lif_fixed", TernaryLIF(shape=(n,), **p), "fixed_pt", LIF_VARS, ["s_out"],
+           lif_inputs(rng, n, True, -400, 300), p)
+
+
+@case
+def lif_refractory_float():
+    from lava.proc.lif.process import LIFRefractory
+    rng = np.random.RandomState(7); n = 5
+    p = lif_params(rng, n, False)
+    record("lif_refractory_float", LIFRefractory(shape=(n,), refractory_period=4, **p), "floating_pt",
+           LIF_VARS + ["refractory_period_end"], ["s_out"], lif_inputs(rng, n, False), dict(p, refractory_period=4))
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    for name, fn in CASES.items():
+        if not ONLY or name in ONLY:
+            fn()
