@@ -156,6 +156,92 @@ def lif_refractory_float():
            LIF_VARS + ["refractory_period_end"], ["s_out"], lif_inputs(rng, n, False), dict(p, refractory_period=4))
 
 
+SDN_VARS = ["sigma", "act", "residue", "error"]
+
+
+def sdn_inputs(rng, n, fixed, scale):
+    x = rng.randint(-scale, scale, (n, STEPS)) if fixed else rng.uniform(-scale, scale, (n, STEPS))
+    return x * (rng.rand(n, STEPS) < 0.5)
+
+
+@case
+def sigma_float():
+    from lava.proc.sdn.process import Sigma
+    rng = np.random.RandomState(11); n = 4
+    record("sigma_float", Sigma(shape=(n,)), "floating_pt", ["sigma"], ["s_out"], sdn_inputs(rng, n, False, 2.0))
+
+
+@case
+def sigma_fixed():
+    from lava.proc.sdn.process import Sigma
+    rng = np.random.RandomState(12); n = 4
+    record("sigma_fixed", Sigma(shape=(n,)), "fixed_pt", ["sigma"], ["s_out"], sdn_inputs(rng, n, True, 300))
+
+
+@case
+def delta_float():
+    from lava.proc.sdn.process import Delta
+    rng = np.random.RandomState(13); n = 5
+    p = dict(vth=0.7, cum_error=False, spike_exp=0, state_exp=0)
+    inp = np.cumsum(sdn_inputs(rng, n, False, 0.6), axis=1)
+    record("delta_float", Delta(shape=(n,), **p), "floating_pt", SDN_VARS, ["s_out"], inp, p)
+
+
+@case
+def delta_fixed_exps():
+    from lava.proc.sdn.process import Delta
+    rng = np.random.RandomState(14); n = 5
+    p = dict(vth=20, cum_error=False, spike_exp=3, state_exp=2)
+    inp = np.cumsum(sdn_inputs(rng, n, True, 15), axis=1)
+    record("delta_fixed_exps", Delta(shape=(n,), **p), "fixed_pt", SDN_VARS, ["s_out"], inp, p)
+
+
+@case
+def delta_fixed_cum_error():
+    from lava.proc.sdn.process import Delta
+    rng = np.random.RandomState(15); n = 5
+    p = dict(vth=25, cum_error=True, spike_exp=0, state_exp=0)
+    inp = np.cumsum(sdn_inputs(rng, n, True, 12), axis=1)
+    record("delta_fixed_cum_error", Delta(shape=(n,), **p), "fixed_pt", SDN_VARS, ["s_out"], inp, p)
+
+
+@case
+def sigma_delta_float_relu():
+    from lava.proc.sdn.process import SigmaDelta, ActivationMode
+    rng = np.random.RandomState(16); n = 5
+    p = dict(vth=0.5, bias=rng.uniform(-1, 1, n), act_mode=ActivationMode.RELU, cum_error=False)
+    record("sigma_delta_float_relu", SigmaDelta(shape=(n,), **p), "floating_pt", SDN_VARS + ["bias"], ["s_out"],
+           sdn_inputs(rng, n, False, 0.8), dict(p, act_mode=1))
+
+
+@case
+def sigma_delta_float_unit_cum_error():
+    from lava.proc.sdn.process import SigmaDelta, ActivationMode
+    rng = np.random.RandomState(17); n = 5
+    p = dict(vth=0.9, bias=rng.uniform(-1, 1, n), act_mode=ActivationMode.UNIT, cum_error=True)
+    record("sigma_delta_float_unit_cum_error", SigmaDelta(shape=(n,), **p), "floating_pt", SDN_VARS + ["bias"],
+           ["s_out"], sdn_inputs(rng, n, False, 0.5), dict(p, act_mode=0))
+
+
+@case
+def sigma_delta_fixed_relu_exps():
+    from lava.proc.sdn.process import SigmaDelta, ActivationMode
+    rng = np.random.RandomState(18); n = 5
+    p = dict(vth=3, bias=rng.randint(-20, 20, n), act_mode=ActivationMode.RELU, cum_error=False,
+             spike_exp=2, state_exp=4)
+    record("sigma_delta_fixed_relu_exps", SigmaDelta(shape=(n,), **p), "fixed_pt", SDN_VARS + ["bias"], ["s_out"],
+           sdn_inputs(rng, n, True, 400), dict(p, act_mode=1))
+
+
+@case
+def sigma_delta_fixed_unit_cum_error():
+    from lava.proc.sdn.process import SigmaDelta, ActivationMode
+    rng = np.random.RandomState(19); n = 5
+    p = dict(vth=30, bias=rng.randint(-50, 50, n), act_mode=ActivationMode.UNIT, cum_error=True)
+    record("sigma_delta_fixed_unit_cum_error", SigmaDelta(shape=(n,), **p), "fixed_pt", SDN_VARS + ["bias"],
+           ["s_out"], sdn_inputs(rng, n, True, 20), dict(p, act_mode=0))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for name, fn in CASES.items():

@@ -4,6 +4,7 @@ pub mod dense;
 pub mod io;
 pub mod lif;
 pub mod monitor;
+pub mod sdn;
 
 use crate::registry::Registry;
 
@@ -13,4 +14,5 @@ pub(crate) fn register_library(r: &mut Registry) {
     dense::register(r);
     io::register(r);
     monitor::register(r);
+    sdn::register(r);
 }
