@@ -242,6 +242,41 @@ def sigma_delta_fixed_unit_cum_error():
            ["s_out"], sdn_inputs(rng, n, True, 20), dict(p, act_mode=0))
 
 
+def conv_case(name, seed, tag, in_shape, w_shape, graded=False, wmax=5, smax=1, **kw):
+    from lava.proc.conv.process import Conv
+    rng = np.random.RandomState(seed)
+    w = rng.randint(-wmax, wmax + 1, w_shape).astype(float)
+    if graded:
+        inp = rng.randint(-smax, smax + 1, in_shape + (STEPS,)) * (rng.rand(*in_shape, STEPS) < 0.5)
+    else:
+        inp = (rng.rand(*in_shape, STEPS) < 0.3).astype(int)
+    if tag == "floating_pt":
+        w = w * 0.37
+    proc = Conv(weight=w, input_shape=in_shape, num_message_bits=8 if graded else 0, **kw)
+    params = {k: np.asarray(v) for k, v in kw.items()}
+    params["weight"] = w
+    record(name, proc, tag, ["a_buf"], ["a_out"], inp, params)
+
+
+@case
+def conv_float():
+    conv_case("conv_float", 21, "floating_pt", (6, 5, 2), (3, 3, 3, 2), padding=1)
+
+
+@case
+def conv_fixed_groups_asymmetric():
+    # groups 2, stride (2, 1), padding (1, 0), dilation (1, 2).
+    conv_case("conv_fixed_groups_asymmetric", 22, "fixed_pt", (7, 8, 4), (6, 3, 2, 2),
+              groups=2, stride=(2, 1), padding=(1, 0), dilation=(1, 2))
+
+
+@case
+def conv_fixed_graded_wraps_24_bits():
+    # Graded inputs up to 2^20 with weights up to 100: sums leave 24 bits and wrap.
+    conv_case("conv_fixed_graded_wraps_24_bits", 23, "fixed_pt", (4, 4, 2), (2, 2, 2, 2), graded=True,
+              wmax=100, smax=1 << 20, stride=1, padding=1)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for name, fn in CASES.items():

@@ -1,5 +1,6 @@
 //! The process library: Lava's processes with their float and Loihi bit-accurate models.
 
+pub mod conv;
 pub mod dense;
 pub mod io;
 pub mod lif;
@@ -12,6 +13,7 @@ use crate::registry::Registry;
 pub(crate) fn register_library(r: &mut Registry) {
     lif::register(r);
     dense::register(r);
+    conv::register(r);
     io::register(r);
     monitor::register(r);
     sdn::register(r);

@@ -1,0 +1,434 @@
+//! 2-D convolution synapses (Lava `lava.proc.conv`, SPEC §2.5): input (X, Y, C_in) in WHC
+//! order, weight (C_out, kx, ky, C_in / groups), output (X_out, Y_out, C_out); a true
+//! convolution (the kernel is flipped, as `scipy.signal.convolve2d`), zero padding,
+//! stride, dilation and groups. Float and fixed point (the result wrapped to signed 24
+//! bits); `weight_exp` is stored but, as in Lava's CPU models, not applied. Event-driven:
+//! only non-zero inputs are scattered into the output.
+
+use ndarray::Array4;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ModelError, Result};
+use crate::executable::LeafProcess;
+use crate::fixed::{to_int, to_ints, I32};
+use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
+use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
+use crate::registry::{ModelEntry, OutputTiming, Registry};
+
+const VAR_NAMES: [&str; 10] = [
+    "weight",
+    "weight_exp",
+    "num_weight_bits",
+    "kernel_size",
+    "padding",
+    "stride",
+    "dilation",
+    "groups",
+    "a_buf",
+    "num_message_bits",
+];
+const WEIGHT: usize = 0;
+const A_BUF: usize = 8;
+const NUM_MESSAGE_BITS: usize = 9;
+
+/// A pair of (X, Y) sizes; a single number means the same for both, as in Lava.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pair(pub [usize; 2]);
+
+impl From<usize> for Pair {
+    fn from(x: usize) -> Self {
+        Pair([x, x])
+    }
+}
+impl From<[usize; 2]> for Pair {
+    fn from(p: [usize; 2]) -> Self {
+        Pair(p)
+    }
+}
+
+/// Geometry of a convolution, as stored in the process parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvGeometry {
+    /// Input (X, Y, C_in).
+    pub input_shape: [usize; 3],
+    /// Output (X_out, Y_out, C_out).
+    pub output_shape: [usize; 3],
+    /// Kernel (kx, ky).
+    pub kernel: [usize; 2],
+    /// Zero padding on both sides of X and Y.
+    pub padding: [usize; 2],
+    /// Stride.
+    pub stride: [usize; 2],
+    /// Dilation.
+    pub dilation: [usize; 2],
+    /// Groups (C_in and C_out divisible by it).
+    pub groups: usize,
+}
+
+impl ConvGeometry {
+    /// Checks the arguments and computes the output shape
+    /// `floor((X + 2p - d(k-1) - 1)/s + 1)` per axis.
+    pub fn new(
+        input_shape: [usize; 3],
+        weight_shape: [usize; 4],
+        padding: Pair,
+        stride: Pair,
+        dilation: Pair,
+        groups: usize,
+    ) -> std::result::Result<Self, String> {
+        let [c_out, kx, ky, c_per_group] = weight_shape;
+        if groups == 0 || input_shape[2] % groups != 0 || c_out % groups != 0 {
+            return Err(format!(
+                "groups ({groups}) must divide the input channels ({}) and the output channels ({c_out})",
+                input_shape[2]
+            ));
+        }
+        if c_per_group * groups != input_shape[2] {
+            return Err(format!(
+                "weight has {c_per_group} input channels per group, but the input has {} channels in {groups} groups",
+                input_shape[2]
+            ));
+        }
+        if stride.0.contains(&0) || dilation.0.contains(&0) || kx == 0 || ky == 0 {
+            return Err("stride, dilation and kernel size must be at least 1".into());
+        }
+        let mut out = [0usize; 3];
+        for a in 0..2 {
+            let k = [kx, ky][a];
+            let span = dilation.0[a] * (k - 1) + 1;
+            let padded = input_shape[a] + 2 * padding.0[a];
+            if span > padded {
+                return Err(format!(
+                    "the dilated kernel ({span}) is larger than the padded input ({padded}) along axis {}",
+                    ["X", "Y"][a]
+                ));
+            }
+            out[a] = (padded - span) / stride.0[a] + 1;
+        }
+        out[2] = c_out;
+        Ok(ConvGeometry {
+            input_shape,
+            output_shape: out,
+            kernel: [kx, ky],
+            padding: padding.0,
+            stride: stride.0,
+            dilation: dilation.0,
+            groups,
+        })
+    }
+}
+
+/// Convolution synapses; see the module docs.
+#[derive(Clone, Debug)]
+pub struct Conv {
+    weight: Array4<f64>,
+    input_shape: [usize; 3],
+    padding: Pair,
+    stride: Pair,
+    dilation: Pair,
+    groups: usize,
+    weight_exp: i32,
+    num_weight_bits: u32,
+    num_message_bits: u32,
+}
+
+impl Conv {
+    /// A convolution of `weight` (C_out, kx, ky, C_in/groups) over inputs of `input_shape`
+    /// (X, Y, C_in); stride 1, no padding, no dilation, one group.
+    pub fn new(weight: Array4<f64>, input_shape: [usize; 3]) -> Self {
+        Conv {
+            weight,
+            input_shape,
+            padding: Pair([0, 0]),
+            stride: Pair([1, 1]),
+            dilation: Pair([1, 1]),
+            groups: 1,
+            weight_exp: 0,
+            num_weight_bits: 8,
+            num_message_bits: 0,
+        }
+    }
+    /// Zero padding (per side).
+    pub fn padding(mut self, p: impl Into<Pair>) -> Self {
+        self.padding = p.into();
+        self
+    }
+    /// Stride.
+    pub fn stride(mut self, s: impl Into<Pair>) -> Self {
+        self.stride = s.into();
+        self
+    }
+    /// Kernel dilation.
+    pub fn dilation(mut self, d: impl Into<Pair>) -> Self {
+        self.dilation = d.into();
+        self
+    }
+    /// Channel groups.
+    pub fn groups(mut self, g: usize) -> Self {
+        self.groups = g;
+        self
+    }
+    /// Weight exponent (stored; Lava's CPU models do not apply it).
+    pub fn weight_exp(mut self, e: i32) -> Self {
+        self.weight_exp = e;
+        self
+    }
+    /// Weight bits (stored).
+    pub fn num_weight_bits(mut self, b: u32) -> Self {
+        self.num_weight_bits = b;
+        self
+    }
+    /// Graded-spike bits (0 = binary spikes).
+    pub fn num_message_bits(mut self, b: u32) -> Self {
+        self.num_message_bits = b;
+        self
+    }
+}
+
+impl Process for Conv {
+    const TYPE_NAME: &'static str = "Conv";
+    fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
+        let (c_out, kx, ky, cg) = self.weight.dim();
+        let geo = ConvGeometry::new(
+            self.input_shape,
+            [c_out, kx, ky, cg],
+            self.padding,
+            self.stride,
+            self.dilation,
+            self.groups,
+        )
+        .map_err(|reason| Error::InvalidParameter {
+            process: b.name().into(),
+            param: "geometry".into(),
+            reason,
+        })?;
+        b.in_port("s_in", &self.input_shape)?;
+        b.out_port("a_out", &geo.output_shape)?;
+        let pair = |p: [usize; 2]| vec![p[0] as f64, p[1] as f64];
+        b.var("weight", &[c_out, kx, ky, cg], self.weight.into_dyn())?;
+        b.var("weight_exp", &[1], f64::from(self.weight_exp))?;
+        b.var("num_weight_bits", &[1], f64::from(self.num_weight_bits))?;
+        b.var("kernel_size", &[2], pair(geo.kernel))?;
+        b.var("padding", &[2], pair(geo.padding))?;
+        b.var("stride", &[2], pair(geo.stride))?;
+        b.var("dilation", &[2], pair(geo.dilation))?;
+        b.var("groups", &[1], geo.groups as f64)?;
+        b.var("a_buf", &geo.output_shape, 0.0)?;
+        b.var("num_message_bits", &[1], f64::from(self.num_message_bits))?;
+        b.params(&geo)
+    }
+}
+
+impl Handle<Conv> {
+    /// Input (X, Y, C_in).
+    pub fn s_in(&self) -> InPort {
+        self.in_port("s_in")
+    }
+    /// Output (X_out, Y_out, C_out).
+    pub fn a_out(&self) -> OutPort {
+        self.out_port("a_out")
+    }
+    /// Weights (C_out, kx, ky, C_in/groups).
+    pub fn weight(&self) -> VarRef {
+        self.var("weight")
+    }
+    /// The result to be sent next step.
+    pub fn a_buf(&self) -> VarRef {
+        self.var("a_buf")
+    }
+}
+
+pub(crate) fn register(r: &mut Registry) {
+    let t = OutputTiming::PreviousStep;
+    let models = [
+        ModelEntry::cpu("Conv", "PyConvModelFloat", &["floating_pt"], t, |p| {
+            Ok(Box::new(ConvModel::new(p, false)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("Conv", "PyConvModelFixed", &["fixed_pt"], t, |p| {
+            Ok(Box::new(ConvModel::new(p, true)?) as Box<dyn CpuModel>)
+        }),
+    ];
+    for m in models {
+        r.register(m).expect("library models have unique names");
+    }
+}
+
+/// Wraps to signed 24 bits as Lava's `signed_clamp(x, 24)`: `(x + 2^23) mod 2^24 - 2^23`.
+pub fn wrap24(x: i64) -> i64 {
+    (x + (1 << 23)).rem_euclid(1 << 24) - (1 << 23)
+}
+
+/// Float and fixed Conv models (Lava `PyConvModelFloat`, `PyConvModelFixed`).
+struct ConvModel {
+    fixed: bool,
+    geo: ConvGeometry,
+    /// Weights (C_out, kx, ky, C_in/groups), C order; integers for the fixed model.
+    weight: Vec<f64>,
+    fixed_weight: Vec<i64>,
+    /// The other Vars, kept for `get` (weight_exp .. groups), by index.
+    stored: Vec<Vec<f64>>,
+    a_buf: Vec<f64>,
+    acc_f: Vec<f64>,
+    acc_i: Vec<i64>,
+    num_message_bits: u32,
+}
+
+impl ConvModel {
+    fn new(p: &LeafProcess, fixed: bool) -> std::result::Result<Self, String> {
+        if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
+            return Err(format!("process {} does not have the Conv Vars {VAR_NAMES:?}", p.name));
+        }
+        let geo: ConvGeometry = p.params()?;
+        let [kx, ky] = geo.kernel;
+        let c_out = geo.output_shape[2];
+        let cg = geo.input_shape[2] / geo.groups.max(1);
+        let w = &p.vars[WEIGHT];
+        if w.shape != [c_out, kx, ky, cg] || p.vars[A_BUF].data.len() != geo.output_shape.iter().product::<usize>() {
+            return Err("Conv Vars do not match its geometry".into());
+        }
+        if p.in_port_shape("s_in")? != &geo.input_shape.to_vec() {
+            return Err("Conv input port does not match its geometry".into());
+        }
+        let fixed_weight = if fixed { to_ints("weight", &w.data, I32.0, I32.1)? } else { Vec::new() };
+        let n_out: usize = geo.output_shape.iter().product();
+        Ok(ConvModel {
+            fixed,
+            geo,
+            weight: w.data.clone(),
+            fixed_weight,
+            stored: p.vars.iter().map(|v| v.data.clone()).collect(),
+            a_buf: p.vars[A_BUF].data.clone(),
+            acc_f: vec![0.0; n_out],
+            acc_i: vec![0; n_out],
+            num_message_bits: to_int("num_message_bits", p.vars[NUM_MESSAGE_BITS].data[0], 0, 32)? as u32,
+        })
+    }
+
+    /// Scatters every non-zero input through the kernel into the accumulator.
+    fn convolve(&mut self, s_in: &[f64]) {
+        let g = self.geo;
+        let [xi, yi, ci] = g.input_shape;
+        let [xo, yo, co] = g.output_shape;
+        let [kx, ky] = g.kernel;
+        let (cg, kg) = (ci / g.groups, co / g.groups);
+        let graded = self.num_message_bits > 0;
+        self.acc_f.fill(0.0);
+        self.acc_i.fill(0);
+        for x in 0..xi {
+            for y in 0..yi {
+                for c in 0..ci {
+                    let s = s_in[(x * yi + y) * ci + c];
+                    if s == 0.0 {
+                        continue;
+                    }
+                    let s = if graded { s } else { 1.0 };
+                    let (group, cl) = (c / cg, c % cg);
+                    // Output (ox, oy) reads padded input ox*s + d*(k-1-i) at kernel tap i
+                    // (the kernel is flipped): solve for ox.
+                    for i in 0..kx {
+                        let num = (x + g.padding[0]) as isize - (g.dilation[0] * (kx - 1 - i)) as isize;
+                        if num < 0 || num as usize % g.stride[0] != 0 {
+                            continue;
+                        }
+                        let ox = num as usize / g.stride[0];
+                        if ox >= xo {
+                            continue;
+                        }
+                        for j in 0..ky {
+                            let num = (y + g.padding[1]) as isize - (g.dilation[1] * (ky - 1 - j)) as isize;
+                            if num < 0 || num as usize % g.stride[1] != 0 {
+                                continue;
+                            }
+                            let oy = num as usize / g.stride[1];
+                            if oy >= yo {
+                                continue;
+                            }
+                            let out0 = (ox * yo + oy) * co + group * kg;
+                            for k in 0..kg {
+                                let widx = (((group * kg + k) * kx + i) * ky + j) * cg + cl;
+                                if self.fixed {
+                                    self.acc_i[out0 + k] += self.fixed_weight[widx] * s.trunc() as i64;
+                                } else {
+                                    self.acc_f[out0 + k] += self.weight[widx] * s;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl CpuModel for ConvModel {
+    fn var_dtype(&self, var: usize) -> DType {
+        match var {
+            WEIGHT | A_BUF if !self.fixed => DType::F64,
+            WEIGHT | A_BUF => DType::I32,
+            _ => DType::I64,
+        }
+    }
+
+    fn emit(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
+        io.send(0).copy_from_slice(&self.a_buf);
+        Ok(())
+    }
+
+    fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
+        self.convolve(io.recv(0));
+        if self.fixed {
+            for (b, &a) in self.a_buf.iter_mut().zip(&self.acc_i) {
+                *b = wrap24(a) as f64;
+            }
+        } else {
+            self.a_buf.copy_from_slice(&self.acc_f);
+        }
+        Ok(())
+    }
+
+    fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
+        let src: &[f64] = match var {
+            WEIGHT => &self.weight,
+            A_BUF => &self.a_buf,
+            NUM_MESSAGE_BITS => {
+                check_len("num_message_bits", 1, out.len())?;
+                out[0] = f64::from(self.num_message_bits);
+                return Ok(());
+            }
+            v if v < VAR_NAMES.len() => &self.stored[v],
+            _ => return Err(unknown_var(var)),
+        };
+        check_len(VAR_NAMES[var], src.len(), out.len())?;
+        out.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
+        match var {
+            WEIGHT => {
+                check_len("weight", self.weight.len(), data.len())?;
+                if self.fixed {
+                    self.fixed_weight = to_ints("weight", data, I32.0, I32.1).map_err(ModelError)?;
+                    self.weight = self.fixed_weight.iter().map(|&w| w as f64).collect();
+                } else {
+                    self.weight.copy_from_slice(data);
+                }
+            }
+            A_BUF => {
+                check_len("a_buf", self.a_buf.len(), data.len())?;
+                self.a_buf.copy_from_slice(data);
+            }
+            NUM_MESSAGE_BITS => {
+                check_len("num_message_bits", 1, data.len())?;
+                self.num_message_bits = to_int("num_message_bits", data[0], 0, 32).map_err(ModelError)? as u32;
+            }
+            _ => {
+                return Err(ModelError::new(format!(
+                    "Conv Var `{}` is fixed at construction",
+                    VAR_NAMES.get(var).unwrap_or(&"?")
+                )))
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! Synapse processes against Lava 0.10 (tools/oracle/golden_library.py): Conv, Sparse,
+//! DelayDense, DelaySparse; 120 steps; fixed point bit-exact, float to 1e-9.
+
+mod common;
+
+use basalt_core::prelude::*;
+use basalt_core::process::conv::Conv;
+use common::{compare, feed, monitor_all, Golden};
+use ndarray::Array4;
+
+/// Runs a synapse fed from the golden input and compares its buffer Var and output.
+fn check<P: Process>(g: &Golden, proc: P, fixed: bool, vars: &[&str]) {
+    let steps = g.steps("a_out");
+    let mut net = Network::new();
+    let h = net.add_named("syn", proc).unwrap();
+    feed(&mut net, g, h.id(), "s_in");
+    let mon = monitor_all(&mut net, h.id(), vars, &["a_out"], steps);
+    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let mut rt = net.runtime(&cfg).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    let mut all = vars.to_vec();
+    all.push("a_out");
+    compare(g, &rt, &mon, "syn", &all, if fixed { 0.0 } else { 1e-9 });
+    assert!(g.get("a_out").data.iter().any(|&s| s != 0.0), "{}: the reference sends", g.name);
+}
+
+fn pair(g: &Golden, key: &str, default: usize) -> [usize; 2] {
+    match g.arrays.get(&format!("p_{key}")) {
+        Some(a) if a.data.len() == 2 => [a.data[0] as usize, a.data[1] as usize],
+        Some(a) => [a.data[0] as usize; 2],
+        None => [default; 2],
+    }
+}
+
+fn conv(case: &str, fixed: bool) -> Golden {
+    let g = Golden::load(case);
+    let w = g.get("p_weight");
+    let weight = Array4::from_shape_vec((w.shape[0], w.shape[1], w.shape[2], w.shape[3]), w.data.clone()).unwrap();
+    let s = &g.get("in").shape;
+    let groups = g.arrays.get("p_groups").map(|a| a.data[0] as usize).unwrap_or(1);
+    let graded = g.get("in").data.iter().any(|&x| x != 0.0 && x != 1.0);
+    let proc = Conv::new(weight, [s[0], s[1], s[2]])
+        .padding(pair(&g, "padding", 0))
+        .stride(pair(&g, "stride", 1))
+        .dilation(pair(&g, "dilation", 1))
+        .groups(groups)
+        .num_message_bits(if graded { 8 } else { 0 });
+    check(&g, proc, fixed, &["a_buf"]);
+    g
+}
+
+#[test]
+fn conv_float_padded() {
+    conv("conv_float", false);
+}
+
+#[test]
+fn conv_fixed_groups_asymmetric_stride_padding_dilation() {
+    conv("conv_fixed_groups_asymmetric", true);
+}
+
+#[test]
+fn conv_fixed_graded_spikes_wrap_to_24_bits() {
+    let g = conv("conv_fixed_graded_wraps_24_bits", true);
+    // The case really leaves 24 bits before wrapping: Lava's outputs use the whole range.
+    let max = g.get("a_out").data.iter().fold(0f64, |m, x| m.max(x.abs()));
+    assert!(max > f64::from(1 << 22), "outputs reach {max}");
+}
+
+#[test]
+fn conv_geometry_errors() {
+    let mut net = Network::new();
+    let w = Array4::zeros((2, 5, 5, 1));
+    let e = net.add(Conv::new(w.clone(), [3, 3, 1])).unwrap_err();
+    assert!(e.to_string().contains("larger than the padded input"), "{e}");
+    assert!(net.add(Conv::new(w.clone(), [3, 3, 1]).padding(1)).is_ok());
+    let e = net.add(Conv::new(Array4::zeros((3, 1, 1, 1)), [3, 3, 2]).groups(2)).unwrap_err();
+    assert!(e.to_string().contains("groups (2) must divide"), "{e}");
+    let e = net.add(Conv::new(w, [9, 9, 1]).stride(0)).unwrap_err();
+    assert!(e.to_string().contains("at least 1"), "{e}");
+}
