@@ -277,6 +277,77 @@ def conv_fixed_graded_wraps_24_bits():
               wmax=100, smax=1 << 20, stride=1, padding=1)
 
 
+def random_sparse(rng, shape, density, lo, hi, fixed):
+    w = rng.randint(lo, hi + 1, shape).astype(float) if fixed else rng.uniform(lo, hi, shape)
+    w[rng.rand(*shape) > density] = 0
+    return w
+
+
+def binary_inputs(rng, n, p=0.3):
+    return (rng.rand(n, STEPS) < p).astype(int)
+
+
+@case
+def sparse_float():
+    from scipy.sparse import csr_matrix
+    from lava.proc.sparse.process import Sparse
+    rng = np.random.RandomState(31)
+    w = random_sparse(rng, (6, 9), 0.4, -1.0, 1.5, False)
+    record("sparse_float", Sparse(weights=csr_matrix(w)), "floating_pt", ["a_buff"], ["a_out"],
+           binary_inputs(rng, 9), dict(dense=w))
+
+
+@case
+def sparse_fixed_mixed_weight_exp():
+    from scipy.sparse import csr_matrix
+    from lava.proc.sparse.process import Sparse
+    rng = np.random.RandomState(32)
+    w = random_sparse(rng, (6, 9), 0.4, -300, 300, True)
+    record("sparse_fixed_mixed_weight_exp", Sparse(weights=csr_matrix(w), weight_exp=-1, num_weight_bits=7),
+           "fixed_pt", ["a_buff"], ["a_out"], binary_inputs(rng, 9), dict(dense=w, weight_exp=-1, num_weight_bits=7))
+
+
+@case
+def sparse_fixed_graded():
+    from scipy.sparse import csr_matrix
+    from lava.proc.sparse.process import Sparse
+    rng = np.random.RandomState(33)
+    w = random_sparse(rng, (5, 7), 0.5, 0, 120, True)
+    inp = rng.randint(-50, 200, (7, STEPS)) * (rng.rand(7, STEPS) < 0.5)
+    record("sparse_fixed_graded", Sparse(weights=csr_matrix(w), num_message_bits=8, weight_exp=2),
+           "fixed_pt", ["a_buff"], ["a_out"], inp, dict(dense=w, weight_exp=2, num_message_bits=8))
+
+
+@case
+def delay_dense_float():
+    from lava.proc.dense.process import DelayDense
+    rng = np.random.RandomState(34)
+    w = rng.uniform(-1, 2, (4, 6)); d = rng.randint(0, 5, (4, 6))
+    record("delay_dense_float", DelayDense(weights=w, delays=d), "floating_pt", ["a_buff"], ["a_out"],
+           binary_inputs(rng, 6), dict(weights=w, delays=d))
+
+
+@case
+def delay_dense_fixed():
+    from lava.proc.dense.process import DelayDense
+    rng = np.random.RandomState(35)
+    w = rng.randint(-200, 200, (4, 6)).astype(float); d = rng.randint(0, 7, (4, 6))
+    d[0, :] = 0  # delays of 0 behave like Dense
+    record("delay_dense_fixed", DelayDense(weights=w, delays=d, weight_exp=-2, max_delay=8), "fixed_pt",
+           ["a_buff"], ["a_out"], binary_inputs(rng, 6), dict(weights=w, delays=d, weight_exp=-2, max_delay=8))
+
+
+@case
+def delay_sparse_fixed():
+    from scipy.sparse import csr_matrix
+    from lava.proc.sparse.process import DelaySparse
+    rng = np.random.RandomState(36)
+    w = random_sparse(rng, (5, 8), 0.5, 1, 100, True)
+    d = np.where(w != 0, rng.randint(0, 6, w.shape), 0)
+    record("delay_sparse_fixed", DelaySparse(weights=csr_matrix(w), delays=csr_matrix(d)), "fixed_pt",
+           ["a_buff"], ["a_out"], binary_inputs(rng, 8), dict(dense=w, delays=d))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for name, fn in CASES.items():

@@ -202,6 +202,13 @@ fn columns_to_rows<T: Copy + Into<Weight>>(rows: usize, cols: usize, src: &[T], 
 
 /// A weight value converted to f64 for `Var::get`.
 pub struct Weight(f64);
+
+impl Weight {
+    /// The value.
+    pub fn value(&self) -> f64 {
+        self.0
+    }
+}
 impl From<f64> for Weight {
     fn from(x: f64) -> Self {
         Weight(x)
@@ -336,7 +343,12 @@ pub trait DenseArith: Send + 'static {
         + std::ops::Mul<Output = Self::A>
         + FromSpike;
     /// Converts (and for fixed point quantises) a row-major weight matrix.
-    fn weights(&self, w: &[f64]) -> Vec<Self::W>;
+    fn weights(&self, w: &[f64]) -> Vec<Self::W> {
+        self.weights_for(w, w)
+    }
+    /// Converts weights whose sign mode (fixed point) is decided over `for_sign` (the whole
+    /// matrix, where `w` holds only the stored entries of a sparse one).
+    fn weights_for(&self, w: &[f64], for_sign: &[f64]) -> Vec<Self::W>;
     /// Post-processes the accumulation (fixed point: the `weight_exp` shift).
     fn finish(&self, acc: &mut [Self::A]);
     /// The message sent for an accumulator value.
@@ -355,7 +367,7 @@ pub struct FloatArith;
 impl DenseArith for FloatArith {
     type W = f64;
     type A = f64;
-    fn weights(&self, w: &[f64]) -> Vec<f64> {
+    fn weights_for(&self, w: &[f64], _for_sign: &[f64]) -> Vec<f64> {
         w.to_vec()
     }
     fn finish(&self, _acc: &mut [f64]) {}
@@ -383,8 +395,8 @@ pub struct FixedArith {
 impl DenseArith for FixedArith {
     type W = i32;
     type A = i64;
-    fn weights(&self, w: &[f64]) -> Vec<i32> {
-        quantize_weights(w, self.sign_mode.unwrap_or_else(|| SignMode::of(w)), self.num_weight_bits)
+    fn weights_for(&self, w: &[f64], for_sign: &[f64]) -> Vec<i32> {
+        quantize_weights(w, self.sign_mode.unwrap_or_else(|| SignMode::of(for_sign)), self.num_weight_bits)
     }
     fn finish(&self, acc: &mut [i64]) {
         if self.weight_exp != 0 {
@@ -500,7 +512,11 @@ impl<R: DenseArith> CpuModel for DenseModel<R> {
 
 /// Builds the fixed-point arithmetic from the process parameters.
 fn fixed_arith(p: &LeafProcess) -> Result<FixedArith, String> {
-    let params: DenseParams = p.params()?;
+    fixed_arith_from(&p.params()?)
+}
+
+/// Builds the fixed-point arithmetic from Dense-style parameters.
+pub(crate) fn fixed_arith_from(params: &DenseParams) -> Result<FixedArith, String> {
     if !(1..=8).contains(&params.num_weight_bits) {
         return Err(format!("num_weight_bits must be 1..=8, got {}", params.num_weight_bits));
     }

@@ -6,6 +6,7 @@ pub mod io;
 pub mod lif;
 pub mod monitor;
 pub mod sdn;
+pub mod sparse;
 
 use crate::registry::Registry;
 
@@ -17,4 +18,5 @@ pub(crate) fn register_library(r: &mut Registry) {
     io::register(r);
     monitor::register(r);
     sdn::register(r);
+    sparse::register(r);
 }
