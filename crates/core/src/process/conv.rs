@@ -77,7 +77,7 @@ impl ConvGeometry {
         groups: usize,
     ) -> std::result::Result<Self, String> {
         let [c_out, kx, ky, c_per_group] = weight_shape;
-        if groups == 0 || input_shape[2] % groups != 0 || c_out % groups != 0 {
+        if groups == 0 || !input_shape[2].is_multiple_of(groups) || !c_out.is_multiple_of(groups) {
             return Err(format!(
                 "groups ({groups}) must divide the input channels ({}) and the output channels ({c_out})",
                 input_shape[2]
@@ -327,7 +327,7 @@ impl ConvModel {
                     // (the kernel is flipped): solve for ox.
                     for i in 0..kx {
                         let num = (x + g.padding[0]) as isize - (g.dilation[0] * (kx - 1 - i)) as isize;
-                        if num < 0 || num as usize % g.stride[0] != 0 {
+                        if num < 0 || !(num as usize).is_multiple_of(g.stride[0]) {
                             continue;
                         }
                         let ox = num as usize / g.stride[0];
@@ -336,7 +336,7 @@ impl ConvModel {
                         }
                         for j in 0..ky {
                             let num = (y + g.padding[1]) as isize - (g.dilation[1] * (ky - 1 - j)) as isize;
-                            if num < 0 || num as usize % g.stride[1] != 0 {
+                            if num < 0 || !(num as usize).is_multiple_of(g.stride[1]) {
                                 continue;
                             }
                             let oy = num as usize / g.stride[1];
