@@ -348,6 +348,31 @@ def delay_sparse_fixed():
            ["a_buff"], ["a_out"], binary_inputs(rng, 8), dict(dense=w, delays=d))
 
 
+ATRLIF_VARS = ["i", "v", "theta", "r", "s", "bias_mant", "bias_exp"]
+
+
+@case
+def atrlif_float():
+    from lava.proc.atrlif.process import ATRLIF
+    rng = np.random.RandomState(41); n = 5
+    p = dict(delta_i=rng.uniform(0.1, 0.6), delta_v=rng.uniform(0.1, 0.6), delta_theta=rng.uniform(0.05, 0.4),
+             delta_r=rng.uniform(0.05, 0.4), theta_0=rng.uniform(2, 6), theta_step=rng.uniform(1, 4),
+             bias_mant=rng.uniform(0, 1.5, n))
+    record("atrlif_float", ATRLIF(shape=(n,), theta=p["theta_0"], **p), "floating_pt", ATRLIF_VARS, ["s_out"],
+           lif_inputs(rng, n, False, -10, 80), p)
+
+
+@case
+def atrlif_fixed():
+    # Lava's fixed model takes integer decays (0 or 1 are meaningful: x*4096 in uint16).
+    from lava.proc.atrlif.process import ATRLIF
+    rng = np.random.RandomState(42); n = 5
+    p = dict(delta_i=0, delta_v=0, delta_theta=1, delta_r=1, theta_0=int(rng.randint(40, 90)),
+             theta_step=int(rng.randint(5, 30)), bias_mant=rng.randint(0, 300, n), bias_exp=rng.randint(0, 3, n))
+    record("atrlif_fixed", ATRLIF(shape=(n,), **p), "fixed_pt", ATRLIF_VARS, ["s_out"],
+           lif_inputs(rng, n, True, -10, 40), p)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for name, fn in CASES.items():

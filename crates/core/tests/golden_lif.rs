@@ -105,3 +105,48 @@ fn lif_family_parameter_errors() {
     let e = net.compile(&RunConfig::fixed_pt()).unwrap_err();
     assert!(matches!(e, Error::NoModel { .. }), "{e}");
 }
+
+use basalt_core::process::atrlif::Atrlif;
+
+fn atrlif(g: &Golden, n: usize) -> Atrlif {
+    let bias_exp = g.arrays.get("p_bias_exp").map(|a| a.data.clone()).unwrap_or(vec![0.0; n]);
+    let th0 = g.scalar("theta_0");
+    Atrlif::new(&[n])
+        .delta_i(g.scalar("delta_i"))
+        .delta_v(g.scalar("delta_v"))
+        .delta_theta(g.scalar("delta_theta"))
+        .delta_r(g.scalar("delta_r"))
+        .theta_0(th0)
+        .theta(th0)
+        .theta_step(g.scalar("theta_step"))
+        .bias_mant(g.vec("bias_mant"))
+        .bias_exp(bias_exp)
+}
+
+fn check_atrlif(case: &str, fixed: bool) {
+    let g = Golden::load(case);
+    let n = g.get("in").shape[0];
+    let steps = g.steps("v");
+    let mut net = Network::new();
+    let h = net.add_named("neuron", atrlif(&g, n)).unwrap();
+    feed(&mut net, &g, h.id(), "a_in");
+    let vars = ["i", "v", "theta", "r", "s", "bias_mant", "bias_exp"];
+    let mon = monitor_all(&mut net, h.id(), &vars, &["s_out"], steps);
+    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let mut rt = net.runtime(&cfg).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    let mut all = vars.to_vec();
+    all.push("s_out");
+    compare(&g, &rt, &mon, "neuron", &all, if fixed { 0.0 } else { 1e-9 });
+    assert!(g.get("s_out").data.iter().filter(|&&s| s != 0.0).count() > 3, "{case}: the reference spikes");
+}
+
+#[test]
+fn atrlif_float() {
+    check_atrlif("atrlif_float", false);
+}
+
+#[test]
+fn atrlif_fixed() {
+    check_atrlif("atrlif_fixed", true);
+}

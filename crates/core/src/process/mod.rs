@@ -1,5 +1,6 @@
 //! The process library: Lava's processes with their float and Loihi bit-accurate models.
 
+pub mod atrlif;
 pub mod conv;
 pub mod dense;
 pub mod io;
@@ -13,6 +14,7 @@ use crate::registry::Registry;
 /// Registers every library model, in Lava's order within each process module.
 pub(crate) fn register_library(r: &mut Registry) {
     lif::register(r);
+    atrlif::register(r);
     dense::register(r);
     conv::register(r);
     io::register(r);
