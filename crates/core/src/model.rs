@@ -64,10 +64,23 @@ impl SpikeIo<'_> {
 }
 
 /// Access of one process to the Vars its RefPorts point at, during the management phases.
+///
+/// Reads see the state at the start of the phase; writes are applied after every model
+/// has run the phase (in schedule order). Lava services RefPort requests concurrently; its
+/// traces show reads observing the pre-write values (a Monitor of a Var that an `io.Reset`
+/// zeroes records the value before the reset), which this ordering reproduces
+/// deterministically.
 pub struct MgmtIo<'a> {
     pub(crate) time_step: u64,
     pub(crate) targets: &'a [Option<(usize, usize)>],
-    pub(crate) models: &'a mut [Option<Box<dyn CpuModel>>],
+    pub(crate) models: &'a [Option<Box<dyn CpuModel>>],
+    pub(crate) pending: &'a mut [PendingWrite],
+}
+
+/// A RefPort write waiting for the end of its phase (buffer preallocated to the Var size).
+pub(crate) struct PendingWrite {
+    pub(crate) data: Vec<f64>,
+    pub(crate) set: bool,
 }
 
 impl MgmtIo<'_> {
@@ -93,13 +106,14 @@ impl MgmtIo<'_> {
         }
     }
 
-    /// Writes `data` into the Var behind RefPort `port`.
+    /// Writes `data` into the Var behind RefPort `port` at the end of this phase.
     pub fn write_ref(&mut self, port: usize, data: &[f64]) -> Result<(), ModelError> {
-        let (p, v) = self.target(port)?;
-        match self.models.get_mut(p).and_then(|m| m.as_mut()) {
-            Some(m) => m.write_var(v, data),
-            None => Err(ModelError::new("RefPort target is not available")),
-        }
+        self.target(port)?;
+        let w = self.pending.get_mut(port).ok_or_else(|| ModelError::new(format!("no RefPort {port}")))?;
+        check_len("RefPort target", w.data.len(), data.len())?;
+        w.data.copy_from_slice(data);
+        w.set = true;
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@ use ndarray::{ArrayD, IxDyn};
 use crate::error::{Error, ModelError, Result};
 use crate::executable::{Executable, Source};
 use crate::graph::VarRef;
-use crate::model::{CpuModel, MgmtIo, SpikeIo};
+use crate::model::{CpuModel, MgmtIo, PendingWrite, SpikeIo};
 use crate::registry::{OutputTiming, Registry};
 use crate::value::{numel, Init};
 
@@ -68,6 +68,8 @@ pub(crate) struct Engine {
     in_bufs: Vec<Vec<f64>>,
     out_bufs: Vec<Vec<f64>>,
     ref_targets: Vec<Vec<Option<(usize, usize)>>>,
+    /// RefPort writes of the current management phase, per process and RefPort.
+    pending: Vec<Vec<PendingWrite>>,
     emitters: Vec<usize>,
     time_step: u64,
 }
@@ -133,7 +135,19 @@ impl Engine {
             }
         }
         let emitters = (0..n).filter(|&i| exe.processes[i].timing == OutputTiming::PreviousStep).collect();
-        Ok(Engine { exe, models, in_bufs, out_bufs, ref_targets, emitters, time_step: 0 })
+        let pending = ref_targets
+            .iter()
+            .map(|ports| {
+                ports
+                    .iter()
+                    .map(|t| {
+                        let size = t.map_or(0, |(p, v)| numel(&exe.processes[p].vars[v].shape));
+                        PendingWrite { data: vec![0.0; size], set: false }
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Engine { exe, models, in_bufs, out_bufs, ref_targets, pending, emitters, time_step: 0 })
     }
 
     fn model_error(&self, p: usize, e: ModelError) -> Error {
@@ -144,7 +158,7 @@ impl Engine {
     fn step(&mut self) -> Result<()> {
         self.time_step += 1;
         let t = self.time_step;
-        let Engine { exe, models, in_bufs, out_bufs, ref_targets, emitters, .. } = self;
+        let Engine { exe, models, in_bufs, out_bufs, ref_targets, pending, emitters, .. } = self;
         let missing = |p: usize| Error::Model {
             process: exe.processes[p].name.clone(),
             time_step: t,
@@ -183,13 +197,13 @@ impl Engine {
             post |= m.post_guard(t);
         }
         if pre {
-            run_mgmt(models, ref_targets, exe, t, Phase::PreMgmt)?;
+            run_mgmt(models, ref_targets, pending, exe, t, Phase::PreMgmt)?;
         }
         if pre || lrn {
-            run_mgmt(models, ref_targets, exe, t, Phase::Learning)?;
+            run_mgmt(models, ref_targets, pending, exe, t, Phase::Learning)?;
         }
         if post {
-            run_mgmt(models, ref_targets, exe, t, Phase::PostMgmt)?;
+            run_mgmt(models, ref_targets, pending, exe, t, Phase::PostMgmt)?;
         }
         Ok(())
     }
@@ -297,27 +311,45 @@ impl Phase {
     }
 }
 
-/// Runs one management phase on every model whose guard holds, in schedule order. The
-/// running model is taken out of `models` so that its RefPorts can reach the others.
+/// Runs one management phase on every model whose guard holds, in schedule order, then
+/// applies the RefPort writes they made (see [`MgmtIo`]). The running model is taken out
+/// of `models` so that its RefPorts can read the others.
 fn run_mgmt(
     models: &mut [Option<Box<dyn CpuModel>>],
     ref_targets: &[Vec<Option<(usize, usize)>>],
+    pending: &mut [Vec<PendingWrite>],
     exe: &Executable,
     t: u64,
     phase: Phase,
 ) -> Result<()> {
+    let fail =
+        |p: usize, e: ModelError| Error::Model { process: exe.processes[p].name.clone(), time_step: t, message: e.0 };
     for &p in &exe.schedule {
         let Some(mut model) = models[p].take() else {
             continue;
         };
         let result = if phase.guard(model.as_ref(), t) {
-            let mut io = MgmtIo { time_step: t, targets: &ref_targets[p], models };
+            let mut io = MgmtIo { time_step: t, targets: &ref_targets[p], models, pending: &mut pending[p] };
             phase.run(model.as_mut(), &mut io)
         } else {
             Ok(())
         };
         models[p] = Some(model);
-        result.map_err(|e| Error::Model { process: exe.processes[p].name.clone(), time_step: t, message: e.0 })?;
+        result.map_err(|e| fail(p, e))?;
+    }
+    for &p in &exe.schedule {
+        for (k, w) in pending[p].iter_mut().enumerate() {
+            if !std::mem::take(&mut w.set) {
+                continue;
+            }
+            let Some((tp, tv)) = ref_targets[p][k] else {
+                continue;
+            };
+            match models[tp].as_mut() {
+                Some(m) => m.write_var(tv, &w.data).map_err(|e| fail(p, e))?,
+                None => return Err(fail(p, ModelError::new("RefPort target is not available"))),
+            }
+        }
     }
     Ok(())
 }

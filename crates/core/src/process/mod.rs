@@ -8,6 +8,7 @@ pub mod lif;
 pub mod monitor;
 pub mod sdn;
 pub mod sparse;
+pub mod spiker;
 
 use crate::registry::Registry;
 
@@ -21,4 +22,5 @@ pub(crate) fn register_library(r: &mut Registry) {
     monitor::register(r);
     sdn::register(r);
     sparse::register(r);
+    spiker::register(r);
 }

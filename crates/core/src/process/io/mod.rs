@@ -6,6 +6,14 @@ use crate::fixed::{to_ints, I32};
 use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
 
+pub mod dataloader;
+pub mod mgmt;
+
+/// Resets of Vars (Lava `lava.proc.io.reset`).
+pub mod reset {
+    pub use super::mgmt::Reset;
+}
+
 /// Sources: processes that send data into the network.
 pub mod source {
     use ndarray::ArrayD;
@@ -60,6 +68,8 @@ pub mod sink {
     use super::*;
     use crate::graph::{Handle, InPort, Process, ProcessBuilder, VarRef};
 
+    pub use super::mgmt::Read;
+
     /// Stores the input of step t into `data[..., (t-1) mod buffer]`.
     #[derive(Clone, Debug)]
     pub struct RingBuffer {
@@ -105,6 +115,8 @@ pub mod sink {
 }
 
 pub(crate) fn register(r: &mut Registry) {
+    mgmt::register(r);
+    dataloader::register(r);
     let models = [
         ModelEntry::cpu("source.RingBuffer", "PySendModelFloat", &["floating_pt"], OutputTiming::SameStep, |p| {
             Ok(Box::new(Ring::new(p, false, Role::Source)?) as Box<dyn CpuModel>)
