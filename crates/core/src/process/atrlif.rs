@@ -236,7 +236,7 @@ impl AtrlifModel {
             i[k] = (1.0 - di) * i[k] + a_in[k];
             v[k] = (1.0 - dv) * v[k] + i[k] + bias[k];
             theta[k] = (1.0 - dth) * (theta[k] - th0) + th0;
-            r[k] = (1.0 - dr) * r[k];
+            r[k] *= 1.0 - dr;
             let spike = (v[k] - r[k]) >= theta[k];
             if spike {
                 r[k] += 2.0 * theta[k];

@@ -103,8 +103,8 @@ impl Process for StateDataloader {
     fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
         b.ref_port("state", &self.data.shape()[1..])?;
         b.out_port("ground_truth", &self.gt.shape()[1..])?;
-        b.var("dataset_data", &self.data.shape().to_vec(), self.data.clone())?;
-        b.var("dataset_gt", &self.gt.shape().to_vec(), self.gt.clone())?;
+        b.var("dataset_data", self.data.shape(), self.data.clone())?;
+        b.var("dataset_gt", self.gt.shape(), self.gt.clone())?;
         b.params(&self.schedule)
     }
 }
@@ -119,8 +119,8 @@ impl Process for SpikeDataloader {
         let mut buf = port_shape.to_vec();
         buf.push(self.schedule.interval as usize);
         b.var("data", &buf, 0.0)?;
-        b.var("dataset_data", &self.data.shape().to_vec(), self.data.clone())?;
-        b.var("dataset_gt", &self.gt.shape().to_vec(), self.gt.clone())?;
+        b.var("dataset_data", self.data.shape(), self.data.clone())?;
+        b.var("dataset_gt", self.gt.shape(), self.gt.clone())?;
         b.params(&self.schedule)
     }
 }
