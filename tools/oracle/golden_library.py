@@ -455,6 +455,52 @@ def state_dataloader():
     save("state_dataloader", out)
 
 
+def rf_case(name, cls, tag, seed, **kw):
+    rng = np.random.RandomState(seed); n = 4
+    proc = cls(shape=(n,), **kw)
+    if tag == "fixed_pt":
+        re_in = rng.randint(-40, 120, (n, STEPS)) * (rng.rand(n, STEPS) < 0.3)
+        im_in = rng.randint(-60, 60, (n, STEPS)) * (rng.rand(n, STEPS) < 0.3)
+    else:
+        re_in = rng.uniform(-0.3, 1.0, (n, STEPS)) * (rng.rand(n, STEPS) < 0.3)
+        im_in = rng.uniform(-0.5, 0.5, (n, STEPS)) * (rng.rand(n, STEPS) < 0.3)
+    s1, s2 = Source(data=re_in), Source(data=im_in)
+    s1.s_out.connect(proc.a_real_in); s2.s_out.connect(proc.a_imag_in)
+    mons = {}
+    for v in ("real", "imag"):
+        mons[v] = Monitor(); mons[v].probe(getattr(proc, v), STEPS)
+    mons["s_out"] = Monitor(); mons["s_out"].probe(proc.s_out, STEPS)
+    proc.run(condition=RunSteps(num_steps=STEPS), run_cfg=Loihi2SimCfg(select_tag=tag))
+    out = {k: m.get_data()[proc.name][k] for k, m in mons.items()}
+    proc.stop()
+    out.update({"in_real": re_in, "in_imag": im_in}, **{"p_" + k: v for k, v in kw.items()})
+    save(name, out)
+
+
+@case
+def rf_float():
+    from lava.proc.rf.process import RF
+    rf_case("rf_float", RF, "floating_pt", 61, period=7.3, alpha=0.08, vth=0.8)
+
+
+@case
+def rf_fixed():
+    from lava.proc.rf.process import RF
+    rf_case("rf_fixed", RF, "fixed_pt", 62, period=9, alpha=0.05, vth=3, state_exp=6, decay_bits=12)
+
+
+@case
+def rf_iz_float():
+    from lava.proc.rf_iz.process import RF_IZ
+    rf_case("rf_iz_float", RF_IZ, "floating_pt", 63, period=6.0, alpha=0.1, vth=0.6)
+
+
+@case
+def rf_iz_fixed():
+    from lava.proc.rf_iz.process import RF_IZ
+    rf_case("rf_iz_fixed", RF_IZ, "fixed_pt", 64, period=8, alpha=0.04, vth=2, state_exp=6, decay_bits=12)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for name, fn in CASES.items():

@@ -56,6 +56,11 @@ impl SpikeIo<'_> {
     pub fn send(&mut self, port: usize) -> &mut [f64] {
         &mut self.outputs[port]
     }
+    /// Every InPort (declaration order) to read and OutPort `out` to write at once.
+    #[inline]
+    pub fn inputs_send(&mut self, out: usize) -> (&[Vec<f64>], &mut [f64]) {
+        (self.inputs, &mut self.outputs[out])
+    }
     /// InPort `port` to read and OutPort `out` to write at once.
     #[inline]
     pub fn recv_send(&mut self, port: usize, out: usize) -> (&[f64], &mut [f64]) {

@@ -150,3 +150,52 @@ fn atrlif_float() {
 fn atrlif_fixed() {
     check_atrlif("atrlif_fixed", true);
 }
+
+use basalt_core::process::rf::Rf;
+
+fn check_rf(case: &str, iz: bool, fixed: bool) {
+    let g = Golden::load(case);
+    let n = g.get("in_real").shape[0];
+    let steps = g.steps("real");
+    let exp = |k: &str| g.arrays.get(&format!("p_{k}")).map(|a| a.data[0] as u32).unwrap_or(0);
+    let rf = Rf::new(&[n], g.scalar("period"), g.scalar("alpha"))
+        .vth(g.scalar("vth"))
+        .state_exp(exp("state_exp"))
+        .decay_bits(exp("decay_bits"));
+    let mut net = Network::new();
+    let id = if iz {
+        net.add_named("neuron", rf.izhikevich()).unwrap().id()
+    } else {
+        net.add_named("neuron", rf).unwrap().id()
+    };
+    for (port, key) in [("a_real_in", "in_real"), ("a_imag_in", "in_imag")] {
+        let src = net.add(source::RingBuffer::new(g.array(key))).unwrap();
+        net.connect(src.s_out(), &Handle::<()>::from_id(id).in_port(port)).unwrap();
+    }
+    let mon = monitor_all(&mut net, id, &["real", "imag"], &["s_out"], steps);
+    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let mut rt = net.runtime(&cfg).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    compare(&g, &rt, &mon, "neuron", &["real", "imag", "s_out"], if fixed { 0.0 } else { 1e-9 });
+    assert!(g.get("s_out").data.iter().any(|&s| s != 0.0), "{case}: the reference spikes");
+}
+
+#[test]
+fn rf_float() {
+    check_rf("rf_float", false, false);
+}
+
+#[test]
+fn rf_fixed() {
+    check_rf("rf_fixed", false, true);
+}
+
+#[test]
+fn rf_iz_float() {
+    check_rf("rf_iz_float", true, false);
+}
+
+#[test]
+fn rf_iz_fixed() {
+    check_rf("rf_iz_fixed", true, true);
+}

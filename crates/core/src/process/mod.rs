@@ -6,6 +6,7 @@ pub mod dense;
 pub mod io;
 pub mod lif;
 pub mod monitor;
+pub mod rf;
 pub mod sdn;
 pub mod sparse;
 pub mod spiker;
@@ -21,6 +22,7 @@ pub(crate) fn register_library(r: &mut Registry) {
     io::register(r);
     monitor::register(r);
     sdn::register(r);
+    rf::register(r);
     sparse::register(r);
     spiker::register(r);
 }
