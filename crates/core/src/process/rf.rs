@@ -62,7 +62,8 @@ impl Rf {
     }
 
     fn declare(&self, b: &mut ProcessBuilder<'_>, kind: RfKind) -> Result<()> {
-        if !(self.period > 0.0) || !(0.0..=1.0).contains(&self.alpha) || self.state_exp > 24 || self.decay_bits > 16 {
+        let period_ok = self.period.is_finite() && self.period > 0.0;
+        if !period_ok || !(0.0..=1.0).contains(&self.alpha) || self.state_exp > 24 || self.decay_bits > 16 {
             return Err(Error::InvalidParameter {
                 process: b.name().into(),
                 param: "period/alpha/state_exp/decay_bits".into(),
