@@ -70,3 +70,84 @@ pub fn lif_dense_lif(n: usize, precision: Precision) -> Result<LifDenseLif> {
     net.connect(dense.a_out(), &lif2.a_in())?;
     Ok(LifDenseLif { net, lif1, dense, lif2 })
 }
+
+/// Parameters of the CUBA benchmark (Brette et al. 2007, benchmark 2; Brian2's `CUBA`
+/// example), in mV and ms.
+pub mod cuba {
+    /// Number of neurons (3200 excitatory, then 800 inhibitory).
+    pub const N: usize = 4000;
+    /// Excitatory neurons.
+    pub const N_EXC: usize = 3200;
+    /// Connection probability.
+    pub const P_CONNECT: f64 = 0.02;
+    /// Time step (ms).
+    pub const DT: f64 = 0.1;
+    /// Membrane time constant (ms).
+    pub const TAU_M: f64 = 20.0;
+    /// Synaptic time constant (ms), shared by excitatory and inhibitory synapses (one
+    /// current per LIF neuron; Brian2's example uses 5 ms and 10 ms).
+    pub const TAU_S: f64 = 5.0;
+    /// Threshold, reset and resting potential (mV).
+    pub const V_T: f64 = -50.0;
+    /// Reset potential (mV).
+    pub const V_R: f64 = -60.0;
+    /// Resting potential (mV).
+    pub const E_L: f64 = -49.0;
+    /// Excitatory and inhibitory weights (mV).
+    pub const W_E: f64 = 60.0 * 0.27 / 10.0;
+    /// Inhibitory weight (mV).
+    pub const W_I: f64 = -20.0 * 4.5 / 10.0;
+    /// Refractory period (ms).
+    pub const T_REF: f64 = 5.0;
+}
+
+/// A small deterministic generator (xorshift64*), so the benchmark network needs no RNG
+/// crate and is the same on every machine.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The CUBA E/I network from library processes only: one `LifRefractory` population of
+/// 4000 neurons (float, membrane in mV relative to the reset potential) and one `Sparse`
+/// recurrent connection (p = 0.02; excitatory columns 0..3200, inhibitory 3200..4000).
+/// Discretisation with dt = 0.1 ms: `dv = dt/τm`, `du = dt/τs`, bias `dt/τm·(E_L - V_R)`,
+/// weights `dt/τm·w`, threshold `V_T - V_R`, refractory `T_REF/dt` steps; initial
+/// voltages uniform in [0, V_T - V_R).
+pub fn cuba_network(seed: u64) -> Result<(Network, Handle<basalt_core::process::lif::LifRefractory>)> {
+    use basalt_core::process::sparse::Sparse;
+    use cuba::*;
+    let mut rng = XorShift(seed.max(1));
+    let g = DT / TAU_M;
+    let v0: Vec<f64> = (0..N).map(|_| rng.uniform() * (V_T - V_R)).collect();
+    let lif = Lif::new(&[N])
+        .du(DT / TAU_S)
+        .dv(g)
+        .bias_mant(g * (E_L - V_R))
+        .vth(V_T - V_R)
+        .v(v0)
+        .refractory((T_REF / DT).round() as u64);
+    let (mut indptr, mut indices, mut values) = (vec![0usize], Vec::new(), Vec::new());
+    for _post in 0..N {
+        for pre in 0..N {
+            if rng.uniform() < P_CONNECT {
+                indices.push(pre);
+                values.push(g * if pre < N_EXC { W_E } else { W_I });
+            }
+        }
+        indptr.push(indices.len());
+    }
+    let mut net = Network::new();
+    let neurons = net.add_named("neurons", lif)?;
+    let synapses = net.add_named("synapses", Sparse::from_csr([N, N], indptr, indices, values))?;
+    net.connect(neurons.s_out(), &synapses.s_in())?;
+    net.connect(synapses.a_out(), &neurons.a_in())?;
+    Ok((net, neurons))
+}

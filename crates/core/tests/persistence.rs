@@ -504,3 +504,89 @@ fn corrupt_state_files_are_clear_errors() {
         }
     }
 }
+
+/// Every other library process type in one network (float and, where Lava has one, fixed).
+fn zoo(fixed: bool) -> (Network, Handle<Monitor>) {
+    use basalt_core::process::atrlif::Atrlif;
+    use basalt_core::process::conv::Conv;
+    use basalt_core::process::io::{reset::Reset, sink::Read};
+    use basalt_core::process::rf::Rf;
+    use basalt_core::process::sdn::{Delta, Sigma, SigmaDelta};
+    use basalt_core::process::sparse::{DelayDense, Sparse};
+    use basalt_core::process::spiker::{Receiver, Spiker};
+    let mut net = Network::new();
+    let sp = net.add_named("spiker", Spiker::new(&[4], vec![2.0, 3.0, 5.0, 7.0], 1.0)).unwrap();
+    let rc = net.add_named("receiver", Receiver::new(&[4])).unwrap();
+    net.connect(sp.s_out(), &rc.a_in()).unwrap();
+    let w = ndarray::arr2(&[[30.0, 0.0, 20.0, 10.0], [0.0, 40.0, 0.0, 25.0], [15.0, 15.0, 15.0, 0.0]]);
+    let sparse = net.add_named("sparse", Sparse::from_dense(&w)).unwrap();
+    let dd =
+        net.add_named("delay_dense", DelayDense::new(w.clone(), w.mapv(|x| (x / 10.0).floor()), 0).unwrap()).unwrap();
+    let ds = net
+        .add_named("delay_sparse", Sparse::from_dense(&w).with_delays(vec![1.0, 0.0, 2.0, 3.0, 1.0, 0.0, 2.0, 1.0], 0))
+        .unwrap();
+    for s in [sparse.s_in(), dd.s_in(), ds.s_in()] {
+        net.connect(sp.s_out(), &s).unwrap();
+    }
+    let reset = net.add_named("lif_reset", Lif::new(&[3]).du(100.0).dv(200.0).vth(5.0).with_reset(6, 1)).unwrap();
+    let tern = net.add_named("ternary", Lif::new(&[3]).du(100.0).dv(200.0).ternary(4.0, -4.0)).unwrap();
+    let at = net.add_named("atrlif", Atrlif::new(&[3]).bias_mant(20.0).delta_i(0.0).delta_v(0.0)).unwrap();
+    net.connect(sparse.a_out(), &reset.a_in()).unwrap();
+    net.connect(dd.a_out(), &tern.a_in()).unwrap();
+    net.connect(ds.a_out(), &at.a_in()).unwrap();
+    let sd = net.add_named("sigma_delta", SigmaDelta::new(&[3], 2.0).bias(1.0)).unwrap();
+    let delta = net.add_named("delta", Delta::new(&[3], 3.0)).unwrap();
+    let sigma = net.add_named("sigma", Sigma::new(&[3])).unwrap();
+    net.connect(sparse.a_out(), &sd.a_in()).unwrap();
+    net.connect(sd.s_out(), &delta.a_in()).unwrap();
+    net.connect(delta.s_out(), &sigma.a_in()).unwrap();
+    let conv = net
+        .add_named("conv", Conv::new(ndarray::Array4::from_elem((2, 2, 1, 1), 3.0), [2, 2, 1]).padding([1, 0]))
+        .unwrap();
+    net.connect(sp.s_out().reshape(&[2, 2, 1]), &conv.s_in()).unwrap();
+    let rf = net.add_named("rf", Rf::new(&[3], 8.0, 0.05).vth(2.0).state_exp(6).decay_bits(12)).unwrap();
+    net.connect(sparse.a_out(), &rf.a_real_in()).unwrap();
+    Reset::attach(&mut net, &reset.v(), 0.0, 5, 2).unwrap();
+    Read::attach(&mut net, &tern.v(), 4, 2, 0).unwrap();
+    let mon = net.add_named("mon", Monitor::new()).unwrap();
+    for v in [reset.v(), tern.v(), at.v(), sd.sigma(), sigma.sigma(), rc.payload(), rf.real()] {
+        mon.probe(&mut net, v, 40).unwrap();
+    }
+    for p in [conv.a_out(), dd.a_out(), ds.a_out(), tern.s_out(), at.s_out()] {
+        mon.probe(&mut net, p, 40).unwrap();
+    }
+    if !fixed {
+        let refr = net.add_named("refractory", Lif::new(&[3]).bias_mant(3.0).refractory(3)).unwrap();
+        mon.probe(&mut net, refr.v(), 40).unwrap();
+    }
+    (net, mon)
+}
+
+#[test]
+fn every_other_library_process_round_trips_with_identical_traces() {
+    let dir = tmp_dir("zoo");
+    for (fixed, cfg) in [(false, RunConfig::floating_pt()), (true, RunConfig::fixed_pt())] {
+        let (net, mon) = zoo(fixed);
+        let exe = net.compile(&cfg).unwrap();
+        let mut direct = Runtime::new(exe.clone(), cfg.registry()).unwrap();
+        let want = traces_n(&mut direct, &mon, 40);
+        assert!(want.iter().filter(|(_, _, d)| d.iter().any(|&x| x != 0.0)).count() >= 10, "the zoo is active");
+        let path = persist::save(&net, dir.join(if fixed { "zoo_fixed" } else { "zoo_float" }), Some(&exe)).unwrap();
+        let (net2, exe2) = persist::load(&path).unwrap();
+        let mut reloaded = Runtime::new(exe2.unwrap(), cfg.registry()).unwrap();
+        assert_eq!(traces_n(&mut reloaded, &mon, 40), want, "fixed = {fixed}: reloaded executable");
+        let mut recompiled = net2.runtime(&cfg).unwrap();
+        assert_eq!(traces_n(&mut recompiled, &mon, 40), want, "fixed = {fixed}: recompiled network");
+    }
+}
+
+fn traces_n(rt: &mut Runtime, mon: &Handle<Monitor>, steps: u64) -> Vec<(String, String, Vec<f64>)> {
+    rt.run(RunSteps::new(steps)).unwrap();
+    let mut out = Vec::new();
+    for (p, vars) in mon.get_data(rt).unwrap() {
+        for (v, a) in vars {
+            out.push((p.clone(), v, a.iter().copied().collect()));
+        }
+    }
+    out
+}
