@@ -22,7 +22,7 @@ mon = SpikeMonitor(P)
 run(1 * second)
 device.build(run=True, compile=True)
 t = device._last_run_time
-n_syn = len(Ce) + len(Ci)
+n_syn = len(Ce.i[:]) + len(Ci.i[:])
 spikes = mon.num_spikes
 print(f"brian2 cpp_standalone: run {t:.3f} s, {spikes} spikes ({spikes / 4000:.2f} Hz), "
       f"{spikes * n_syn / 4000 / t:.3e} events/s, realtime factor {1.0 / t:.2f}")

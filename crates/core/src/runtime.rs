@@ -70,6 +70,9 @@ pub(crate) struct Engine {
     ref_targets: Vec<Vec<Option<(usize, usize)>>>,
     /// RefPort writes of the current management phase, per process and RefPort.
     pending: Vec<Vec<PendingWrite>>,
+    /// Per InPort: the OutPort whose buffer it borrows during its process's spike phase
+    /// (a single whole-port source of another process, not shared with a sibling InPort).
+    borrow_from: Vec<Option<usize>>,
     emitters: Vec<usize>,
     time_step: u64,
 }
@@ -147,7 +150,28 @@ impl Engine {
                     .collect()
             })
             .collect();
-        Ok(Engine { exe, models, in_bufs, out_bufs, ref_targets, pending, emitters, time_step: 0 })
+        let mut borrow_from = vec![None; in_bufs.len()];
+        for p in &exe.processes {
+            let ins = p.in_port_offset..p.in_port_offset + p.in_ports.len();
+            let outs = p.out_port_offset..p.out_port_offset + p.out_ports.len();
+            let single = |g: usize| match exe.in_port_sources[g].as_slice() {
+                [Source::Identity(o)] => Some(*o),
+                _ => None,
+            };
+            for g in ins.clone() {
+                let Some(o) = single(g) else { continue };
+                let shared = ins.clone().filter(|&h| h != g).any(|h| {
+                    exe.in_port_sources[h].iter().any(|s| match s {
+                        Source::Identity(x) => *x == o,
+                        Source::Gather { port, .. } => port.contains(&(o as u32)),
+                    })
+                });
+                if !outs.contains(&o) && !shared {
+                    borrow_from[g] = Some(o);
+                }
+            }
+        }
+        Ok(Engine { exe, models, in_bufs, out_bufs, ref_targets, pending, borrow_from, emitters, time_step: 0 })
     }
 
     fn model_error(&self, p: usize, e: ModelError) -> Error {
@@ -158,7 +182,7 @@ impl Engine {
     fn step(&mut self) -> Result<()> {
         self.time_step += 1;
         let t = self.time_step;
-        let Engine { exe, models, in_bufs, out_bufs, ref_targets, pending, emitters, .. } = self;
+        let Engine { exe, models, in_bufs, out_bufs, ref_targets, pending, emitters, borrow_from, .. } = self;
         let missing = |p: usize| Error::Model {
             process: exe.processes[p].name.clone(),
             time_step: t,
@@ -177,13 +201,24 @@ impl Engine {
         for &p in exe.schedule.iter() {
             let proc = &exe.processes[p];
             let in_range = proc.in_port_offset..proc.in_port_offset + proc.in_ports.len();
+            // InPorts fed by exactly one whole OutPort borrow its buffer (an O(1) swap,
+            // undone after the step) instead of copying it.
             for g in in_range.clone() {
-                gather_into(&mut in_bufs[g], &exe.in_port_sources[g], out_bufs);
+                match borrow_from[g] {
+                    Some(o) => std::mem::swap(&mut in_bufs[g], &mut out_bufs[o]),
+                    None => gather_into(&mut in_bufs[g], &exe.in_port_sources[g], out_bufs),
+                }
             }
             let model = models[p].as_mut().ok_or_else(|| missing(p))?;
             let outs = &mut out_bufs[proc.out_port_offset..proc.out_port_offset + proc.out_ports.len()];
-            let mut io = SpikeIo { time_step: t, inputs: &in_bufs[in_range], outputs: outs };
-            if let Err(e) = model.run_spk(&mut io) {
+            let mut io = SpikeIo { time_step: t, inputs: &in_bufs[in_range.clone()], outputs: outs };
+            let result = model.run_spk(&mut io);
+            for g in in_range {
+                if let Some(o) = borrow_from[g] {
+                    std::mem::swap(&mut in_bufs[g], &mut out_bufs[o]);
+                }
+            }
+            if let Err(e) = result {
                 return Err(Error::Model { process: proc.name.clone(), time_step: t, message: e.0 });
             }
         }

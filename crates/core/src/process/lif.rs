@@ -430,19 +430,31 @@ impl CpuModel for LifFloat {
             }
             LifKind::Refractory { period } => {
                 let (fu, fv) = (1.0 - self.du, 1.0 - self.dv);
-                let tf = t as f64;
-                for i in 0..self.u.len() {
-                    self.u[i] = self.u[i] * fu + a_in[i];
-                    if self.refractory_end[i] < tf {
-                        self.v[i] = self.v[i] * fv + (self.u[i] + self.bias_mant[i]);
-                    }
-                    let spike = self.v[i] > th0;
-                    if spike {
-                        self.refractory_end[i] = tf + period as f64;
-                        self.v[i] = 0.0;
-                    }
-                    s_out[i] = f64::from(u8::from(spike));
-                }
+                let (tf, end_after_spike) = (t as f64, (t + period) as f64);
+                let n = self.u.len();
+                let (us, vs, bs, ends) =
+                    (&mut self.u[..n], &mut self.v[..n], &self.bias_mant[..n], &mut self.refractory_end[..n]);
+                let (a_in, s_out) = (&a_in[..n], &mut s_out[..n]);
+                // Branch-free: v is updated only outside the refractory period (Lava
+                // computes v·(1-dv) + (u + bias) there).
+                crate::simd::dispatch(
+                    #[inline(always)]
+                    || {
+                        // Masks as 0.0/1.0 factors (exact: x·1 + y·0 = x) so the loop
+                        // vectorises.
+                        for k in 0..n {
+                            let cur = us[k] * fu + a_in[k];
+                            let decayed = vs[k] * fv + (cur + bs[k]);
+                            let active = f64::from(u8::from(ends[k] < tf));
+                            let volt = decayed * active + vs[k] * (1.0 - active);
+                            let spike = f64::from(u8::from(volt > th0));
+                            us[k] = cur;
+                            ends[k] += spike * (end_after_spike - ends[k]);
+                            vs[k] = volt * (1.0 - spike);
+                            s_out[k] = spike;
+                        }
+                    },
+                );
             }
         }
         Ok(())

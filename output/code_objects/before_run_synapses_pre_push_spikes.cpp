@@ -1,0 +1,149 @@
+#include "code_objects/before_run_synapses_pre_push_spikes.h"
+#include "objects.h"
+#include "brianlib/common_math.h"
+#include "brianlib/stdint_compat.h"
+#include<cmath>
+#include<ctime>
+#include<iostream>
+#include<fstream>
+#include<climits>
+
+////// SUPPORT CODE ///////
+namespace {
+        
+    template < typename T1, typename T2 > struct _higher_type;
+    template < > struct _higher_type<int32_t,int32_t> { typedef int32_t type; };
+    template < > struct _higher_type<int32_t,int64_t> { typedef int64_t type; };
+    template < > struct _higher_type<int32_t,float> { typedef float type; };
+    template < > struct _higher_type<int32_t,double> { typedef double type; };
+    template < > struct _higher_type<int32_t,long double> { typedef long double type; };
+    template < > struct _higher_type<int64_t,int32_t> { typedef int64_t type; };
+    template < > struct _higher_type<int64_t,int64_t> { typedef int64_t type; };
+    template < > struct _higher_type<int64_t,float> { typedef float type; };
+    template < > struct _higher_type<int64_t,double> { typedef double type; };
+    template < > struct _higher_type<int64_t,long double> { typedef long double type; };
+    template < > struct _higher_type<float,int32_t> { typedef float type; };
+    template < > struct _higher_type<float,int64_t> { typedef float type; };
+    template < > struct _higher_type<float,float> { typedef float type; };
+    template < > struct _higher_type<float,double> { typedef double type; };
+    template < > struct _higher_type<float,long double> { typedef long double type; };
+    template < > struct _higher_type<double,int32_t> { typedef double type; };
+    template < > struct _higher_type<double,int64_t> { typedef double type; };
+    template < > struct _higher_type<double,float> { typedef double type; };
+    template < > struct _higher_type<double,double> { typedef double type; };
+    template < > struct _higher_type<double,long double> { typedef long double type; };
+    template < > struct _higher_type<long double,int32_t> { typedef long double type; };
+    template < > struct _higher_type<long double,int64_t> { typedef long double type; };
+    template < > struct _higher_type<long double,float> { typedef long double type; };
+    template < > struct _higher_type<long double,double> { typedef long double type; };
+    template < > struct _higher_type<long double,long double> { typedef long double type; };
+    // General template, used for floating point types
+    template < typename T1, typename T2 >
+    static inline typename _higher_type<T1,T2>::type
+    _brian_mod(T1 x, T2 y)
+    {
+        return x-y*floor(1.0*x/y);
+    }
+    // Specific implementations for integer types
+    // (from Cython, see LICENSE file)
+    template <>
+    inline int32_t _brian_mod(int32_t x, int32_t y)
+    {
+        int32_t r = x % y;
+        r += ((r != 0) & ((r ^ y) < 0)) * y;
+        return r;
+    }
+    template <>
+    inline int64_t _brian_mod(int32_t x, int64_t y)
+    {
+        int64_t r = x % y;
+        r += ((r != 0) & ((r ^ y) < 0)) * y;
+        return r;
+    }
+    template <>
+    inline int64_t _brian_mod(int64_t x, int32_t y)
+    {
+        int64_t r = x % y;
+        r += ((r != 0) & ((r ^ y) < 0)) * y;
+        return r;
+    }
+    template <>
+    inline int64_t _brian_mod(int64_t x, int64_t y)
+    {
+        int64_t r = x % y;
+        r += ((r != 0) & ((r ^ y) < 0)) * y;
+        return r;
+    }
+    // General implementation, used for floating point types
+    template < typename T1, typename T2 >
+    static inline typename _higher_type<T1,T2>::type
+    _brian_floordiv(T1 x, T2 y)
+    {{
+        return floor(1.0*x/y);
+    }}
+    // Specific implementations for integer types
+    // (from Cython, see LICENSE file)
+    template <>
+    inline int32_t _brian_floordiv<int32_t, int32_t>(int32_t a, int32_t b) {
+        int32_t q = a / b;
+        int32_t r = a - q*b;
+        q -= ((r != 0) & ((r ^ b) < 0));
+        return q;
+    }
+    template <>
+    inline int64_t _brian_floordiv<int32_t, int64_t>(int32_t a, int64_t b) {
+        int64_t q = a / b;
+        int64_t r = a - q*b;
+        q -= ((r != 0) & ((r ^ b) < 0));
+        return q;
+    }
+    template <>
+    inline int64_t _brian_floordiv<int64_t, int>(int64_t a, int32_t b) {
+        int64_t q = a / b;
+        int64_t r = a - q*b;
+        q -= ((r != 0) & ((r ^ b) < 0));
+        return q;
+    }
+    template <>
+    inline int64_t _brian_floordiv<int64_t, int64_t>(int64_t a, int64_t b) {
+        int64_t q = a / b;
+        int64_t r = a - q*b;
+        q -= ((r != 0) & ((r ^ b) < 0));
+        return q;
+    }
+    #ifdef _MSC_VER
+    #define _brian_pow(x, y) (pow((double)(x), (y)))
+    #else
+    #define _brian_pow(x, y) (pow((x), (y)))
+    #endif
+
+}
+
+void _before_run_synapses_pre_push_spikes()
+{
+    using namespace brian;
+    ///// CONSTANTS ///////////
+    const int64_t _n_sources = 4000;
+const int64_t _n_targets = 4000;
+const size_t _num_source_dt = 1;
+const size_t _num_spikespace = 4001;
+double* const _array_synapses_delay = _dynamic_array_synapses_delay.empty()? 0 : &_dynamic_array_synapses_delay[0];
+const size_t _numdelay = _dynamic_array_synapses_delay.size();
+    ///// POINTERS ////////////
+        
+    double*   _ptr_array_defaultclock_dt = _array_defaultclock_dt;
+    int32_t* __restrict  _ptr_array_neurongroup__spikespace = _array_neurongroup__spikespace;
+    double* __restrict  _ptr_array_synapses_delay = _array_synapses_delay;
+
+    std::vector<double> &real_delays = _dynamic_array_synapses_delay;
+    double* real_delays_data = real_delays.empty() ? 0 : &(real_delays[0]);
+    int32_t* sources = synapses_pre.sources.empty() ? 0 : &(synapses_pre.sources[0]);
+    const size_t n_delays = real_delays.size();
+    const size_t n_synapses = synapses_pre.sources.size();
+    synapses_pre.prepare(_n_sources,
+                           _n_targets,
+                           real_delays_data, n_delays, sources,
+                           n_synapses,
+                           _ptr_array_defaultclock_dt[0]);
+
+}
