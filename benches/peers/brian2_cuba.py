@@ -25,4 +25,4 @@ t = device._last_run_time
 n_syn = len(Ce.i[:]) + len(Ci.i[:])
 spikes = mon.num_spikes
 print(f"brian2 cpp_standalone: run {t:.3f} s, {spikes} spikes ({spikes / 4000:.2f} Hz), "
-      f"{spikes * n_syn / 4000 / t:.3e} events/s, realtime factor {1.0 / t:.2f}")
+      f"{float(spikes) * float(n_syn) / 4000 / t:.3e} events/s, realtime factor {1.0 / t:.2f}")

@@ -386,8 +386,8 @@ def spiker_receiver():
     rc = Receiver(shape=(3,))
     sp.s_out.connect(rc.a_in)
     m1, m2 = Monitor(), Monitor()
-    m1.probe(sp.s_out, 40); m2.probe(rc.payload, 40)
-    sp.run(condition=RunSteps(num_steps=40), run_cfg=Loihi2SimCfg())
+    m1.probe(sp.s_out, STEPS); m2.probe(rc.payload, STEPS)
+    sp.run(condition=RunSteps(num_steps=STEPS), run_cfg=Loihi2SimCfg())
     out = dict(s_out=m1.get_data()[sp.name]["s_out"], payload=m2.get_data()[rc.name]["payload"],
                p_period=[3, 5, 7], p_payload=[1, 4, -2])
     sp.stop()
@@ -432,9 +432,9 @@ def spike_dataloader():
     rng = np.random.RandomState(53)
     data = [((rng.rand(3, 6) < 0.5).astype(float) * rng.randint(1, 5, (3, 6)), float(k)) for k in range(4)]
     dl = SpikeDataloader(dataset=data, interval=8, offset=2)
-    s1 = Sink(shape=(3,), buffer=50); s2 = Sink(shape=(1,), buffer=50)
+    s1 = Sink(shape=(3,), buffer=STEPS); s2 = Sink(shape=(1,), buffer=STEPS)
     dl.s_out.connect(s1.a_in); dl.ground_truth.connect(s2.a_in)
-    dl.run(condition=RunSteps(num_steps=50), run_cfg=Loihi2SimCfg(select_tag="floating_pt"))
+    dl.run(condition=RunSteps(num_steps=STEPS), run_cfg=Loihi2SimCfg(select_tag="floating_pt"))
     out = dict(s_out=s1.data.get(), gt=s2.data.get(), samples=np.stack([d for d, _ in data]))
     dl.stop()
     save("spike_dataloader", out)
@@ -448,8 +448,8 @@ def state_dataloader():
     data = [(rng.randint(0, 50, 3).astype(float), float(k)) for k in range(3)]
     lif = LIF(shape=(3,), du=0.5, dv=0.5, vth=1000)
     dl = StateDataloader(dataset=data, interval=5, offset=1); dl.connect_var(lif.u)
-    m = Monitor(); m.probe(lif.v, 30)  # not u: see reset_read
-    lif.run(condition=RunSteps(num_steps=30), run_cfg=Loihi2SimCfg(select_tag="floating_pt"))
+    m = Monitor(); m.probe(lif.v, STEPS)  # not u: see reset_read
+    lif.run(condition=RunSteps(num_steps=STEPS), run_cfg=Loihi2SimCfg(select_tag="floating_pt"))
     out = dict(v=m.get_data()[lif.name]["v"], samples=np.stack([d for d, _ in data]))
     lif.stop()
     save("state_dataloader", out)

@@ -103,12 +103,12 @@ fn spike_dataloader_plays_samples_and_ground_truth() {
     let g = Golden::load("spike_dataloader");
     let mut net = Network::new();
     let dl = net.add(SpikeDataloader::new(&dataset(g.get("samples")), 8, 2).unwrap()).unwrap();
-    let s1 = net.add(sink::RingBuffer::new(&[3], 50)).unwrap();
-    let s2 = net.add(sink::RingBuffer::new(&[1], 50)).unwrap();
+    let s1 = net.add(sink::RingBuffer::new(&[3], 120)).unwrap();
+    let s2 = net.add(sink::RingBuffer::new(&[1], 120)).unwrap();
     net.connect(dl.s_out(), &s1.a_in()).unwrap();
     net.connect(dl.ground_truth(), &s2.a_in()).unwrap();
     let mut rt = net.runtime(&RunConfig::floating_pt()).unwrap();
-    rt.run(RunSteps::new(50)).unwrap();
+    rt.run(RunSteps::new(120)).unwrap();
     same("s_out", &rt.get(&s1.data()).unwrap(), g.get("s_out"), 0.0);
     same("ground truth", &rt.get(&s2.data()).unwrap(), g.get("gt"), 0.0);
 }
@@ -119,9 +119,9 @@ fn state_dataloader_writes_samples_into_a_var() {
     let mut net = Network::new();
     let lif = net.add_named("lif", Lif::new(&[3]).du(0.5).dv(0.5).vth(1000.0)).unwrap();
     StateDataloader::attach(&mut net, &lif.u(), &dataset(g.get("samples")), 5, 1).unwrap();
-    let mon = monitor_all(&mut net, lif.id(), &["v"], &[], 30);
+    let mon = monitor_all(&mut net, lif.id(), &["v"], &[], 120);
     let mut rt = net.runtime(&RunConfig::floating_pt()).unwrap();
-    rt.run(RunSteps::new(30)).unwrap();
+    rt.run(RunSteps::new(120)).unwrap();
     compare(&g, &rt, &mon, "lif", &["v"], 1e-9);
     assert!(g.get("v").data.iter().any(|&x| x != 0.0));
 }
