@@ -9,6 +9,8 @@ use crate::error::ModelError;
 pub enum DType {
     /// float64 (every float model).
     F64,
+    /// float32 (read from files; no model stores it).
+    F32,
     /// int64.
     I64,
     /// int32.
@@ -24,6 +26,7 @@ impl DType {
     pub fn numpy_name(self) -> &'static str {
         match self {
             DType::F64 => "float64",
+            DType::F32 => "float32",
             DType::I64 => "int64",
             DType::I32 => "int32",
             DType::I16 => "int16",

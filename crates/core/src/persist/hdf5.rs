@@ -23,6 +23,7 @@ pub fn encode(arrays: &[NamedArray]) -> Result<Vec<u8>> {
         let ds = b.create_dataset(&a.name);
         match a.dtype {
             DType::F64 => ds.with_f64_data(&a.data),
+            DType::F32 => ds.with_f32_data(&a.data.iter().map(|&x| x as f32).collect::<Vec<_>>()),
             DType::I64 => ds.with_i64_data(&a.data.iter().map(|&x| x as i64).collect::<Vec<_>>()),
             DType::I32 => ds.with_i32_data(&a.data.iter().map(|&x| x as i32).collect::<Vec<_>>()),
             DType::I16 => ds.with_i16_data(&a.data.iter().map(|&x| x as i16).collect::<Vec<_>>()),
@@ -61,6 +62,7 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Vec<NamedArray>> {
         let read_err = |e: hdf5_pure::Error| err(path, format!("dataset {name}: {e}"));
         let (dtype, data): (DType, Vec<f64>) = match h5type {
             H5Type::F64 => (DType::F64, ds.read_f64().map_err(read_err)?),
+            H5Type::F32 => (DType::F32, ds.read_f32().map_err(read_err)?.into_iter().map(f64::from).collect()),
             H5Type::I64 => (DType::I64, ds.read_i64().map_err(read_err)?.into_iter().map(|x| x as f64).collect()),
             H5Type::I32 => (DType::I32, ds.read_i32().map_err(read_err)?.into_iter().map(f64::from).collect()),
             H5Type::I16 => (DType::I16, ds.read_i16().map_err(read_err)?.into_iter().map(f64::from).collect()),
@@ -75,4 +77,80 @@ fn parse(path: &Path, bytes: Vec<u8>) -> Result<Vec<NamedArray>> {
         out.push(NamedArray { name, shape, dtype, data });
     }
     Ok(out)
+}
+
+/// A numeric dataset of any integer or float type, as f64 values with its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array {
+    /// Shape (empty for a scalar dataset).
+    pub shape: Vec<usize>,
+    /// Values in C order.
+    pub data: Vec<f64>,
+}
+
+/// A dataset's content: numbers or strings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Numeric data.
+    Numbers(Array),
+    /// Fixed- or variable-length strings.
+    Text(Vec<String>),
+    /// A type Basalt does not read (e.g. an enum-encoded bool), by its type name.
+    Unsupported(String),
+}
+
+/// A group of an HDF5 file: its datasets and sub-groups by name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tree {
+    /// Datasets.
+    pub datasets: std::collections::BTreeMap<String, Value>,
+    /// Sub-groups.
+    pub groups: std::collections::BTreeMap<String, Tree>,
+}
+
+/// Reads the whole file as a tree of groups and datasets (numeric datasets of every integer
+/// and float type, string datasets), e.g. a netx network description.
+pub fn read_tree(path: &Path) -> Result<Tree> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let file = File::from_bytes(bytes).map_err(|e| err(path, format!("not a readable HDF5 file: {e}")))?;
+        read_group(path, &file.root(), "", 0)
+    }))
+    .unwrap_or_else(|_| Err(err(path, "the HDF5 reader failed on this file (corrupt or unsupported)")))
+}
+
+fn read_group(path: &Path, g: &hdf5_pure::Group, at: &str, depth: usize) -> Result<Tree> {
+    if depth > 32 {
+        return Err(err(path, format!("groups nested too deeply at {at}")));
+    }
+    let mut tree = Tree::default();
+    for name in g.datasets().map_err(|e| err(path, format!("{at}: {e}")))? {
+        let full = format!("{at}/{name}");
+        let ds = g.dataset(&name).map_err(|e| err(path, format!("{full}: {e}")))?;
+        let fail = |e: hdf5_pure::Error| err(path, format!("{full}: {e}"));
+        let shape: Vec<usize> = ds.shape().map_err(fail)?.iter().map(|&d| d as usize).collect();
+        let num = |data: Vec<f64>| Value::Numbers(Array { shape: shape.clone(), data });
+        let value = match ds.dtype().map_err(fail)? {
+            H5Type::F64 => num(ds.read_f64().map_err(fail)?),
+            H5Type::F32 => num(ds.read_f32().map_err(fail)?.into_iter().map(f64::from).collect()),
+            H5Type::I64 => num(ds.read_i64().map_err(fail)?.into_iter().map(|x| x as f64).collect()),
+            H5Type::I32 => num(ds.read_i32().map_err(fail)?.into_iter().map(f64::from).collect()),
+            H5Type::I16 => num(ds.read_i16().map_err(fail)?.into_iter().map(f64::from).collect()),
+            H5Type::I8 => num(ds.read_i8().map_err(fail)?.into_iter().map(f64::from).collect()),
+            H5Type::U64 => num(ds.read_u64().map_err(fail)?.into_iter().map(|x| x as f64).collect()),
+            H5Type::U32 => num(ds.read_u32().map_err(fail)?.into_iter().map(f64::from).collect()),
+            H5Type::U16 => num(ds.read_u16().map_err(fail)?.into_iter().map(f64::from).collect()),
+            H5Type::U8 => num(ds.read_u8().map_err(fail)?.into_iter().map(f64::from).collect()),
+            H5Type::String | H5Type::VariableLengthString => Value::Text(ds.read_string().map_err(fail)?),
+            other => Value::Unsupported(other.to_string()),
+        };
+        tree.datasets.insert(name, value);
+    }
+    for name in g.groups().map_err(|e| err(path, format!("{at}: {e}")))? {
+        let sub = g.group(&name).map_err(|e| err(path, format!("{at}/{name}: {e}")))?;
+        let t = read_group(path, &sub, &format!("{at}/{name}"), depth + 1)?;
+        tree.groups.insert(name, t);
+    }
+    Ok(tree)
 }

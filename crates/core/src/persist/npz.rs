@@ -32,6 +32,7 @@ pub fn encode(arrays: &[NamedArray]) -> Result<Vec<u8>> {
     for a in arrays {
         match a.dtype {
             DType::F64 => write_one(&mut npz, a, a.data.clone()),
+            DType::F32 => write_one(&mut npz, a, a.data.iter().map(|&x| x as f32).collect()),
             DType::I64 => write_one(&mut npz, a, a.data.iter().map(|&x| x as i64).collect()),
             DType::I32 => write_one(&mut npz, a, a.data.iter().map(|&x| x as i32).collect()),
             DType::I16 => write_one(&mut npz, a, a.data.iter().map(|&x| x as i16).collect()),
@@ -67,6 +68,7 @@ fn parse(path: &Path) -> Result<Vec<NamedArray>> {
             .map_err(|e| err(path, format!("array {name}: {e}")))?
             .ok_or_else(|| err(path, format!("array {name} vanished")))?;
         let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
+        let fortran = file.order() == npyz::Order::Fortran;
         let type_str = match file.dtype() {
             npyz::DType::Plain(ts) => ts.to_string(),
             other => return Err(err(path, format!("array {name} has a structured dtype {other:?}"))),
@@ -74,6 +76,7 @@ fn parse(path: &Path) -> Result<Vec<NamedArray>> {
         let read_err = |e: std::io::Error| err(path, format!("array {name}: {e}"));
         let (dtype, data): (DType, Vec<f64>) = match type_str.as_str() {
             "<f8" => (DType::F64, file.into_vec::<f64>().map_err(read_err)?),
+            "<f4" => (DType::F32, file.into_vec::<f32>().map_err(read_err)?.into_iter().map(f64::from).collect()),
             "<i8" => (DType::I64, file.into_vec::<i64>().map_err(read_err)?.into_iter().map(|x| x as f64).collect()),
             "<i4" => (DType::I32, file.into_vec::<i32>().map_err(read_err)?.into_iter().map(f64::from).collect()),
             "<i2" => (DType::I16, file.into_vec::<i16>().map_err(read_err)?.into_iter().map(f64::from).collect()),
@@ -85,7 +88,72 @@ fn parse(path: &Path) -> Result<Vec<NamedArray>> {
         if data.len() != shape.iter().product::<usize>() {
             return Err(err(path, format!("array {name}: {} values for shape {shape:?}", data.len())));
         }
+        let data = if fortran { fortran_to_c(&data, &shape) } else { data };
         out.push(NamedArray { name, shape, dtype, data });
     }
     Ok(out)
+}
+
+/// Reads one `.npy` file (float64/32, int64/32/16, uint16, little-endian) as a named array
+/// called after the file stem.
+pub fn read_npy(path: &Path) -> Result<NamedArray> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+    let npy = npyz::NpyFile::new(std::io::BufReader::new(file))
+        .map_err(|e| err(path, format!("not a readable npy file: {e}")))?;
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let type_str = match npy.dtype() {
+        npyz::DType::Plain(ts) => ts.to_string(),
+        other => return Err(err(path, format!("structured dtype {other:?}"))),
+    };
+    let read_err = |e: std::io::Error| err(path, e);
+    let (dtype, data): (DType, Vec<f64>) = match type_str.as_str() {
+        "<f8" => (DType::F64, npy.into_vec::<f64>().map_err(read_err)?),
+        "<f4" => (DType::F32, npy.into_vec::<f32>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+        "<i8" => (DType::I64, npy.into_vec::<i64>().map_err(read_err)?.into_iter().map(|x| x as f64).collect()),
+        "<i4" => (DType::I32, npy.into_vec::<i32>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+        "<i2" => (DType::I16, npy.into_vec::<i16>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+        "<u2" => (DType::U16, npy.into_vec::<u16>().map_err(read_err)?.into_iter().map(f64::from).collect()),
+        other => return Err(err(path, format!("dtype {other} is not supported"))),
+    };
+    if data.len() != shape.iter().product::<usize>() {
+        return Err(err(path, format!("{} values for shape {shape:?}", data.len())));
+    }
+    let data = if fortran { fortran_to_c(&data, &shape) } else { data };
+    Ok(NamedArray { name, shape, dtype, data })
+}
+
+/// Reorders values stored in Fortran order (first index fastest, as NumPy writes a
+/// transposed array) into C order.
+fn fortran_to_c(data: &[f64], shape: &[usize]) -> Vec<f64> {
+    let n = data.len();
+    let mut out = vec![0.0; n];
+    let mut idx = vec![0usize; shape.len()];
+    for (c_pos, o) in out.iter_mut().enumerate() {
+        // Decompose the C position into a multi-index, then compose the F position.
+        let mut rem = c_pos;
+        for d in (0..shape.len()).rev() {
+            idx[d] = rem % shape[d];
+            rem /= shape[d];
+        }
+        let mut f_pos = 0;
+        for d in (0..shape.len()).rev() {
+            f_pos = f_pos * shape[d] + idx[d];
+        }
+        *o = data[f_pos];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fortran_to_c;
+
+    #[test]
+    fn fortran_order_is_transposed_to_c_order() {
+        // [[1, 2, 3], [4, 5, 6]] stored in Fortran order is 1, 4, 2, 5, 3, 6.
+        assert_eq!(fortran_to_c(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0], &[2, 3]), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
 }

@@ -571,7 +571,8 @@ impl LifFixed {
         match var {
             U => self.u = i32s(name, data, I32)?,
             V => self.v = i32s(name, data, I32)?,
-            DU => self.du = to_int(name, data[0], 0, 4095)?,
+            // -1 is what netx makes of iDecay = 0 (no current decay).
+            DU => self.du = to_int(name, data[0], -1, 4095)?,
             DV => self.dv = to_int(name, data[0], 0, 4095)?,
             BIAS_EXP => self.bias_exp = i32s(name, data, (-31, 31))?,
             BIAS_MANT => self.bias_mant = i32s(name, data, I16)?,

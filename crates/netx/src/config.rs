@@ -1,0 +1,242 @@
+//! The netx layer descriptions, read from the HDF5 tree (lava-dl's `NetDict`): typed,
+//! checked, weights cast to integers as lava-dl does.
+
+use basalt_core::persist::hdf5::{Tree, Value};
+
+use crate::error::NetxError;
+
+/// A neuron model of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NeuronKind {
+    /// `CUBA` / `LOIHI`: current-based LIF.
+    Cuba {
+        /// Current decay (0..=4096).
+        i_decay: f64,
+        /// Voltage decay (0..=4096).
+        v_decay: f64,
+        /// Threshold mantissa.
+        vth_mant: f64,
+    },
+    /// `SDNN`: sigma-delta.
+    Sdnn {
+        /// Threshold mantissa.
+        vth_mant: f64,
+        /// Output layer accumulating (Sigma) instead of encoding.
+        sigma_output: bool,
+    },
+    /// Any other type (loading fails with its name).
+    Other(String),
+}
+
+/// The `neuron` group of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeuronConfig {
+    /// Model and parameters.
+    pub kind: NeuronKind,
+    /// `messageBits` (graded spikes), when given.
+    pub message_bits: Option<u32>,
+}
+
+/// What a layer is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerKind {
+    /// Input neurons (driven through their `a_in`).
+    Input,
+    /// All-to-all synapses (out, in) with optional per-neuron bias and axonal delays.
+    Dense {
+        /// Weights (out, in), integers.
+        weight: ndarray::Array2<f64>,
+        /// Bias per output neuron.
+        bias: Option<Vec<f64>>,
+        /// Delays (per output neuron, per input, or per synapse).
+        delay: Option<Vec<f64>>,
+    },
+    /// Convolution; weight in the file's (Cout, Cin, kH, kW) order, parameters in (H, W).
+    Conv {
+        /// Weight values, (Cout, Cin, kH, kW) C order.
+        weight: Vec<f64>,
+        /// (Cout, Cin/groups, kH, kW).
+        weight_shape: [usize; 4],
+        /// Bias per output channel.
+        bias: Option<Vec<f64>>,
+        /// Stride (H, W).
+        stride: [usize; 2],
+        /// Padding (H, W).
+        padding: [usize; 2],
+        /// Dilation (H, W).
+        dilation: [usize; 2],
+        /// Groups.
+        groups: usize,
+    },
+    /// Flattens the previous layer's output (C order of its CHW layout).
+    Flatten,
+    /// A type this loader does not build yet.
+    Unsupported(String),
+}
+
+/// One layer of a netx file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerConfig {
+    /// Position in the file (`/layer/<index>`).
+    pub index: usize,
+    /// The `type` string.
+    pub type_name: String,
+    /// What it is.
+    pub kind: LayerKind,
+    /// `shape` as stored: (C, H, W) for images, (N,) for dense.
+    pub shape: Vec<usize>,
+    /// The neuron, if the layer has one.
+    pub neuron: Option<NeuronConfig>,
+}
+
+impl LayerConfig {
+    /// The layer's neuron shape in Lava's order (WHC): the stored shape reversed.
+    pub fn lava_shape(&self) -> Vec<usize> {
+        self.shape.iter().rev().copied().collect()
+    }
+}
+
+/// Reads the layers of a netx tree.
+pub(crate) fn parse(path: &str, tree: &Tree) -> Result<Vec<LayerConfig>, NetxError> {
+    let layers = tree
+        .groups
+        .get("layer")
+        .ok_or_else(|| NetxError::File { path: path.into(), reason: "no /layer group: not a netx network".into() })?;
+    let count = layers.groups.len();
+    let mut out = Vec::with_capacity(count);
+    for index in 0..count {
+        let g = layers.groups.get(&index.to_string()).ok_or_else(|| NetxError::File {
+            path: path.into(),
+            reason: format!("layers are not numbered 0..{count}: /layer/{index} is missing"),
+        })?;
+        out.push(parse_layer(path, index, g)?);
+    }
+    Ok(out)
+}
+
+struct Fields<'a> {
+    path: &'a str,
+    index: usize,
+    type_name: String,
+    g: &'a Tree,
+}
+
+impl Fields<'_> {
+    fn err(&self, reason: String) -> NetxError {
+        NetxError::Layer { path: self.path.into(), layer: self.index, kind: self.type_name.clone(), reason }
+    }
+    fn numbers(&self, key: &str) -> Result<Option<(Vec<usize>, Vec<f64>)>, NetxError> {
+        match self.g.datasets.get(key) {
+            None => Ok(None),
+            Some(Value::Numbers(a)) => {
+                if let Some(bad) = a.data.iter().find(|x| !x.is_finite()) {
+                    return Err(self.err(format!("`{key}` holds the non-finite value {bad}")));
+                }
+                Ok(Some((a.shape.clone(), a.data.clone())))
+            }
+            Some(_) => Err(self.err(format!("`{key}` is not numeric"))),
+        }
+    }
+    fn required(&self, key: &str) -> Result<(Vec<usize>, Vec<f64>), NetxError> {
+        self.numbers(key)?.ok_or_else(|| self.err(format!("missing dataset `{key}`")))
+    }
+    fn pair(&self, key: &str, default: usize) -> Result<[usize; 2], NetxError> {
+        match self.numbers(key)? {
+            None => Ok([default; 2]),
+            Some((_, v)) if v.len() == 1 => Ok([v[0] as usize; 2]),
+            Some((_, v)) if v.len() == 2 && v.iter().all(|&x| x >= 0.0) => Ok([v[0] as usize, v[1] as usize]),
+            Some((_, v)) => Err(self.err(format!("`{key}` must hold 1 or 2 non-negative values, got {v:?}"))),
+        }
+    }
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v {
+        Some(Value::Text(t)) => t.first().map(|s| s.trim_end_matches('\0').trim().to_string()),
+        _ => None,
+    }
+}
+
+fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxError> {
+    let type_name = text(g.datasets.get("type")).ok_or_else(|| NetxError::Layer {
+        path: path.into(),
+        layer: index,
+        kind: "?".into(),
+        reason: "missing dataset `type`".into(),
+    })?;
+    let f = Fields { path, index, type_name: type_name.clone(), g };
+    let shape: Vec<usize> = match f.numbers("shape")? {
+        Some((_, v)) if v.iter().all(|&x| x >= 1.0) => v.iter().map(|&x| x as usize).collect(),
+        Some((_, v)) => return Err(f.err(format!("`shape` must be positive, got {v:?}"))),
+        None => Vec::new(),
+    };
+    // Weights and biases are cast to integers, as lava-dl's NetDict does (`astype(int)`).
+    let ints = |v: Vec<f64>| v.into_iter().map(f64::trunc).collect::<Vec<_>>();
+    let kind = match type_name.as_str() {
+        "input" => LayerKind::Input,
+        "flatten" => LayerKind::Flatten,
+        "dense" => {
+            let (wshape, w) = f.required("weight")?;
+            let n_out: usize = shape.iter().product();
+            let n_in = if wshape.len() == 2 && wshape[0] == n_out {
+                wshape[1]
+            } else if n_out > 0 && w.len() % n_out == 0 {
+                w.len() / n_out
+            } else {
+                return Err(f.err(format!("`weight` of shape {wshape:?} does not have {n_out} output rows")));
+            };
+            let weight = ndarray::Array2::from_shape_vec((n_out, n_in), ints(w)).map_err(|e| f.err(e.to_string()))?;
+            let bias = f.numbers("bias")?.map(|(_, b)| ints(b));
+            let delay = f.numbers("delay")?.map(|(_, d)| d);
+            LayerKind::Dense { weight, bias, delay }
+        }
+        "conv" => {
+            let (wshape, w) = f.required("weight")?;
+            if wshape.len() < 4 || wshape[4..].iter().any(|&d| d != 1) {
+                return Err(f.err(format!("`weight` must be (Cout, Cin, kH, kW[, 1]), got shape {wshape:?}")));
+            }
+            let groups = f.numbers("groups")?.map_or(1, |(_, v)| v[0] as usize);
+            LayerKind::Conv {
+                weight: ints(w),
+                weight_shape: [wshape[0], wshape[1], wshape[2], wshape[3]],
+                bias: f.numbers("bias")?.map(|(_, b)| ints(b)),
+                stride: f.pair("stride", 1)?,
+                padding: f.pair("padding", 0)?,
+                dilation: f.pair("dilation", 1)?,
+                groups,
+            }
+        }
+        other => LayerKind::Unsupported(other.to_string()),
+    };
+    let neuron = match g.groups.get("neuron") {
+        None => None,
+        Some(n) => Some(parse_neuron(&f, n)?),
+    };
+    Ok(LayerConfig { index, type_name, kind, shape, neuron })
+}
+
+fn parse_neuron(f: &Fields<'_>, n: &Tree) -> Result<NeuronConfig, NetxError> {
+    let t = text(n.datasets.get("type")).ok_or_else(|| f.err("missing dataset `neuron/type`".into()))?;
+    let scalar = |key: &str| -> Result<f64, NetxError> {
+        match n.datasets.get(key) {
+            Some(Value::Numbers(a)) if a.data.len() == 1 && a.data[0].is_finite() => Ok(a.data[0]),
+            Some(_) => Err(f.err(format!("`neuron/{key}` must be one finite number"))),
+            None => Err(f.err(format!("missing dataset `neuron/{key}`"))),
+        }
+    };
+    let message_bits = match n.datasets.get("messageBits") {
+        Some(Value::Numbers(a)) if a.data.len() == 1 && (0.0..=32.0).contains(&a.data[0]) => Some(a.data[0] as u32),
+        Some(_) => return Err(f.err("`neuron/messageBits` must be 0..=32".into())),
+        None => None,
+    };
+    let kind = match t.as_str() {
+        "CUBA" | "LOIHI" => {
+            NeuronKind::Cuba { i_decay: scalar("iDecay")?, v_decay: scalar("vDecay")?, vth_mant: scalar("vThMant")? }
+        }
+        "SDNN" => {
+            NeuronKind::Sdnn { vth_mant: scalar("vThMant")?, sigma_output: n.datasets.contains_key("sigma_output") }
+        }
+        other => NeuronKind::Other(other.to_string()),
+    };
+    Ok(NeuronConfig { kind, message_bits })
+}

@@ -1,0 +1,355 @@
+//! Building a Basalt network from netx layers (lava-dl's `netx.hdf5.Network` and its
+//! blocks, SPEC §4.3).
+
+use std::path::Path;
+
+use basalt_core::process::conv::Conv;
+use basalt_core::process::dense::Dense;
+use basalt_core::process::lif::Lif;
+use basalt_core::process::sdn::{Delta, Sigma, SigmaDelta};
+use basalt_core::process::sparse::DelayDense;
+use basalt_core::{InPort, Network, OutPort, PortExpr, PortTransforms, ProcId};
+use ndarray::{Array2, Array4, ArrayD, IxDyn};
+
+use crate::config::{parse, LayerConfig, LayerKind, NeuronConfig, NeuronKind};
+use crate::error::NetxError;
+use crate::weights::optimize_weight_bits;
+
+/// Loader options (lava-dl's `Network(...)` arguments).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Build only the first `num_layers` layers of the file.
+    pub num_layers: Option<usize>,
+    /// Skip the first layers (their shapes still define the next layer's input).
+    pub skip_layers: usize,
+    /// Message bits of the network's input (0 = binary spikes).
+    pub input_message_bits: u32,
+    /// Input shape (Lava WHC order) when the first built layer needs one.
+    pub input_shape: Option<Vec<usize>>,
+    /// Reset every neuron's u and v every `reset_interval` steps (CUBA layers).
+    pub reset_interval: Option<u64>,
+    /// Phase of the first layer's resets; each next layer is one step later.
+    pub reset_offset: u64,
+    /// Exponent of SDNN graded spikes.
+    pub spike_exp: i32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            num_layers: None,
+            skip_layers: 0,
+            input_message_bits: 0,
+            input_shape: None,
+            reset_interval: None,
+            reset_offset: 0,
+            spike_exp: 6,
+        }
+    }
+}
+
+/// One built layer: its neuron process and, for synaptic layers, its synapse process.
+#[derive(Clone, Debug)]
+pub struct Block {
+    /// The layer description.
+    pub config: LayerConfig,
+    /// Neuron process.
+    pub neuron: ProcId,
+    /// Synapse process (None for an input layer).
+    pub synapse: Option<ProcId>,
+    /// Neuron shape (WHC).
+    pub shape: Vec<usize>,
+    /// Message bits of the neuron's output (0 = binary).
+    pub output_message_bits: u32,
+}
+
+/// A loaded network: the Basalt network, its blocks, and the ports to drive and read it.
+#[derive(Debug)]
+pub struct NetxNetwork {
+    /// The network (add sources, sinks and monitors, then compile with `fixed_pt`).
+    pub net: Network,
+    /// Built layers, input to output.
+    pub blocks: Vec<Block>,
+    /// Where the input goes: the input layer's neuron `a_in`, or the first synapse's `s_in`.
+    pub input: InPort,
+    /// The last layer's neuron output.
+    pub output: OutPort,
+}
+
+/// Loads a netx `.net` file as a network of Basalt processes.
+pub fn load(path: impl AsRef<Path>, opts: &Options) -> Result<NetxNetwork, NetxError> {
+    let path = path.as_ref();
+    let label = path.display().to_string();
+    let tree = basalt_core::persist::hdf5::read_tree(path)?;
+    let layers = parse(&label, &tree)?;
+    build(&label, layers, opts)
+}
+
+fn layer_err(path: &str, c: &LayerConfig, reason: String) -> NetxError {
+    NetxError::Layer { path: path.into(), layer: c.index, kind: c.type_name.clone(), reason }
+}
+
+/// The process a layer's neuron becomes, with its output message bits.
+enum NeuronProc {
+    Lif(Lif),
+    LifReset(basalt_core::process::lif::LifReset),
+    Delta(Delta),
+    SigmaDelta(SigmaDelta),
+    Sigma(Sigma),
+}
+
+/// lava-dl's `get_neuron_params`: CUBA -> LIF (`du = iDecay - 1`, `dv = vDecay`,
+/// `bias_exp = 6`, bias as `bias_mant`), SDNN -> Delta (input) / Sigma (`sigma_output`) /
+/// SigmaDelta (bias scaled by the process).
+fn neuron_process(
+    path: &str,
+    c: &LayerConfig,
+    n: &NeuronConfig,
+    shape: &[usize],
+    bias: Option<ArrayD<f64>>,
+    input: bool,
+    reset: Option<(u64, u64)>,
+    spike_exp: i32,
+) -> Result<(NeuronProc, u32), NetxError> {
+    match &n.kind {
+        NeuronKind::Cuba { i_decay, v_decay, vth_mant } => {
+            let mut lif = Lif::new(shape).vth(*vth_mant).du(i_decay - 1.0).dv(*v_decay).bias_exp(6.0);
+            if let Some(b) = bias {
+                lif = lif.bias_mant(b);
+            }
+            let bits = n.message_bits.unwrap_or(0);
+            Ok(match reset {
+                Some((interval, offset)) => (NeuronProc::LifReset(lif.with_reset(interval, offset)), bits),
+                None => (NeuronProc::Lif(lif), bits),
+            })
+        }
+        NeuronKind::Sdnn { vth_mant, sigma_output } => {
+            let bits = n.message_bits.unwrap_or(16);
+            Ok(if input {
+                (NeuronProc::Delta(Delta::new(shape, *vth_mant).spike_exp(spike_exp).state_exp(6)), bits)
+            } else if *sigma_output {
+                (NeuronProc::Sigma(Sigma::new(shape)), bits)
+            } else {
+                let mut sd = SigmaDelta::new(shape, *vth_mant).spike_exp(spike_exp).state_exp(6);
+                if let Some(b) = bias {
+                    sd = sd.bias(b);
+                }
+                (NeuronProc::SigmaDelta(sd), bits)
+            })
+        }
+        NeuronKind::Other(t) => Err(layer_err(path, c, format!("neuron type `{t}` is not supported yet"))),
+    }
+}
+
+fn add_neuron(net: &mut Network, name: &str, p: NeuronProc) -> Result<ProcId, NetxError> {
+    Ok(match p {
+        NeuronProc::Lif(x) => net.add_named(name, x)?.id(),
+        NeuronProc::LifReset(x) => net.add_named(name, x)?.id(),
+        NeuronProc::Delta(x) => net.add_named(name, x)?.id(),
+        NeuronProc::SigmaDelta(x) => net.add_named(name, x)?.id(),
+        NeuronProc::Sigma(x) => net.add_named(name, x)?.id(),
+    })
+}
+
+/// Broadcasts a bias to the neuron shape: scalar, per neuron, or per channel (last axis).
+fn bias_array(
+    path: &str,
+    c: &LayerConfig,
+    bias: &Option<Vec<f64>>,
+    shape: &[usize],
+) -> Result<Option<ArrayD<f64>>, NetxError> {
+    let Some(b) = bias else { return Ok(None) };
+    let n: usize = shape.iter().product();
+    let values: Vec<f64> = if b.len() == 1 {
+        vec![b[0]; n]
+    } else if b.len() == n {
+        b.clone()
+    } else if shape.last() == Some(&b.len()) {
+        (0..n).map(|i| b[i % b.len()]).collect()
+    } else {
+        return Err(layer_err(
+            path,
+            c,
+            format!("`bias` of {} values cannot be broadcast to the neuron shape {shape:?}", b.len()),
+        ));
+    };
+    Ok(Some(ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| layer_err(path, c, e.to_string()))?))
+}
+
+/// Builds one layer's block into `net`: its synapse (fed from nothing yet) and neuron,
+/// connected. `input_shape` is the previous block's output shape (WHC) and `input_bits`
+/// its message bits.
+#[allow(clippy::too_many_arguments)]
+pub fn build_block(
+    net: &mut Network,
+    path: &str,
+    c: &LayerConfig,
+    input_shape: Option<&[usize]>,
+    input_bits: u32,
+    reset: Option<(u64, u64)>,
+    spike_exp: i32,
+) -> Result<Block, NetxError> {
+    let name = format!("layer{}", c.index);
+    let default_neuron = NeuronConfig {
+        kind: NeuronKind::Cuba { i_decay: 0.0, v_decay: 4096.0, vth_mant: f64::from(1u32 << 17) },
+        message_bits: None,
+    };
+    match &c.kind {
+        LayerKind::Input => {
+            let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
+            let shape = c.lava_shape();
+            let (p, bits) = neuron_process(path, c, neuron, &shape, None, true, reset, spike_exp)?;
+            let id = add_neuron(net, &format!("{name}.neuron"), p)?;
+            Ok(Block { config: c.clone(), neuron: id, synapse: None, shape, output_message_bits: bits })
+        }
+        LayerKind::Dense { weight, bias, delay } => {
+            let neuron = c.neuron.as_ref().unwrap_or(&default_neuron);
+            let (n_out, n_in) = weight.dim();
+            let opt = optimize_weight_bits(weight.as_slice().unwrap_or(&weight.iter().copied().collect::<Vec<_>>()));
+            let w =
+                Array2::from_shape_vec((n_out, n_in), opt.weights).map_err(|e| layer_err(path, c, e.to_string()))?;
+            let synapse = match delay {
+                None => net
+                    .add_named(
+                        &format!("{name}.synapse"),
+                        Dense::new(w)
+                            .weight_exp(opt.weight_exp)
+                            .num_weight_bits(opt.num_weight_bits)
+                            .num_message_bits(input_bits),
+                    )?
+                    .id(),
+                Some(d) => {
+                    let d: Vec<f64> = d.iter().map(|x| x.trunc().clamp(0.0, 62.0)).collect();
+                    let delays = if d.len() == n_out * n_in {
+                        Array2::from_shape_vec((n_out, n_in), d)
+                    } else if d.len() == n_out {
+                        Ok(Array2::from_shape_fn((n_out, n_in), |(i, _)| d[i]))
+                    } else if d.len() == n_in {
+                        Ok(Array2::from_shape_fn((n_out, n_in), |(_, j)| d[j]))
+                    } else {
+                        return Err(layer_err(
+                            path,
+                            c,
+                            format!("`delay` of {} values does not fit weights ({n_out}, {n_in})", d.len()),
+                        ));
+                    }
+                    .map_err(|e| layer_err(path, c, e.to_string()))?;
+                    let dd = DelayDense::new(w, delays, 62)?
+                        .weight_exp(opt.weight_exp)
+                        .num_weight_bits(opt.num_weight_bits)
+                        .num_message_bits(input_bits);
+                    net.add_named(&format!("{name}.synapse"), dd)?.id()
+                }
+            };
+            let shape = vec![n_out];
+            let b = bias_array(path, c, bias, &shape)?;
+            let (p, bits) = neuron_process(path, c, neuron, &shape, b, false, reset, spike_exp)?;
+            let id = add_neuron(net, &format!("{name}.neuron"), p)?;
+            net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
+            if let Some(s) = input_shape {
+                if s.iter().product::<usize>() != n_in {
+                    return Err(layer_err(
+                        path,
+                        c,
+                        format!(
+                            "`weight` has {n_in} inputs, the previous layer {s:?} has {}",
+                            s.iter().product::<usize>()
+                        ),
+                    ));
+                }
+            }
+            Ok(Block { config: c.clone(), neuron: id, synapse: Some(synapse), shape, output_message_bits: bits })
+        }
+        LayerKind::Conv { weight, weight_shape, bias, stride, padding, dilation, groups } => {
+            let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
+            let in_shape = input_shape.ok_or_else(|| {
+                layer_err(path, c, "needs an input shape: build it after a layer or set Options::input_shape".into())
+            })?;
+            let [x, y, ch] = <[usize; 3]>::try_from(in_shape)
+                .map_err(|_| layer_err(path, c, format!("input shape {in_shape:?} is not (X, Y, C)")))?;
+            // File order (Cout, Cin, kH, kW): flip the kernel spatially (Lava convolves),
+            // then transpose to Lava's (Cout, kW, kH, Cin); (H, W) parameters become (X, Y).
+            let [co, ci, kh, kw] = *weight_shape;
+            let w = Array4::from_shape_fn((co, kw, kh, ci), |(o, i, j, c_)| {
+                weight[((o * ci + c_) * kh + (kh - 1 - j)) * kw + (kw - 1 - i)]
+            });
+            let rev = |p: [usize; 2]| [p[1], p[0]];
+            let conv = Conv::new(w, [x, y, ch])
+                .stride(rev(*stride))
+                .padding(rev(*padding))
+                .dilation(rev(*dilation))
+                .groups(*groups)
+                .num_message_bits(input_bits);
+            let synapse = net.add_named(&format!("{name}.synapse"), conv)?.id();
+            let out_shape = net.out_port_shape(&OutPort { proc: synapse, name: "a_out".into() })?;
+            if !c.shape.is_empty() && out_shape != c.lava_shape() {
+                return Err(layer_err(
+                    path,
+                    c,
+                    format!("`shape` {:?} disagrees with the convolution's output {out_shape:?}", c.lava_shape()),
+                ));
+            }
+            let b = bias_array(path, c, bias, &out_shape)?;
+            let (p, bits) = neuron_process(path, c, neuron, &out_shape, b, false, reset, spike_exp)?;
+            let id = add_neuron(net, &format!("{name}.neuron"), p)?;
+            net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
+            Ok(Block {
+                config: c.clone(),
+                neuron: id,
+                synapse: Some(synapse),
+                shape: out_shape,
+                output_message_bits: bits,
+            })
+        }
+        LayerKind::Flatten => Err(layer_err(path, c, "flatten has no block".into())),
+        LayerKind::Unsupported(t) => Err(layer_err(path, c, format!("layer type `{t}` is not supported yet"))),
+    }
+}
+
+fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNetwork, NetxError> {
+    let mut net = Network::new();
+    let mut skipped = Network::new();
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut input_shape = opts.input_shape.clone();
+    let mut input_bits = opts.input_message_bits;
+    let mut flatten_next = false;
+    let mut reset_offset = opts.reset_offset + 1;
+    let count = opts.num_layers.map_or(layers.len(), |n| n.min(layers.len()));
+    for (i, c) in layers.into_iter().take(count).enumerate() {
+        if let LayerKind::Flatten = c.kind {
+            flatten_next = true;
+            continue;
+        }
+        let reset = opts.reset_interval.map(|iv| (iv, reset_offset));
+        let prev_shape = blocks.last().map(|b| b.shape.clone()).or(input_shape.clone());
+        let target = if i < opts.skip_layers { &mut skipped } else { &mut net };
+        let block = build_block(target, path, &c, prev_shape.as_deref(), input_bits, reset, opts.spike_exp)?;
+        if i < opts.skip_layers {
+            // Skipped layers only define the next layer's input shape and message bits.
+            input_shape = Some(block.shape.clone());
+            input_bits = block.output_message_bits;
+            continue;
+        }
+        reset_offset += 1;
+        input_bits = block.output_message_bits;
+        if let (Some(prev), Some(syn)) = (blocks.last(), block.synapse) {
+            let mut src: PortExpr = OutPort { proc: prev.neuron, name: "s_out".into() }.into();
+            if flatten_next {
+                // WHC -> CHW -> C-order flatten, matching PyTorch/slayer.
+                let axes: Vec<usize> = (0..prev.shape.len()).rev().collect();
+                src = src.transpose(&axes).flatten();
+            }
+            net.connect(src, &InPort { proc: syn, name: "s_in".into() })?;
+        }
+        flatten_next = false;
+        blocks.push(block);
+    }
+    let first =
+        blocks.first().ok_or_else(|| NetxError::File { path: path.into(), reason: "no layer to build".into() })?;
+    let input = match first.synapse {
+        Some(s) => InPort { proc: s, name: "s_in".into() },
+        None => InPort { proc: first.neuron, name: "a_in".into() },
+    };
+    let output = OutPort { proc: blocks.last().map_or(first.neuron, |b| b.neuron), name: "s_out".into() };
+    Ok(NetxNetwork { net, blocks, input, output })
+}

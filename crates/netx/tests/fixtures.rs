@@ -1,0 +1,179 @@
+//! lava-dl's own netx ground truths (`../shared/fixtures/lava-dl/`, SPEC §4.5), run on
+//! Basalt's fixed-point models: every comparison is exact.
+
+use std::path::PathBuf;
+
+use basalt_core::persist::{npz, NamedArray};
+use basalt_core::prelude::*;
+use basalt_core::process::io::reset::Reset;
+use basalt_netx::{load, Options};
+use ndarray::{ArrayD, IxDyn};
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/lava-dl").join(rel)
+}
+
+fn npy(rel: &str) -> NamedArray {
+    npz::read_npy(&fixture(rel)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn array(a: &NamedArray) -> ArrayD<f64> {
+    ArrayD::from_shape_vec(IxDyn(&a.shape), a.data.clone()).unwrap()
+}
+
+#[test]
+fn tinynet_with_periodic_resets_matches_lava_dl_exactly() {
+    let mut netx = load(fixture("tinynet/tiny.net"), &Options::default()).unwrap();
+    assert_eq!(netx.blocks.len(), 3);
+    assert_eq!(netx.blocks[0].shape, vec![16, 16, 3]);
+    assert_eq!(netx.blocks[1].shape, vec![6, 6, 24]);
+    assert_eq!(netx.blocks[2].shape, vec![1, 1, 36]);
+    let net = &mut netx.net;
+    let input = netx.blocks[0].neuron;
+    net.set_init(&VarRef { proc: input, name: "bias_mant".into() }, array(&npy("tinynet/input_bias.npy"))).unwrap();
+    for (i, b) in netx.blocks.iter().enumerate() {
+        let offset = (i as i64 - 1).rem_euclid(17) as u64;
+        for var in ["u", "v"] {
+            Reset::attach(net, &VarRef { proc: b.neuron, name: var.into() }, 0.0, 17, offset).unwrap();
+        }
+    }
+    let sink = net.add(sink::RingBuffer::new(&[1, 1, 36], 20)).unwrap();
+    net.connect(netx.output.clone(), &sink.a_in()).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(20)).unwrap();
+    let got = rt.get(&sink.data()).unwrap(); // (1, 1, 36, 20)
+    let want = npy("tinynet/output.npy"); // (1, 36, 1, 1, 16)
+    let mut compared = 0;
+    let mut spikes = 0.0;
+    for c in 0..36 {
+        for t in 1..16 {
+            // output.npy[0].transpose(2,1,0,3)[..., 1:] against sink[..., 2:17].
+            let w = want.data[c * 16 + t];
+            let g = got[[0, 0, c, t + 1]];
+            assert_eq!(g, w, "channel {c}, step {}", t + 2);
+            compared += 1;
+            spikes += w;
+        }
+    }
+    assert_eq!(compared, 36 * 15);
+    assert!(spikes > 0.0);
+}
+
+#[test]
+fn pilotnet_sdnn_matches_lava_dl_exactly() {
+    let mut netx = load(fixture("pilotnet_sdnn/network.net"), &Options::default()).unwrap();
+    assert_eq!(netx.blocks.len(), 9);
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(array(&npy("pilotnet_sdnn/input.npy")))).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[1], 9)).unwrap();
+    net.connect(netx.output.clone(), &sink.a_in()).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(9)).unwrap();
+    let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
+    let want = npy("pilotnet_sdnn/output.npy").data;
+    assert_eq!(got, want);
+    assert!(want.iter().any(|&x| x != 0.0));
+}
+
+#[test]
+fn dense_block_2000_steps_matches_lava_dl_exactly() {
+    // lava-dl's test_blocks dense case: one Dense block of 256 LIF (vth 6, du 4095, dv 415,
+    // bias_exp 6) fed `in.npy`; spikes must equal `out.npy` and u `current.npy`.
+    let w = npy("dense/weight.npy");
+    let inp = npy("dense/in.npy");
+    let mut net = Network::new();
+    let src = net.add(source::RingBuffer::new(array(&inp))).unwrap();
+    let opt = basalt_netx::weights::optimize_weight_bits(&w.data);
+    let weights = ndarray::Array2::from_shape_vec((w.shape[0], w.shape[1]), opt.weights).unwrap();
+    let dense = net.add(Dense::new(weights).weight_exp(opt.weight_exp).num_weight_bits(opt.num_weight_bits)).unwrap();
+    let lif = net.add_named("lif", Lif::new(&[256]).vth(6.0).du(4095.0).dv(415.0).bias_exp(6.0)).unwrap();
+    net.connect(src.s_out(), &dense.s_in()).unwrap();
+    net.connect(dense.a_out(), &lif.a_in()).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[256], 2000)).unwrap();
+    net.connect(lif.s_out(), &sink.a_in()).unwrap();
+    let mon = net.add(Monitor::new()).unwrap();
+    mon.probe(&mut net, lif.u(), 2000).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(2000)).unwrap();
+    let got = rt.get(&sink.data()).unwrap();
+    let want = npy("dense/out.npy");
+    let diff = got.iter().zip(&want.data).filter(|(a, b)| a != b).count();
+    assert_eq!(diff, 0, "{diff} of {} spike values differ", want.data.len());
+    let u = mon.data(&rt, "lif", "u").unwrap(); // (2000, 256)
+    let current = npy("dense/current.npy"); // (256, 2000)
+    for n in 0..256 {
+        for t in 0..2000 {
+            // lava-dl's test compares u with current·64 (its current is in slayer units).
+            assert_eq!(u[[t, n]], current.data[n * 2000 + t] * 64.0, "u of neuron {n} at step {}", t + 1);
+        }
+    }
+}
+
+#[test]
+fn tiny_cuba_network_exported_by_slayer_matches_lava() {
+    let io = npz::read(&fixture("tiny_cuba_slayer/io.npz")).unwrap();
+    let get = |k: &str| io.iter().find(|a| a.name == k).unwrap().clone();
+    let mut netx = load(fixture("tiny_cuba_slayer/network.net"), &Options::default()).unwrap();
+    assert_eq!(netx.blocks.len(), 2);
+    let x = get("x"); // (20, 50)
+    let steps = 55;
+    let mut padded = vec![0.0; 20 * steps];
+    for i in 0..20 {
+        for t in 0..50 {
+            padded[i * steps + t] = x.data[i * 50 + t];
+        }
+    }
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&[20, steps]), padded).unwrap())).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let mon = net.add(Monitor::new()).unwrap();
+    let (hidden, out) = (netx.blocks[0].neuron, netx.blocks[1].neuron);
+    mon.probe(net, OutPort { proc: hidden, name: "s_out".into() }, steps).unwrap();
+    mon.probe(net, OutPort { proc: out, name: "s_out".into() }, steps).unwrap();
+    mon.probe(net, VarRef { proc: out, name: "v".into() }, steps).unwrap();
+    mon.probe(net, VarRef { proc: out, name: "u".into() }, steps).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    for (proc, var, key) in [
+        ("layer0.neuron", "s_out", "hidden_lava"),
+        ("layer1.neuron", "s_out", "out_lava"),
+        ("layer1.neuron", "v", "out_v_lava"),
+        ("layer1.neuron", "u", "out_u_lava"),
+    ] {
+        let got = mon.data(&rt, proc, var).unwrap(); // (steps, n)
+        let want = get(key); // (n, steps)
+        let n = want.shape[0];
+        for i in 0..n {
+            for t in 0..steps {
+                assert_eq!(got[[t, i]], want.data[i * steps + t], "{key}: neuron {i} step {}", t + 1);
+            }
+        }
+    }
+    assert!(get("out_lava").data.iter().any(|&s| s != 0.0));
+}
+
+#[test]
+fn bad_files_are_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("basalt-netx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_h5 = dir.join("x.net");
+    std::fs::write(&not_h5, b"not an hdf5 file").unwrap();
+    let e = load(&not_h5, &Options::default()).unwrap_err();
+    assert!(e.to_string().contains("not a readable HDF5 file"), "{e}");
+    let e = load(dir.join("missing.net"), &Options::default()).unwrap_err();
+    assert!(e.to_string().contains("missing.net"), "{e}");
+    // A state file is HDF5 but not a netx network.
+    let arrays = vec![NamedArray { name: "a".into(), shape: vec![1], dtype: DType::F64, data: vec![1.0] }];
+    basalt_core::persist::hdf5::write(&dir.join("s.h5"), &arrays).unwrap();
+    let e = load(dir.join("s.h5"), &Options::default()).unwrap_err();
+    assert!(e.to_string().contains("no /layer group"), "{e}");
+    // Truncated copies of a real network fail cleanly.
+    let bytes = std::fs::read(fixture("tiny_cuba_slayer/network.net")).unwrap();
+    for cut in [0, 100, 1000, bytes.len() / 2, bytes.len() - 10] {
+        let p = dir.join(format!("cut{cut}.net"));
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        assert!(load(&p, &Options::default()).is_err(), "cut at {cut}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
