@@ -1,7 +1,7 @@
 //! The netx layer descriptions, read from the HDF5 tree (lava-dl's `NetDict`): typed,
 //! checked, weights cast to integers as lava-dl does.
 
-use basalt_core::persist::hdf5::{Tree, Value};
+use basalt_core::persist::hdf5::{Array, Tree, Value};
 
 use crate::error::NetxError;
 
@@ -125,27 +125,31 @@ impl Fields<'_> {
     fn err(&self, reason: String) -> NetxError {
         NetxError::Layer { path: self.path.into(), layer: self.index, kind: self.type_name.clone(), reason }
     }
-    fn numbers(&self, key: &str) -> Result<Option<(Vec<usize>, Vec<f64>)>, NetxError> {
+    fn numbers(&self, key: &str) -> Result<Option<Array>, NetxError> {
         match self.g.datasets.get(key) {
             None => Ok(None),
             Some(Value::Numbers(a)) => {
                 if let Some(bad) = a.data.iter().find(|x| !x.is_finite()) {
                     return Err(self.err(format!("`{key}` holds the non-finite value {bad}")));
                 }
-                Ok(Some((a.shape.clone(), a.data.clone())))
+                Ok(Some(a.clone()))
             }
             Some(_) => Err(self.err(format!("`{key}` is not numeric"))),
         }
     }
-    fn required(&self, key: &str) -> Result<(Vec<usize>, Vec<f64>), NetxError> {
+    fn required(&self, key: &str) -> Result<Array, NetxError> {
         self.numbers(key)?.ok_or_else(|| self.err(format!("missing dataset `{key}`")))
     }
     fn pair(&self, key: &str, default: usize) -> Result<[usize; 2], NetxError> {
         match self.numbers(key)? {
             None => Ok([default; 2]),
-            Some((_, v)) if v.len() == 1 => Ok([v[0] as usize; 2]),
-            Some((_, v)) if v.len() == 2 && v.iter().all(|&x| x >= 0.0) => Ok([v[0] as usize, v[1] as usize]),
-            Some((_, v)) => Err(self.err(format!("`{key}` must hold 1 or 2 non-negative values, got {v:?}"))),
+            Some(Array { data: v, .. }) if v.len() == 1 => Ok([v[0] as usize; 2]),
+            Some(Array { data: v, .. }) if v.len() == 2 && v.iter().all(|&x| x >= 0.0) => {
+                Ok([v[0] as usize, v[1] as usize])
+            }
+            Some(Array { data: v, .. }) => {
+                Err(self.err(format!("`{key}` must hold 1 or 2 non-negative values, got {v:?}")))
+            }
         }
     }
 }
@@ -166,8 +170,8 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
     })?;
     let f = Fields { path, index, type_name: type_name.clone(), g };
     let shape: Vec<usize> = match f.numbers("shape")? {
-        Some((_, v)) if v.iter().all(|&x| x >= 1.0) => v.iter().map(|&x| x as usize).collect(),
-        Some((_, v)) => return Err(f.err(format!("`shape` must be positive, got {v:?}"))),
+        Some(Array { data: v, .. }) if v.iter().all(|&x| x >= 1.0) => v.iter().map(|&x| x as usize).collect(),
+        Some(Array { data: v, .. }) => return Err(f.err(format!("`shape` must be positive, got {v:?}"))),
         None => Vec::new(),
     };
     // Weights and biases are cast to integers, as lava-dl's NetDict does (`astype(int)`).
@@ -176,7 +180,7 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
         "input" => LayerKind::Input,
         "flatten" => LayerKind::Flatten,
         "dense" => {
-            let (wshape, w) = f.required("weight")?;
+            let Array { shape: wshape, data: w } = f.required("weight")?;
             let n_out: usize = shape.iter().product();
             let n_in = if wshape.len() == 2 && wshape[0] == n_out {
                 wshape[1]
@@ -186,20 +190,20 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
                 return Err(f.err(format!("`weight` of shape {wshape:?} does not have {n_out} output rows")));
             };
             let weight = ndarray::Array2::from_shape_vec((n_out, n_in), ints(w)).map_err(|e| f.err(e.to_string()))?;
-            let bias = f.numbers("bias")?.map(|(_, b)| ints(b));
-            let delay = f.numbers("delay")?.map(|(_, d)| d);
+            let bias = f.numbers("bias")?.map(|a| ints(a.data));
+            let delay = f.numbers("delay")?.map(|a| a.data);
             LayerKind::Dense { weight, bias, delay }
         }
         "conv" => {
-            let (wshape, w) = f.required("weight")?;
+            let Array { shape: wshape, data: w } = f.required("weight")?;
             if wshape.len() < 4 || wshape[4..].iter().any(|&d| d != 1) {
                 return Err(f.err(format!("`weight` must be (Cout, Cin, kH, kW[, 1]), got shape {wshape:?}")));
             }
-            let groups = f.numbers("groups")?.map_or(1, |(_, v)| v[0] as usize);
+            let groups = f.numbers("groups")?.map_or(1, |a| a.data.first().map_or(1, |&g| g as usize));
             LayerKind::Conv {
                 weight: ints(w),
                 weight_shape: [wshape[0], wshape[1], wshape[2], wshape[3]],
-                bias: f.numbers("bias")?.map(|(_, b)| ints(b)),
+                bias: f.numbers("bias")?.map(|a| ints(a.data)),
                 stride: f.pair("stride", 1)?,
                 padding: f.pair("padding", 0)?,
                 dilation: f.pair("dilation", 1)?,

@@ -101,16 +101,22 @@ enum NeuronProc {
 /// lava-dl's `get_neuron_params`: CUBA -> LIF (`du = iDecay - 1`, `dv = vDecay`,
 /// `bias_exp = 6`, bias as `bias_mant`), SDNN -> Delta (input) / Sigma (`sigma_output`) /
 /// SigmaDelta (bias scaled by the process).
-fn neuron_process(
-    path: &str,
-    c: &LayerConfig,
-    n: &NeuronConfig,
-    shape: &[usize],
+/// Where a neuron process goes: its shape, bias and the loader settings that shape it.
+struct Site<'a> {
+    shape: &'a [usize],
     bias: Option<ArrayD<f64>>,
     input: bool,
     reset: Option<(u64, u64)>,
     spike_exp: i32,
+}
+
+fn neuron_process(
+    path: &str,
+    c: &LayerConfig,
+    n: &NeuronConfig,
+    site: Site<'_>,
 ) -> Result<(NeuronProc, u32), NetxError> {
+    let Site { shape, bias, input, reset, spike_exp } = site;
     match &n.kind {
         NeuronKind::Cuba { i_decay, v_decay, vth_mant } => {
             let mut lif = Lif::new(shape).vth(*vth_mant).du(i_decay - 1.0).dv(*v_decay).bias_exp(6.0);
@@ -198,7 +204,8 @@ pub fn build_block(
         LayerKind::Input => {
             let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
             let shape = c.lava_shape();
-            let (p, bits) = neuron_process(path, c, neuron, &shape, None, true, reset, spike_exp)?;
+            let (p, bits) =
+                neuron_process(path, c, neuron, Site { shape: &shape, bias: None, input: true, reset, spike_exp })?;
             let id = add_neuron(net, &format!("{name}.neuron"), p)?;
             Ok(Block { config: c.clone(), neuron: id, synapse: None, shape, output_message_bits: bits })
         }
@@ -243,7 +250,8 @@ pub fn build_block(
             };
             let shape = vec![n_out];
             let b = bias_array(path, c, bias, &shape)?;
-            let (p, bits) = neuron_process(path, c, neuron, &shape, b, false, reset, spike_exp)?;
+            let (p, bits) =
+                neuron_process(path, c, neuron, Site { shape: &shape, bias: b, input: false, reset, spike_exp })?;
             let id = add_neuron(net, &format!("{name}.neuron"), p)?;
             net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
             if let Some(s) = input_shape {
@@ -290,7 +298,8 @@ pub fn build_block(
                 ));
             }
             let b = bias_array(path, c, bias, &out_shape)?;
-            let (p, bits) = neuron_process(path, c, neuron, &out_shape, b, false, reset, spike_exp)?;
+            let (p, bits) =
+                neuron_process(path, c, neuron, Site { shape: &out_shape, bias: b, input: false, reset, spike_exp })?;
             let id = add_neuron(net, &format!("{name}.neuron"), p)?;
             net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
             Ok(Block {
