@@ -15,7 +15,10 @@
 //! ```
 
 pub use basalt_core::*;
+/// lava-dl netx networks (`basalt_netx`).
+pub use basalt_netx as netx;
 
+pub mod cli_netx;
 pub mod display;
 pub mod walkthrough;
 pub mod workloads;

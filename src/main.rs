@@ -8,6 +8,8 @@ use basalt::display::numpy_str;
 use basalt::walkthrough::{first_spikes, run, Precision};
 
 const USAGE: &str = "usage: basalt [walkthrough] [--steps N] [--precision float|fixed|both]
+       basalt info NET.net
+       basalt run NET.net --input X.npy --steps T --out OUT.npz [...]   (basalt run --help)
 
 Runs Lava's walkthrough network (LIF(3) -> Dense(2x3) -> LIF(2)) for N steps (default 100)
 and prints what Lava prints for it: spike counts, first spike steps and the voltages of the
@@ -48,6 +50,27 @@ fn parse(args: &[String]) -> Result<Args, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let netx_command = match args.first().map(String::as_str) {
+        Some("info") => Some(basalt::cli_netx::info(&args[1..])),
+        Some("run") if args.iter().any(|a| a == "-h" || a == "--help") => {
+            println!("{}", basalt::cli_netx::RUN_USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Some("run") => basalt::cli_netx::run(&args[1..]).map(Some).transpose(),
+        _ => None,
+    };
+    if let Some(result) = netx_command {
+        return match result {
+            Ok(text) => {
+                println!("{}", text.trim_end());
+                ExitCode::SUCCESS
+            }
+            Err(msg) => {
+                eprintln!("basalt: {msg}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let args = match parse(&args) {
         Ok(a) => a,
         Err(msg) if msg.is_empty() => {

@@ -1,0 +1,110 @@
+//! The `basalt` command: default job, `info` and `run` on lava-dl's pilotnet fixture, and
+//! clear errors on bad arguments.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use basalt::persist::{npz, NamedArray};
+
+fn basalt(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_basalt")).args(args).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fixture(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/lava-dl").join(rel).display().to_string()
+}
+
+#[test]
+fn default_job_prints_the_walkthrough_in_both_precisions() {
+    let (code, out, _) = basalt(&["--steps", "30"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("float precision (floating_pt)") && out.contains("fixed precision (fixed_pt)"), "{out}");
+    assert!(out.contains("lif1 first spike steps (1-based): [[23], [18], [14, 28]]"), "{out}");
+}
+
+#[test]
+fn info_lists_the_layers() {
+    let (code, out, err) = basalt(&["info", &fixture("pilotnet_sdnn/network.net")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("9 blocks"), "{out}");
+    assert!(out.contains("[100, 33, 3]") && out.contains("SDNN-Σ"), "{out}");
+}
+
+#[test]
+fn run_writes_the_output_lava_dl_expects() {
+    let dir = std::env::temp_dir().join(format!("basalt-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = npz::read_npy(std::path::Path::new(&fixture("pilotnet_sdnn/input.npy"))).unwrap();
+    let arr = NamedArray { name: "x".into(), ..input };
+    // Stored as a one-array npz would not be an npy: write the npy with the test helper.
+    let npy = dir.join("in.npz");
+    npz::write(&npy, &[arr]).unwrap();
+    let (code, _, err) = basalt(&[
+        "run",
+        &fixture("pilotnet_sdnn/network.net"),
+        "--input",
+        &npy.display().to_string(),
+        "--steps",
+        "9",
+        "--out",
+        "x.npz",
+    ]);
+    assert_eq!(code, 2, "an npz is not accepted as --input: {err}");
+    assert!(err.contains("not a readable npy file"), "{err}");
+    let (code, out, err) = basalt(&[
+        "run",
+        &fixture("pilotnet_sdnn/network.net"),
+        "--input",
+        &fixture("pilotnet_sdnn/input.npy"),
+        "--steps",
+        "9",
+        "--out",
+        &dir.join("out.npz").display().to_string(),
+        "--probe",
+        "layer9.neuron.sigma",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ran 9 steps"), "{out}");
+    let got = npz::read(&dir.join("out.npz")).unwrap();
+    let out_arr = got.iter().find(|a| a.name == "out").unwrap();
+    let want = npz::read_npy(std::path::Path::new(&fixture("pilotnet_sdnn/output.npy"))).unwrap();
+    assert_eq!(out_arr.shape, vec![1, 9]);
+    assert_eq!(out_arr.data, want.data);
+    let probe = got.iter().find(|a| a.name == "layer9.neuron.sigma").unwrap();
+    assert_eq!(probe.shape, vec![9, 1]);
+    assert_eq!(probe.data, want.data, "the Sigma output neuron's state is what it sends");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    let (code, _, err) = basalt(&["--steps", "zero"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a positive integer"), "{err}");
+    let (code, _, err) = basalt(&["info", "/nonexistent.net"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent.net"), "{err}");
+    let (code, _, err) = basalt(&["run", &fixture("pilotnet_sdnn/network.net"), "--steps", "3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing --input"), "{err}");
+    let (code, _, err) = basalt(&[
+        "run",
+        &fixture("pilotnet_sdnn/network.net"),
+        "--input",
+        &fixture("tinynet/input_bias.npy"),
+        "--steps",
+        "3",
+        "--out",
+        "/tmp/x.npz",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected [100, 33, 3] plus a time axis"), "{err}");
+    let (code, _, err) = basalt(&["run", "x.net", "--backend", "gpu"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("backend `gpu` is not available"), "{err}");
+}
