@@ -5,7 +5,8 @@ Usage: python benches/peers/brian2_cuba.py   (venv with brian2; see benches/peer
 import tempfile, time
 from brian2 import *
 
-set_device("cpp_standalone", directory=tempfile.mkdtemp(), build_on_run=False)
+BUILD_DIR = tempfile.mkdtemp()
+set_device("cpp_standalone", directory=BUILD_DIR, build_on_run=False)
 defaultclock.dt = 0.1 * ms
 taum, taus = 20 * ms, 5 * ms
 Vt, Vr, El = -50 * mV, -60 * mV, -49 * mV
@@ -20,7 +21,7 @@ Ce.connect("i < 3200", p=0.02)
 Ci.connect("i >= 3200", p=0.02)
 mon = SpikeMonitor(P)
 run(1 * second)
-device.build(run=True, compile=True)
+device.build(directory=BUILD_DIR, run=True, compile=True)
 t = device._last_run_time
 n_syn = len(Ce.i[:]) + len(Ci.i[:])
 spikes = mon.num_spikes
