@@ -5,23 +5,12 @@ mod common;
 
 use basalt_core::prelude::*;
 use basalt_core::process::sdn::{ActivationMode, Delta, Sigma, SigmaDelta};
-use common::{compare, feed, monitor_all, Golden};
+use common::{run_and_compare, Golden};
 
 fn check<P: Process>(case: &str, make: impl Fn(&Golden, usize) -> P, fixed: bool, vars: &[&str]) {
     let g = Golden::load(case);
     let n = g.get("in").shape[0];
-    let steps = g.steps("s_out");
-    let mut net = Network::new();
-    let h = net.add_named("neuron", make(&g, n)).unwrap();
-    feed(&mut net, &g, h.id(), "a_in");
-    let mon = monitor_all(&mut net, h.id(), vars, &["s_out"], steps);
-    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    let mut rt = net.runtime(&cfg).unwrap();
-    rt.run(RunSteps::new(steps as u64)).unwrap();
-    let mut all = vars.to_vec();
-    all.push("s_out");
-    compare(&g, &rt, &mon, "neuron", &all, if fixed { 0.0 } else { 1e-9 });
-    assert!(g.get("s_out").data.iter().any(|&s| s != 0.0), "{case}: the reference sends");
+    run_and_compare(&g, make(&g, n), "a_in", vars, "s_out", fixed);
 }
 
 const SDN: [&str; 4] = ["sigma", "act", "residue", "error"];

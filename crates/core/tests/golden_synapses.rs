@@ -5,23 +5,12 @@ mod common;
 
 use basalt_core::prelude::*;
 use basalt_core::process::conv::Conv;
-use common::{compare, feed, monitor_all, Golden};
+use common::{run_and_compare, Golden};
 use ndarray::Array4;
 
 /// Runs a synapse fed from the golden input and compares its buffer Var and output.
 fn check<P: Process>(g: &Golden, proc: P, fixed: bool, vars: &[&str]) {
-    let steps = g.steps("a_out");
-    let mut net = Network::new();
-    let h = net.add_named("syn", proc).unwrap();
-    feed(&mut net, g, h.id(), "s_in");
-    let mon = monitor_all(&mut net, h.id(), vars, &["a_out"], steps);
-    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    let mut rt = net.runtime(&cfg).unwrap();
-    rt.run(RunSteps::new(steps as u64)).unwrap();
-    let mut all = vars.to_vec();
-    all.push("a_out");
-    compare(g, &rt, &mon, "syn", &all, if fixed { 0.0 } else { 1e-9 });
-    assert!(g.get("a_out").data.iter().any(|&s| s != 0.0), "{}: the reference sends", g.name);
+    run_and_compare(g, proc, "s_in", vars, "a_out", fixed);
 }
 
 fn pair(g: &Golden, key: &str, default: usize) -> [usize; 2] {

@@ -87,3 +87,22 @@ pub fn compare(g: &Golden, rt: &Runtime, mon: &Handle<Monitor>, process: &str, n
         }
     }
 }
+
+/// Runs a one-InPort process fed from the golden input on `port`, probing `vars` and the
+/// OutPort `out`, and compares everything with the golden traces (exact in fixed point,
+/// 1e-9 in float). Returns the runtime for further checks.
+pub fn run_and_compare<P: Process>(g: &Golden, proc: P, port: &str, vars: &[&str], out: &str, fixed: bool) -> Runtime {
+    let steps = g.steps(out);
+    let mut net = Network::new();
+    let h = net.add_named("proc", proc).unwrap();
+    feed(&mut net, g, h.id(), port);
+    let mon = monitor_all(&mut net, h.id(), vars, &[out], steps);
+    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let mut rt = net.runtime(&cfg).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    let mut all = vars.to_vec();
+    all.push(out);
+    compare(g, &rt, &mon, "proc", &all, if fixed { 0.0 } else { 1e-9 });
+    assert!(g.get(out).data.iter().any(|&s| s != 0.0), "{}: the reference output is not all zero", g.name);
+    rt
+}

@@ -8,7 +8,7 @@ use crate::error::{Error, ModelError, Result};
 use crate::executable::LeafProcess;
 use crate::fixed::{to_int, to_ints, I32};
 use crate::graph::{Handle, Network, Process, ProcessBuilder, RefPort, VarRef};
-use crate::model::{check_len, unknown_var, CpuModel, DType, MgmtIo, SpikeIo};
+use crate::model::{unknown_var, CpuModel, DType, MgmtIo, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
 use crate::value::numel;
 
@@ -224,19 +224,9 @@ impl CpuModel for ReadModel {
         Ok(())
     }
     fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
-        if var != 0 {
-            return Err(unknown_var(var));
-        }
-        check_len("data", self.data.len(), out.len())?;
-        out.copy_from_slice(&self.data);
-        Ok(())
+        super::read_data_var(var, &self.data, out)
     }
     fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
-        if var != 0 {
-            return Err(unknown_var(var));
-        }
-        check_len("data", self.data.len(), data.len())?;
-        self.data.copy_from_slice(data);
-        Ok(())
+        super::write_data_var(var, &mut self.data, data, self.fixed)
     }
 }

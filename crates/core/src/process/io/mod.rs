@@ -203,27 +203,38 @@ impl CpuModel for Ring {
     }
 
     fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
-        if var != 0 {
-            return Err(unknown_var(var));
-        }
-        check_len("data", self.data.len(), out.len())?;
-        out.copy_from_slice(&self.data);
-        Ok(())
+        read_data_var(var, &self.data, out)
     }
 
     fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
-        if var != 0 {
-            return Err(unknown_var(var));
-        }
-        check_len("data", self.data.len(), data.len())?;
-        if self.fixed {
-            let ints = to_ints("data", data, I32.0, I32.1).map_err(ModelError)?;
-            for (d, x) in self.data.iter_mut().zip(ints) {
-                *d = x as f64;
-            }
-        } else {
-            self.data.copy_from_slice(data);
-        }
-        Ok(())
+        write_data_var(var, &mut self.data, data, self.fixed)
     }
+}
+
+/// `get` of a model whose only Var (index 0) is its `data` buffer.
+pub(crate) fn read_data_var(var: usize, data: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+    if var != 0 {
+        return Err(unknown_var(var));
+    }
+    check_len("data", data.len(), out.len())?;
+    out.copy_from_slice(data);
+    Ok(())
+}
+
+/// `set` of a model whose only Var (index 0) is its `data` buffer; fixed-point models hold
+/// int32 values (truncated toward zero, range-checked).
+pub(crate) fn write_data_var(var: usize, data: &mut [f64], new: &[f64], fixed: bool) -> Result<(), ModelError> {
+    if var != 0 {
+        return Err(unknown_var(var));
+    }
+    check_len("data", data.len(), new.len())?;
+    if fixed {
+        let ints = to_ints("data", new, I32.0, I32.1).map_err(ModelError)?;
+        for (d, x) in data.iter_mut().zip(ints) {
+            *d = x as f64;
+        }
+    } else {
+        data.copy_from_slice(new);
+    }
+    Ok(())
 }
