@@ -515,7 +515,7 @@ const ACT_SHIFT: u32 = 6;
 /// `vth_lo << 6`); `v[s != 0] = 0`. As in Lava, thresholds are scaled in the first step only
 /// (a later `set` of them has no effect), while the bias is rescaled every step. Vars are
 /// checked against Lava's integer types (u, v, thresholds: i32; bias_mant, bias_exp: i16,
-/// |bias_exp| <= 31; du, dv: 0..=4095) instead of being silently wrapped.
+/// |bias_exp| <= 31; du: -1..=4095, dv: 0..=4095) instead of being silently wrapped.
 pub struct LifFixed {
     kind: LifKind,
     u: Vec<i32>,
