@@ -171,7 +171,7 @@ fn set_rejects_bad_values() {
     let e = rt.set(&lif.v(), vec![1.0, 2.0]).unwrap_err();
     assert!(e.to_string().contains("cannot be broadcast"), "{e}");
     let e = rt.set(&lif.du(), 5000.0).unwrap_err();
-    assert!(e.to_string().contains("outside the fixed-point range [0, 4095]"), "{e}");
+    assert!(e.to_string().contains("outside the fixed-point range [-1, 4095]"), "{e}");
     assert!(rt.set(&lif.v(), f64::NAN).is_err());
 }
 
