@@ -1,0 +1,525 @@
+//! # basalt-gpu
+//!
+//! Runs a compiled Basalt [`Executable`] on any GPU wgpu supports (Vulkan, Metal, DX12, GL),
+//! with WGSL compute kernels (`shaders/*.wgsl`, one per process family): one storage buffer
+//! per Var and per OutPort, every step encoded on the GPU (a clock kernel, the synapses'
+//! emit kernels, then each process in the CPU schedule's order) and many steps submitted at
+//! once. Fixed-point models use i32 arithmetic and are bit-exact with the CPU reference;
+//! float models run in f32 (the CPU uses f64) and agree within a stated tolerance.
+//!
+//! Supported process models in this version: `Lif` (float, bit-accurate), `Dense` (float,
+//! bit-accurate; binary and graded spikes), `source.RingBuffer`, `sink.RingBuffer`. InPorts
+//! must have at most one whole-OutPort source. Anything else is a clear error naming the
+//! process.
+
+use std::collections::HashMap;
+
+use basalt_core::executable::{Executable, LeafProcess, Source};
+use basalt_core::process::dense::{quantize_weights, DenseParams, SignMode};
+use basalt_core::{ProcId, VarRef};
+use ndarray::{ArrayD, IxDyn};
+use thiserror::Error;
+use wgpu::util::DeviceExt;
+
+/// Errors of the GPU backend.
+#[derive(Debug, Error)]
+pub enum GpuError {
+    /// No GPU adapter (or no adapter matching `BASALT_ADAPTER`) was found.
+    #[error(
+        "no GPU adapter found{0} (install a Vulkan driver, e.g. Mesa's lavapipe: apt-get install mesa-vulkan-drivers)"
+    )]
+    NoAdapter(String),
+    /// The device could not be created.
+    #[error("cannot create the GPU device on {adapter}: {reason}")]
+    Device {
+        /// Adapter name.
+        adapter: String,
+        /// Cause.
+        reason: String,
+    },
+    /// A process model or connection the GPU backend does not implement.
+    #[error("the GPU backend does not support {0}")]
+    Unsupported(String),
+    /// The network does not fit the device's limits.
+    #[error("{what} needs {needed} bytes, more than the device's limit of {limit}")]
+    TooLarge {
+        /// What is too large.
+        what: String,
+        /// Bytes needed.
+        needed: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A Var that does not exist in the executable.
+    #[error("Var `{0}` not found")]
+    UnknownVar(String),
+    /// Reading results back failed.
+    #[error("reading back from the GPU failed: {0}")]
+    Readback(String),
+    /// A parameter out of range for the model.
+    #[error("process {process}: {reason}")]
+    Parameter {
+        /// Process name.
+        process: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A GPU: adapter, device and queue.
+pub struct GpuDevice {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+}
+
+impl GpuDevice {
+    /// Opens a GPU: the backends in `WGPU_BACKEND` (default: all), the adapter whose name
+    /// contains `BASALT_ADAPTER` if set, else the high-performance one.
+    pub fn new() -> Result<GpuDevice, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = match std::env::var("BASALT_ADAPTER") {
+            Ok(want) => {
+                let all = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+                all.into_iter()
+                    .find(|a| a.get_info().name.to_lowercase().contains(&want.to_lowercase()))
+                    .ok_or_else(|| GpuError::NoAdapter(format!(" matching BASALT_ADAPTER={want}")))?
+            }
+            Err(_) => pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            }))
+            .map_err(|e| GpuError::NoAdapter(format!(": {e}")))?,
+        };
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("basalt"),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
+        Ok(GpuDevice { device, queue, info, limits })
+    }
+
+    /// The adapter's name, backend and driver.
+    pub fn describe(&self) -> String {
+        format!("{} ({:?}, {} {})", self.info.name, self.info.backend, self.info.driver, self.info.driver_info)
+    }
+}
+
+/// WGSL sources, included at compile time.
+pub mod shaders {
+    /// Fixed-point LIF.
+    pub const LIF: &str = include_str!("../../../shaders/lif.wgsl");
+    /// Float LIF.
+    pub const LIF_FLOAT: &str = include_str!("../../../shaders/lif_float.wgsl");
+    /// Fixed-point Dense.
+    pub const DENSE: &str = include_str!("../../../shaders/dense.wgsl");
+    /// Float Dense.
+    pub const DENSE_FLOAT: &str = include_str!("../../../shaders/dense_float.wgsl");
+    /// Ring buffers and the clock.
+    pub const IO: &str = include_str!("../../../shaders/io.wgsl");
+    /// Every shader, by file name.
+    pub const ALL: [(&str, &str); 5] = [
+        ("lif.wgsl", LIF),
+        ("lif_float.wgsl", LIF_FLOAT),
+        ("dense.wgsl", DENSE),
+        ("dense_float.wgsl", DENSE_FLOAT),
+        ("io.wgsl", IO),
+    ];
+}
+
+/// How a Var is held for `get`.
+enum VarHome {
+    /// In a GPU buffer of `len` 32-bit words (i32 or f32 per the precision).
+    Buffer(wgpu::Buffer, usize),
+    /// A constant kept on the host.
+    Host(Vec<f64>),
+}
+
+/// One kernel launch of a step.
+struct Launch {
+    pipeline: usize,
+    bind_group: wgpu::BindGroup,
+    threads: u32,
+}
+
+/// A compiled network on the GPU.
+pub struct GpuRuntime {
+    gpu: std::sync::Arc<GpuDevice>,
+    fixed: bool,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    step: Vec<Launch>,
+    vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)>,
+    time_step: u64,
+    _keep: Vec<wgpu::Buffer>,
+}
+
+fn words_f32(v: &[f64]) -> Vec<u32> {
+    v.iter().map(|&x| (x as f32).to_bits()).collect()
+}
+
+fn words_i32(v: &[f64]) -> Vec<u32> {
+    v.iter().map(|&x| (x as i32) as u32).collect()
+}
+
+struct Builder<'a> {
+    gpu: &'a GpuDevice,
+    fixed: bool,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    by_entry: HashMap<&'static str, usize>,
+    keep: Vec<wgpu::Buffer>,
+}
+
+impl Builder<'_> {
+    fn storage(&mut self, label: &str, words: &[u32]) -> Result<wgpu::Buffer, GpuError> {
+        let bytes = (words.len().max(1) * 4) as u64;
+        if bytes > self.gpu.limits.max_storage_buffer_binding_size {
+            return Err(GpuError::TooLarge {
+                what: label.into(),
+                needed: bytes,
+                limit: self.gpu.limits.max_storage_buffer_binding_size,
+            });
+        }
+        let data: Vec<u32> = if words.is_empty() { vec![0] } else { words.to_vec() };
+        Ok(self.gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::cast_slice(&data),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        }))
+    }
+
+    fn uniform(&mut self, words: [u32; 4]) -> wgpu::Buffer {
+        let b = self.gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: bytemuck::cast_slice(&words),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        self.keep.push(b.clone());
+        b
+    }
+
+    fn pipeline(&mut self, source: &str, entry: &'static str) -> usize {
+        if let Some(&i) = self.by_entry.get(entry) {
+            return i;
+        }
+        let module = self.gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(entry),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        let p = self.gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        self.pipelines.push(p);
+        self.by_entry.insert(entry, self.pipelines.len() - 1);
+        self.pipelines.len() - 1
+    }
+
+    /// A launch of `entry` with `(binding, buffer)` pairs over `threads` threads.
+    fn launch(&mut self, source: &str, entry: &'static str, bindings: &[(u32, &wgpu::Buffer)], threads: u32) -> Launch {
+        let pipeline = self.pipeline(source, entry);
+        let layout = self.pipelines[pipeline].get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = bindings
+            .iter()
+            .map(|(b, buf)| wgpu::BindGroupEntry { binding: *b, resource: buf.as_entire_binding() })
+            .collect();
+        let bind_group = self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry),
+            layout: &layout,
+            entries: &entries,
+        });
+        Launch { pipeline, bind_group, threads }
+    }
+
+    fn words(&self, v: &[f64]) -> Vec<u32> {
+        if self.fixed {
+            words_i32(v)
+        } else {
+            words_f32(v)
+        }
+    }
+}
+
+fn unsupported(p: &LeafProcess, what: &str) -> GpuError {
+    GpuError::Unsupported(format!("{what} (process {} of type {}, model {})", p.name, p.type_name, p.model))
+}
+
+fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], GpuError> {
+    p.var(name).map(|v| v.data.as_slice()).map_err(GpuError::UnknownVar)
+}
+
+impl GpuRuntime {
+    /// Builds the GPU plan of an executable compiled for the CPU (the same `Executable`).
+    pub fn new(exe: &Executable, gpu: std::sync::Arc<GpuDevice>) -> Result<GpuRuntime, GpuError> {
+        let fixed_models = ["PyLifModelBitAcc", "PyDenseModelBitAcc", "PySendModelFixed", "PyReceiveModelFixed"];
+        let float_models = ["PyLifModelFloat", "PyDenseModelFloat", "PySendModelFloat", "PyReceiveModelFloat"];
+        let mut fixed = None;
+        for p in &exe.processes {
+            let f = if fixed_models.contains(&p.model.as_str()) {
+                true
+            } else if float_models.contains(&p.model.as_str()) {
+                false
+            } else {
+                return Err(unsupported(p, "this process model"));
+            };
+            if *fixed.get_or_insert(f) != f {
+                return Err(unsupported(p, "mixing float and fixed-point models"));
+            }
+        }
+        let fixed = fixed.unwrap_or(true);
+        let mut b = Builder { gpu: &gpu, fixed, pipelines: Vec::new(), by_entry: HashMap::new(), keep: Vec::new() };
+        let clock = b.storage("clock", &[0])?;
+        // One buffer per OutPort.
+        let mut outs: Vec<wgpu::Buffer> = Vec::new();
+        for p in &exe.processes {
+            for port in &p.out_ports {
+                let n: usize = port.shape.iter().product();
+                outs.push(b.storage(&format!("{}.{}", p.name, port.name), &vec![0; n])?);
+            }
+        }
+        // Each InPort reads its single source's buffer, or a zero buffer.
+        let mut ins: Vec<wgpu::Buffer> = Vec::new();
+        for p in &exe.processes {
+            for (k, port) in p.in_ports.iter().enumerate() {
+                let n: usize = port.shape.iter().product();
+                match exe.in_port_sources[p.in_port_offset + k].as_slice() {
+                    [] => ins.push(b.storage("unconnected", &vec![0; n])?),
+                    [Source::Identity(o)] => ins.push(outs[*o].clone()),
+                    _ => {
+                        return Err(unsupported(
+                            p,
+                            &format!("InPort {} with several sources or a transform", port.name),
+                        ))
+                    }
+                }
+            }
+        }
+        let tick = b.launch(shaders::IO, "tick", &[(1, &clock)], 1);
+        let mut step = vec![tick];
+        let mut emits = Vec::new();
+        let mut runs: HashMap<usize, Launch> = HashMap::new();
+        let mut vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)> = HashMap::new();
+        for (pi, p) in exe.processes.iter().enumerate() {
+            let host =
+                |vars: &mut HashMap<(ProcId, String), (VarHome, Vec<usize>)>, name: &str| -> Result<(), GpuError> {
+                    let v = p.var(name).map_err(GpuError::UnknownVar)?;
+                    vars.insert((p.id, name.to_string()), (VarHome::Host(v.data.clone()), v.shape.clone()));
+                    Ok(())
+                };
+            let shape_of = |name: &str| p.var(name).map(|v| v.shape.clone()).unwrap_or_default();
+            match p.type_name.as_str() {
+                "Lif" => {
+                    let n = p.in_ports[0].shape.iter().product::<usize>();
+                    let a_in = &ins[p.in_port_offset];
+                    let s_out = &outs[p.out_port_offset];
+                    let u = b.storage("u", &b.words(var(p, "u")?))?;
+                    let v = b.storage("v", &b.words(var(p, "v")?))?;
+                    let bias = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
+                    let (du, dv, vth) = (var(p, "du")?[0], var(p, "dv")?[0], var(p, "vth")?[0]);
+                    let launch = if fixed {
+                        let check = |x: f64, lo: f64, hi: f64, what: &str| {
+                            if x.trunc() < lo || x.trunc() > hi {
+                                Err(GpuError::Parameter {
+                                    process: p.name.clone(),
+                                    reason: format!("{what} {x} is outside {lo}..={hi}"),
+                                })
+                            } else {
+                                Ok(x.trunc() as i64)
+                            }
+                        };
+                        let fu = (4096 - (check(du, -1.0, 4095.0, "du")? + 1)) as u32;
+                        let fv = (4096 - check(dv, 0.0, 4095.0, "dv")?) as u32;
+                        let vth_eff = (check(vth, i32::MIN as f64, i32::MAX as f64, "vth")? as i32).wrapping_shl(6);
+                        let exp = b.storage("bias_exp", &words_i32(var(p, "bias_exp")?))?;
+                        let vthb = b.storage("vth", &[vth_eff as u32])?;
+                        let params = b.uniform([n as u32, fu, fv, 0]);
+                        b.launch(
+                            shaders::LIF,
+                            "lif_fixed",
+                            &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, &exp), (7, &vthb)],
+                            n as u32,
+                        )
+                    } else {
+                        let params = b.uniform([
+                            n as u32,
+                            ((1.0 - du) as f32).to_bits(),
+                            ((1.0 - dv) as f32).to_bits(),
+                            (vth as f32).to_bits(),
+                        ]);
+                        b.launch(
+                            shaders::LIF_FLOAT,
+                            "lif_float",
+                            &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias)],
+                            n as u32,
+                        )
+                    };
+                    runs.insert(pi, launch);
+                    vars.insert((p.id, "u".into()), (VarHome::Buffer(u, n), shape_of("u")));
+                    vars.insert((p.id, "v".into()), (VarHome::Buffer(v, n), shape_of("v")));
+                    for name in ["du", "dv", "bias_exp", "bias_mant", "vth"] {
+                        host(&mut vars, name)?;
+                    }
+                }
+                "Dense" => {
+                    let wv = p.var("weights").map_err(GpuError::UnknownVar)?;
+                    let (rows, cols) = (wv.shape[0], wv.shape[1]);
+                    let graded = var(p, "num_message_bits")?[0] > 0.0;
+                    let params_d: DenseParams =
+                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    let (weights, wexp) = if fixed {
+                        let mode = params_d.sign_mode.unwrap_or_else(|| SignMode::of(&wv.data));
+                        let q: Vec<f64> = quantize_weights(&wv.data, mode, params_d.num_weight_bits)
+                            .into_iter()
+                            .map(f64::from)
+                            .collect();
+                        (q, params_d.weight_exp)
+                    } else {
+                        (wv.data.clone(), 0)
+                    };
+                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
+                    let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
+                    let params = b.uniform([rows as u32, cols as u32, u32::from(graded), wexp as u32]);
+                    let (src, entry) =
+                        if fixed { (shaders::DENSE, "dense_fixed") } else { (shaders::DENSE_FLOAT, "dense_float") };
+                    let s_in = &ins[p.in_port_offset];
+                    let a_out = &outs[p.out_port_offset];
+                    emits.push(b.launch(src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], rows as u32));
+                    runs.insert(
+                        pi,
+                        b.launch(src, entry, &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)], rows as u32),
+                    );
+                    vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows), vec![rows]));
+                    vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
+                    host(&mut vars, "num_message_bits")?;
+                }
+                "source.RingBuffer" | "sink.RingBuffer" => {
+                    let d = p.var("data").map_err(GpuError::UnknownVar)?;
+                    let buffer = *d.shape.last().unwrap_or(&1);
+                    let n = d.data.len() / buffer.max(1);
+                    let data = b.storage("data", &b.words(&d.data))?;
+                    let params = b.uniform([n as u32, buffer as u32, 0, 0]);
+                    let (port, entry) = if p.type_name == "source.RingBuffer" {
+                        (&outs[p.out_port_offset], "source")
+                    } else {
+                        (&ins[p.in_port_offset], "sink")
+                    };
+                    runs.insert(
+                        pi,
+                        b.launch(shaders::IO, entry, &[(0, &params), (1, &clock), (2, port), (3, &data)], n as u32),
+                    );
+                    vars.insert((p.id, "data".into()), (VarHome::Buffer(data, d.data.len()), d.shape.clone()));
+                }
+                _ => return Err(unsupported(p, "this process type")),
+            }
+        }
+        step.extend(emits);
+        for &pi in &exe.schedule {
+            if let Some(l) = runs.remove(&pi) {
+                step.push(l);
+            }
+        }
+        for alias in &exe.var_aliases {
+            let leaf = &exe.processes[alias.leaf];
+            let name = &leaf.vars[alias.var].name;
+            if let Some((home, shape)) = vars.get(&(leaf.id, name.clone())) {
+                let home = match home {
+                    VarHome::Buffer(buf, n) => VarHome::Buffer(buf.clone(), *n),
+                    VarHome::Host(v) => VarHome::Host(v.clone()),
+                };
+                vars.insert((alias.proc, alias.name.clone()), (home, shape.clone()));
+            }
+        }
+        let Builder { pipelines, keep: mut kept, .. } = b;
+        kept.push(clock);
+        kept.extend(outs);
+        kept.extend(ins);
+        Ok(GpuRuntime { gpu: gpu.clone(), fixed, pipelines, step, vars, time_step: 0, _keep: kept })
+    }
+
+    /// Runs `steps` time steps, encoding up to 256 steps per queue submission.
+    pub fn run(&mut self, steps: u64) -> Result<(), GpuError> {
+        let mut left = steps;
+        while left > 0 {
+            let chunk = left.min(256);
+            let mut enc =
+                self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("steps") });
+            {
+                let mut pass = enc
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("steps"), timestamp_writes: None });
+                for _ in 0..chunk {
+                    for l in &self.step {
+                        pass.set_pipeline(&self.pipelines[l.pipeline]);
+                        pass.set_bind_group(0, &l.bind_group, &[]);
+                        pass.dispatch_workgroups(l.threads.div_ceil(64).max(1), 1, 1);
+                    }
+                }
+            }
+            self.gpu.queue.submit([enc.finish()]);
+            left -= chunk;
+        }
+        self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.time_step += steps;
+        Ok(())
+    }
+
+    /// The last completed time step.
+    pub fn time_step(&self) -> u64 {
+        self.time_step
+    }
+
+    /// Whether the plan runs fixed-point models.
+    pub fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+
+    /// Reads a Var back (only that Var's buffer is copied).
+    pub fn get(&self, var: &VarRef) -> Result<ArrayD<f64>, GpuError> {
+        let (home, shape) =
+            self.vars.get(&(var.proc, var.name.clone())).ok_or_else(|| GpuError::UnknownVar(var.name.clone()))?;
+        let data = match home {
+            VarHome::Host(v) => v.clone(),
+            VarHome::Buffer(buf, n) => {
+                let bytes = (*n * 4) as u64;
+                let staging = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("readback"),
+                    size: bytes.max(4),
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                let mut enc =
+                    self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+                enc.copy_buffer_to_buffer(buf, 0, &staging, 0, bytes.max(4));
+                self.gpu.queue.submit([enc.finish()]);
+                let slice = staging.slice(..);
+                let (tx, rx) = std::sync::mpsc::channel();
+                slice.map_async(wgpu::MapMode::Read, move |r| {
+                    let _ = tx.send(r);
+                });
+                self.gpu
+                    .device
+                    .poll(wgpu::PollType::wait_indefinitely())
+                    .map_err(|e| GpuError::Readback(e.to_string()))?;
+                rx.recv()
+                    .map_err(|e| GpuError::Readback(e.to_string()))?
+                    .map_err(|e| GpuError::Readback(e.to_string()))?;
+                let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+                let words: &[u32] = bytemuck::cast_slice(&view);
+                let out: Vec<f64> = words[..*n]
+                    .iter()
+                    .map(|&w| if self.fixed { f64::from(w as i32) } else { f64::from(f32::from_bits(w)) })
+                    .collect();
+                drop(view);
+                staging.unmap();
+                out
+            }
+        };
+        ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| GpuError::Readback(e.to_string()))
+    }
+}

@@ -1,0 +1,178 @@
+//! One network, two backends: the GPU plan must reproduce the CPU reference bit for bit in
+//! fixed point and within 1e-5 (relative, f32 vs f64) in float. Runs on whatever adapter
+//! wgpu finds (Mesa's lavapipe in CI). With CI set, a missing adapter fails the tests;
+//! otherwise they print why they are skipped.
+
+use std::sync::Arc;
+
+use basalt_core::prelude::*;
+use basalt_core::process::conv::Conv;
+use basalt_gpu::{shaders, GpuDevice, GpuRuntime};
+use ndarray::{Array2, ArrayD, IxDyn};
+
+fn gpu() -> Option<Arc<GpuDevice>> {
+    match GpuDevice::new() {
+        Ok(d) => {
+            eprintln!("GPU tests on {}", d.describe());
+            Some(Arc::new(d))
+        }
+        Err(e) if std::env::var_os("CI").is_some() => panic!("CI must provide a GPU adapter: {e}"),
+        Err(e) => {
+            eprintln!("skipping GPU test: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn every_shader_validates_with_naga() {
+    for (name, src) in shaders::ALL {
+        let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
+        let mut v =
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+        v.validate(&module).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+}
+
+/// LIF -> Dense -> LIF with sinks on both spike outputs; returns the network and the Vars to
+/// compare (both populations' u and v, both sinks' data).
+fn chain(
+    lif1: Lif,
+    w: Array2<f64>,
+    graded_input: Option<ArrayD<f64>>,
+    lif2: Lif,
+    steps: usize,
+) -> (Network, Vec<VarRef>) {
+    let mut net = Network::new();
+    let n2 = w.nrows();
+    let n1 = w.ncols();
+    let l1 = net.add_named("lif1", lif1).unwrap();
+    let dense = match graded_input {
+        None => {
+            let d = net.add_named("dense", Dense::new(w)).unwrap();
+            net.connect(l1.s_out(), &d.s_in()).unwrap();
+            d
+        }
+        Some(x) => {
+            let d = net.add_named("dense", Dense::new(w).num_message_bits(8)).unwrap();
+            let src = net.add(source::RingBuffer::new(x)).unwrap();
+            net.connect(src.s_out(), &d.s_in()).unwrap();
+            d
+        }
+    };
+    let l2 = net.add_named("lif2", lif2).unwrap();
+    net.connect(dense.a_out(), &l2.a_in()).unwrap();
+    let s1 = net.add(sink::RingBuffer::new(&[n1], steps)).unwrap();
+    let s2 = net.add(sink::RingBuffer::new(&[n2], steps)).unwrap();
+    net.connect(l1.s_out(), &s1.a_in()).unwrap();
+    net.connect(l2.s_out(), &s2.a_in()).unwrap();
+    let vars = vec![l1.u(), l1.v(), l2.u(), l2.v(), dense.a_buff(), s1.data(), s2.data()];
+    (net, vars)
+}
+
+fn both(
+    net: &Network,
+    vars: &[VarRef],
+    cfg: &RunConfig,
+    steps: u64,
+    gpu: Arc<GpuDevice>,
+) -> Vec<(ArrayD<f64>, ArrayD<f64>)> {
+    let exe = net.compile(cfg).unwrap();
+    let mut g = GpuRuntime::new(&exe, gpu).unwrap();
+    let mut c = Runtime::new(exe, cfg.registry()).unwrap();
+    // Two runs each: time continues across runs on both backends.
+    c.run(RunSteps::new(steps / 2)).unwrap();
+    c.run(RunSteps::new(steps - steps / 2)).unwrap();
+    g.run(steps / 2).unwrap();
+    g.run(steps - steps / 2).unwrap();
+    assert_eq!(g.time_step(), steps);
+    vars.iter().map(|v| (c.get(v).unwrap(), g.get(v).unwrap())).collect()
+}
+
+fn walkthrough(fixed: bool) -> (Network, Vec<VarRef>) {
+    if fixed {
+        chain(
+            Lif::new(&[3]).vth(1000.0).du(409.0).dv(409.0).bias_mant([880.0, 960.0, 1040.0]).bias_exp(3.0),
+            basalt_core::matrix(&[[40.0, 10.0, 20.0], [50.0, 90.0, 5.0]]),
+            None,
+            Lif::new(&[2]).vth(1000.0).du(409.0).dv(409.0),
+            100,
+        )
+    } else {
+        chain(
+            Lif::new(&[3]).vth(10.0).du(0.1).dv(0.1).bias_mant([1.1, 1.2, 1.3]),
+            basalt_core::matrix(&[[0.4, 0.1, 0.2], [0.5, 0.9, 0.05]]),
+            None,
+            Lif::new(&[2]).vth(10.0).du(0.1).dv(0.1),
+            100,
+        )
+    }
+}
+
+#[test]
+fn walkthrough_fixed_point_is_bit_exact_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let (net, vars) = walkthrough(true);
+    for (i, (cpu, gpu)) in both(&net, &vars, &RunConfig::fixed_pt(), 100, gpu).into_iter().enumerate() {
+        assert_eq!(cpu, gpu, "Var {} differs", vars[i].name);
+    }
+}
+
+#[test]
+fn walkthrough_float_agrees_within_1e_5() {
+    let Some(gpu) = gpu() else { return };
+    let (net, vars) = walkthrough(false);
+    for (i, (cpu, gpu)) in both(&net, &vars, &RunConfig::floating_pt(), 100, gpu).into_iter().enumerate() {
+        for (a, b) in cpu.iter().zip(gpu.iter()) {
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{}: cpu {a}, gpu {b}", vars[i].name);
+        }
+    }
+}
+
+/// A small deterministic generator.
+fn rand(seed: &mut u64) -> f64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    (*seed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[test]
+fn random_fixed_networks_are_bit_exact_binary_and_graded() {
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let (n1, n2, steps) = (150, 90, 120);
+    let bias: Vec<f64> = (0..n1).map(|_| (rand(&mut seed) * 2000.0).floor() - 200.0).collect();
+    let exps: Vec<f64> = (0..n1).map(|_| (rand(&mut seed) * 6.0).floor() - 1.0).collect();
+    let w = Array2::from_shape_fn((n2, n1), |_| (rand(&mut seed) * 500.0).floor() - 250.0);
+    let lif1 = Lif::new(&[n1]).du(1500.0).dv(300.0).vth(300.0).bias_mant(bias).bias_exp(exps);
+    let lif2 = Lif::new(&[n2]).du(0.0).dv(4095.0).vth(40.0);
+    let (net, vars) = chain(lif1.clone(), w.clone(), None, lif2.clone(), steps);
+    let results = both(&net, &vars, &RunConfig::fixed_pt(), steps as u64, gpu.clone());
+    for (i, (cpu, g)) in results.iter().enumerate() {
+        assert_eq!(cpu, g, "binary: Var {} differs", vars[i].name);
+    }
+    assert!(results[6].0.iter().any(|&s| s != 0.0), "lif2 spikes");
+    // Graded input spikes into Dense.
+    let x = ArrayD::from_shape_fn(IxDyn(&[n1, 7]), |_| {
+        if rand(&mut seed) < 0.3 {
+            (rand(&mut seed) * 200.0).floor() - 50.0
+        } else {
+            0.0
+        }
+    });
+    let (net, vars) = chain(lif1, w, Some(x), lif2, steps);
+    for (i, (cpu, g)) in both(&net, &vars, &RunConfig::fixed_pt(), steps as u64, gpu).into_iter().enumerate() {
+        assert_eq!(cpu, g, "graded: Var {} differs", vars[i].name);
+    }
+}
+
+#[test]
+fn unsupported_processes_are_clear_errors() {
+    let Some(gpu) = gpu() else { return };
+    let mut net = Network::new();
+    net.add_named("conv", Conv::new(ndarray::Array4::zeros((1, 1, 1, 1)), [2, 2, 1])).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let e = GpuRuntime::new(&exe, gpu).err().unwrap();
+    assert!(e.to_string().contains("does not support") && e.to_string().contains("conv"), "{e}");
+}

@@ -1,0 +1,41 @@
+// Dense synapses (SPEC §2.3): one thread per output row. `emit` copies the previous step's
+// accumulation to the output (the one-step synaptic delay); `accumulate` computes the new one.
+// Fixed point: quantised i32 weights, i32 accumulation (exact while |sum| < 2^31), then the
+// weight_exp shift. Float: f32. Binary spikes add the column of every non-zero input; graded
+// spikes multiply.
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    graded: u32,
+    // weight_exp (fixed point).
+    wexp: i32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> s_in: array<i32>;
+@group(0) @binding(2) var<storage, read_write> a_out: array<i32>;
+@group(0) @binding(3) var<storage, read_write> a_buff: array<i32>;
+@group(0) @binding(4) var<storage, read> w: array<i32>;
+
+@compute @workgroup_size(64)
+fn dense_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.rows) { return; }
+    a_out[i] = a_buff[i];
+}
+
+@compute @workgroup_size(64)
+fn dense_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.rows) { return; }
+    var acc: i32 = 0;
+    let row = i * p.cols;
+    for (var j: u32 = 0u; j < p.cols; j = j + 1u) {
+        let s = s_in[j];
+        if (s != 0) {
+            acc = acc + select(w[row + j], w[row + j] * s, p.graded != 0u);
+        }
+    }
+    a_buff[i] = select(acc >> u32(-p.wexp), acc << u32(p.wexp), p.wexp >= 0);
+}

@@ -1,0 +1,54 @@
+// LIF neurons (SPEC §2.1): one thread per neuron.
+// Fixed point (Lava PyLifModelBitAcc): i32 state, 24-bit wrap of u, saturation of v,
+// strict threshold against vth << 6 (scaled once, at plan creation), bias rescaled every step.
+// Float (PyLifModelFloat): f32 state (the CPU reference uses f64).
+
+struct Params {
+    n: u32,
+    // 4096 - (du + 1) and 4096 - dv (fixed); unused in float.
+    fu: u32,
+    fv: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a_in: array<i32>;
+@group(0) @binding(2) var<storage, read_write> s_out: array<i32>;
+@group(0) @binding(3) var<storage, read_write> u: array<i32>;
+@group(0) @binding(4) var<storage, read_write> v: array<i32>;
+@group(0) @binding(5) var<storage, read> bias_mant: array<i32>;
+@group(0) @binding(6) var<storage, read> bias_exp: array<i32>;
+// [0] = effective threshold (vth << 6).
+@group(0) @binding(7) var<storage, read> vth: array<i32>;
+
+const MAX_UV: i32 = 8388608; // 2^23
+
+// rtz(x * f, 12) for any i32 x and 0 <= f <= 4096, in 32-bit arithmetic (see fixed.rs decay12).
+fn decay12(x: i32, f: u32) -> i32 {
+    let m = u32(abs(x));
+    // abs(i32::MIN) wraps to itself; as u32 that is 2^31, which the split handles.
+    let r = i32((m >> 12u) * f + (((m & 4095u) * f) >> 12u));
+    return select(r, -r, x < 0);
+}
+
+fn bias_of(i: u32) -> i32 {
+    let e = bias_exp[i];
+    return select(bias_mant[i] >> u32(-e), bias_mant[i] << u32(e), e >= 0);
+}
+
+@compute @workgroup_size(64)
+fn lif_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    var cur = decay12(u[i], p.fu) + (a_in[i] << 6u);
+    if (cur > MAX_UV) {
+        cur = cur - 2 * MAX_UV;
+    } else if (cur <= -MAX_UV) {
+        cur = cur + 2 * MAX_UV;
+    }
+    let volt = clamp(decay12(v[i], p.fv) + cur + bias_of(i), -MAX_UV + 1, MAX_UV - 1);
+    let spike = volt > vth[0];
+    u[i] = cur;
+    v[i] = select(volt, 0, spike);
+    s_out[i] = select(0, 1, spike);
+}
