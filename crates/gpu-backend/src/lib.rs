@@ -121,13 +121,31 @@ pub mod shaders {
     pub const DENSE_FLOAT: &str = include_str!("../../../shaders/dense_float.wgsl");
     /// Ring buffers and the clock.
     pub const IO: &str = include_str!("../../../shaders/io.wgsl");
+    /// Fixed-point sigma-delta neurons.
+    pub const SDN: &str = include_str!("../../../shaders/sdn.wgsl");
+    /// Float sigma-delta neurons.
+    pub const SDN_FLOAT: &str = include_str!("../../../shaders/sdn_float.wgsl");
+    /// Fixed-point convolution.
+    pub const CONV: &str = include_str!("../../../shaders/conv.wgsl");
+    /// Float convolution.
+    pub const CONV_FLOAT: &str = include_str!("../../../shaders/conv_float.wgsl");
+    /// Port transforms.
+    pub const GATHER: &str = include_str!("../../../shaders/gather.wgsl");
+    /// io.Reset.
+    pub const RESET: &str = include_str!("../../../shaders/reset.wgsl");
     /// Every shader, by file name.
-    pub const ALL: [(&str, &str); 5] = [
+    pub const ALL: [(&str, &str); 11] = [
         ("lif.wgsl", LIF),
         ("lif_float.wgsl", LIF_FLOAT),
         ("dense.wgsl", DENSE),
         ("dense_float.wgsl", DENSE_FLOAT),
         ("io.wgsl", IO),
+        ("sdn.wgsl", SDN),
+        ("sdn_float.wgsl", SDN_FLOAT),
+        ("conv.wgsl", CONV),
+        ("conv_float.wgsl", CONV_FLOAT),
+        ("gather.wgsl", GATHER),
+        ("reset.wgsl", RESET),
     ];
 }
 
@@ -191,10 +209,22 @@ impl Builder<'_> {
         }))
     }
 
+    fn uniform8(&mut self, words: [u32; 8]) -> wgpu::Buffer {
+        self.uniform_words(&words)
+    }
+
+    fn uniform16(&mut self, words: [u32; 16]) -> wgpu::Buffer {
+        self.uniform_words(&words)
+    }
+
     fn uniform(&mut self, words: [u32; 4]) -> wgpu::Buffer {
+        self.uniform_words(&words)
+    }
+
+    fn uniform_words(&mut self, words: &[u32]) -> wgpu::Buffer {
         let b = self.gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("params"),
-            contents: bytemuck::cast_slice(&words),
+            contents: bytemuck::cast_slice(words),
             usage: wgpu::BufferUsages::UNIFORM,
         });
         self.keep.push(b.clone());
@@ -258,8 +288,28 @@ fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], GpuError> {
 impl GpuRuntime {
     /// Builds the GPU plan of an executable compiled for the CPU (the same `Executable`).
     pub fn new(exe: &Executable, gpu: std::sync::Arc<GpuDevice>) -> Result<GpuRuntime, GpuError> {
-        let fixed_models = ["PyLifModelBitAcc", "PyDenseModelBitAcc", "PySendModelFixed", "PyReceiveModelFixed"];
-        let float_models = ["PyLifModelFloat", "PyDenseModelFloat", "PySendModelFloat", "PyReceiveModelFloat"];
+        let fixed_models = [
+            "PyLifModelBitAcc",
+            "PyDenseModelBitAcc",
+            "PySendModelFixed",
+            "PyReceiveModelFixed",
+            "PySigmaModelFixed",
+            "PyDeltaModelFixed",
+            "PySigmaDeltaModelFixed",
+            "PyConvModelFixed",
+            "PyResetFixed",
+        ];
+        let float_models = [
+            "PyLifModelFloat",
+            "PyDenseModelFloat",
+            "PySendModelFloat",
+            "PyReceiveModelFloat",
+            "PySigmaModelFloat",
+            "PyDeltaModelFloat",
+            "PySigmaDeltaModelFloat",
+            "PyConvModelFloat",
+            "PyResetFloat",
+        ];
         let mut fixed = None;
         for p in &exe.processes {
             let f = if fixed_models.contains(&p.model.as_str()) {
@@ -284,20 +334,35 @@ impl GpuRuntime {
                 outs.push(b.storage(&format!("{}.{}", p.name, port.name), &vec![0; n])?);
             }
         }
-        // Each InPort reads its single source's buffer, or a zero buffer.
+        // Each InPort reads its single source's buffer, a zero buffer, or (through a port
+        // transform of one OutPort) its own buffer, filled by a gather kernel right before
+        // its process runs.
         let mut ins: Vec<wgpu::Buffer> = Vec::new();
-        for p in &exe.processes {
+        let mut gathers: HashMap<usize, Vec<Launch>> = HashMap::new();
+        for (pi, p) in exe.processes.iter().enumerate() {
             for (k, port) in p.in_ports.iter().enumerate() {
                 let n: usize = port.shape.iter().product();
                 match exe.in_port_sources[p.in_port_offset + k].as_slice() {
                     [] => ins.push(b.storage("unconnected", &vec![0; n])?),
                     [Source::Identity(o)] => ins.push(outs[*o].clone()),
-                    _ => {
-                        return Err(unsupported(
-                            p,
-                            &format!("InPort {} with several sources or a transform", port.name),
-                        ))
+                    [Source::Gather { port: ports, idx }]
+                        if !ports.is_empty() && ports.iter().all(|&q| q == ports[0]) =>
+                    {
+                        let dst = b.storage("gathered", &vec![0; n])?;
+                        let idx_buf = b.storage("gather index", idx)?;
+                        let params = b.uniform([n as u32, 0, 0, 0]);
+                        let src = outs[ports[0] as usize].clone();
+                        let l = b.launch(
+                            shaders::GATHER,
+                            "gather",
+                            &[(0, &params), (1, &src), (2, &dst), (3, &idx_buf)],
+                            n as u32,
+                        );
+                        b.keep.push(idx_buf);
+                        gathers.entry(pi).or_default().push(l);
+                        ins.push(dst);
                     }
+                    _ => return Err(unsupported(p, &format!("InPort {} with several sources", port.name))),
                 }
             }
         }
@@ -305,6 +370,7 @@ impl GpuRuntime {
         let mut step = vec![tick];
         let mut emits = Vec::new();
         let mut runs: HashMap<usize, Launch> = HashMap::new();
+        let mut resets: Vec<usize> = Vec::new();
         let mut vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)> = HashMap::new();
         for (pi, p) in exe.processes.iter().enumerate() {
             let host =
@@ -416,15 +482,157 @@ impl GpuRuntime {
                     );
                     vars.insert((p.id, "data".into()), (VarHome::Buffer(data, d.data.len()), d.shape.clone()));
                 }
+                "Sigma" | "Delta" | "SigmaDelta" => {
+                    let n = p.in_ports[0].shape.iter().product::<usize>();
+                    let zeros = vec![0.0; n];
+                    let get = |name: &str| p.var(name).map(|v| v.data.clone()).unwrap_or_else(|_| zeros.clone());
+                    let scalar = |name: &str| p.var(name).map(|v| v.data[0]).unwrap_or(0.0);
+                    let kind = match p.type_name.as_str() {
+                        "Sigma" => 0u32,
+                        "Delta" => 1,
+                        _ => 2,
+                    };
+                    // SdnKind is stored as JSON: "Sigma", "Delta" or {"SigmaDelta": "Unit"|"Relu"}.
+                    let act_mode = u32::from(!p.params.to_string().contains("Unit"));
+                    let mut bufs = Vec::new();
+                    for name in ["sigma", "act", "residue", "error", "bias"] {
+                        bufs.push(b.storage(name, &b.words(&get(name)))?);
+                    }
+                    let (spike_exp, state_exp) = (scalar("spike_exp") as u32, scalar("state_exp") as u32);
+                    let vth = scalar("vth");
+                    let (src, entry, params) = if fixed {
+                        let shift = if kind == 1 { spike_exp + state_exp } else { 0 };
+                        let u = b.uniform8([
+                            n as u32,
+                            kind,
+                            act_mode,
+                            u32::from(scalar("cum_error") != 0.0),
+                            vth as i32 as u32,
+                            shift,
+                            state_exp,
+                            0,
+                        ]);
+                        (shaders::SDN, "sdn_fixed", u)
+                    } else {
+                        let u = b.uniform8([
+                            n as u32,
+                            kind,
+                            act_mode,
+                            u32::from(scalar("cum_error") != 0.0),
+                            (vth as f32).to_bits(),
+                            0,
+                            0,
+                            0,
+                        ]);
+                        (shaders::SDN_FLOAT, "sdn_float", u)
+                    };
+                    let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
+                    // Every binding is statically used by the kernel (the kinds share it).
+                    let bindings: Vec<(u32, &wgpu::Buffer)> = vec![
+                        (0, &params),
+                        (1, a_in),
+                        (2, s_out),
+                        (3, &bufs[0]),
+                        (4, &bufs[1]),
+                        (5, &bufs[2]),
+                        (6, &bufs[3]),
+                        (7, &bufs[4]),
+                    ];
+                    runs.insert(pi, b.launch(src, entry, &bindings, n as u32));
+                    for (name, buf) in ["sigma", "act", "residue", "error", "bias"].iter().zip(bufs) {
+                        if p.var(name).is_ok() {
+                            vars.insert((p.id, name.to_string()), (VarHome::Buffer(buf, n), shape_of(name)));
+                        }
+                    }
+                    for v in &p.vars {
+                        if !vars.contains_key(&(p.id, v.name.clone())) {
+                            host(&mut vars, &v.name)?;
+                        }
+                    }
+                }
+                "Conv" => {
+                    let geo: basalt_core::process::conv::ConvGeometry =
+                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    let wv = p.var("weight").map_err(GpuError::UnknownVar)?;
+                    let graded = var(p, "num_message_bits")?[0] > 0.0;
+                    let n_out: usize = geo.output_shape.iter().product();
+                    let w = b.storage("conv weight", &b.words(&wv.data))?;
+                    let a_buf = b.storage("a_buf", &b.words(var(p, "a_buf")?))?;
+                    let [ix, iy, ic] = geo.input_shape;
+                    let [ox, oy, oc] = geo.output_shape;
+                    let params = b.uniform16([
+                        ix as u32,
+                        iy as u32,
+                        ic as u32,
+                        geo.groups as u32,
+                        ox as u32,
+                        oy as u32,
+                        oc as u32,
+                        u32::from(graded),
+                        geo.kernel[0] as u32,
+                        geo.kernel[1] as u32,
+                        geo.stride[0] as u32,
+                        geo.stride[1] as u32,
+                        geo.padding[0] as u32,
+                        geo.padding[1] as u32,
+                        geo.dilation[0] as u32,
+                        geo.dilation[1] as u32,
+                    ]);
+                    let (src, emit, entry) = if fixed {
+                        (shaders::CONV, "conv_emit", "conv_fixed")
+                    } else {
+                        (shaders::CONV_FLOAT, "conv_emit_float", "conv_float")
+                    };
+                    let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
+                    emits.push(b.launch(src, emit, &[(0, &params), (2, a_out), (3, &a_buf)], n_out as u32));
+                    runs.insert(
+                        pi,
+                        b.launch(src, entry, &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)], n_out as u32),
+                    );
+                    vars.insert((p.id, "a_buf".into()), (VarHome::Buffer(a_buf, n_out), geo.output_shape.to_vec()));
+                    for v in &p.vars {
+                        if v.name != "a_buf" {
+                            host(&mut vars, &v.name)?;
+                        }
+                    }
+                }
+                "io.Reset" => resets.push(pi),
                 _ => return Err(unsupported(p, "this process type")),
             }
         }
+        // io.Reset writes its Var after every process's spike phase (post-management).
+        let mut reset_launches = Vec::new();
+        for pi in resets {
+            let p = &exe.processes[pi];
+            let target =
+                p.ref_ports.first().and_then(|r| r.target).ok_or_else(|| unsupported(p, "an unconnected Reset"))?;
+            let (tp, tv) = target;
+            let tproc = &exe.processes[tp];
+            let tname = tproc.vars[tv].name.clone();
+            let Some((VarHome::Buffer(buf, n), _)) = vars.get(&(tproc.id, tname.clone())) else {
+                return Err(unsupported(
+                    p,
+                    &format!("a Reset of {}.{}, which the GPU holds as a constant", tproc.name, tname),
+                ));
+            };
+            let (buf, n) = (buf.clone(), *n);
+            let params: serde_json::Value = p.params.clone();
+            let value = params.get("reset_value").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let sched = params.get("schedule").cloned().unwrap_or_default();
+            let interval = sched.get("interval").and_then(|v| v.as_u64()).unwrap_or(1).max(1);
+            let offset = sched.get("offset").and_then(|v| v.as_u64()).unwrap_or(0);
+            let word = if fixed { (value as i32) as u32 } else { (value as f32).to_bits() };
+            let u = b.uniform([n as u32, interval as u32, offset as u32, word]);
+            reset_launches.push(b.launch(shaders::RESET, "reset", &[(0, &u), (1, &clock), (2, &buf)], n as u32));
+        }
         step.extend(emits);
         for &pi in &exe.schedule {
+            step.extend(gathers.remove(&pi).unwrap_or_default());
             if let Some(l) = runs.remove(&pi) {
                 step.push(l);
             }
         }
+        step.extend(reset_launches);
         for alias in &exe.var_aliases {
             let leaf = &exe.processes[alias.leaf];
             let name = &leaf.vars[alias.var].name;

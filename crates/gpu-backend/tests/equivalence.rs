@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use basalt_core::prelude::*;
-use basalt_core::process::conv::Conv;
 use basalt_gpu::{shaders, GpuDevice, GpuRuntime};
 use ndarray::{Array2, ArrayD, IxDyn};
 
@@ -171,8 +170,18 @@ fn random_fixed_networks_are_bit_exact_binary_and_graded() {
 fn unsupported_processes_are_clear_errors() {
     let Some(gpu) = gpu() else { return };
     let mut net = Network::new();
-    net.add_named("conv", Conv::new(ndarray::Array4::zeros((1, 1, 1, 1)), [2, 2, 1])).unwrap();
+    net.add_named("adaptive", basalt_core::process::atrlif::Atrlif::new(&[2])).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap();
+    assert!(e.to_string().contains("does not support") && e.to_string().contains("adaptive"), "{e}");
+    // Two sources summed into one InPort are not supported yet either.
+    let mut net = Network::new();
+    let a = net.add(source::RingBuffer::new(ArrayD::zeros(IxDyn(&[2, 3])))).unwrap();
+    let b = net.add(source::RingBuffer::new(ArrayD::zeros(IxDyn(&[2, 3])))).unwrap();
+    let l = net.add_named("target", Lif::new(&[2])).unwrap();
+    net.connect(a.s_out(), &l.a_in()).unwrap();
+    net.connect(b.s_out(), &l.a_in()).unwrap();
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let e = GpuRuntime::new(&exe, gpu).err().unwrap();
-    assert!(e.to_string().contains("does not support") && e.to_string().contains("conv"), "{e}");
+    assert!(e.to_string().contains("several sources"), "{e}");
 }

@@ -1,0 +1,132 @@
+//! lava-dl's netx ground truths and Lava's Conv goldens, run on the GPU: exact.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use basalt_core::persist::npz;
+use basalt_core::prelude::*;
+use basalt_core::process::io::reset::Reset;
+use basalt_gpu::{GpuDevice, GpuRuntime};
+use basalt_netx::{load, Options};
+use ndarray::{ArrayD, IxDyn};
+
+fn gpu() -> Option<Arc<GpuDevice>> {
+    match GpuDevice::new() {
+        Ok(d) => Some(Arc::new(d)),
+        Err(e) if std::env::var_os("CI").is_some() => panic!("CI must provide a GPU adapter: {e}"),
+        Err(e) => {
+            eprintln!("skipping GPU test: {e}");
+            None
+        }
+    }
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/lava-dl").join(rel)
+}
+
+fn npy(rel: &str) -> ArrayD<f64> {
+    let a = npz::read_npy(&fixture(rel)).unwrap();
+    ArrayD::from_shape_vec(IxDyn(&a.shape), a.data).unwrap()
+}
+
+#[test]
+fn pilotnet_sdnn_on_the_gpu_matches_lava_dl_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let mut netx = load(fixture("pilotnet_sdnn/network.net"), &Options::default()).unwrap();
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(npy("pilotnet_sdnn/input.npy"))).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[1], 9)).unwrap();
+    net.connect(netx.output.clone(), &sink.a_in()).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let mut rt = GpuRuntime::new(&exe, gpu).unwrap();
+    rt.run(9).unwrap();
+    let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
+    let want: Vec<f64> = npy("pilotnet_sdnn/output.npy").iter().copied().collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn tinynet_with_resets_on_the_gpu_matches_lava_dl_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let mut netx = load(fixture("tinynet/tiny.net"), &Options::default()).unwrap();
+    let net = &mut netx.net;
+    net.set_init(&VarRef { proc: netx.blocks[0].neuron, name: "bias_mant".into() }, npy("tinynet/input_bias.npy"))
+        .unwrap();
+    for (i, b) in netx.blocks.iter().enumerate() {
+        let offset = (i as i64 - 1).rem_euclid(17) as u64;
+        for var in ["u", "v"] {
+            Reset::attach(net, &VarRef { proc: b.neuron, name: var.into() }, 0.0, 17, offset).unwrap();
+        }
+    }
+    let sink = net.add(sink::RingBuffer::new(&[1, 1, 36], 20)).unwrap();
+    net.connect(netx.output.clone(), &sink.a_in()).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let mut rt = GpuRuntime::new(&exe, gpu).unwrap();
+    rt.run(20).unwrap();
+    let got = rt.get(&sink.data()).unwrap();
+    let want = npy("tinynet/output.npy"); // (1, 36, 1, 1, 16)
+    for c in 0..36 {
+        for t in 1..16 {
+            assert_eq!(got[[0, 0, c, t + 1]], want[[0, c, 0, 0, t]], "channel {c}, step {}", t + 2);
+        }
+    }
+}
+
+#[test]
+fn conv_goldens_from_lava_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/golden");
+    for (case, fixed, tol) in [
+        ("conv_float", false, 1e-4),
+        ("conv_fixed_groups_asymmetric", true, 0.0),
+        ("conv_fixed_graded_wraps_24_bits", true, 0.0),
+    ] {
+        let arrays = npz::read(&dir.join(format!("{case}.npz"))).unwrap();
+        let get = |k: &str| arrays.iter().find(|a| a.name == k).unwrap().clone();
+        let w = get("p_weight");
+        let weight = ndarray::Array4::from_shape_vec((w.shape[0], w.shape[1], w.shape[2], w.shape[3]), w.data).unwrap();
+        let input = get("in");
+        let pair = |k: &str, d: usize| match arrays.iter().find(|a| a.name == format!("p_{k}")) {
+            Some(a) if a.data.len() == 2 => [a.data[0] as usize, a.data[1] as usize],
+            Some(a) => [a.data[0] as usize; 2],
+            None => [d; 2],
+        };
+        let groups = arrays.iter().find(|a| a.name == "p_groups").map_or(1, |a| a.data[0] as usize);
+        let graded = input.data.iter().any(|&x| x != 0.0 && x != 1.0);
+        let steps = input.shape[3];
+        let conv = basalt_core::process::conv::Conv::new(weight, [input.shape[0], input.shape[1], input.shape[2]])
+            .padding(pair("padding", 0))
+            .stride(pair("stride", 1))
+            .dilation(pair("dilation", 1))
+            .groups(groups)
+            .num_message_bits(if graded { 8 } else { 0 });
+        let mut net = Network::new();
+        let src = net
+            .add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&input.shape), input.data.clone()).unwrap()))
+            .unwrap();
+        let c = net.add(conv).unwrap();
+        net.connect(src.s_out(), &c.s_in()).unwrap();
+        let out_shape = net.out_port_shape(&c.a_out()).unwrap();
+        let sink = net.add(sink::RingBuffer::new(&out_shape, steps)).unwrap();
+        net.connect(c.a_out(), &sink.a_in()).unwrap();
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        let exe = net.compile(&cfg).unwrap();
+        let mut rt = GpuRuntime::new(&exe, gpu.clone()).unwrap();
+        rt.run(steps as u64).unwrap();
+        let got = rt.get(&sink.data()).unwrap(); // (X, Y, C, steps)
+        let want = get("a_out"); // (steps, X, Y, C)
+        let per_step = want.data.len() / steps;
+        for t in 0..steps {
+            for e in 0..per_step {
+                let (g, w) = (got.as_slice().unwrap()[e * steps + t], want.data[t * per_step + e]);
+                assert!(
+                    (g - w).abs() <= tol * w.abs().max(1.0),
+                    "{case}: step {} element {e}: gpu {g}, Lava {w}",
+                    t + 1
+                );
+            }
+        }
+    }
+}

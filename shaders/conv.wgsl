@@ -1,0 +1,53 @@
+// Convolution synapses (SPEC §2.5), one thread per output element, gathering over the
+// kernel (a true convolution: tap (i, j) reads input x·s + d·(k-1-i) - p). Fixed point
+// accumulates in wrapping i32, which keeps the sum exact modulo 2^24, then wraps to signed
+// 24 bits like Lava; `conv_emit` sends the previous step's result.
+
+struct Params {
+    in_x: u32, in_y: u32, in_c: u32, groups: u32,
+    out_x: u32, out_y: u32, out_c: u32, graded: u32,
+    kx: u32, ky: u32, stride_x: u32, stride_y: u32,
+    pad_x: u32, pad_y: u32, dil_x: u32, dil_y: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> s_in: array<i32>;
+@group(0) @binding(2) var<storage, read_write> a_out: array<i32>;
+@group(0) @binding(3) var<storage, read_write> a_buf: array<i32>;
+@group(0) @binding(4) var<storage, read> w: array<i32>;
+
+@compute @workgroup_size(64)
+fn conv_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let o = gid.x;
+    if (o >= p.out_x * p.out_y * p.out_c) { return; }
+    a_out[o] = a_buf[o];
+}
+
+@compute @workgroup_size(64)
+fn conv_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let o = gid.x;
+    if (o >= p.out_x * p.out_y * p.out_c) { return; }
+    let k = o % p.out_c;
+    let oy = (o / p.out_c) % p.out_y;
+    let ox = o / (p.out_c * p.out_y);
+    let cg = p.in_c / p.groups;
+    let kg = p.out_c / p.groups;
+    let group = k / kg;
+    var acc: i32 = 0;
+    for (var i: u32 = 0u; i < p.kx; i = i + 1u) {
+        let px = i32(ox * p.stride_x + p.dil_x * (p.kx - 1u - i)) - i32(p.pad_x);
+        if (px < 0 || px >= i32(p.in_x)) { continue; }
+        for (var j: u32 = 0u; j < p.ky; j = j + 1u) {
+            let py = i32(oy * p.stride_y + p.dil_y * (p.ky - 1u - j)) - i32(p.pad_y);
+            if (py < 0 || py >= i32(p.in_y)) { continue; }
+            for (var c: u32 = 0u; c < cg; c = c + 1u) {
+                let s = s_in[(u32(px) * p.in_y + u32(py)) * p.in_c + group * cg + c];
+                if (s == 0) { continue; }
+                let wv = w[((k * p.kx + i) * p.ky + j) * cg + c];
+                acc = acc + select(wv, wv * s, p.graded != 0u);
+            }
+        }
+    }
+    // Signed 24-bit wrap: ((x + 2^23) mod 2^24) - 2^23, on the low 24 bits.
+    a_buf[o] = ((acc + 8388608) & 16777215) - 8388608;
+}

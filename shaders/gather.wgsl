@@ -1,0 +1,21 @@
+// An InPort fed through a port transform (reshape, transpose, concat) of one OutPort:
+// dst[i] = src[idx[i]]. Words are moved as they are (i32 or f32 bits).
+
+struct Params {
+    n: u32,
+    _a: u32,
+    _b: u32,
+    _c: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(3) var<storage, read> idx: array<u32>;
+
+@compute @workgroup_size(64)
+fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    dst[i] = src[idx[i]];
+}

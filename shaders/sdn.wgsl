@@ -1,0 +1,58 @@
+// Sigma-delta neurons (SPEC §2.2), fixed point in i32 with wrapping arithmetic (Lava's int32
+// numpy arrays): kind 0 = Sigma, 1 = Delta, 2 = SigmaDelta; act_mode 0 = unit, 1 = ReLU.
+// Delta shifts its input left by spike_exp + state_exp; Delta and SigmaDelta shift their
+// message right by state_exp.
+
+struct Params {
+    n: u32,
+    kind: u32,
+    act_mode: u32,
+    cum_error: u32,
+    vth: i32,
+    in_shift: u32,
+    state_exp: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a_in: array<i32>;
+@group(0) @binding(2) var<storage, read_write> s_out: array<i32>;
+@group(0) @binding(3) var<storage, read_write> sigma: array<i32>;
+@group(0) @binding(4) var<storage, read_write> act: array<i32>;
+@group(0) @binding(5) var<storage, read_write> residue: array<i32>;
+@group(0) @binding(6) var<storage, read_write> err: array<i32>;
+@group(0) @binding(7) var<storage, read> bias: array<i32>;
+
+@compute @workgroup_size(64)
+fn sdn_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    if (p.kind == 0u) {
+        sigma[i] = a_in[i] + sigma[i];
+        s_out[i] = sigma[i];
+        return;
+    }
+    var x: i32;
+    if (p.kind == 1u) {
+        x = a_in[i] << p.in_shift;
+    } else {
+        sigma[i] = a_in[i] + sigma[i];
+        let y = sigma[i] + bias[i];
+        x = select(y, max(y, 0), p.act_mode == 1u);
+    }
+    let delta = x - act[i] + residue[i];
+    var fire: bool;
+    if (p.cum_error != 0u) {
+        err[i] = err[i] + delta;
+        fire = abs(err[i]) >= p.vth;
+    } else {
+        fire = abs(delta) >= p.vth;
+    }
+    let s = select(0, delta, fire);
+    if (p.cum_error != 0u && abs(s) > 0) {
+        err[i] = 0;
+    }
+    residue[i] = delta - s;
+    act[i] = x;
+    s_out[i] = s >> p.state_exp;
+}
