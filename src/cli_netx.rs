@@ -23,7 +23,8 @@ Loads a lava-dl netx network and runs it for T steps.
   --probe P.V     a Var to record, e.g. layer1.neuron.v (processes are named
                   layer<i>.neuron and layer<i>.synapse; see `basalt info`).
   --precision     fixed (Loihi bit-accurate, default) or float.
-  --backend       cpu (the only backend in this build).";
+  --backend       cpu (default) or gpu (when built with `--features gpu`; the GPU backend
+                  supports LIF, Dense, sigma-delta and Conv networks; probes need cpu).";
 
 /// `basalt info NET.net`: one line per layer.
 pub fn info(args: &[String]) -> Result<String, String> {
@@ -64,6 +65,7 @@ pub fn info(args: &[String]) -> Result<String, String> {
 }
 
 struct RunArgs {
+    gpu: bool,
     net: PathBuf,
     input: PathBuf,
     steps: u64,
@@ -75,7 +77,7 @@ struct RunArgs {
 fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let mut it = args.iter();
     let net = it.next().filter(|a| !a.starts_with("--")).ok_or("missing NET.net")?;
-    let (mut input, mut steps, mut fixed, mut out, mut probes) = (None, None, true, None, Vec::new());
+    let (mut input, mut steps, mut fixed, mut out, mut probes, mut gpu) = (None, None, true, None, Vec::new(), false);
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
         match a.as_str() {
@@ -97,9 +99,15 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
                 }
             }
             "--backend" => {
-                let b = value()?;
-                if b != "cpu" {
-                    return Err(format!("backend `{b}` is not available in this build (only cpu)"));
+                gpu = match value()?.as_str() {
+                    "cpu" => false,
+                    "gpu" if cfg!(feature = "gpu") => true,
+                    other => {
+                        return Err(format!(
+                            "backend `{other}` is not available in this build (cpu{})",
+                            if cfg!(feature = "gpu") { ", gpu" } else { "; build with --features gpu for gpu" }
+                        ))
+                    }
                 }
             }
             "--batch" => return Err("--batch is not supported yet".into()),
@@ -108,7 +116,11 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    if gpu && !probes.is_empty() {
+        return Err("--probe needs the cpu backend (Monitor probes are not on the GPU yet)".into());
+    }
     Ok(RunArgs {
+        gpu,
         net: PathBuf::from(net),
         input: input.ok_or("missing --input X.npy")?,
         steps: steps.ok_or("missing --steps T")?,
@@ -134,15 +146,19 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let out_shape = net.out_port_shape(&netx.output).map_err(|e| e.to_string())?;
     let sink = net.add(sink::RingBuffer::new(&out_shape, a.steps as usize)).map_err(|e| e.to_string())?;
     net.connect(netx.output.clone(), &sink.a_in()).map_err(|e| e.to_string())?;
-    let mon = net.add(Monitor::new()).map_err(|e| e.to_string())?;
+    let mon = if a.probes.is_empty() { None } else { Some(net.add(Monitor::new()).map_err(|e| e.to_string())?) };
     let mut probes = Vec::new();
-    for p in &a.probes {
+    for (p, mon) in a.probes.iter().zip(std::iter::repeat(mon)) {
+        let Some(mon) = mon else { break };
         let (proc, var) = p.rsplit_once('.').ok_or(format!("--probe `{p}` is not PROCESS.VAR"))?;
         let id = net.find(proc).map_err(|e| e.to_string())?;
         mon.probe(net, VarRef { proc: id, name: var.into() }, a.steps as usize).map_err(|e| e.to_string())?;
         probes.push((proc.to_string(), var.to_string(), p.clone()));
     }
     let cfg = if a.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    if a.gpu {
+        return run_gpu(net, &cfg, &a, &sink.data());
+    }
     let mut rt = net.runtime(&cfg).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     // Run in chunks, reporting progress on long runs.
@@ -168,6 +184,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         data: out.iter().copied().collect(),
     }];
     for (proc, var, key) in probes {
+        let Some(mon) = mon else { break };
         let d = mon.data(&rt, &proc, &var).map_err(|e| e.to_string())?;
         arrays.push(NamedArray {
             name: key,
@@ -186,4 +203,34 @@ pub fn run(args: &[String]) -> Result<String, String> {
         out.iter().filter(|&&s| s != 0.0).count(),
         a.out.display()
     ))
+}
+
+#[cfg(feature = "gpu")]
+fn run_gpu(net: &Network, cfg: &RunConfig, a: &RunArgs, out_var: &VarRef) -> Result<String, String> {
+    let exe = net.compile(cfg).map_err(|e| e.to_string())?;
+    let device = std::sync::Arc::new(basalt_gpu::GpuDevice::new().map_err(|e| e.to_string())?);
+    let name = device.describe();
+    let mut rt = basalt_gpu::GpuRuntime::new(&exe, device).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    rt.run(a.steps).map_err(|e| e.to_string())?;
+    let secs = t0.elapsed().as_secs_f64();
+    let out = rt.get(out_var).map_err(|e| e.to_string())?;
+    let arrays = vec![NamedArray {
+        name: "out".into(),
+        shape: out.shape().to_vec(),
+        dtype: DType::F64,
+        data: out.iter().copied().collect(),
+    }];
+    npz::write(&a.out, &arrays).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "ran {} steps on {name} in {secs:.3} s ({:.0} steps/s); wrote {}",
+        a.steps,
+        a.steps as f64 / secs,
+        a.out.display()
+    ))
+}
+
+#[cfg(not(feature = "gpu"))]
+fn run_gpu(_net: &Network, _cfg: &RunConfig, _a: &RunArgs, _out: &VarRef) -> Result<String, String> {
+    Err("this build has no GPU backend (build with --features gpu)".into())
 }
