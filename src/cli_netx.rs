@@ -234,3 +234,17 @@ fn run_gpu(net: &Network, cfg: &RunConfig, a: &RunArgs, out_var: &VarRef) -> Res
 fn run_gpu(_net: &Network, _cfg: &RunConfig, _a: &RunArgs, _out: &VarRef) -> Result<String, String> {
     Err("this build has no GPU backend (build with --features gpu)".into())
 }
+
+/// `basalt convert IN.net OUT.net`: reads a netx network and writes it again in the layout
+/// lava-dl writes (NIR conversion comes with the NIR issue).
+pub fn convert(args: &[String]) -> Result<String, String> {
+    let [input, output] = args else { return Err("usage: basalt convert IN.net OUT.net".into()) };
+    for p in [input, output] {
+        if !p.ends_with(".net") {
+            return Err(format!("`{p}`: only netx (.net) files are supported so far"));
+        }
+    }
+    let layers = basalt_netx::read_layers(input).map_err(|e| e.to_string())?;
+    basalt_netx::write(output, &layers).map_err(|e| e.to_string())?;
+    Ok(format!("wrote {} layers to {output}", layers.len()))
+}

@@ -9,6 +9,7 @@ use basalt::walkthrough::{first_spikes, run, Precision};
 
 const USAGE: &str = "usage: basalt [walkthrough] [--steps N] [--precision float|fixed|both]
        basalt info NET.net
+       basalt convert IN.net OUT.net
        basalt run NET.net --input X.npy --steps T --out OUT.npz [...]   (basalt run --help)
 
 Runs Lava's walkthrough network (LIF(3) -> Dense(2x3) -> LIF(2)) for N steps (default 100)
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let netx_command = match args.first().map(String::as_str) {
         Some("info") => Some(basalt::cli_netx::info(&args[1..])),
+        Some("convert") => Some(basalt::cli_netx::convert(&args[1..])),
         Some("run") if args.iter().any(|a| a == "-h" || a == "--help") => {
             println!("{}", basalt::cli_netx::RUN_USAGE);
             return ExitCode::SUCCESS;

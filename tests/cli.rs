@@ -108,3 +108,21 @@ fn bad_arguments_are_clear_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("backend `gpu` is not available") || err.contains("missing --input"), "{err}");
 }
+
+#[test]
+fn convert_rewrites_a_netx_file_that_loads_the_same() {
+    let dir = std::env::temp_dir().join(format!("basalt-cli-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("copy.net");
+    let (code, stdout, err) = basalt(&["convert", &fixture("tinynet/tiny.net"), &out.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("wrote 3 layers"), "{stdout}");
+    assert_eq!(
+        basalt::netx::read_layers(&out).unwrap(),
+        basalt::netx::read_layers(fixture("tinynet/tiny.net")).unwrap()
+    );
+    let (code, _, err) = basalt(&["convert", &fixture("tinynet/tiny.net"), "x.nir"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("only netx (.net) files"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -156,7 +156,9 @@ impl Fields<'_> {
 
 fn text(v: Option<&Value>) -> Option<String> {
     match v {
-        Some(Value::Text(t)) => t.first().map(|s| s.trim_end_matches('\0').trim().to_string()),
+        Some(Value::Text(t)) | Some(Value::FixedText(t)) => {
+            t.first().map(|s| s.trim_end_matches('\0').trim().to_string())
+        }
         _ => None,
     }
 }

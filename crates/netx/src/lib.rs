@@ -22,7 +22,9 @@ mod config;
 mod error;
 mod network;
 pub mod weights;
+mod writer;
 
 pub use config::{LayerConfig, LayerKind, NeuronConfig, NeuronKind};
 pub use error::NetxError;
 pub use network::{build_block, load, Block, NetxNetwork, Options};
+pub use writer::{read_layers, write};

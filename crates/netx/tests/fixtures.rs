@@ -177,3 +177,28 @@ fn bad_files_are_clear_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn written_files_round_trip_through_the_reader_and_run_the_same() {
+    let dir = std::env::temp_dir().join(format!("basalt-netx-write-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for rel in ["tinynet/tiny.net", "pilotnet_sdnn/network.net", "tiny_cuba_slayer/network.net"] {
+        let layers = basalt_netx::read_layers(fixture(rel)).unwrap();
+        let out = dir.join(rel.replace('/', "_"));
+        basalt_netx::write(&out, &layers).unwrap();
+        let again = basalt_netx::read_layers(&out).unwrap();
+        assert_eq!(again, layers, "{rel}: layers differ after write -> read");
+    }
+    // The written pilotnet runs to lava-dl's output.
+    let mut netx = load(dir.join("pilotnet_sdnn_network.net"), &Options::default()).unwrap();
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(array(&npy("pilotnet_sdnn/input.npy")))).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[1], 9)).unwrap();
+    net.connect(netx.output.clone(), &sink.a_in()).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(9)).unwrap();
+    let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
+    assert_eq!(got, npy("pilotnet_sdnn/output.npy").data);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

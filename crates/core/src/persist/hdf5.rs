@@ -93,8 +93,11 @@ pub struct Array {
 pub enum Value {
     /// Numeric data.
     Numbers(Array),
-    /// Fixed- or variable-length strings.
+    /// Strings; written as variable-length UTF-8 strings (a scalar dataset for one string).
     Text(Vec<String>),
+    /// Strings written as fixed-length ASCII (`S<n>`, shape `[len]`), as lava-dl writes a
+    /// layer's `type`.
+    FixedText(Vec<String>),
     /// A type Basalt does not read (e.g. an enum-encoded bool), by its type name.
     Unsupported(String),
 }
@@ -142,7 +145,8 @@ fn read_group(path: &Path, g: &hdf5_pure::Group, at: &str, depth: usize) -> Resu
             H5Type::U32 => num(ds.read_u32().map_err(fail)?.into_iter().map(f64::from).collect()),
             H5Type::U16 => num(ds.read_u16().map_err(fail)?.into_iter().map(f64::from).collect()),
             H5Type::U8 => num(ds.read_u8().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::String | H5Type::VariableLengthString => Value::Text(ds.read_string().map_err(fail)?),
+            H5Type::String => Value::FixedText(ds.read_string().map_err(fail)?),
+            H5Type::VariableLengthString => Value::Text(ds.read_string().map_err(fail)?),
             other => Value::Unsupported(other.to_string()),
         };
         tree.datasets.insert(name, value);
@@ -153,4 +157,58 @@ fn read_group(path: &Path, g: &hdf5_pure::Group, at: &str, depth: usize) -> Resu
         tree.groups.insert(name, t);
     }
     Ok(tree)
+}
+
+/// Writes a tree of groups and datasets as an HDF5 file, atomically. Numeric datasets whose
+/// values are all integers are stored as int64, others as float64.
+pub fn write_tree(path: &Path, tree: &Tree) -> Result<()> {
+    let mut b = FileBuilder::new();
+    for (name, v) in &tree.datasets {
+        write_value(b.create_dataset(name), name, v)?;
+    }
+    for (name, t) in &tree.groups {
+        let g = build_group(b.create_group(name), t)?;
+        b.add_group(g);
+    }
+    let bytes = b.finish().map_err(|e| Error::InvalidGraph(format!("cannot encode HDF5: {e}")))?;
+    crate::persist::atomic::write(path, &bytes)
+}
+
+fn build_group(mut g: hdf5_pure::GroupBuilder, tree: &Tree) -> Result<hdf5_pure::FinishedGroup> {
+    for (name, v) in &tree.datasets {
+        write_value(g.create_dataset(name), name, v)?;
+    }
+    for (name, t) in &tree.groups {
+        let sub = build_group(g.create_group(name), t)?;
+        g.add_group(sub);
+    }
+    Ok(g.finish())
+}
+
+fn write_value(ds: &mut hdf5_pure::DatasetBuilder, name: &str, v: &Value) -> Result<()> {
+    let bad = |e: String| Error::InvalidGraph(format!("cannot write dataset {name}: {e}"));
+    match v {
+        Value::Numbers(a) => {
+            let shape: Vec<u64> = a.shape.iter().map(|&d| d as u64).collect();
+            if a.data.iter().all(|x| x.fract() == 0.0 && x.abs() < 9.0e15) {
+                ds.with_i64_data(&a.data.iter().map(|&x| x as i64).collect::<Vec<_>>()).with_shape(&shape);
+            } else {
+                ds.with_f64_data(&a.data).with_shape(&shape);
+            }
+        }
+        Value::Text(t) => {
+            let refs: Vec<&str> = t.iter().map(String::as_str).collect();
+            ds.with_vlen_strings(&refs);
+            if t.len() == 1 {
+                ds.with_shape(&[]);
+            }
+        }
+        Value::FixedText(t) => {
+            let refs: Vec<&str> = t.iter().map(String::as_str).collect();
+            let width = t.iter().map(|s| s.len()).max().unwrap_or(1).max(1) as u32;
+            ds.with_ascii_strings_sized(&refs, width).map_err(|e| bad(e.to_string()))?;
+        }
+        Value::Unsupported(t) => return Err(bad(format!("type {t} cannot be written"))),
+    }
+    Ok(())
 }
