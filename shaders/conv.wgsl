@@ -1,7 +1,8 @@
 // Convolution synapses (SPEC §2.5), one thread per output element, gathering over the
-// kernel (a true convolution: tap (i, j) reads input x·s + d·(k-1-i) - p). Fixed point
-// accumulates in wrapping i32, which keeps the sum exact modulo 2^24, then wraps to signed
-// 24 bits like Lava; `conv_emit` sends the previous step's result.
+// kernel (a true convolution: tap (i, j) reads input x·s + d·(k-1-i) - p). Written over
+// `Scalar` (precision_fixed.wgsl or precision_float.wgsl is prepended): fixed point sums in
+// wrapping i32, which keeps the sum exact modulo 2^24, then wraps to signed 24 bits like
+// Lava. `conv_emit` sends the previous step's result (the one-step synaptic delay).
 
 struct Params {
     in_x: u32, in_y: u32, in_c: u32, groups: u32,
@@ -11,10 +12,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> s_in: array<i32>;
-@group(0) @binding(2) var<storage, read_write> a_out: array<i32>;
-@group(0) @binding(3) var<storage, read_write> a_buf: array<i32>;
-@group(0) @binding(4) var<storage, read> w: array<i32>;
+@group(0) @binding(1) var<storage, read> s_in: array<Scalar>;
+@group(0) @binding(2) var<storage, read_write> a_out: array<Scalar>;
+@group(0) @binding(3) var<storage, read_write> a_buf: array<Scalar>;
+@group(0) @binding(4) var<storage, read> w: array<Scalar>;
 
 @compute @workgroup_size(64)
 fn conv_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -24,7 +25,7 @@ fn conv_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn conv_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv(@builtin(global_invocation_id) gid: vec3<u32>) {
     let o = gid.x;
     if (o >= p.out_x * p.out_y * p.out_c) { return; }
     let k = o % p.out_c;
@@ -33,7 +34,7 @@ fn conv_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cg = p.in_c / p.groups;
     let kg = p.out_c / p.groups;
     let group = k / kg;
-    var acc: i32 = 0;
+    var acc: Scalar = ZERO;
     for (var i: u32 = 0u; i < p.kx; i = i + 1u) {
         let px = i32(ox * p.stride_x + p.dil_x * (p.kx - 1u - i)) - i32(p.pad_x);
         if (px < 0 || px >= i32(p.in_x)) { continue; }
@@ -42,12 +43,11 @@ fn conv_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (py < 0 || py >= i32(p.in_y)) { continue; }
             for (var c: u32 = 0u; c < cg; c = c + 1u) {
                 let s = s_in[(u32(px) * p.in_y + u32(py)) * p.in_c + group * cg + c];
-                if (s == 0) { continue; }
+                if (s == ZERO) { continue; }
                 let wv = w[((k * p.kx + i) * p.ky + j) * cg + c];
                 acc = acc + select(wv, wv * s, p.graded != 0u);
             }
         }
     }
-    // Signed 24-bit wrap: ((x + 2^23) mod 2^24) - 2^23, on the low 24 bits.
-    a_buf[o] = ((acc + 8388608) & 16777215) - 8388608;
+    a_buf[o] = conv_finish(acc);
 }

@@ -1,22 +1,21 @@
-// Dense synapses (SPEC §2.3): one thread per output row. `emit` copies the previous step's
-// accumulation to the output (the one-step synaptic delay); `accumulate` computes the new one.
-// Fixed point: quantised i32 weights, i32 accumulation (exact while |sum| < 2^31), then the
-// weight_exp shift. Float: f32. Binary spikes add the column of every non-zero input; graded
-// spikes multiply.
+// Dense synapses (SPEC §2.3): one thread per output row, written over `Scalar` (a precision
+// prelude is prepended). `dense_emit` copies the previous step's accumulation to the output
+// (the one-step synaptic delay); `dense` computes the new one: binary spikes add the column
+// of every non-zero input, graded spikes multiply. Fixed point: quantised i32 weights, i32
+// accumulation (exact while |sum| < 2^31), then the weight_exp shift.
 
 struct Params {
     rows: u32,
     cols: u32,
     graded: u32,
-    // weight_exp (fixed point).
     wexp: i32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> s_in: array<i32>;
-@group(0) @binding(2) var<storage, read_write> a_out: array<i32>;
-@group(0) @binding(3) var<storage, read_write> a_buff: array<i32>;
-@group(0) @binding(4) var<storage, read> w: array<i32>;
+@group(0) @binding(1) var<storage, read> s_in: array<Scalar>;
+@group(0) @binding(2) var<storage, read_write> a_out: array<Scalar>;
+@group(0) @binding(3) var<storage, read_write> a_buff: array<Scalar>;
+@group(0) @binding(4) var<storage, read> w: array<Scalar>;
 
 @compute @workgroup_size(64)
 fn dense_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -26,16 +25,16 @@ fn dense_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn dense_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn dense(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= p.rows) { return; }
-    var acc: i32 = 0;
+    var acc: Scalar = ZERO;
     let row = i * p.cols;
     for (var j: u32 = 0u; j < p.cols; j = j + 1u) {
         let s = s_in[j];
-        if (s != 0) {
+        if (s != ZERO) {
             acc = acc + select(w[row + j], w[row + j] * s, p.graded != 0u);
         }
     }
-    a_buff[i] = select(acc >> u32(-p.wexp), acc << u32(p.wexp), p.wexp >= 0);
+    a_buff[i] = dense_finish(acc, p.wexp);
 }

@@ -109,44 +109,44 @@ impl GpuDevice {
     }
 }
 
-/// WGSL sources, included at compile time.
+/// WGSL sources, included at compile time. Families written over `Scalar` (dense, conv,
+/// sdn) are templates: [`shaders::for_precision`] prepends the fixed-point or float prelude.
 pub mod shaders {
     /// Fixed-point LIF.
     pub const LIF: &str = include_str!("../../../shaders/lif.wgsl");
     /// Float LIF.
     pub const LIF_FLOAT: &str = include_str!("../../../shaders/lif_float.wgsl");
-    /// Fixed-point Dense.
+    /// Dense (template).
     pub const DENSE: &str = include_str!("../../../shaders/dense.wgsl");
-    /// Float Dense.
-    pub const DENSE_FLOAT: &str = include_str!("../../../shaders/dense_float.wgsl");
+    /// Convolution (template).
+    pub const CONV: &str = include_str!("../../../shaders/conv.wgsl");
+    /// Sigma-delta neurons (template).
+    pub const SDN: &str = include_str!("../../../shaders/sdn.wgsl");
     /// Ring buffers and the clock.
     pub const IO: &str = include_str!("../../../shaders/io.wgsl");
-    /// Fixed-point sigma-delta neurons.
-    pub const SDN: &str = include_str!("../../../shaders/sdn.wgsl");
-    /// Float sigma-delta neurons.
-    pub const SDN_FLOAT: &str = include_str!("../../../shaders/sdn_float.wgsl");
-    /// Fixed-point convolution.
-    pub const CONV: &str = include_str!("../../../shaders/conv.wgsl");
-    /// Float convolution.
-    pub const CONV_FLOAT: &str = include_str!("../../../shaders/conv_float.wgsl");
     /// Port transforms.
     pub const GATHER: &str = include_str!("../../../shaders/gather.wgsl");
     /// io.Reset.
     pub const RESET: &str = include_str!("../../../shaders/reset.wgsl");
-    /// Every shader, by file name.
-    pub const ALL: [(&str, &str); 11] = [
+    /// Prelude of the templates in fixed point (i32).
+    pub const PRECISION_FIXED: &str = include_str!("../../../shaders/precision_fixed.wgsl");
+    /// Prelude of the templates in float (f32).
+    pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
+    /// Templates, by file name.
+    pub const TEMPLATES: [(&str, &str); 3] = [("dense.wgsl", DENSE), ("conv.wgsl", CONV), ("sdn.wgsl", SDN)];
+    /// Complete shaders, by file name.
+    pub const COMPLETE: [(&str, &str); 5] = [
         ("lif.wgsl", LIF),
         ("lif_float.wgsl", LIF_FLOAT),
-        ("dense.wgsl", DENSE),
-        ("dense_float.wgsl", DENSE_FLOAT),
         ("io.wgsl", IO),
-        ("sdn.wgsl", SDN),
-        ("sdn_float.wgsl", SDN_FLOAT),
-        ("conv.wgsl", CONV),
-        ("conv_float.wgsl", CONV_FLOAT),
         ("gather.wgsl", GATHER),
         ("reset.wgsl", RESET),
     ];
+
+    /// A template completed for one precision.
+    pub fn for_precision(template: &str, fixed: bool) -> String {
+        format!("{}\n{template}", if fixed { PRECISION_FIXED } else { PRECISION_FLOAT })
+    }
 }
 
 /// How a Var is held for `get`.
@@ -187,7 +187,7 @@ struct Builder<'a> {
     gpu: &'a GpuDevice,
     fixed: bool,
     pipelines: Vec<wgpu::ComputePipeline>,
-    by_entry: HashMap<&'static str, usize>,
+    pipeline_by_source: HashMap<String, usize>,
     keep: Vec<wgpu::Buffer>,
 }
 
@@ -232,7 +232,8 @@ impl Builder<'_> {
     }
 
     fn pipeline(&mut self, source: &str, entry: &'static str) -> usize {
-        if let Some(&i) = self.by_entry.get(entry) {
+        let key = format!("{entry}\0{source}");
+        if let Some(&i) = self.pipeline_by_source.get(&key) {
             return i;
         }
         let module = self.gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -248,7 +249,7 @@ impl Builder<'_> {
             cache: None,
         });
         self.pipelines.push(p);
-        self.by_entry.insert(entry, self.pipelines.len() - 1);
+        self.pipeline_by_source.insert(key, self.pipelines.len() - 1);
         self.pipelines.len() - 1
     }
 
@@ -324,7 +325,8 @@ impl GpuRuntime {
             }
         }
         let fixed = fixed.unwrap_or(true);
-        let mut b = Builder { gpu: &gpu, fixed, pipelines: Vec::new(), by_entry: HashMap::new(), keep: Vec::new() };
+        let mut b =
+            Builder { gpu: &gpu, fixed, pipelines: Vec::new(), pipeline_by_source: HashMap::new(), keep: Vec::new() };
         let clock = b.storage("clock", &[0])?;
         // One buffer per OutPort.
         let mut outs: Vec<wgpu::Buffer> = Vec::new();
@@ -452,14 +454,13 @@ impl GpuRuntime {
                     let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
                     let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
                     let params = b.uniform([rows as u32, cols as u32, u32::from(graded), wexp as u32]);
-                    let (src, entry) =
-                        if fixed { (shaders::DENSE, "dense_fixed") } else { (shaders::DENSE_FLOAT, "dense_float") };
+                    let src = shaders::for_precision(shaders::DENSE, fixed);
                     let s_in = &ins[p.in_port_offset];
                     let a_out = &outs[p.out_port_offset];
-                    emits.push(b.launch(src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], rows as u32));
+                    emits.push(b.launch(&src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], rows as u32));
                     runs.insert(
                         pi,
-                        b.launch(src, entry, &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)], rows as u32),
+                        b.launch(&src, "dense", &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)], rows as u32),
                     );
                     vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows), vec![rows]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
@@ -500,32 +501,15 @@ impl GpuRuntime {
                     }
                     let (spike_exp, state_exp) = (scalar("spike_exp") as u32, scalar("state_exp") as u32);
                     let vth = scalar("vth");
-                    let (src, entry, params) = if fixed {
-                        let shift = if kind == 1 { spike_exp + state_exp } else { 0 };
-                        let u = b.uniform8([
-                            n as u32,
-                            kind,
-                            act_mode,
-                            u32::from(scalar("cum_error") != 0.0),
-                            vth as i32 as u32,
-                            shift,
-                            state_exp,
-                            0,
-                        ]);
-                        (shaders::SDN, "sdn_fixed", u)
+                    // Fixed point: vth in state units, Delta's shift and the state exponent;
+                    // float: vth as f32 bits, no shifts.
+                    let (vth_word, shift, state_shift) = if fixed {
+                        (vth as i32 as u32, if kind == 1 { spike_exp + state_exp } else { 0 }, state_exp)
                     } else {
-                        let u = b.uniform8([
-                            n as u32,
-                            kind,
-                            act_mode,
-                            u32::from(scalar("cum_error") != 0.0),
-                            (vth as f32).to_bits(),
-                            0,
-                            0,
-                            0,
-                        ]);
-                        (shaders::SDN_FLOAT, "sdn_float", u)
+                        ((vth as f32).to_bits(), 0, 0)
                     };
+                    let cum_error = u32::from(scalar("cum_error") != 0.0);
+                    let params = b.uniform8([n as u32, kind, act_mode, cum_error, vth_word, shift, state_shift, 0]);
                     let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
                     // Every binding is statically used by the kernel (the kinds share it).
                     let bindings: Vec<(u32, &wgpu::Buffer)> = vec![
@@ -538,7 +522,7 @@ impl GpuRuntime {
                         (6, &bufs[3]),
                         (7, &bufs[4]),
                     ];
-                    runs.insert(pi, b.launch(src, entry, &bindings, n as u32));
+                    runs.insert(pi, b.launch(&shaders::for_precision(shaders::SDN, fixed), "sdn", &bindings, n as u32));
                     for (name, buf) in ["sigma", "act", "residue", "error", "bias"].iter().zip(bufs) {
                         if p.var(name).is_ok() {
                             vars.insert((p.id, name.to_string()), (VarHome::Buffer(buf, n), shape_of(name)));
@@ -578,16 +562,12 @@ impl GpuRuntime {
                         geo.dilation[0] as u32,
                         geo.dilation[1] as u32,
                     ]);
-                    let (src, emit, entry) = if fixed {
-                        (shaders::CONV, "conv_emit", "conv_fixed")
-                    } else {
-                        (shaders::CONV_FLOAT, "conv_emit_float", "conv_float")
-                    };
+                    let src = shaders::for_precision(shaders::CONV, fixed);
                     let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
-                    emits.push(b.launch(src, emit, &[(0, &params), (2, a_out), (3, &a_buf)], n_out as u32));
+                    emits.push(b.launch(&src, "conv_emit", &[(0, &params), (2, a_out), (3, &a_buf)], n_out as u32));
                     runs.insert(
                         pi,
-                        b.launch(src, entry, &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)], n_out as u32),
+                        b.launch(&src, "conv", &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)], n_out as u32),
                     );
                     vars.insert((p.id, "a_buf".into()), (VarHome::Buffer(a_buf, n_out), geo.output_shape.to_vec()));
                     for v in &p.vars {

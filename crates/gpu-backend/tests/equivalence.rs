@@ -25,7 +25,14 @@ fn gpu() -> Option<Arc<GpuDevice>> {
 
 #[test]
 fn every_shader_validates_with_naga() {
-    for (name, src) in shaders::ALL {
+    let mut sources: Vec<(String, String)> =
+        shaders::COMPLETE.iter().map(|(name, src)| (name.to_string(), src.to_string())).collect();
+    for (name, template) in shaders::TEMPLATES {
+        for fixed in [true, false] {
+            sources.push((format!("{name} (fixed: {fixed})"), shaders::for_precision(template, fixed)));
+        }
+    }
+    for (name, src) in &sources {
         let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
         let mut v =
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
