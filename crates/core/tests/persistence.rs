@@ -264,13 +264,47 @@ fn random_bit_flips_are_detected() {
     }
 }
 
-/// Recomputes the trailing SHA-256 after editing an unsigned file's header.
+/// Recomputes the trailing CRC-32 (format version 2) after editing an unsigned file.
 fn reseal(mut b: Vec<u8>) -> Vec<u8> {
+    let n = b.len() - persist::TRAILER_LEN;
+    let crc = crc32fast::hash(&b[..n]);
+    b[n..].fill(0);
+    b[n..n + 4].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+/// Re-seals an unsigned file as format version 1 (SHA-256 trailer), as Basalt 0.1 wrote.
+fn as_version_1(mut b: Vec<u8>) -> Vec<u8> {
     use sha2::Digest;
+    b[8..12].copy_from_slice(&1u32.to_le_bytes());
     let n = b.len() - persist::TRAILER_LEN;
     let digest = sha2::Sha256::digest(&b[..n]);
     b[n..].copy_from_slice(&digest);
     b
+}
+
+#[test]
+fn unsigned_files_carry_a_crc32_and_version_1_files_still_load() {
+    let bytes = small_file(None);
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
+    let n = bytes.len() - persist::TRAILER_LEN;
+    // The trailer is the standard CRC-32 (IEEE) of everything before it, then zeros.
+    assert_eq!(bytes[n..n + 4], crc32fast::hash(&bytes[..n]).to_le_bytes());
+    assert!(bytes[n + 4..].iter().all(|&x| x == 0));
+    let (net2, exe2) = persist::decode(&as_version_1(bytes.clone()), None, "v1").unwrap();
+    let (net, exe) = persist::decode(&bytes, None, "v2").unwrap();
+    assert_eq!(exe2, exe);
+    // Re-encoding the version-1 load gives the version-2 file byte for byte.
+    assert_eq!(
+        persist::encode(&net2, exe2.as_ref(), None).unwrap(),
+        persist::encode(&net, exe.as_ref(), None).unwrap()
+    );
+    assert_eq!(persist::encode(&net, exe.as_ref(), None).unwrap(), bytes);
+    // A version-1 file with a CRC-32 trailer is corrupt, not silently accepted.
+    let mut mixed = bytes.clone();
+    mixed[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let e = persist::decode(&mixed, None, "mixed").unwrap_err().to_string();
+    assert!(e.contains("checksum mismatch"), "{e}");
 }
 
 #[test]
@@ -280,9 +314,9 @@ fn wrong_magic_and_future_versions_are_named() {
     m[0] = b'X';
     assert!(persist::decode(&m, None, "f").unwrap_err().to_string().contains("wrong magic"));
     let mut v = bytes.clone();
-    v[8..12].copy_from_slice(&2u32.to_le_bytes());
+    v[8..12].copy_from_slice(&3u32.to_le_bytes());
     let e = persist::decode(&reseal(v), None, "f").unwrap_err().to_string();
-    assert!(e.contains("format version 2") && e.contains("newer Basalt"), "{e}");
+    assert!(e.contains("format version 3") && e.contains("newer Basalt"), "{e}");
     let e = persist::decode(b"PK\x03\x04 a zip file, not ours", None, "f").unwrap_err().to_string();
     assert!(e.contains("not a Basalt network file"), "{e}");
 }

@@ -1,6 +1,7 @@
 //! Saving and loading networks and compiled executables (Lava's
 //! `lava.utils.serialization.save/load`, without pickle): a versioned, checksummed binary
-//! file that loading parses as data, never as code. Optionally signed with HMAC-SHA256.
+//! file that loading parses as data, never as code. Checked with CRC-32 against
+//! accidental corruption, or signed with HMAC-SHA256 for authenticity.
 //! The layout is documented in `docs/FILE_FORMATS.md`.
 
 pub mod atomic;
@@ -21,13 +22,16 @@ use crate::registry::Registry;
 
 /// First 8 bytes of every network file.
 pub const MAGIC: [u8; 8] = *b"BASALTNW";
-/// The format version this build writes (and the newest it reads).
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes (and the newest it reads). Version 1 (read
+/// still) sealed unsigned files with SHA-256; version 2 uses CRC-32, which checks a
+/// 128 MB file in milliseconds instead of ~80 ms. Signed files use HMAC-SHA256 in both.
+pub const FORMAT_VERSION: u32 = 2;
 /// Extension appended when the given file name has none (Lava appends `.pickle`).
 pub const DEFAULT_EXTENSION: &str = "basalt";
 /// Header: magic, version (u32 LE), flags (u32 LE), payload length (u64 LE).
 pub const HEADER_LEN: usize = 24;
-/// Trailer: SHA-256 of header and payload, or their HMAC-SHA256 when signed.
+/// Trailer: CRC-32 of header and payload (4 bytes LE, then 28 zero bytes; SHA-256 in
+/// version 1), or their HMAC-SHA256 when signed.
 pub const TRAILER_LEN: usize = 32;
 /// Flag bit: the trailer is an HMAC-SHA256 under a secret key.
 const FLAG_SIGNED: u32 = 1;
@@ -109,9 +113,37 @@ pub fn with_default_extension(path: impl AsRef<Path>) -> PathBuf {
     }
 }
 
+/// CRC-32 (IEEE) of `bytes`, computed in 8 MiB chunks on all cores and combined.
+fn crc32(bytes: &[u8]) -> u32 {
+    use rayon::prelude::*;
+    bytes
+        .par_chunks(1 << 23)
+        .map(|chunk| {
+            let mut h = crc32fast::Hasher::new();
+            h.update(chunk);
+            h
+        })
+        .reduce(crc32fast::Hasher::new, |mut a, b| {
+            a.combine(&b);
+            a
+        })
+        .finalize()
+}
+
+/// The unsigned trailer of a format version: CRC-32 (v2) or SHA-256 (v1).
+fn checksum(version: u32, header_and_payload: &[u8]) -> [u8; 32] {
+    if version == 1 {
+        Sha256::digest(header_and_payload).into()
+    } else {
+        let mut t = [0u8; 32];
+        t[..4].copy_from_slice(&crc32(header_and_payload).to_le_bytes());
+        t
+    }
+}
+
 fn trailer(header_and_payload: &[u8], key: Option<&[u8]>) -> Result<[u8; 32]> {
     match key {
-        None => Ok(Sha256::digest(header_and_payload).into()),
+        None => Ok(checksum(FORMAT_VERSION, header_and_payload)),
         Some(k) => {
             let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k).map_err(|e| Error::InvalidParameter {
                 process: "save".into(),
@@ -188,8 +220,7 @@ fn check_envelope<'a>(bytes: &'a [u8], key: Option<&[u8]>, label: &str) -> Resul
                 .map_err(|_| bad("signature mismatch: wrong key, or the file was modified".into()))?;
         }
         (false, None) => {
-            let digest: [u8; 32] = Sha256::digest(body).into();
-            if digest[..] != stored[..] {
+            if checksum(version, body)[..] != stored[..] {
                 return Err(bad("checksum mismatch: the file is corrupt".into()));
             }
         }
