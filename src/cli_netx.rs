@@ -43,6 +43,7 @@ pub fn info(args: &[String]) -> Result<String, String> {
                 let [co, ci, kh, kw] = *weight_shape;
                 format!("{}", co * ci * kh * kw)
             }
+            LayerKind::Pool { kernel, .. } => format!("{}", b.shape.last().unwrap_or(&1) * kernel[0] * kernel[1]),
             _ => "-".into(),
         };
         let (neuron, params) = match c.neuron.as_ref().map(|n| &n.kind) {

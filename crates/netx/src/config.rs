@@ -68,6 +68,20 @@ pub enum LayerKind {
         /// Groups.
         groups: usize,
     },
+    /// Sum pooling per channel (slayer's `Pool` block, which lava-dl's netx cannot load):
+    /// one kernel shared by every channel, built as a grouped convolution.
+    Pool {
+        /// The shared kernel, (kH, kW) C order, integers.
+        weight: Vec<f64>,
+        /// Kernel size (H, W).
+        kernel: [usize; 2],
+        /// Stride (H, W); slayer's default is the kernel size.
+        stride: [usize; 2],
+        /// Padding (H, W).
+        padding: [usize; 2],
+        /// Dilation (H, W).
+        dilation: [usize; 2],
+    },
     /// Flattens the previous layer's output (C order of its CHW layout).
     Flatten,
     /// A type this loader does not build yet.
@@ -210,6 +224,26 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
                 padding: f.pair("padding", 0)?,
                 dilation: f.pair("dilation", 1)?,
                 groups,
+            }
+        }
+        "pool" => {
+            let Array { shape: wshape, data: w } = f.required("weight")?;
+            // slayer writes (1, 1, kH, kW): one kernel for all channels.
+            if wshape.len() < 2 || wshape[..wshape.len() - 2].iter().any(|&d| d != 1) {
+                return Err(f.err(format!("`weight` must be one kernel (1, 1, kH, kW), got shape {wshape:?}")));
+            }
+            let kernel = [wshape[wshape.len() - 2], wshape[wshape.len() - 1]];
+            if let Some(Array { data: k, .. }) = f.numbers("kernelSize")? {
+                if k.len() != 2 || k[0] as usize != kernel[0] || k[1] as usize != kernel[1] {
+                    return Err(f.err(format!("`kernelSize` {k:?} disagrees with `weight` of shape {wshape:?}")));
+                }
+            }
+            LayerKind::Pool {
+                weight: ints(w),
+                kernel,
+                stride: if f.numbers("stride")?.is_some() { f.pair("stride", 1)? } else { kernel },
+                padding: f.pair("padding", 0)?,
+                dilation: f.pair("dilation", 1)?,
             }
         }
         other => LayerKind::Unsupported(other.to_string()),

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Supported now: layer types `input`, `dense` (with delays and `messageBits`), `conv`,
-//! `flatten`; neuron types `CUBA`/`LOIHI` (LIF, LIFReset with `reset_interval`) and `SDNN`
+//! `pool` (beyond lava-dl, whose loader cannot build it), `flatten`; neuron types `CUBA`/`LOIHI` (LIF, LIFReset with `reset_interval`) and `SDNN`
 //! (Delta / SigmaDelta / Sigma). Other layer and neuron types fail with an error naming the
 //! layer.
 

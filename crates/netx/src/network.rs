@@ -288,31 +288,69 @@ pub fn build_block(
                 .dilation(rev(*dilation))
                 .groups(*groups)
                 .num_message_bits(input_bits);
-            let synapse = net.add_named(&format!("{name}.synapse"), conv)?.id();
-            let out_shape = net.out_port_shape(&OutPort { proc: synapse, name: "a_out".into() })?;
-            if !c.shape.is_empty() && out_shape != c.lava_shape() {
+            conv_block(net, path, c, ConvSite { neuron, conv, bias: bias.as_ref(), reset, spike_exp })
+        }
+        LayerKind::Pool { weight, kernel, stride, padding, dilation } => {
+            let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
+            let in_shape = input_shape.ok_or_else(|| {
+                layer_err(path, c, "needs an input shape: build it after a layer or set Options::input_shape".into())
+            })?;
+            let [x, y, ch] = <[usize; 3]>::try_from(in_shape)
+                .map_err(|_| layer_err(path, c, format!("input shape {in_shape:?} is not (X, Y, C)")))?;
+            let [kh, kw] = *kernel;
+            // slayer zero-pads an input whose height or width the kernel does not divide, by
+            // the remainder, and then pools over channel boundaries; only exact tilings are
+            // the per-channel sum pooling built here.
+            if y % kh != 0 || x % kw != 0 {
                 return Err(layer_err(
                     path,
                     c,
-                    format!("`shape` {:?} disagrees with the convolution's output {out_shape:?}", c.lava_shape()),
+                    format!("kernel {kernel:?} does not divide the input (H, W) = ({y}, {x}); slayer's remainder padding is not supported"),
                 ));
             }
-            let b = bias_array(path, c, bias, &out_shape)?;
-            let (p, bits) =
-                neuron_process(path, c, neuron, Site { shape: &out_shape, bias: b, input: false, reset, spike_exp })?;
-            let id = add_neuron(net, &format!("{name}.neuron"), p)?;
-            net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
-            Ok(Block {
-                config: c.clone(),
-                neuron: id,
-                synapse: Some(synapse),
-                shape: out_shape,
-                output_message_bits: bits,
-            })
+            // One shared kernel per channel: a grouped convolution with groups = channels.
+            let w = Array4::from_shape_fn((ch, kw, kh, 1), |(_, i, j, _)| weight[(kh - 1 - j) * kw + (kw - 1 - i)]);
+            let conv = Conv::new(w, [x, y, ch])
+                .stride([stride[1], stride[0]])
+                .padding([padding[1], padding[0]])
+                .dilation([dilation[1], dilation[0]])
+                .groups(ch)
+                .num_message_bits(input_bits);
+            conv_block(net, path, c, ConvSite { neuron, conv, bias: None, reset, spike_exp })
         }
         LayerKind::Flatten => Err(layer_err(path, c, "flatten has no block".into())),
         LayerKind::Unsupported(t) => Err(layer_err(path, c, format!("layer type `{t}` is not supported yet"))),
     }
+}
+
+/// What a convolution-like block (conv, pool) is made of besides its layer config.
+struct ConvSite<'a> {
+    neuron: &'a NeuronConfig,
+    conv: Conv,
+    bias: Option<&'a Vec<f64>>,
+    reset: Option<(u64, u64)>,
+    spike_exp: i32,
+}
+
+/// Adds a convolution synapse and its neuron, checking the output against the file's `shape`.
+fn conv_block(net: &mut Network, path: &str, c: &LayerConfig, site: ConvSite<'_>) -> Result<Block, NetxError> {
+    let name = format!("layer{}", c.index);
+    let ConvSite { neuron, conv, bias, reset, spike_exp } = site;
+    let synapse = net.add_named(&format!("{name}.synapse"), conv)?.id();
+    let out_shape = net.out_port_shape(&OutPort { proc: synapse, name: "a_out".into() })?;
+    if !c.shape.is_empty() && out_shape != c.lava_shape() {
+        return Err(layer_err(
+            path,
+            c,
+            format!("`shape` {:?} disagrees with the {}'s output {out_shape:?}", c.lava_shape(), c.type_name),
+        ));
+    }
+    let b = bias_array(path, c, &bias.cloned(), &out_shape)?;
+    let (p, bits) =
+        neuron_process(path, c, neuron, Site { shape: &out_shape, bias: b, input: false, reset, spike_exp })?;
+    let id = add_neuron(net, &format!("{name}.neuron"), p)?;
+    net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
+    Ok(Block { config: c.clone(), neuron: id, synapse: Some(synapse), shape: out_shape, output_message_bits: bits })
 }
 
 fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNetwork, NetxError> {

@@ -82,6 +82,13 @@ fn layer_tree(c: &LayerConfig) -> Result<Tree, String> {
                 d.insert("bias".into(), num(vec![b.len()], b.clone()));
             }
         }
+        LayerKind::Pool { weight, kernel, stride, padding, dilation } => {
+            d.insert("weight".into(), num(vec![1, 1, kernel[0], kernel[1]], weight.clone()));
+            d.insert("kernelSize".into(), vector(kernel));
+            d.insert("stride".into(), vector(stride));
+            d.insert("padding".into(), vector(padding));
+            d.insert("dilation".into(), vector(dilation));
+        }
         LayerKind::Unsupported(t) => return Err(format!("layer type `{t}` cannot be written")),
     }
     let mut groups = BTreeMap::new();

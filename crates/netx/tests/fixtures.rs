@@ -202,3 +202,60 @@ fn written_files_round_trip_through_the_reader_and_run_the_same() {
     assert_eq!(got, npy("pilotnet_sdnn/output.npy").data);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn pool_data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/pool").join(name)
+}
+
+/// A slayer-exported `pool` layer (which lava-dl's netx cannot load) runs exactly as Lava
+/// runs the equivalent grouped convolution (`tools/oracle/netx_pool.py`).
+#[test]
+fn slayer_pool_layers_match_lava_running_the_equivalent_convolution() {
+    let mut netx = load(pool_data("pool.net"), &Options::default()).unwrap();
+    let shapes: Vec<Vec<usize>> = netx.blocks.iter().map(|b| b.shape.clone()).collect();
+    assert_eq!(shapes, vec![vec![6, 6, 2], vec![3, 3, 2], vec![4]]);
+    let truth = npz::read(&pool_data("pool.npz")).unwrap();
+    let get = |name: &str| truth.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("{name}")).clone();
+    let (input, pool, out) = (get("input"), get("pool"), get("out"));
+    let steps = *input.shape.last().unwrap();
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let pool_sink = net.add(sink::RingBuffer::new(&[3, 3, 2], steps)).unwrap();
+    let pool_spikes = OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() };
+    net.connect(pool_spikes, &pool_sink.a_in()).unwrap();
+    let out_sink = net.add(sink::RingBuffer::new(&[4], steps)).unwrap();
+    net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    let got_pool = rt.get(&pool_sink.data()).unwrap();
+    let got_out = rt.get(&out_sink.data()).unwrap();
+    assert_eq!(got_pool.shape(), pool.shape.as_slice());
+    assert_eq!(got_pool.iter().copied().collect::<Vec<_>>(), pool.data);
+    assert_eq!(got_out.iter().copied().collect::<Vec<_>>(), out.data);
+    assert!(pool.data.iter().sum::<f64>() > 100.0 && out.data.iter().sum::<f64>() > 10.0);
+    // The pool layer survives write -> read unchanged.
+    let layers = basalt_netx::read_layers(pool_data("pool.net")).unwrap();
+    let path = std::env::temp_dir().join(format!("basalt-netx-pool-{}.net", std::process::id()));
+    basalt_netx::write(&path, &layers).unwrap();
+    assert_eq!(basalt_netx::read_layers(&path).unwrap(), layers);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn pool_kernels_that_do_not_tile_the_input_are_refused() {
+    let mut layers = basalt_netx::read_layers(pool_data("pool.net")).unwrap();
+    if let basalt_netx::LayerKind::Pool { weight, kernel, stride, .. } = &mut layers[1].kind {
+        *weight = vec![128.0; 16];
+        *kernel = [4, 4];
+        *stride = [4, 4];
+    } else {
+        panic!("layer 1 is not a pool");
+    }
+    let path = std::env::temp_dir().join(format!("basalt-netx-pool-odd-{}.net", std::process::id()));
+    basalt_netx::write(&path, &layers).unwrap();
+    let Err(e) = load(&path, &Options::default()) else { panic!("a 4x4 kernel on a 6x6 input was accepted") };
+    let e = e.to_string();
+    let _ = std::fs::remove_file(&path);
+    assert!(e.contains("layer 1") && e.contains("does not divide"), "{e}");
+}
