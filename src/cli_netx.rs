@@ -32,13 +32,16 @@ pub fn info(args: &[String]) -> Result<String, String> {
     let netx = load(path, &Options::default()).map_err(|e| e.to_string())?;
     let mut out = format!("{path}: {} blocks\n", netx.blocks.len());
     out += &format!(
-        "{:<5} {:<8} {:<16} {:<10} {:>10} {:>5}  {}\n",
+        "{:<5} {:<9} {:<16} {:<10} {:>10} {:>5}  {}\n",
         "layer", "type", "shape (WHC)", "neuron", "synapses", "bits", "parameters"
     );
     for b in &netx.blocks {
         let c = &b.config;
         let synapses = match &c.kind {
-            LayerKind::Dense { weight, .. } => weight.iter().filter(|&&w| w != 0.0).count().to_string(),
+            LayerKind::Dense { weight, weight_rec, .. } => {
+                let nonzero = |w: &ndarray::Array2<f64>| w.iter().filter(|&&x| x != 0.0).count();
+                (nonzero(weight) + weight_rec.as_ref().map_or(0, nonzero)).to_string()
+            }
             LayerKind::Conv { weight_shape, .. } => {
                 let [co, ci, kh, kw] = *weight_shape;
                 format!("{}", co * ci * kh * kw)
@@ -58,7 +61,7 @@ pub fn info(args: &[String]) -> Result<String, String> {
         };
         let shape = format!("{:?}", b.shape);
         out += &format!(
-            "{:<5} {:<8} {:<16} {:<10} {:>10} {:>5}  {}\n",
+            "{:<5} {:<9} {:<16} {:<10} {:>10} {:>5}  {}\n",
             c.index, c.type_name, shape, neuron, synapses, b.output_message_bits, params
         );
     }

@@ -42,10 +42,13 @@ pub struct NeuronConfig {
 pub enum LayerKind {
     /// Input neurons (driven through their `a_in`).
     Input,
-    /// All-to-all synapses (out, in) with optional per-neuron bias and axonal delays.
+    /// All-to-all synapses (out, in) with optional per-neuron bias and axonal delays;
+    /// `dense_rec` (slayer's Recurrent block) adds recurrent weights.
     Dense {
         /// Weights (out, in), integers.
         weight: ndarray::Array2<f64>,
+        /// Recurrent weights (out, out) of a `dense_rec` layer, integers.
+        weight_rec: Option<ndarray::Array2<f64>>,
         /// Bias per output neuron.
         bias: Option<Vec<f64>>,
         /// Delays (per output neuron, per input, or per synapse).
@@ -195,7 +198,7 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
     let kind = match type_name.as_str() {
         "input" => LayerKind::Input,
         "flatten" => LayerKind::Flatten,
-        "dense" => {
+        "dense" | "dense_rec" => {
             let Array { shape: wshape, data: w } = f.required("weight")?;
             let n_out: usize = shape.iter().product();
             let n_in = if wshape.len() == 2 && wshape[0] == n_out {
@@ -208,7 +211,16 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
             let weight = ndarray::Array2::from_shape_vec((n_out, n_in), ints(w)).map_err(|e| f.err(e.to_string()))?;
             let bias = f.numbers("bias")?.map(|a| ints(a.data));
             let delay = f.numbers("delay")?.map(|a| a.data);
-            LayerKind::Dense { weight, bias, delay }
+            let weight_rec = if type_name == "dense_rec" {
+                let Array { shape: rshape, data: r } = f.required("weight_rec")?;
+                if r.len() != n_out * n_out {
+                    return Err(f.err(format!("`weight_rec` of shape {rshape:?} is not ({n_out}, {n_out})")));
+                }
+                Some(ndarray::Array2::from_shape_vec((n_out, n_out), ints(r)).map_err(|e| f.err(e.to_string()))?)
+            } else {
+                None
+            };
+            LayerKind::Dense { weight, weight_rec, bias, delay }
         }
         "conv" => {
             let Array { shape: wshape, data: w } = f.required("weight")?;

@@ -13,7 +13,7 @@
 //! # Ok::<(), basalt_netx::NetxError>(())
 //! ```
 //!
-//! Supported now: layer types `input`, `dense` (with delays and `messageBits`), `conv`,
+//! Supported now: layer types `input`, `dense` (with delays and `messageBits`), `dense_rec`, `conv`,
 //! `pool` (beyond lava-dl, whose loader cannot build it), `flatten`; neuron types `CUBA`/`LOIHI` (LIF, LIFReset with `reset_interval`) and `SDNN`
 //! (Delta / SigmaDelta / Sigma). Other layer and neuron types fail with an error naming the
 //! layer.

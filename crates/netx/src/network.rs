@@ -209,12 +209,29 @@ pub fn build_block(
             let id = add_neuron(net, &format!("{name}.neuron"), p)?;
             Ok(Block { config: c.clone(), neuron: id, synapse: None, shape, output_message_bits: bits })
         }
-        LayerKind::Dense { weight, bias, delay } => {
+        LayerKind::Dense { weight, weight_rec, bias, delay } => {
             let neuron = c.neuron.as_ref().unwrap_or(&default_neuron);
             let (n_out, n_in) = weight.dim();
-            let opt = optimize_weight_bits(weight.as_slice().unwrap_or(&weight.iter().copied().collect::<Vec<_>>()));
-            let w =
-                Array2::from_shape_vec((n_out, n_in), opt.weights).map_err(|e| layer_err(path, c, e.to_string()))?;
+            // dense_rec: W and W_rec are quantised together (lava-dl stacks them side by side),
+            // so both synapses share one weight exponent.
+            let stacked = match weight_rec {
+                None => weight.clone(),
+                Some(r) => ndarray::concatenate(ndarray::Axis(1), &[weight.view(), r.view()])
+                    .map_err(|e| layer_err(path, c, e.to_string()))?,
+            };
+            let opt = optimize_weight_bits(&stacked.iter().copied().collect::<Vec<_>>());
+            let stacked =
+                Array2::from_shape_vec(stacked.dim(), opt.weights).map_err(|e| layer_err(path, c, e.to_string()))?;
+            let w = stacked.slice(ndarray::s![.., ..n_in]).to_owned();
+            let recurrent = weight_rec.as_ref().map(|_| stacked.slice(ndarray::s![.., n_in..]).to_owned());
+            if recurrent.is_some() && delay.is_some() {
+                return Err(layer_err(
+                    path,
+                    c,
+                    "`dense_rec` with `delay` is not supported (lava-dl's loader drops the weight exponent there)"
+                        .into(),
+                ));
+            }
             let synapse = match delay {
                 None => net
                     .add_named(
@@ -254,6 +271,17 @@ pub fn build_block(
                 neuron_process(path, c, neuron, Site { shape: &shape, bias: b, input: false, reset, spike_exp })?;
             let id = add_neuron(net, &format!("{name}.neuron"), p)?;
             net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
+            if let Some(r) = recurrent {
+                // The neurons' spikes back to their own a_in (carrying the block's input
+                // message bits, as lava-dl builds it).
+                let rec = Dense::new(r)
+                    .weight_exp(opt.weight_exp)
+                    .num_weight_bits(opt.num_weight_bits)
+                    .num_message_bits(input_bits);
+                let rec = net.add_named(&format!("{name}.synapse_rec"), rec)?.id();
+                net.connect(OutPort { proc: id, name: "s_out".into() }, &InPort { proc: rec, name: "s_in".into() })?;
+                net.connect(OutPort { proc: rec, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
+            }
             if let Some(s) = input_shape {
                 if s.iter().product::<usize>() != n_in {
                     return Err(layer_err(

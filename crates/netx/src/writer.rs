@@ -56,9 +56,12 @@ fn layer_tree(c: &LayerConfig) -> Result<Tree, String> {
     }
     match &c.kind {
         LayerKind::Input | LayerKind::Flatten => {}
-        LayerKind::Dense { weight, bias, delay } => {
+        LayerKind::Dense { weight, weight_rec, bias, delay } => {
             let (rows, cols) = weight.dim();
             d.insert("weight".into(), num(vec![rows, cols], weight.iter().copied().collect()));
+            if let Some(r) = weight_rec {
+                d.insert("weight_rec".into(), num(vec![rows, rows], r.iter().copied().collect()));
+            }
             d.insert("inFeatures".into(), scalar(cols as f64));
             d.insert("outFeatures".into(), scalar(rows as f64));
             if let Some(b) = bias {
