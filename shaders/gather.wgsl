@@ -1,5 +1,8 @@
-// An InPort fed through a port transform (reshape, transpose, concat) of one OutPort:
-// dst[i] = src[idx[i]]. Words are moved as they are (i32 or f32 bits).
+// Template (needs a precision prelude). InPorts fed through port transforms or by several
+// sources. `gather`: dst[i] = src[idx[i]], words moved as they are (i32 or f32 bits), for
+// a reshape/transpose/concat of one OutPort or the first of several sources.
+// `accumulate`: dst[i] += src[idx[i]] for each further source (i32 wrapping in fixed point,
+// f32 in float), as Lava's InPort sums its inputs.
 
 struct Params {
     n: u32,
@@ -18,4 +21,11 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= p.n) { return; }
     dst[i] = src[idx[i]];
+}
+
+@compute @workgroup_size(64)
+fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    dst[i] = bitcast<u32>(bitcast<Scalar>(dst[i]) + bitcast<Scalar>(src[idx[i]]));
 }

@@ -109,7 +109,7 @@ impl GpuDevice {
     }
 }
 
-/// WGSL sources, included at compile time. Families written over `Scalar` (dense, conv,
+/// WGSL sources, included at compile time. Families written over `Scalar` (dense, conv, gather,
 /// sdn) are templates: [`shaders::for_precision`] prepends the fixed-point or float prelude.
 pub mod shaders {
     /// Fixed-point LIF.
@@ -124,7 +124,7 @@ pub mod shaders {
     pub const SDN: &str = include_str!("../../../shaders/sdn.wgsl");
     /// Ring buffers and the clock.
     pub const IO: &str = include_str!("../../../shaders/io.wgsl");
-    /// Port transforms.
+    /// Port transforms and multi-source InPorts (template).
     pub const GATHER: &str = include_str!("../../../shaders/gather.wgsl");
     /// io.Reset.
     pub const RESET: &str = include_str!("../../../shaders/reset.wgsl");
@@ -133,15 +133,11 @@ pub mod shaders {
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 3] = [("dense.wgsl", DENSE), ("conv.wgsl", CONV), ("sdn.wgsl", SDN)];
+    pub const TEMPLATES: [(&str, &str); 4] =
+        [("dense.wgsl", DENSE), ("conv.wgsl", CONV), ("sdn.wgsl", SDN), ("gather.wgsl", GATHER)];
     /// Complete shaders, by file name.
-    pub const COMPLETE: [(&str, &str); 5] = [
-        ("lif.wgsl", LIF),
-        ("lif_float.wgsl", LIF_FLOAT),
-        ("io.wgsl", IO),
-        ("gather.wgsl", GATHER),
-        ("reset.wgsl", RESET),
-    ];
+    pub const COMPLETE: [(&str, &str); 4] =
+        [("lif.wgsl", LIF), ("lif_float.wgsl", LIF_FLOAT), ("io.wgsl", IO), ("reset.wgsl", RESET)];
 
     /// A template completed for one precision.
     pub fn for_precision(template: &str, fixed: bool) -> String {
@@ -336,9 +332,9 @@ impl GpuRuntime {
                 outs.push(b.storage(&format!("{}.{}", p.name, port.name), &vec![0; n])?);
             }
         }
-        // Each InPort reads its single source's buffer, a zero buffer, or (through a port
-        // transform of one OutPort) its own buffer, filled by a gather kernel right before
-        // its process runs.
+        // Each InPort reads its single untransformed source's buffer, a zero buffer, or its
+        // own buffer, filled right before its process runs: the first source gathered
+        // (through its port transform), each further source added.
         let mut ins: Vec<wgpu::Buffer> = Vec::new();
         let mut gathers: HashMap<usize, Vec<Launch>> = HashMap::new();
         for (pi, p) in exe.processes.iter().enumerate() {
@@ -347,24 +343,35 @@ impl GpuRuntime {
                 match exe.in_port_sources[p.in_port_offset + k].as_slice() {
                     [] => ins.push(b.storage("unconnected", &vec![0; n])?),
                     [Source::Identity(o)] => ins.push(outs[*o].clone()),
-                    [Source::Gather { port: ports, idx }]
-                        if !ports.is_empty() && ports.iter().all(|&q| q == ports[0]) =>
-                    {
+                    sources => {
                         let dst = b.storage("gathered", &vec![0; n])?;
-                        let idx_buf = b.storage("gather index", idx)?;
-                        let params = b.uniform([n as u32, 0, 0, 0]);
-                        let src = outs[ports[0] as usize].clone();
-                        let l = b.launch(
-                            shaders::GATHER,
-                            "gather",
-                            &[(0, &params), (1, &src), (2, &dst), (3, &idx_buf)],
-                            n as u32,
-                        );
-                        b.keep.push(idx_buf);
-                        gathers.entry(pi).or_default().push(l);
+                        for (j, source) in sources.iter().enumerate() {
+                            let (out, idx): (usize, Vec<u32>) = match source {
+                                Source::Identity(o) => (*o, (0..n as u32).collect()),
+                                Source::Gather { port: ports, idx }
+                                    if !ports.is_empty() && ports.iter().all(|&q| q == ports[0]) =>
+                                {
+                                    (ports[0] as usize, idx.clone())
+                                }
+                                Source::Gather { .. } => {
+                                    return Err(unsupported(
+                                        p,
+                                        &format!("InPort {} with a concatenation among several sources", port.name),
+                                    ))
+                                }
+                            };
+                            let idx_buf = b.storage("gather index", &idx)?;
+                            let params = b.uniform([n as u32, 0, 0, 0]);
+                            let code = shaders::for_precision(shaders::GATHER, fixed);
+                            let entry = if j == 0 { "gather" } else { "accumulate" };
+                            let src = outs[out].clone();
+                            let l =
+                                b.launch(&code, entry, &[(0, &params), (1, &src), (2, &dst), (3, &idx_buf)], n as u32);
+                            b.keep.push(idx_buf);
+                            gathers.entry(pi).or_default().push(l);
+                        }
                         ins.push(dst);
                     }
-                    _ => return Err(unsupported(p, &format!("InPort {} with several sources", port.name))),
                 }
             }
         }

@@ -181,14 +181,47 @@ fn unsupported_processes_are_clear_errors() {
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap();
     assert!(e.to_string().contains("does not support") && e.to_string().contains("adaptive"), "{e}");
-    // Two sources summed into one InPort are not supported yet either.
+}
+
+/// Two ring buffers (one through a reshape) and a recurrent Dense from the neurons' own
+/// spikes (netx's `dense_rec` wiring), all summed into one `a_in`.
+fn several_sources(fixed: bool) -> (Network, Vec<VarRef>) {
+    let steps = 24;
+    let scale = if fixed { 60.0 } else { 1.5 };
+    let data = |seed: usize, shape: &[usize]| {
+        ArrayD::from_shape_fn(IxDyn(shape), |ix| ((ix[0] * 7 + ix[shape.len() - 1] * 3 + seed) % 5) as f64 * scale)
+    };
     let mut net = Network::new();
-    let a = net.add(source::RingBuffer::new(ArrayD::zeros(IxDyn(&[2, 3])))).unwrap();
-    let b = net.add(source::RingBuffer::new(ArrayD::zeros(IxDyn(&[2, 3])))).unwrap();
-    let l = net.add_named("target", Lif::new(&[2])).unwrap();
+    let a = net.add(source::RingBuffer::new(data(1, &[2, steps]))).unwrap();
+    let b = net.add(source::RingBuffer::new(data(2, &[1, 2, steps]))).unwrap();
+    let lif =
+        if fixed { Lif::new(&[2]).vth(700.0).du(2048.0).dv(2048.0) } else { Lif::new(&[2]).vth(10.0).du(0.1).dv(0.1) };
+    let l = net.add_named("target", lif).unwrap();
+    let w = if fixed { [[0.0, -90.0], [-60.0, 0.0]] } else { [[0.0, -4.0], [-3.0, 0.0]] };
+    let rec = net.add(Dense::new(basalt_core::matrix(&w))).unwrap();
     net.connect(a.s_out(), &l.a_in()).unwrap();
-    net.connect(b.s_out(), &l.a_in()).unwrap();
-    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
-    let e = GpuRuntime::new(&exe, gpu).err().unwrap();
-    assert!(e.to_string().contains("several sources"), "{e}");
+    net.connect(b.s_out().reshape(&[2]), &l.a_in()).unwrap();
+    net.connect(l.s_out(), &rec.s_in()).unwrap();
+    net.connect(rec.a_out(), &l.a_in()).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[2], steps)).unwrap();
+    net.connect(l.s_out(), &sink.a_in()).unwrap();
+    (net, vec![l.u(), l.v(), sink.data()])
+}
+
+#[test]
+fn inports_with_several_sources_sum_them_as_the_cpu_does() {
+    let Some(gpu) = gpu() else { return };
+    let (net, vars) = several_sources(true);
+    let results = both(&net, &vars, &RunConfig::fixed_pt(), 24, gpu.clone());
+    for (i, (cpu, g)) in results.iter().enumerate() {
+        assert_eq!(cpu, g, "fixed: Var {} differs", vars[i].name);
+    }
+    let spikes = &results[2].0;
+    assert!(spikes.sum() > 3.0 && spikes.sum() < 45.0, "spikes {spikes}");
+    let (net, vars) = several_sources(false);
+    for (i, (cpu, g)) in both(&net, &vars, &RunConfig::floating_pt(), 24, gpu).into_iter().enumerate() {
+        for (x, y) in cpu.iter().zip(g.iter()) {
+            assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "float: Var {} {x} vs {y}", vars[i].name);
+        }
+    }
 }

@@ -131,23 +131,37 @@ fn conv_goldens_from_lava_on_the_gpu() {
     }
 }
 
-#[test]
-fn slayer_pool_network_on_the_gpu_matches_lava_exactly() {
-    let Some(gpu) = gpu() else { return };
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netx/tests/data/pool");
-    let mut netx = load(data.join("pool.net"), &Options::default()).unwrap();
-    let truth = npz::read(&data.join("pool.npz")).unwrap();
-    let get = |name: &str| truth.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("{name}")).clone();
+/// Runs an oracle network of `crates/netx/tests/data/<name>` (`tools/oracle/netx_<name>.py`)
+/// on the GPU; returns its output spikes and the ground truth's.
+fn oracle_network_on_the_gpu(gpu: Arc<GpuDevice>, name: &str) -> (Vec<f64>, Vec<f64>) {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netx/tests/data").join(name);
+    let mut netx = load(data.join(format!("{name}.net")), &Options::default()).unwrap();
+    let truth = npz::read(&data.join(format!("{name}.npz"))).unwrap();
+    let get = |n: &str| truth.iter().find(|a| a.name == n).unwrap_or_else(|| panic!("{n}")).clone();
     let (input, out) = (get("input"), get("out"));
     let steps = *input.shape.last().unwrap();
+    let out_shape = &out.shape[..out.shape.len() - 1];
     let net = &mut netx.net;
     let src = net.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&input.shape), input.data).unwrap()));
     net.connect(src.unwrap().s_out(), &netx.input).unwrap();
-    let sink = net.add(sink::RingBuffer::new(&[4], steps)).unwrap();
+    let sink = net.add(sink::RingBuffer::new(out_shape, steps)).unwrap();
     net.connect(netx.output.clone(), &sink.a_in()).unwrap();
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let mut rt = GpuRuntime::new(&exe, gpu).unwrap();
     rt.run(steps as u64).unwrap();
-    let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
-    assert_eq!(got, out.data);
+    (rt.get(&sink.data()).unwrap().iter().copied().collect(), out.data)
+}
+
+#[test]
+fn slayer_pool_network_on_the_gpu_matches_lava_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let (got, want) = oracle_network_on_the_gpu(gpu, "pool");
+    assert_eq!(got, want);
+}
+
+#[test]
+fn slayer_dense_rec_network_on_the_gpu_matches_lava_dl_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let (got, want) = oracle_network_on_the_gpu(gpu, "dense_rec");
+    assert_eq!(got, want);
 }
