@@ -39,22 +39,20 @@ pub fn shift_by_exp(x: i64, e: i32) -> i64 {
 /// values (truncation toward zero), rejecting values outside `[lo, hi]` with a message
 /// naming the Var (Lava would silently wrap them).
 pub fn to_ints(name: &str, values: &[f64], lo: i64, hi: i64) -> Result<Vec<i64>, String> {
-    values
-        .iter()
-        .map(|&x| {
-            let t = x.trunc();
-            if !t.is_finite() || t < lo as f64 || t > hi as f64 {
-                Err(format!("`{name}` value {x} is outside the fixed-point range [{lo}, {hi}]"))
-            } else {
-                Ok(t as i64)
-            }
-        })
-        .collect()
+    values.iter().map(|&x| to_int(name, x, lo, hi)).collect()
 }
 
 /// Like [`to_ints`] for a single value.
 pub fn to_int(name: &str, value: f64, lo: i64, hi: i64) -> Result<i64, String> {
-    to_ints(name, &[value], lo, hi).map(|v| v[0])
+    // Models call this per element in their step loops: no allocation, and no `trunc` (a
+    // library call on baseline x86-64). `value > lo - 1` is `trunc(value) >= lo`, and the
+    // cast truncates toward zero.
+    let (lo_f, hi_f) = (lo as f64, hi as f64);
+    if (value > lo_f - 1.0 || value == lo_f) && value < hi_f + 1.0 && value <= i64::MAX as f64 {
+        Ok((value as i64).clamp(lo, hi))
+    } else {
+        Err(format!("`{name}` value {value} is outside the fixed-point range [{lo}, {hi}]"))
+    }
 }
 
 /// Range of `i16`.
@@ -83,6 +81,20 @@ mod tests {
                 assert_eq!(decay12(x, f), want, "x = {x}, f = {f}");
             }
         }
+    }
+
+    #[test]
+    fn to_int_truncates_toward_zero_and_checks_the_range() {
+        assert_eq!(to_int("x", 2.9, 0, 2), Ok(2));
+        assert_eq!(to_int("x", -0.5, 0, 5), Ok(0));
+        assert_eq!(to_int("x", -7.9, -8, 8), Ok(-7));
+        assert_eq!(to_int("x", -8.0, -8, 8), Ok(-8));
+        assert_eq!(to_int("x", i64::MIN as f64, i64::MIN, i64::MAX), Ok(i64::MIN));
+        for bad in [3.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let e = to_int("w", bad, 0, 2).unwrap_err();
+            assert!(e.contains("`w`") && e.contains("[0, 2]"), "{e}");
+        }
+        assert!(to_int("x", 9.3e18, i64::MIN, i64::MAX).is_err());
     }
 
     #[test]

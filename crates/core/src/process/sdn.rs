@@ -543,8 +543,9 @@ trait TruncIf {
 impl TruncIf for f64 {
     #[inline]
     fn trunc_if(self, yes: bool) -> f64 {
-        if yes {
-            self.trunc().clamp(I32.0 as f64, I32.1 as f64)
+        if yes && !self.is_nan() {
+            // The cast truncates toward zero and saturates: trunc + clamp to i32.
+            f64::from(self as i32)
         } else {
             self
         }
