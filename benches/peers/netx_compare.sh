@@ -11,7 +11,7 @@ PY="$VENV/bin/python"
 OUT="target/peer-bench"
 mkdir -p "$OUT"
 echo "== Basalt (criterion)"
-cargo bench --bench netx -- --noplot 2>&1 | grep -E "^netx/|thrpt:" || true
+cargo bench --bench netx -- --noplot 2>&1 | grep -E "^netx/|time:" || true
 echo "== Lava 0.10"
 "$PY" benches/peers/lava_netx.py --json "$OUT/lava_netx.json"
 "$PY" - "$OUT/lava_netx.json" <<'PY'
