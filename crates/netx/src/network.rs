@@ -7,7 +7,7 @@ use basalt_core::process::conv::Conv;
 use basalt_core::process::dense::Dense;
 use basalt_core::process::lif::Lif;
 use basalt_core::process::sdn::{Delta, Sigma, SigmaDelta};
-use basalt_core::process::sparse::DelayDense;
+use basalt_core::process::sparse::{CsrPattern, DelayDense, Sparse};
 use basalt_core::{InPort, Network, OutPort, PortExpr, PortTransforms, ProcId};
 use ndarray::{Array2, Array4, ArrayD, IxDyn};
 
@@ -32,6 +32,9 @@ pub struct Options {
     pub reset_offset: u64,
     /// Exponent of SDNN graded spikes.
     pub spike_exp: i32,
+    /// Build fully connected layers with `Sparse` (CSR, zero weights dropped) instead of
+    /// `Dense` synapses, as lava-dl's `sparse_fc_layer=True`.
+    pub sparse_fc_layer: bool,
 }
 
 impl Default for Options {
@@ -44,6 +47,7 @@ impl Default for Options {
             reset_interval: None,
             reset_offset: 0,
             spike_exp: 6,
+            sparse_fc_layer: false,
         }
     }
 }
@@ -193,8 +197,9 @@ pub fn build_block(
     input_shape: Option<&[usize]>,
     input_bits: u32,
     reset: Option<(u64, u64)>,
-    spike_exp: i32,
+    opts: &Options,
 ) -> Result<Block, NetxError> {
+    let spike_exp = opts.spike_exp;
     let name = format!("layer{}", c.index);
     let default_neuron = NeuronConfig {
         kind: NeuronKind::Cuba { i_decay: 0.0, v_decay: 4096.0, vth_mant: f64::from(1u32 << 17) },
@@ -232,16 +237,8 @@ pub fn build_block(
                         .into(),
                 ));
             }
-            let synapse = match delay {
-                None => net
-                    .add_named(
-                        &format!("{name}.synapse"),
-                        Dense::new(w)
-                            .weight_exp(opt.weight_exp)
-                            .num_weight_bits(opt.num_weight_bits)
-                            .num_message_bits(input_bits),
-                    )?
-                    .id(),
+            let delays = match delay {
+                None => None,
                 Some(d) => {
                     let d: Vec<f64> = d.iter().map(|x| x.trunc().clamp(0.0, 62.0)).collect();
                     let delays = if d.len() == n_out * n_in {
@@ -258,13 +255,16 @@ pub fn build_block(
                         ));
                     }
                     .map_err(|e| layer_err(path, c, e.to_string()))?;
-                    let dd = DelayDense::new(w, delays, 62)?
-                        .weight_exp(opt.weight_exp)
-                        .num_weight_bits(opt.num_weight_bits)
-                        .num_message_bits(input_bits);
-                    net.add_named(&format!("{name}.synapse"), dd)?.id()
+                    Some(delays)
                 }
             };
+            let fc = FcSynapse {
+                weight_exp: opt.weight_exp,
+                num_weight_bits: opt.num_weight_bits,
+                input_bits,
+                sparse: opts.sparse_fc_layer,
+            };
+            let synapse = fc.add(net, &format!("{name}.synapse"), w, delays)?;
             let shape = vec![n_out];
             let b = bias_array(path, c, bias, &shape)?;
             let (p, bits) =
@@ -274,11 +274,7 @@ pub fn build_block(
             if let Some(r) = recurrent {
                 // The neurons' spikes back to their own a_in (carrying the block's input
                 // message bits, as lava-dl builds it).
-                let rec = Dense::new(r)
-                    .weight_exp(opt.weight_exp)
-                    .num_weight_bits(opt.num_weight_bits)
-                    .num_message_bits(input_bits);
-                let rec = net.add_named(&format!("{name}.synapse_rec"), rec)?.id();
+                let rec = fc.add(net, &format!("{name}.synapse_rec"), r, None)?;
                 net.connect(OutPort { proc: id, name: "s_out".into() }, &InPort { proc: rec, name: "s_in".into() })?;
                 net.connect(OutPort { proc: rec, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
             }
@@ -351,6 +347,60 @@ pub fn build_block(
     }
 }
 
+/// How a fully connected layer's synapses are built: quantisation from
+/// `optimize_weight_bits`, the block's input message bits, and Dense or Sparse.
+struct FcSynapse {
+    weight_exp: i32,
+    num_weight_bits: u32,
+    input_bits: u32,
+    sparse: bool,
+}
+
+impl FcSynapse {
+    /// Adds one synapse process: Dense / DelayDense, or with `sparse` Sparse / DelaySparse
+    /// over the non-zero weights (lava-dl zeroes the delays of zero weights likewise).
+    fn add(
+        &self,
+        net: &mut Network,
+        name: &str,
+        w: Array2<f64>,
+        delays: Option<Array2<f64>>,
+    ) -> Result<ProcId, NetxError> {
+        let (e, bits, msg) = (self.weight_exp, self.num_weight_bits, self.input_bits);
+        Ok(match (delays, self.sparse) {
+            (None, false) => {
+                net.add_named(name, Dense::new(w).weight_exp(e).num_weight_bits(bits).num_message_bits(msg))?.id()
+            }
+            (Some(d), false) => {
+                let dd = DelayDense::new(w, d, 62)?.weight_exp(e).num_weight_bits(bits).num_message_bits(msg);
+                net.add_named(name, dd)?.id()
+            }
+            (delays, true) => {
+                let (pattern, values) = CsrPattern::from_dense(&w);
+                let sparse = Sparse::from_csr(pattern.shape, pattern.indptr.clone(), pattern.indices.clone(), values)
+                    .weight_exp(e)
+                    .num_weight_bits(bits)
+                    .num_message_bits(msg);
+                match delays {
+                    None => net.add_named(name, sparse)?.id(),
+                    Some(d) => {
+                        // One delay per stored entry, in CSR order.
+                        let per_entry: Vec<f64> = (0..pattern.shape[0])
+                            .flat_map(|r| {
+                                pattern.indices[pattern.indptr[r]..pattern.indptr[r + 1]]
+                                    .iter()
+                                    .map(move |&col| (r, col))
+                            })
+                            .map(|(r, col)| d[[r, col]])
+                            .collect();
+                        net.add_named(name, sparse.with_delays(per_entry, 62))?.id()
+                    }
+                }
+            }
+        })
+    }
+}
+
 /// What a convolution-like block (conv, pool) is made of besides its layer config.
 struct ConvSite<'a> {
     neuron: &'a NeuronConfig,
@@ -398,7 +448,7 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
         let reset = opts.reset_interval.map(|iv| (iv, reset_offset));
         let prev_shape = blocks.last().map(|b| b.shape.clone()).or(input_shape.clone());
         let target = if i < opts.skip_layers { &mut skipped } else { &mut net };
-        let block = build_block(target, path, &c, prev_shape.as_deref(), input_bits, reset, opts.spike_exp)?;
+        let block = build_block(target, path, &c, prev_shape.as_deref(), input_bits, reset, opts)?;
         if i < opts.skip_layers {
             // Skipped layers only define the next layer's input shape and message bits.
             input_shape = Some(block.shape.clone());

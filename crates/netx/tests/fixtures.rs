@@ -270,21 +270,29 @@ fn pool_kernels_that_do_not_tile_the_input_are_refused() {
 /// (`tools/oracle/netx_dense_rec.py`).
 #[test]
 fn slayer_dense_rec_layers_match_lava_dl_exactly() {
-    let mut netx = load(oracle_data("dense_rec/dense_rec.net"), &Options::default()).unwrap();
     let get = oracle_arrays("dense_rec/dense_rec.npz");
     let (input, rec, out) = (get("input"), get("rec"), get("out"));
     let steps = *input.shape.last().unwrap();
-    let net = &mut netx.net;
-    let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
-    net.connect(src.s_out(), &netx.input).unwrap();
-    let rec_sink = net.add(sink::RingBuffer::new(&[8], steps)).unwrap();
-    net.connect(OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() }, &rec_sink.a_in()).unwrap();
-    let out_sink = net.add(sink::RingBuffer::new(&[3], steps)).unwrap();
-    net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
-    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
-    rt.run(RunSteps::new(steps as u64)).unwrap();
-    assert_eq!(rt.get(&rec_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), rec.data);
-    assert_eq!(rt.get(&out_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), out.data);
+    // Dense synapses, and Sparse ones with lava-dl's `sparse_fc_layer` option: same spikes.
+    for sparse_fc_layer in [false, true] {
+        let opts = Options { sparse_fc_layer, ..Options::default() };
+        let mut netx = load(oracle_data("dense_rec/dense_rec.net"), &opts).unwrap();
+        let net = &mut netx.net;
+        let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
+        net.connect(src.s_out(), &netx.input).unwrap();
+        let rec_sink = net.add(sink::RingBuffer::new(&[8], steps)).unwrap();
+        net.connect(OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() }, &rec_sink.a_in()).unwrap();
+        let out_sink = net.add(sink::RingBuffer::new(&[3], steps)).unwrap();
+        net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
+        let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+        let synapses: Vec<&str> =
+            exe.processes.iter().filter(|p| p.name.contains("synapse")).map(|p| p.type_name.as_str()).collect();
+        assert_eq!(synapses, vec![if sparse_fc_layer { "Sparse" } else { "Dense" }; 3]);
+        let mut rt = Runtime::new(exe, RunConfig::fixed_pt().registry()).unwrap();
+        rt.run(RunSteps::new(steps as u64)).unwrap();
+        assert_eq!(rt.get(&rec_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), rec.data);
+        assert_eq!(rt.get(&out_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), out.data);
+    }
     // Round trip through the writer keeps the recurrent weights.
     let layers = basalt_netx::read_layers(oracle_data("dense_rec/dense_rec.net")).unwrap();
     assert!(matches!(&layers[1].kind, basalt_netx::LayerKind::Dense { weight_rec: Some(r), .. } if r.dim() == (8, 8)));
@@ -292,4 +300,38 @@ fn slayer_dense_rec_layers_match_lava_dl_exactly() {
     basalt_netx::write(&path, &layers).unwrap();
     assert_eq!(basalt_netx::read_layers(&path).unwrap(), layers);
     let _ = std::fs::remove_file(&path);
+}
+
+/// With axonal delays, `sparse_fc_layer` builds DelaySparse over the non-zero weights; it
+/// must spike exactly as the DelayDense build (both are checked against Lava in the
+/// process-library goldens).
+#[test]
+fn sparse_fc_layers_with_delays_equal_the_dense_build() {
+    let mut layers = basalt_netx::read_layers(fixture("tiny_cuba_slayer/network.net")).unwrap();
+    if let basalt_netx::LayerKind::Dense { delay, .. } = &mut layers[0].kind {
+        *delay = Some((0..10).map(|i| f64::from(i % 4)).collect());
+    }
+    let path = std::env::temp_dir().join(format!("basalt-netx-delay-{}.net", std::process::id()));
+    basalt_netx::write(&path, &layers).unwrap();
+    let io = npz::read(&fixture("tiny_cuba_slayer/io.npz")).unwrap();
+    let x = io.iter().find(|a| a.name == "x").unwrap().clone(); // (20, 50)
+    let run = |sparse_fc_layer: bool| {
+        let mut netx = load(&path, &Options { sparse_fc_layer, ..Options::default() }).unwrap();
+        let net = &mut netx.net;
+        let src = net.add(source::RingBuffer::new(array(&x))).unwrap();
+        net.connect(src.s_out(), &netx.input).unwrap();
+        let sink = net.add(sink::RingBuffer::new(&[10], 50)).unwrap();
+        net.connect(OutPort { proc: netx.blocks[0].neuron, name: "s_out".into() }, &sink.a_in()).unwrap();
+        let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+        let kind = exe.processes.iter().find(|p| p.name == "layer0.synapse").unwrap().type_name.clone();
+        let mut rt = Runtime::new(exe, RunConfig::fixed_pt().registry()).unwrap();
+        rt.run(RunSteps::new(50)).unwrap();
+        (kind, rt.get(&sink.data()).unwrap())
+    };
+    let (dense_kind, dense) = run(false);
+    let (sparse_kind, sparse) = run(true);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!((dense_kind.as_str(), sparse_kind.as_str()), ("DelayDense", "DelaySparse"));
+    assert!(dense.sum() > 10.0, "the delayed layer spikes");
+    assert_eq!(dense, sparse);
 }
