@@ -10,11 +10,8 @@
    output spikes. Basalt must reproduce them exactly from pool.net."""
 import os, sys
 import h5py, numpy as np, torch
-from lava.lib.dl import slayer, netx
-from lava.proc.io.source import RingBuffer as Source
-from lava.proc.io.sink import RingBuffer as Sink
-from lava.magma.core.run_configs import Loihi2SimCfg
-from lava.magma.core.run_conditions import RunSteps
+import netx_oracle
+from lava.lib.dl import slayer
 
 out = sys.argv[1]
 torch.manual_seed(7)
@@ -27,14 +24,8 @@ blocks = torch.nn.ModuleList([
     slayer.block.cuba.Flatten(),
     slayer.block.cuba.Dense(p, 2 * 3 * 3, 4, weight_scale=2),
 ])
-x = torch.rand(1, 2, 6, 6, 5)
-for b in blocks:
-    x = b(x)
 pool_net = os.path.join(out, "pool.net")
-with h5py.File(pool_net, "w") as h:
-    lay = h.create_group("layer")
-    for i, b in enumerate(blocks):
-        b.export_hdf5(lay.create_group(f"{i}"))
+netx_oracle.export(blocks, pool_net, torch.rand(1, 2, 6, 6, 5))
 
 conv_net = os.path.join(out, "pool_as_conv.net")
 with h5py.File(pool_net) as src, h5py.File(conv_net, "w") as dst:
@@ -48,17 +39,8 @@ with h5py.File(pool_net) as src, h5py.File(conv_net, "w") as dst:
     g.create_dataset("groups", data=channels)
 
 steps = 40
-net = netx.hdf5.Network(net_config=conv_net)
 inp = (np.random.rand(6, 6, 2, steps) < 0.15) * np.random.randint(1000, 9000, (6, 6, 2, steps))
-src = Source(data=inp)
-src.s_out.connect(net.layers[0].neuron.a_in)
-hidden = Sink(shape=net.layers[1].neuron.s_out.shape, buffer=steps)
-net.layers[1].neuron.s_out.connect(hidden.a_in)
-sink = Sink(shape=net.out.shape, buffer=steps)
-net.out.connect(sink.a_in)
-net.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
-h, o = hidden.data.get(), sink.data.get()
-net.stop()
+h, o = netx_oracle.run(conv_net, inp)
 np.savez(os.path.join(out, "pool.npz"), input=inp, pool=h, out=o)
 os.remove(conv_net)
 print("pool layer spikes", int(h.sum()), "of", h.size, "; output spikes", int(o.sum()), "of", o.size)

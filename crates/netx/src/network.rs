@@ -293,12 +293,7 @@ pub fn build_block(
             Ok(Block { config: c.clone(), neuron: id, synapse: Some(synapse), shape, output_message_bits: bits })
         }
         LayerKind::Conv { weight, weight_shape, bias, stride, padding, dilation, groups } => {
-            let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
-            let in_shape = input_shape.ok_or_else(|| {
-                layer_err(path, c, "needs an input shape: build it after a layer or set Options::input_shape".into())
-            })?;
-            let [x, y, ch] = <[usize; 3]>::try_from(in_shape)
-                .map_err(|_| layer_err(path, c, format!("input shape {in_shape:?} is not (X, Y, C)")))?;
+            let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
             // File order (Cout, Cin, kH, kW): flip the kernel spatially (Lava convolves),
             // then transpose to Lava's (Cout, kW, kH, Cin); (H, W) parameters become (X, Y).
             let [co, ci, kh, kw] = *weight_shape;
@@ -315,12 +310,7 @@ pub fn build_block(
             conv_block(net, path, c, ConvSite { neuron, conv, bias: bias.as_ref(), reset, spike_exp })
         }
         LayerKind::Pool { weight, kernel, stride, padding, dilation } => {
-            let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
-            let in_shape = input_shape.ok_or_else(|| {
-                layer_err(path, c, "needs an input shape: build it after a layer or set Options::input_shape".into())
-            })?;
-            let [x, y, ch] = <[usize; 3]>::try_from(in_shape)
-                .map_err(|_| layer_err(path, c, format!("input shape {in_shape:?} is not (X, Y, C)")))?;
+            let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
             let [kh, kw] = *kernel;
             // slayer zero-pads an input whose height or width the kernel does not divide, by
             // the remainder, and then pools over channel boundaries; only exact tilings are
@@ -399,6 +389,21 @@ impl FcSynapse {
             }
         })
     }
+}
+
+/// The neuron and the (X, Y, C) input shape a convolution-like layer needs.
+fn image_layer<'a>(
+    path: &str,
+    c: &'a LayerConfig,
+    input_shape: Option<&[usize]>,
+) -> Result<(&'a NeuronConfig, [usize; 3]), NetxError> {
+    let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
+    let in_shape = input_shape.ok_or_else(|| {
+        layer_err(path, c, "needs an input shape: build it after a layer or set Options::input_shape".into())
+    })?;
+    let xyc = <[usize; 3]>::try_from(in_shape)
+        .map_err(|_| layer_err(path, c, format!("input shape {in_shape:?} is not (X, Y, C)")))?;
+    Ok((neuron, xyc))
 }
 
 /// What a convolution-like block (conv, pool) is made of besides its layer config.

@@ -1,0 +1,37 @@
+"""Shared by the netx_*.py oracle scripts: exporting slayer blocks as a netx file, and
+running a netx file in Lava 0.10 (fixed point) with graded input on the first layer's
+neurons' a_in, recording layer 1's and the output layer's spikes."""
+import h5py, torch
+from lava.lib.dl import netx
+from lava.proc.io.source import RingBuffer as Source
+from lava.proc.io.sink import RingBuffer as Sink
+from lava.magma.core.run_configs import Loihi2SimCfg
+from lava.magma.core.run_conditions import RunSteps
+
+
+def export(blocks, path, sample):
+    """Runs `sample` through the slayer blocks (to fix their shapes), then writes them with
+    lava-dl's own export_hdf5 under /layer/<i>."""
+    x = sample
+    for b in blocks:
+        x = b(x)
+    with h5py.File(path, "w") as h:
+        lay = h.create_group("layer")
+        for i, b in enumerate(blocks):
+            b.export_hdf5(lay.create_group(f"{i}"))
+
+
+def run(net_path, inp):
+    """Runs the netx file for inp.shape[-1] steps; returns (layer-1 spikes, output spikes)."""
+    steps = inp.shape[-1]
+    net = netx.hdf5.Network(net_config=net_path)
+    src = Source(data=inp)
+    src.s_out.connect(net.layers[0].neuron.a_in)
+    hidden = Sink(shape=net.layers[1].neuron.s_out.shape, buffer=steps)
+    net.layers[1].neuron.s_out.connect(hidden.a_in)
+    sink = Sink(shape=net.out.shape, buffer=steps)
+    net.out.connect(sink.a_in)
+    net.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+    h, o = hidden.data.get(), sink.data.get()
+    net.stop()
+    return h, o
