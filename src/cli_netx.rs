@@ -11,7 +11,7 @@ use ndarray::{ArrayD, IxDyn};
 
 /// Help for `basalt run`.
 pub const RUN_USAGE: &str = "usage: basalt run NET.net --input X.npy --steps T [--precision fixed|float]
-                  [--backend cpu] --out OUT.npz [--probe PROCESS.VAR ...]
+                  [--backend cpu] [--sparse-fc-layer] --out OUT.npz [--probe PROCESS.VAR ...]
 
 Loads a lava-dl netx network and runs it for T steps.
   --input X.npy   array whose last axis is time and whose other axes are the input
@@ -23,6 +23,8 @@ Loads a lava-dl netx network and runs it for T steps.
   --probe P.V     a Var to record, e.g. layer1.neuron.v (processes are named
                   layer<i>.neuron and layer<i>.synapse; see `basalt info`).
   --precision     fixed (Loihi bit-accurate, default) or float.
+  --sparse-fc-layer
+                  build dense layers with Sparse synapses (lava-dl's sparse_fc_layer).
   --backend       cpu (default) or gpu (when built with `--features gpu`; the GPU backend
                   supports LIF, Dense, sigma-delta and Conv networks; probes need cpu).";
 
@@ -76,12 +78,14 @@ struct RunArgs {
     fixed: bool,
     out: PathBuf,
     probes: Vec<String>,
+    sparse_fc_layer: bool,
 }
 
 fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let mut it = args.iter();
     let net = it.next().filter(|a| !a.starts_with("--")).ok_or("missing NET.net")?;
     let (mut input, mut steps, mut fixed, mut out, mut probes, mut gpu) = (None, None, true, None, Vec::new(), false);
+    let mut sparse_fc_layer = false;
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
         match a.as_str() {
@@ -114,6 +118,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
                     }
                 }
             }
+            "--sparse-fc-layer" => sparse_fc_layer = true,
             "--batch" => return Err("--batch is not supported yet".into()),
             "--out" => out = Some(PathBuf::from(value()?)),
             "--probe" => probes.push(value()?),
@@ -131,13 +136,15 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
         fixed,
         out: out.ok_or("missing --out OUT.npz")?,
         probes,
+        sparse_fc_layer,
     })
 }
 
 /// `basalt run ...`: returns a summary line.
 pub fn run(args: &[String]) -> Result<String, String> {
     let a = parse_run(args)?;
-    let mut netx = load(&a.net, &Options::default()).map_err(|e| e.to_string())?;
+    let opts = Options { sparse_fc_layer: a.sparse_fc_layer, ..Options::default() };
+    let mut netx = load(&a.net, &opts).map_err(|e| e.to_string())?;
     let x = npz::read_npy(&a.input).map_err(|e| e.to_string())?;
     let net = &mut netx.net;
     let in_shape = net.in_port_shape(&netx.input).map_err(|e| e.to_string())?;

@@ -78,6 +78,15 @@ fn run_writes_the_output_lava_dl_expects() {
     let probe = got.iter().find(|a| a.name == "layer9.neuron.sigma").unwrap();
     assert_eq!(probe.shape, vec![9, 1]);
     assert_eq!(probe.data, want.data, "the Sigma output neuron's state is what it sends");
+    // Sparse fully connected layers give the same output.
+    let sparse_out = dir.join("sparse.npz").display().to_string();
+    let pilotnet = fixture("pilotnet_sdnn/network.net");
+    let input = fixture("pilotnet_sdnn/input.npy");
+    let args = ["run", &pilotnet, "--input", &input, "--steps", "9", "--sparse-fc-layer", "--out", &sparse_out];
+    let (code, _, err) = basalt(&args);
+    assert_eq!(code, 0, "{err}");
+    let got = npz::read(std::path::Path::new(&sparse_out)).unwrap();
+    assert_eq!(got.iter().find(|a| a.name == "out").unwrap().data, want.data);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
