@@ -40,9 +40,10 @@ pub fn info(args: &[String]) -> Result<String, String> {
     for b in &netx.blocks {
         let c = &b.config;
         let synapses = match &c.kind {
-            LayerKind::Dense { weight, weight_rec, .. } => {
+            LayerKind::Dense { weight, weight_rec, weight_imag, .. } => {
                 let nonzero = |w: &ndarray::Array2<f64>| w.iter().filter(|&&x| x != 0.0).count();
-                (nonzero(weight) + weight_rec.as_ref().map_or(0, nonzero)).to_string()
+                let extra = weight_rec.as_ref().map_or(0, nonzero) + weight_imag.as_ref().map_or(0, nonzero);
+                (nonzero(weight) + extra).to_string()
             }
             LayerKind::Conv { weight_shape, .. } => {
                 let [co, ci, kh, kw] = *weight_shape;
@@ -57,6 +58,9 @@ pub fn info(args: &[String]) -> Result<String, String> {
             }
             Some(NeuronKind::Sdnn { vth_mant, sigma_output }) => {
                 (if *sigma_output { "SDNN-Σ" } else { "SDNN" }, format!("vThMant {vth_mant}"))
+            }
+            Some(NeuronKind::Rf { type_name, sin_decay, cos_decay, vth_mant }) => {
+                (type_name.as_str(), format!("sinDecay {sin_decay} cosDecay {cos_decay} vThMant {vth_mant}"))
             }
             Some(NeuronKind::Other(t)) => (t.as_str(), String::new()),
             None => ("CUBA*", "default neuron".into()),

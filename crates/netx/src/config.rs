@@ -24,6 +24,18 @@ pub enum NeuronKind {
         /// Output layer accumulating (Sigma) instead of encoding.
         sigma_output: bool,
     },
+    /// `RF_PHASE` (Lava RF) or another type containing `RF` (Lava RF_IZ): resonate-and-fire,
+    /// fed by a complex dense layer.
+    Rf {
+        /// The type string as stored (`PHASE` in it selects RF, else RF_IZ).
+        type_name: String,
+        /// Sine decay (of 4096).
+        sin_decay: f64,
+        /// Cosine decay (of 4096).
+        cos_decay: f64,
+        /// Threshold mantissa.
+        vth_mant: f64,
+    },
     /// Any other type (loading fails with its name).
     Other(String),
 }
@@ -49,6 +61,9 @@ pub enum LayerKind {
         weight: ndarray::Array2<f64>,
         /// Recurrent weights (out, out) of a `dense_rec` layer, integers.
         weight_rec: Option<ndarray::Array2<f64>>,
+        /// Imaginary weights (out, in) of a complex layer (`weight/real`, `weight/imag`,
+        /// for RF neurons); `weight` then holds the real part.
+        weight_imag: Option<ndarray::Array2<f64>>,
         /// Bias per output neuron.
         bias: Option<Vec<f64>>,
         /// Delays (per output neuron, per input, or per synapse).
@@ -198,8 +213,28 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
     let kind = match type_name.as_str() {
         "input" => LayerKind::Input,
         "flatten" => LayerKind::Flatten,
-        "dense" | "dense_rec" => {
-            let Array { shape: wshape, data: w } = f.required("weight")?;
+        // `dense_comp` names a complex dense layer (lava-dl's loader dispatches it to a
+        // method it lacks, so it fails there); read it like `dense` with complex weights.
+        "dense" | "dense_rec" | "dense_comp" => {
+            // A complex layer stores `weight/real` and `weight/imag`.
+            let complex = g.groups.get("weight").map(|w| {
+                let part = |k: &str| match w.datasets.get(k) {
+                    Some(Value::Numbers(a)) if a.data.iter().all(|x| x.is_finite()) => Ok(a.clone()),
+                    Some(_) => Err(f.err(format!("`weight/{k}` must be finite numbers"))),
+                    None => Err(f.err(format!("missing dataset `weight/{k}`"))),
+                };
+                Ok::<_, NetxError>((part("real")?, part("imag")?))
+            });
+            let (Array { shape: wshape, data: w }, imag) = match complex {
+                Some(parts) => {
+                    let (re, im) = parts?;
+                    (re, Some(im))
+                }
+                None if type_name == "dense_comp" => {
+                    return Err(f.err("`dense_comp` needs `weight/real` and `weight/imag`".into()))
+                }
+                None => (f.required("weight")?, None),
+            };
             let n_out: usize = shape.iter().product();
             let n_in = if wshape.len() == 2 && wshape[0] == n_out {
                 wshape[1]
@@ -209,6 +244,15 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
                 return Err(f.err(format!("`weight` of shape {wshape:?} does not have {n_out} output rows")));
             };
             let weight = ndarray::Array2::from_shape_vec((n_out, n_in), ints(w)).map_err(|e| f.err(e.to_string()))?;
+            let weight_imag = match imag {
+                Some(Array { data: im, .. }) if im.len() == n_out * n_in => {
+                    Some(ndarray::Array2::from_shape_vec((n_out, n_in), ints(im)).map_err(|e| f.err(e.to_string()))?)
+                }
+                Some(Array { shape: ishape, .. }) => {
+                    return Err(f.err(format!("`weight/imag` of shape {ishape:?} is not ({n_out}, {n_in})")))
+                }
+                None => None,
+            };
             let bias = f.numbers("bias")?.map(|a| ints(a.data));
             let delay = f.numbers("delay")?.map(|a| a.data);
             let weight_rec = if type_name == "dense_rec" {
@@ -220,7 +264,7 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
             } else {
                 None
             };
-            LayerKind::Dense { weight, weight_rec, bias, delay }
+            LayerKind::Dense { weight, weight_rec, weight_imag, bias, delay }
         }
         "conv" => {
             let Array { shape: wshape, data: w } = f.required("weight")?;
@@ -288,6 +332,12 @@ fn parse_neuron(f: &Fields<'_>, n: &Tree) -> Result<NeuronConfig, NetxError> {
         "SDNN" => {
             NeuronKind::Sdnn { vth_mant: scalar("vThMant")?, sigma_output: n.datasets.contains_key("sigma_output") }
         }
+        rf if rf.contains("RF") => NeuronKind::Rf {
+            type_name: rf.to_string(),
+            sin_decay: scalar("sinDecay")?,
+            cos_decay: scalar("cosDecay")?,
+            vth_mant: scalar("vThMant")?,
+        },
         other => NeuronKind::Other(other.to_string()),
     };
     Ok(NeuronConfig { kind, message_bits })

@@ -13,9 +13,11 @@
 //! # Ok::<(), basalt_netx::NetxError>(())
 //! ```
 //!
-//! Supported now: layer types `input`, `dense` (with delays and `messageBits`), `dense_rec`, `conv`,
-//! `pool` (beyond lava-dl, whose loader cannot build it), `flatten`; neuron types `CUBA`/`LOIHI` (LIF, LIFReset with `reset_interval`) and `SDNN`
-//! (Delta / SigmaDelta / Sigma). Other layer and neuron types fail with an error naming the
+//! Supported now: layer types `input`, `dense` (with delays and `messageBits`), `dense_rec`,
+//! complex `dense`/`dense_comp` (`weight/real`, `weight/imag`), `conv`, `pool` (beyond
+//! lava-dl, whose loader cannot build it), `flatten`; neuron types `CUBA`/`LOIHI` (LIF,
+//! LIFReset with `reset_interval`), `SDNN` (Delta / SigmaDelta / Sigma) and RF (`RF_PHASE`
+//! -> RF, other `RF*` -> RF_IZ). Other layer and neuron types fail with an error naming the
 //! layer.
 
 mod config;

@@ -6,6 +6,7 @@ use std::path::Path;
 use basalt_core::process::conv::Conv;
 use basalt_core::process::dense::Dense;
 use basalt_core::process::lif::Lif;
+use basalt_core::process::rf::{Rf, RfIz};
 use basalt_core::process::sdn::{Delta, Sigma, SigmaDelta};
 use basalt_core::process::sparse::{CsrPattern, DelayDense, Sparse};
 use basalt_core::{InPort, Network, OutPort, PortExpr, PortTransforms, ProcId};
@@ -59,8 +60,10 @@ pub struct Block {
     pub config: LayerConfig,
     /// Neuron process.
     pub neuron: ProcId,
-    /// Synapse process (None for an input layer).
+    /// Synapse process (None for an input layer); the real part of a complex layer.
     pub synapse: Option<ProcId>,
+    /// The imaginary-part synapse of a complex layer (RF neurons), fed the same input.
+    pub synapse_imag: Option<ProcId>,
     /// Neuron shape (WHC).
     pub shape: Vec<usize>,
     /// Message bits of the neuron's output (0 = binary).
@@ -100,6 +103,8 @@ enum NeuronProc {
     Delta(Delta),
     SigmaDelta(SigmaDelta),
     Sigma(Sigma),
+    Rf(Rf),
+    RfIz(RfIz),
 }
 
 /// lava-dl's `get_neuron_params`: CUBA -> LIF (`du = iDecay - 1`, `dv = vDecay`,
@@ -147,6 +152,15 @@ fn neuron_process(
                 (NeuronProc::SigmaDelta(sd), bits)
             })
         }
+        NeuronKind::Rf { type_name, sin_decay, cos_decay, vth_mant } => {
+            // slayer's rf.neuron_params: decays of 4096 -> decay and frequency, then Lava's
+            // RF(period, alpha, state_exp 6, decay_bits 12); RF sends binary spikes.
+            let (sin, cos) = (sin_decay / 4096.0, cos_decay / 4096.0);
+            let alpha = 1.0 - (sin * sin + cos * cos).sqrt();
+            let period = 1.0 / (sin.atan2(cos) / 2.0 / std::f64::consts::PI);
+            let rf = Rf::new(shape, period, alpha).vth(*vth_mant).state_exp(6).decay_bits(12);
+            Ok((if type_name.contains("PHASE") { NeuronProc::Rf(rf) } else { NeuronProc::RfIz(rf.izhikevich()) }, 0))
+        }
         NeuronKind::Other(t) => Err(layer_err(path, c, format!("neuron type `{t}` is not supported yet"))),
     }
 }
@@ -158,6 +172,8 @@ fn add_neuron(net: &mut Network, name: &str, p: NeuronProc) -> Result<ProcId, Ne
         NeuronProc::Delta(x) => net.add_named(name, x)?.id(),
         NeuronProc::SigmaDelta(x) => net.add_named(name, x)?.id(),
         NeuronProc::Sigma(x) => net.add_named(name, x)?.id(),
+        NeuronProc::Rf(x) => net.add_named(name, x)?.id(),
+        NeuronProc::RfIz(x) => net.add_named(name, x)?.id(),
     })
 }
 
@@ -212,9 +228,56 @@ pub fn build_block(
             let (p, bits) =
                 neuron_process(path, c, neuron, Site { shape: &shape, bias: None, input: true, reset, spike_exp })?;
             let id = add_neuron(net, &format!("{name}.neuron"), p)?;
-            Ok(Block { config: c.clone(), neuron: id, synapse: None, shape, output_message_bits: bits })
+            Ok(Block {
+                config: c.clone(),
+                neuron: id,
+                synapse: None,
+                synapse_imag: None,
+                shape,
+                output_message_bits: bits,
+            })
         }
-        LayerKind::Dense { weight, weight_rec, bias, delay } => {
+        LayerKind::Dense { weight, weight_imag: Some(imag), weight_rec, delay, .. } => {
+            // Complex (RF) layer: real and imaginary weights, each quantised on its own, into
+            // the neurons' a_real_in / a_imag_in; lava-dl applies no bias here.
+            let neuron = c.neuron.as_ref().ok_or_else(|| layer_err(path, c, "missing group `neuron`".into()))?;
+            if !matches!(neuron.kind, NeuronKind::Rf { .. }) {
+                return Err(layer_err(path, c, "complex weights need an RF neuron".into()));
+            }
+            if weight_rec.is_some() || delay.is_some() {
+                return Err(layer_err(path, c, "complex layers with recurrence or delays are not supported".into()));
+            }
+            let (n_out, n_in) = weight.dim();
+            check_fc_input(path, c, input_shape, n_in)?;
+            let shape = vec![n_out];
+            let (p, bits) =
+                neuron_process(path, c, neuron, Site { shape: &shape, bias: None, input: false, reset, spike_exp })?;
+            let id = add_neuron(net, &format!("{name}.neuron"), p)?;
+            let mut synapses = Vec::new();
+            for (part, w, port) in [("real", weight, "a_real_in"), ("imag", imag, "a_imag_in")] {
+                let opt = optimize_weight_bits(&w.iter().copied().collect::<Vec<_>>());
+                let w = Array2::from_shape_vec((n_out, n_in), opt.weights)
+                    .map_err(|e| layer_err(path, c, e.to_string()))?;
+                let fc = FcSynapse {
+                    weight_exp: opt.weight_exp,
+                    num_weight_bits: opt.num_weight_bits,
+                    input_bits,
+                    sparse: opts.sparse_fc_layer,
+                };
+                let syn = fc.add(net, &format!("{name}.synapse_{part}"), w, None)?;
+                net.connect(OutPort { proc: syn, name: "a_out".into() }, &InPort { proc: id, name: port.into() })?;
+                synapses.push(syn);
+            }
+            Ok(Block {
+                config: c.clone(),
+                neuron: id,
+                synapse: Some(synapses[0]),
+                synapse_imag: Some(synapses[1]),
+                shape,
+                output_message_bits: bits,
+            })
+        }
+        LayerKind::Dense { weight, weight_rec, bias, delay, .. } => {
             let neuron = c.neuron.as_ref().unwrap_or(&default_neuron);
             let (n_out, n_in) = weight.dim();
             // dense_rec: W and W_rec are quantised together (lava-dl stacks them side by side),
@@ -278,19 +341,15 @@ pub fn build_block(
                 net.connect(OutPort { proc: id, name: "s_out".into() }, &InPort { proc: rec, name: "s_in".into() })?;
                 net.connect(OutPort { proc: rec, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
             }
-            if let Some(s) = input_shape {
-                if s.iter().product::<usize>() != n_in {
-                    return Err(layer_err(
-                        path,
-                        c,
-                        format!(
-                            "`weight` has {n_in} inputs, the previous layer {s:?} has {}",
-                            s.iter().product::<usize>()
-                        ),
-                    ));
-                }
-            }
-            Ok(Block { config: c.clone(), neuron: id, synapse: Some(synapse), shape, output_message_bits: bits })
+            check_fc_input(path, c, input_shape, n_in)?;
+            Ok(Block {
+                config: c.clone(),
+                neuron: id,
+                synapse: Some(synapse),
+                synapse_imag: None,
+                shape,
+                output_message_bits: bits,
+            })
         }
         LayerKind::Conv { weight, weight_shape, bias, stride, padding, dilation, groups } => {
             let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
@@ -391,6 +450,18 @@ impl FcSynapse {
     }
 }
 
+/// Checks that a fully connected layer's `n_in` inputs match the previous layer's size.
+fn check_fc_input(path: &str, c: &LayerConfig, input_shape: Option<&[usize]>, n_in: usize) -> Result<(), NetxError> {
+    match input_shape {
+        Some(s) if s.iter().product::<usize>() != n_in => Err(layer_err(
+            path,
+            c,
+            format!("`weight` has {n_in} inputs, the previous layer {s:?} has {}", s.iter().product::<usize>()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The neuron and the (X, Y, C) input shape a convolution-like layer needs.
 fn image_layer<'a>(
     path: &str,
@@ -433,7 +504,14 @@ fn conv_block(net: &mut Network, path: &str, c: &LayerConfig, site: ConvSite<'_>
         neuron_process(path, c, neuron, Site { shape: &out_shape, bias: b, input: false, reset, spike_exp })?;
     let id = add_neuron(net, &format!("{name}.neuron"), p)?;
     net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
-    Ok(Block { config: c.clone(), neuron: id, synapse: Some(synapse), shape: out_shape, output_message_bits: bits })
+    Ok(Block {
+        config: c.clone(),
+        neuron: id,
+        synapse: Some(synapse),
+        synapse_imag: None,
+        shape: out_shape,
+        output_message_bits: bits,
+    })
 }
 
 fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNetwork, NetxError> {
@@ -469,6 +547,9 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
                 let axes: Vec<usize> = (0..prev.shape.len()).rev().collect();
                 src = src.transpose(&axes).flatten();
             }
+            if let Some(imag) = block.synapse_imag {
+                net.connect(src.clone(), &InPort { proc: imag, name: "s_in".into() })?;
+            }
             net.connect(src, &InPort { proc: syn, name: "s_in".into() })?;
         }
         flatten_next = false;
@@ -476,6 +557,12 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
     }
     let first =
         blocks.first().ok_or_else(|| NetxError::File { path: path.into(), reason: "no layer to build".into() })?;
+    if first.synapse_imag.is_some() {
+        return Err(NetxError::File {
+            path: path.into(),
+            reason: "a network whose first layer is complex (two synapses) has no single input port; start it with an input layer".into(),
+        });
+    }
     let input = match first.synapse {
         Some(s) => InPort { proc: s, name: "s_in".into() },
         None => InPort { proc: first.neuron, name: "a_in".into() },

@@ -40,6 +40,12 @@ fn neuron_tree(n: &NeuronConfig) -> Result<Tree, String> {
                 d.insert("sigma_output".into(), scalar(1.0));
             }
         }
+        NeuronKind::Rf { type_name, sin_decay, cos_decay, vth_mant } => {
+            d.insert("type".into(), Value::Text(vec![type_name.clone()]));
+            d.insert("sinDecay".into(), scalar(*sin_decay));
+            d.insert("cosDecay".into(), scalar(*cos_decay));
+            d.insert("vThMant".into(), scalar(*vth_mant));
+        }
         NeuronKind::Other(t) => return Err(format!("neuron type `{t}` cannot be written")),
     }
     if let Some(bits) = n.message_bits {
@@ -50,15 +56,27 @@ fn neuron_tree(n: &NeuronConfig) -> Result<Tree, String> {
 
 fn layer_tree(c: &LayerConfig) -> Result<Tree, String> {
     let mut d = BTreeMap::new();
+    let mut groups = BTreeMap::new();
     d.insert("type".to_string(), Value::FixedText(vec![c.type_name.clone()]));
     if !c.shape.is_empty() {
         d.insert("shape".into(), vector(&c.shape));
     }
     match &c.kind {
         LayerKind::Input | LayerKind::Flatten => {}
-        LayerKind::Dense { weight, weight_rec, bias, delay } => {
+        LayerKind::Dense { weight, weight_rec, weight_imag, bias, delay } => {
             let (rows, cols) = weight.dim();
-            d.insert("weight".into(), num(vec![rows, cols], weight.iter().copied().collect()));
+            let matrix = |w: &ndarray::Array2<f64>| num(vec![rows, cols], w.iter().copied().collect());
+            match weight_imag {
+                // A complex layer: `weight/real` and `weight/imag`, as slayer's rf blocks write.
+                Some(im) => {
+                    let parts =
+                        BTreeMap::from([("real".to_string(), matrix(weight)), ("imag".to_string(), matrix(im))]);
+                    groups.insert("weight".to_string(), Tree { datasets: parts, groups: BTreeMap::new() });
+                }
+                None => {
+                    d.insert("weight".into(), matrix(weight));
+                }
+            }
             if let Some(r) = weight_rec {
                 d.insert("weight_rec".into(), num(vec![rows, rows], r.iter().copied().collect()));
             }
@@ -94,7 +112,6 @@ fn layer_tree(c: &LayerConfig) -> Result<Tree, String> {
         }
         LayerKind::Unsupported(t) => return Err(format!("layer type `{t}` cannot be written")),
     }
-    let mut groups = BTreeMap::new();
     if let Some(n) = &c.neuron {
         groups.insert("neuron".to_string(), neuron_tree(n)?);
     }

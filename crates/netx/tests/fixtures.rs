@@ -335,3 +335,40 @@ fn sparse_fc_layers_with_delays_equal_the_dense_build() {
     assert!(dense.sum() > 10.0, "the delayed layer spikes");
     assert_eq!(dense, sparse);
 }
+
+/// slayer's RF block (RF_PHASE neurons behind a complex dense layer) runs exactly as
+/// lava-dl's netx runs it (`tools/oracle/netx_rf.py`), and survives write -> read.
+#[test]
+fn slayer_rf_layers_match_lava_dl_exactly() {
+    let get = oracle_arrays("rf/rf.npz");
+    let (input, rf, out) = (get("input"), get("rf"), get("out"));
+    let steps = *input.shape.last().unwrap();
+    let mut netx = load(oracle_data("rf/rf.net"), &Options::default()).unwrap();
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let rf_sink = net.add(sink::RingBuffer::new(&[6], steps)).unwrap();
+    net.connect(OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() }, &rf_sink.a_in()).unwrap();
+    let out_sink = net.add(sink::RingBuffer::new(&[3], steps)).unwrap();
+    net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    assert_eq!(rt.get(&rf_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), rf.data);
+    assert_eq!(rt.get(&out_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), out.data);
+    assert!(rf.data.iter().sum::<f64>() >= 5.0 && out.data.iter().sum::<f64>() >= 10.0);
+    let mut layers = basalt_netx::read_layers(oracle_data("rf/rf.net")).unwrap();
+    let path = std::env::temp_dir().join(format!("basalt-netx-rf-{}.net", std::process::id()));
+    basalt_netx::write(&path, &layers).unwrap();
+    assert_eq!(basalt_netx::read_layers(&path).unwrap(), layers);
+    // The same layer typed `dense_comp` loads; without imaginary weights it is refused.
+    layers[1].type_name = "dense_comp".into();
+    basalt_netx::write(&path, &layers).unwrap();
+    assert!(load(&path, &Options::default()).is_ok());
+    if let basalt_netx::LayerKind::Dense { weight_imag, .. } = &mut layers[1].kind {
+        *weight_imag = None;
+    }
+    basalt_netx::write(&path, &layers).unwrap();
+    let Err(e) = load(&path, &Options::default()) else { panic!("dense_comp without weight/imag loaded") };
+    assert!(e.to_string().contains("weight/imag"), "{e}");
+    let _ = std::fs::remove_file(&path);
+}
