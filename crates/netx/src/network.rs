@@ -256,14 +256,9 @@ pub fn build_block(
             let mut synapses = Vec::new();
             for (part, w, port) in [("real", weight, "a_real_in"), ("imag", imag, "a_imag_in")] {
                 let opt = optimize_weight_bits(&w.iter().copied().collect::<Vec<_>>());
+                let fc = FcSynapse::new(&opt, input_bits, opts.sparse_fc_layer);
                 let w = Array2::from_shape_vec((n_out, n_in), opt.weights)
                     .map_err(|e| layer_err(path, c, e.to_string()))?;
-                let fc = FcSynapse {
-                    weight_exp: opt.weight_exp,
-                    num_weight_bits: opt.num_weight_bits,
-                    input_bits,
-                    sparse: opts.sparse_fc_layer,
-                };
                 let syn = fc.add(net, &format!("{name}.synapse_{part}"), w, None)?;
                 net.connect(OutPort { proc: syn, name: "a_out".into() }, &InPort { proc: id, name: port.into() })?;
                 synapses.push(syn);
@@ -288,6 +283,7 @@ pub fn build_block(
                     .map_err(|e| layer_err(path, c, e.to_string()))?,
             };
             let opt = optimize_weight_bits(&stacked.iter().copied().collect::<Vec<_>>());
+            let fc = FcSynapse::new(&opt, input_bits, opts.sparse_fc_layer);
             let stacked =
                 Array2::from_shape_vec(stacked.dim(), opt.weights).map_err(|e| layer_err(path, c, e.to_string()))?;
             let w = stacked.slice(ndarray::s![.., ..n_in]).to_owned();
@@ -320,12 +316,6 @@ pub fn build_block(
                     .map_err(|e| layer_err(path, c, e.to_string()))?;
                     Some(delays)
                 }
-            };
-            let fc = FcSynapse {
-                weight_exp: opt.weight_exp,
-                num_weight_bits: opt.num_weight_bits,
-                input_bits,
-                sparse: opts.sparse_fc_layer,
             };
             let synapse = fc.add(net, &format!("{name}.synapse"), w, delays)?;
             let shape = vec![n_out];
@@ -406,6 +396,11 @@ struct FcSynapse {
 }
 
 impl FcSynapse {
+    /// The quantisation `optimize_weight_bits` chose, for inputs of `input_bits`.
+    fn new(opt: &crate::weights::Optimized, input_bits: u32, sparse: bool) -> Self {
+        FcSynapse { weight_exp: opt.weight_exp, num_weight_bits: opt.num_weight_bits, input_bits, sparse }
+    }
+
     /// Adds one synapse process: Dense / DelayDense, or with `sparse` Sparse / DelaySparse
     /// over the non-zero weights (lava-dl zeroes the delays of zero weights likewise).
     fn add(
