@@ -123,6 +123,13 @@ impl Registry {
         Ok(())
     }
 
+    /// Registers the process library's own models, whose names are unique by construction.
+    pub(crate) fn register_library(&mut self, models: impl IntoIterator<Item = ModelEntry>) {
+        for m in models {
+            self.register(m).expect("library models have unique names");
+        }
+    }
+
     /// The models registered for a process type.
     pub fn models_for<'a>(&'a self, process_type: &'a str) -> impl Iterator<Item = &'a ModelEntry> + 'a {
         self.entries.iter().filter(move |e| e.process_type == process_type)

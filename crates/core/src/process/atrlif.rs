@@ -162,9 +162,7 @@ pub(crate) fn register(r: &mut Registry) {
             Ok(Box::new(AtrlifModel::new(p, true)?) as Box<dyn CpuModel>)
         }),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// Both ATRLIF models; state in f64 (exact for the fixed model's int32 values).

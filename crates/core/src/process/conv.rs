@@ -248,9 +248,7 @@ pub(crate) fn register(r: &mut Registry) {
             Ok(Box::new(ConvModel::new(p, true)?) as Box<dyn CpuModel>)
         }),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// Wraps to signed 24 bits as Lava's `signed_clamp(x, 24)`: `(x + 2^23) mod 2^24 - 2^23`.

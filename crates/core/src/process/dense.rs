@@ -164,9 +164,7 @@ pub(crate) fn register(r: &mut Registry) {
             |p| Ok(Box::new(DenseModel::new(p, fixed_arith(p)?)?) as Box<dyn CpuModel>),
         ),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// The weights of a compiled Dense process as (num_out, num_in, row-major data).

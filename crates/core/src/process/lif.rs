@@ -319,9 +319,7 @@ pub(crate) fn register(r: &mut Registry) {
         ModelEntry::cpu("LifReset", "PyLifResetModelBitAcc", bit_acc, OutputTiming::SameStep, fixed),
         ModelEntry::cpu("LifRefractory", "PyLifRefractoryModelFloat", &["floating_pt"], OutputTiming::SameStep, float),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// The kind of a compiled LIF-family process, checked against its Vars, and the Vars' data.

@@ -186,10 +186,9 @@ impl Handle<Monitor> {
 }
 
 pub(crate) fn register(r: &mut Registry) {
-    r.register(ModelEntry::cpu("Monitor", "PyMonitorModel", &[], OutputTiming::SameStep, |p| {
+    r.register_library([ModelEntry::cpu("Monitor", "PyMonitorModel", &[], OutputTiming::SameStep, |p| {
         Ok(Box::new(MonitorModel::new(p)?) as Box<dyn CpuModel>)
-    }))
-    .expect("library models have unique names");
+    })]);
 }
 
 /// Recording buffers of every probe.

@@ -153,9 +153,7 @@ pub(crate) fn register(r: &mut Registry) {
         ModelEntry::cpu("RfIz", "PyRF_IZModelFloat", &["floating_pt"], t, make(false)),
         ModelEntry::cpu("RfIz", "PyRF_IZModelFixed", &["fixed_pt"], t, make(true)),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// Float and fixed resonator models. Fixed-point values are held as f64 (exact).

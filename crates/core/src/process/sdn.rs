@@ -260,9 +260,7 @@ pub(crate) fn register(r: &mut Registry) {
         ModelEntry::cpu("SigmaDelta", "PySigmaDeltaModelFixed", &["fixed_pt"], t, fixed),
         ModelEntry::cpu("SigmaDelta", "PySigmaDeltaModelFixedCorrected", &["fixed_pt"], t, corrected),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// Lava's models, or the corrected fixed-point SigmaDelta (SPEC §2.2).

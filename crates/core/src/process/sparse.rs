@@ -317,9 +317,7 @@ pub(crate) fn register(r: &mut Registry) {
         ModelEntry::cpu("DelaySparse", "PyDelaySparseModelFloat", &["floating_pt"], t, float),
         ModelEntry::cpu("DelaySparse", "PyDelaySparseModelBitAcc", acc, t, fixed),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// Sparse / delayed synapses for either arithmetic. Synapses are stored by input column

@@ -89,14 +89,12 @@ impl Handle<Receiver> {
 
 pub(crate) fn register(r: &mut Registry) {
     let t = OutputTiming::SameStep;
-    r.register(ModelEntry::cpu("Spiker", "SpikerModel", &[], t, |p| {
-        Ok(Box::new(IntVars::new(p, true)?) as Box<dyn CpuModel>)
-    }))
-    .expect("library models have unique names");
-    r.register(ModelEntry::cpu("Receiver", "ReceiverModel", &[], t, |p| {
-        Ok(Box::new(IntVars::new(p, false)?) as Box<dyn CpuModel>)
-    }))
-    .expect("library models have unique names");
+    r.register_library([
+        ModelEntry::cpu("Spiker", "SpikerModel", &[], t, |p| Ok(Box::new(IntVars::new(p, true)?) as Box<dyn CpuModel>)),
+        ModelEntry::cpu("Receiver", "ReceiverModel", &[], t, |p| {
+            Ok(Box::new(IntVars::new(p, false)?) as Box<dyn CpuModel>)
+        }),
+    ]);
 }
 
 /// Spiker and Receiver models: integer Vars (Lava types them `int`), held as i64.

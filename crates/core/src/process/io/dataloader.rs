@@ -154,9 +154,7 @@ pub(crate) fn register(r: &mut Registry) {
         ModelEntry::cpu("io.SpikeDataloader", "PySpikeModelFixed", &["fixed_pt"], t, make(true, true)),
         ModelEntry::cpu("io.SpikeDataloader", "PySpikeModelFloat", &["floating_pt"], t, make(true, false)),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 /// Both loaders' models.

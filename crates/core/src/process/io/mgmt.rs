@@ -145,9 +145,7 @@ pub(crate) fn register(r: &mut Registry) {
         ModelEntry::cpu("io.Read", "PyReadFixed", &["fixed_pt"], t, read(true)),
         ModelEntry::cpu("io.Read", "PyReadFloat", &["floating_pt"], t, read(false)),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 struct ResetModel {

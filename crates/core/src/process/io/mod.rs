@@ -131,9 +131,7 @@ pub(crate) fn register(r: &mut Registry) {
             Ok(Box::new(Ring::new(p, true, Role::Sink)?) as Box<dyn CpuModel>)
         }),
     ];
-    for m in models {
-        r.register(m).expect("library models have unique names");
-    }
+    r.register_library(models);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
