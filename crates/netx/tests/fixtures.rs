@@ -214,38 +214,65 @@ fn oracle_arrays(rel: &str) -> impl Fn(&str) -> NamedArray {
     move |name| truth.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("{name}")).clone()
 }
 
+/// One oracle network's fixed-point run: its input on a source, layer 1's and the output
+/// layer's spikes on sinks, for as many steps as the input has.
+struct OracleRun {
+    /// The synapse processes' types, in executable order.
+    synapse_types: Vec<String>,
+    /// Layer 1's spikes, (shape..., T).
+    layer1: ArrayD<f64>,
+    /// The output layer's spikes, (shape..., T).
+    out: ArrayD<f64>,
+}
+
+fn run_oracle_network(net_rel: &str, opts: &Options, input: &NamedArray) -> OracleRun {
+    let steps = *input.shape.last().unwrap();
+    let mut netx = load(oracle_data(net_rel), opts).unwrap();
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(array(input))).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let layer1_sink = net.add(sink::RingBuffer::new(&netx.blocks[1].shape, steps)).unwrap();
+    net.connect(OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() }, &layer1_sink.a_in()).unwrap();
+    let out_shape = netx.blocks.last().unwrap().shape.clone();
+    let out_sink = net.add(sink::RingBuffer::new(&out_shape, steps)).unwrap();
+    net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let synapse_types =
+        exe.processes.iter().filter(|p| p.name.contains("synapse")).map(|p| p.type_name.clone()).collect();
+    let mut rt = Runtime::new(exe, RunConfig::fixed_pt().registry()).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    OracleRun { synapse_types, layer1: rt.get(&layer1_sink.data()).unwrap(), out: rt.get(&out_sink.data()).unwrap() }
+}
+
+/// Writes layers to a temporary netx file and reads them back; returns the file (to reuse).
+fn write_and_reread(layers: &[basalt_netx::LayerConfig], tag: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("basalt-netx-{tag}-{}.net", std::process::id()));
+    basalt_netx::write(&path, layers).unwrap();
+    assert_eq!(basalt_netx::read_layers(&path).unwrap(), layers, "{tag}: layers differ after write -> read");
+    path
+}
+
+fn values(a: &ArrayD<f64>) -> Vec<f64> {
+    a.iter().copied().collect()
+}
+
 /// A slayer-exported `pool` layer (which lava-dl's netx cannot load) runs exactly as Lava
 /// runs the equivalent grouped convolution (`tools/oracle/netx_pool.py`).
 #[test]
 fn slayer_pool_layers_match_lava_running_the_equivalent_convolution() {
-    let mut netx = load(oracle_data("pool/pool.net"), &Options::default()).unwrap();
+    let netx = load(oracle_data("pool/pool.net"), &Options::default()).unwrap();
     let shapes: Vec<Vec<usize>> = netx.blocks.iter().map(|b| b.shape.clone()).collect();
     assert_eq!(shapes, vec![vec![6, 6, 2], vec![3, 3, 2], vec![4]]);
     let get = oracle_arrays("pool/pool.npz");
     let (input, pool, out) = (get("input"), get("pool"), get("out"));
-    let steps = *input.shape.last().unwrap();
-    let net = &mut netx.net;
-    let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
-    net.connect(src.s_out(), &netx.input).unwrap();
-    let pool_sink = net.add(sink::RingBuffer::new(&[3, 3, 2], steps)).unwrap();
-    let pool_spikes = OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() };
-    net.connect(pool_spikes, &pool_sink.a_in()).unwrap();
-    let out_sink = net.add(sink::RingBuffer::new(&[4], steps)).unwrap();
-    net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
-    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
-    rt.run(RunSteps::new(steps as u64)).unwrap();
-    let got_pool = rt.get(&pool_sink.data()).unwrap();
-    let got_out = rt.get(&out_sink.data()).unwrap();
-    assert_eq!(got_pool.shape(), pool.shape.as_slice());
-    assert_eq!(got_pool.iter().copied().collect::<Vec<_>>(), pool.data);
-    assert_eq!(got_out.iter().copied().collect::<Vec<_>>(), out.data);
+    let run = run_oracle_network("pool/pool.net", &Options::default(), &input);
+    assert_eq!(run.layer1.shape(), pool.shape.as_slice());
+    assert_eq!(values(&run.layer1), pool.data);
+    assert_eq!(values(&run.out), out.data);
     assert!(pool.data.iter().sum::<f64>() > 100.0 && out.data.iter().sum::<f64>() > 10.0);
     // The pool layer survives write -> read unchanged.
     let layers = basalt_netx::read_layers(oracle_data("pool/pool.net")).unwrap();
-    let path = std::env::temp_dir().join(format!("basalt-netx-pool-{}.net", std::process::id()));
-    basalt_netx::write(&path, &layers).unwrap();
-    assert_eq!(basalt_netx::read_layers(&path).unwrap(), layers);
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(write_and_reread(&layers, "pool"));
 }
 
 #[test]
@@ -272,34 +299,18 @@ fn pool_kernels_that_do_not_tile_the_input_are_refused() {
 fn slayer_dense_rec_layers_match_lava_dl_exactly() {
     let get = oracle_arrays("dense_rec/dense_rec.npz");
     let (input, rec, out) = (get("input"), get("rec"), get("out"));
-    let steps = *input.shape.last().unwrap();
     // Dense synapses, and Sparse ones with lava-dl's `sparse_fc_layer` option: same spikes.
     for sparse_fc_layer in [false, true] {
         let opts = Options { sparse_fc_layer, ..Options::default() };
-        let mut netx = load(oracle_data("dense_rec/dense_rec.net"), &opts).unwrap();
-        let net = &mut netx.net;
-        let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
-        net.connect(src.s_out(), &netx.input).unwrap();
-        let rec_sink = net.add(sink::RingBuffer::new(&[8], steps)).unwrap();
-        net.connect(OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() }, &rec_sink.a_in()).unwrap();
-        let out_sink = net.add(sink::RingBuffer::new(&[3], steps)).unwrap();
-        net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
-        let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
-        let synapses: Vec<&str> =
-            exe.processes.iter().filter(|p| p.name.contains("synapse")).map(|p| p.type_name.as_str()).collect();
-        assert_eq!(synapses, vec![if sparse_fc_layer { "Sparse" } else { "Dense" }; 3]);
-        let mut rt = Runtime::new(exe, RunConfig::fixed_pt().registry()).unwrap();
-        rt.run(RunSteps::new(steps as u64)).unwrap();
-        assert_eq!(rt.get(&rec_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), rec.data);
-        assert_eq!(rt.get(&out_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), out.data);
+        let run = run_oracle_network("dense_rec/dense_rec.net", &opts, &input);
+        assert_eq!(run.synapse_types, vec![if sparse_fc_layer { "Sparse" } else { "Dense" }; 3]);
+        assert_eq!(values(&run.layer1), rec.data);
+        assert_eq!(values(&run.out), out.data);
     }
     // Round trip through the writer keeps the recurrent weights.
     let layers = basalt_netx::read_layers(oracle_data("dense_rec/dense_rec.net")).unwrap();
     assert!(matches!(&layers[1].kind, basalt_netx::LayerKind::Dense { weight_rec: Some(r), .. } if r.dim() == (8, 8)));
-    let path = std::env::temp_dir().join(format!("basalt-netx-rec-{}.net", std::process::id()));
-    basalt_netx::write(&path, &layers).unwrap();
-    assert_eq!(basalt_netx::read_layers(&path).unwrap(), layers);
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(write_and_reread(&layers, "rec"));
 }
 
 /// With axonal delays, `sparse_fc_layer` builds DelaySparse over the non-zero weights; it
@@ -342,24 +353,12 @@ fn sparse_fc_layers_with_delays_equal_the_dense_build() {
 fn slayer_rf_layers_match_lava_dl_exactly() {
     let get = oracle_arrays("rf/rf.npz");
     let (input, rf, out) = (get("input"), get("rf"), get("out"));
-    let steps = *input.shape.last().unwrap();
-    let mut netx = load(oracle_data("rf/rf.net"), &Options::default()).unwrap();
-    let net = &mut netx.net;
-    let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
-    net.connect(src.s_out(), &netx.input).unwrap();
-    let rf_sink = net.add(sink::RingBuffer::new(&[6], steps)).unwrap();
-    net.connect(OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() }, &rf_sink.a_in()).unwrap();
-    let out_sink = net.add(sink::RingBuffer::new(&[3], steps)).unwrap();
-    net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
-    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
-    rt.run(RunSteps::new(steps as u64)).unwrap();
-    assert_eq!(rt.get(&rf_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), rf.data);
-    assert_eq!(rt.get(&out_sink.data()).unwrap().iter().copied().collect::<Vec<_>>(), out.data);
+    let run = run_oracle_network("rf/rf.net", &Options::default(), &input);
+    assert_eq!(values(&run.layer1), rf.data);
+    assert_eq!(values(&run.out), out.data);
     assert!(rf.data.iter().sum::<f64>() >= 5.0 && out.data.iter().sum::<f64>() >= 10.0);
     let mut layers = basalt_netx::read_layers(oracle_data("rf/rf.net")).unwrap();
-    let path = std::env::temp_dir().join(format!("basalt-netx-rf-{}.net", std::process::id()));
-    basalt_netx::write(&path, &layers).unwrap();
-    assert_eq!(basalt_netx::read_layers(&path).unwrap(), layers);
+    let path = write_and_reread(&layers, "rf");
     // The same layer typed `dense_comp` loads; without imaginary weights it is refused.
     layers[1].type_name = "dense_comp".into();
     basalt_netx::write(&path, &layers).unwrap();
