@@ -4,12 +4,7 @@
 # Usage: benches/peers/compare.sh [VENV]   (VENV: made by ../shared/oracle/setup.sh;
 #        default .venv-oracle). Needs nothing else; takes a few minutes.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-VENV="${1:-.venv-oracle}"
-PY="$VENV/bin/python"
-[ -x "$PY" ] || { echo "no oracle venv at $VENV: run ../shared/oracle/setup.sh $VENV" >&2; exit 2; }
-OUT="target/peer-bench"
-mkdir -p "$OUT"
+source "$(dirname "$0")/oracle_venv.sh"
 echo "== Lava 0.10 (1000 steps per size and precision)"
 "$PY" benches/peers/lava_lif_dense_lif.py --json "$OUT/lava.json"
 echo "== Basalt (criterion)"

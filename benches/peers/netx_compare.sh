@@ -4,12 +4,7 @@
 # Usage: benches/peers/netx_compare.sh [VENV]   (VENV: made by ../shared/oracle/setup.sh;
 #        default .venv-oracle).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-VENV="${1:-.venv-oracle}"
-PY="$VENV/bin/python"
-[ -x "$PY" ] || { echo "no oracle venv at $VENV: run ../shared/oracle/setup.sh $VENV" >&2; exit 2; }
-OUT="target/peer-bench"
-mkdir -p "$OUT"
+source "$(dirname "$0")/oracle_venv.sh"
 echo "== Basalt (criterion)"
 cargo bench --bench netx -- --noplot 2>&1 | grep -E "^netx/|time:" || true
 echo "== Lava 0.10"

@@ -59,9 +59,9 @@ fn tinynet_with_periodic_resets_matches_lava_dl_exactly() {
     assert!(spikes > 0.0);
 }
 
-#[test]
-fn pilotnet_sdnn_matches_lava_dl_exactly() {
-    let mut netx = load(fixture("pilotnet_sdnn/network.net"), &Options::default()).unwrap();
+/// Runs a pilotnet_sdnn file for 9 steps on lava-dl's input; returns its output.
+fn run_pilotnet(path: &std::path::Path) -> Vec<f64> {
+    let mut netx = load(path, &Options::default()).unwrap();
     assert_eq!(netx.blocks.len(), 9);
     let net = &mut netx.net;
     let src = net.add(source::RingBuffer::new(array(&npy("pilotnet_sdnn/input.npy")))).unwrap();
@@ -70,7 +70,12 @@ fn pilotnet_sdnn_matches_lava_dl_exactly() {
     net.connect(netx.output.clone(), &sink.a_in()).unwrap();
     let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
     rt.run(RunSteps::new(9)).unwrap();
-    let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
+    rt.get(&sink.data()).unwrap().iter().copied().collect()
+}
+
+#[test]
+fn pilotnet_sdnn_matches_lava_dl_exactly() {
+    let got = run_pilotnet(&fixture("pilotnet_sdnn/network.net"));
     let want = npy("pilotnet_sdnn/output.npy").data;
     assert_eq!(got, want);
     assert!(want.iter().any(|&x| x != 0.0));
@@ -190,16 +195,7 @@ fn written_files_round_trip_through_the_reader_and_run_the_same() {
         assert_eq!(again, layers, "{rel}: layers differ after write -> read");
     }
     // The written pilotnet runs to lava-dl's output.
-    let mut netx = load(dir.join("pilotnet_sdnn_network.net"), &Options::default()).unwrap();
-    let net = &mut netx.net;
-    let src = net.add(source::RingBuffer::new(array(&npy("pilotnet_sdnn/input.npy")))).unwrap();
-    net.connect(src.s_out(), &netx.input).unwrap();
-    let sink = net.add(sink::RingBuffer::new(&[1], 9)).unwrap();
-    net.connect(netx.output.clone(), &sink.a_in()).unwrap();
-    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
-    rt.run(RunSteps::new(9)).unwrap();
-    let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
-    assert_eq!(got, npy("pilotnet_sdnn/output.npy").data);
+    assert_eq!(run_pilotnet(&dir.join("pilotnet_sdnn_network.net")), npy("pilotnet_sdnn/output.npy").data);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
