@@ -56,6 +56,13 @@ pub fn info(args: &[String]) -> Result<String, String> {
             Some(NeuronKind::Cuba { i_decay, v_decay, vth_mant }) => {
                 ("CUBA", format!("iDecay {i_decay} vDecay {v_decay} vThMant {vth_mant}"))
             }
+            Some(NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }) => (
+                "ALIF",
+                format!(
+                    "iDecay {i_decay} vDecay {v_decay} thDecay {th_decay} refDecay {ref_decay} vThMant {vth_mant} \
+                     vThStep {vth_step}"
+                ),
+            ),
             Some(NeuronKind::Sdnn { vth_mant, sigma_output }) => {
                 (if *sigma_output { "SDNN-Σ" } else { "SDNN" }, format!("vThMant {vth_mant}"))
             }

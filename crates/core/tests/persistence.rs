@@ -541,6 +541,7 @@ fn corrupt_state_files_are_clear_errors() {
 
 /// Every other library process type in one network (float and, where Lava has one, fixed).
 fn zoo(fixed: bool) -> (Network, Handle<Monitor>) {
+    use basalt_core::process::alif::Alif;
     use basalt_core::process::atrlif::Atrlif;
     use basalt_core::process::conv::Conv;
     use basalt_core::process::io::{reset::Reset, sink::Read};
@@ -568,6 +569,11 @@ fn zoo(fixed: bool) -> (Network, Handle<Monitor>) {
     net.connect(sparse.a_out(), &reset.a_in()).unwrap();
     net.connect(dd.a_out(), &tern.a_in()).unwrap();
     net.connect(ds.a_out(), &at.a_in()).unwrap();
+    // Decays are 12-bit integers in fixed point and fractions in float.
+    let d = |x: f64| if fixed { x * 4096.0 } else { x };
+    let alif = Alif::new(&[3]).du(d(0.25)).dv(d(0.125)).dtheta(d(0.0625)).dr(d(0.125)).vth(2.0).vth_step(1.0);
+    let alif = net.add_named("alif", alif).unwrap();
+    net.connect(sparse.a_out(), &alif.a_in()).unwrap();
     let sd = net.add_named("sigma_delta", SigmaDelta::new(&[3], 2.0).bias(1.0)).unwrap();
     let delta = net.add_named("delta", Delta::new(&[3], 3.0)).unwrap();
     let sigma = net.add_named("sigma", Sigma::new(&[3])).unwrap();
@@ -583,10 +589,10 @@ fn zoo(fixed: bool) -> (Network, Handle<Monitor>) {
     Reset::attach(&mut net, &reset.v(), 0.0, 5, 2).unwrap();
     Read::attach(&mut net, &tern.v(), 4, 2, 0).unwrap();
     let mon = net.add_named("mon", Monitor::new()).unwrap();
-    for v in [reset.v(), tern.v(), at.v(), sd.sigma(), sigma.sigma(), rc.payload(), rf.real()] {
+    for v in [reset.v(), tern.v(), at.v(), alif.theta(), sd.sigma(), sigma.sigma(), rc.payload(), rf.real()] {
         mon.probe(&mut net, v, 40).unwrap();
     }
-    for p in [conv.a_out(), dd.a_out(), ds.a_out(), tern.s_out(), at.s_out()] {
+    for p in [conv.a_out(), dd.a_out(), ds.a_out(), tern.s_out(), at.s_out(), alif.s_out()] {
         mon.probe(&mut net, p, 40).unwrap();
     }
     if !fixed {

@@ -24,6 +24,21 @@ pub enum NeuronKind {
         /// Output layer accumulating (Sigma) instead of encoding.
         sigma_output: bool,
     },
+    /// `ALIF`: adaptive-threshold LIF (slayer's alif neuron), built as a Basalt `Alif`.
+    Alif {
+        /// Current decay (0..=4096).
+        i_decay: f64,
+        /// Voltage decay (0..=4096).
+        v_decay: f64,
+        /// Threshold decay toward vThMant (0..=4096).
+        th_decay: f64,
+        /// Refractory decay (0..=4096).
+        ref_decay: f64,
+        /// Base threshold mantissa.
+        vth_mant: f64,
+        /// Threshold increase per spike (mantissa).
+        vth_step: f64,
+    },
     /// `RF_PHASE` (Lava RF) or another type containing `RF` (Lava RF_IZ): resonate-and-fire,
     /// fed by a complex dense layer.
     Rf {
@@ -328,6 +343,21 @@ fn parse_neuron(f: &Fields<'_>, n: &Tree) -> Result<NeuronConfig, NetxError> {
     let kind = match t.as_str() {
         "CUBA" | "LOIHI" => {
             NeuronKind::Cuba { i_decay: scalar("iDecay")?, v_decay: scalar("vDecay")?, vth_mant: scalar("vThMant")? }
+        }
+        "ALIF" => {
+            if let Some(Value::Numbers(a)) = n.datasets.get("gradedSpike") {
+                if a.data.iter().any(|&x| x != 0.0) {
+                    return Err(f.err("graded-spike ALIF neurons are not supported".into()));
+                }
+            }
+            NeuronKind::Alif {
+                i_decay: scalar("iDecay")?,
+                v_decay: scalar("vDecay")?,
+                th_decay: scalar("thDecay")?,
+                ref_decay: scalar("refDecay")?,
+                vth_mant: scalar("vThMant")?,
+                vth_step: scalar("vThStep")?,
+            }
         }
         "SDNN" => {
             NeuronKind::Sdnn { vth_mant: scalar("vThMant")?, sigma_output: n.datasets.contains_key("sigma_output") }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use basalt_core::process::alif::Alif;
 use basalt_core::process::conv::Conv;
 use basalt_core::process::dense::Dense;
 use basalt_core::process::lif::Lif;
@@ -105,11 +106,9 @@ enum NeuronProc {
     Sigma(Sigma),
     Rf(Rf),
     RfIz(RfIz),
+    Alif(Alif),
 }
 
-/// lava-dl's `get_neuron_params`: CUBA -> LIF (`du = iDecay - 1`, `dv = vDecay`,
-/// `bias_exp = 6`, bias as `bias_mant`), SDNN -> Delta (input) / Sigma (`sigma_output`) /
-/// SigmaDelta (bias scaled by the process).
 /// Where a neuron process goes: its shape, bias and the loader settings that shape it.
 struct Site<'a> {
     shape: &'a [usize],
@@ -119,6 +118,10 @@ struct Site<'a> {
     spike_exp: i32,
 }
 
+/// lava-dl's `get_neuron_params`: CUBA -> LIF (`du = iDecay - 1`, `dv = vDecay`,
+/// `bias_exp = 6`, bias as `bias_mant`), SDNN -> Delta (input) / Sigma (`sigma_output`) /
+/// SigmaDelta (bias scaled by the process); beyond
+/// lava-dl, ALIF -> `Alif` and RF -> Rf / RfIz.
 fn neuron_process(
     path: &str,
     c: &LayerConfig,
@@ -137,6 +140,25 @@ fn neuron_process(
                 Some((interval, offset)) => (NeuronProc::LifReset(lif.with_reset(interval, offset)), bits),
                 None => (NeuronProc::Lif(lif), bits),
             })
+        }
+        NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step } => {
+            // slayer's ALIF dynamics with its 12-bit decays; inputs and thresholds are
+            // scaled by 64 as for CUBA, the bias by 2^6 (`bias_exp = 6`).
+            if reset.is_some() {
+                return Err(layer_err(path, c, "reset_interval is not supported for ALIF neurons".into()));
+            }
+            let mut alif = Alif::new(shape)
+                .du(*i_decay)
+                .dv(*v_decay)
+                .dtheta(*th_decay)
+                .dr(*ref_decay)
+                .vth(*vth_mant)
+                .vth_step(*vth_step)
+                .bias_exp(6.0);
+            if let Some(b) = bias {
+                alif = alif.bias_mant(b);
+            }
+            Ok((NeuronProc::Alif(alif), 0))
         }
         NeuronKind::Sdnn { vth_mant, sigma_output } => {
             let bits = n.message_bits.unwrap_or(16);
@@ -174,6 +196,7 @@ fn add_neuron(net: &mut Network, name: &str, p: NeuronProc) -> Result<ProcId, Ne
         NeuronProc::Sigma(x) => net.add_named(name, x)?.id(),
         NeuronProc::Rf(x) => net.add_named(name, x)?.id(),
         NeuronProc::RfIz(x) => net.add_named(name, x)?.id(),
+        NeuronProc::Alif(x) => net.add_named(name, x)?.id(),
     })
 }
 

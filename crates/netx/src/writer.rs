@@ -32,6 +32,20 @@ fn neuron_tree(n: &NeuronConfig) -> Result<Tree, String> {
             d.insert("vThMant".into(), scalar(*vth_mant));
             d.insert("refDelay".into(), scalar(1.0));
         }
+        NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step } => {
+            d.insert("type".into(), Value::Text(vec!["ALIF".into()]));
+            for (key, x) in [
+                ("iDecay", i_decay),
+                ("vDecay", v_decay),
+                ("thDecay", th_decay),
+                ("refDecay", ref_decay),
+                ("vThMant", vth_mant),
+                ("vThStep", vth_step),
+            ] {
+                d.insert(key.into(), scalar(*x));
+            }
+            d.insert("refDelay".into(), scalar(1.0));
+        }
         NeuronKind::Sdnn { vth_mant, sigma_output } => {
             d.insert("type".into(), Value::Text(vec!["SDNN".into()]));
             d.insert("activation".into(), Value::Text(vec!["relu".into()]));

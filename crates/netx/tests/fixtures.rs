@@ -210,15 +210,22 @@ fn oracle_arrays(rel: &str) -> impl Fn(&str) -> NamedArray {
     move |name| truth.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("{name}")).clone()
 }
 
-/// One oracle network's fixed-point run: its input on a source, layer 1's and the output
-/// layer's spikes on sinks, for as many steps as the input has.
+/// One oracle network's fixed-point run: its input on a source, every layer's spikes on
+/// sinks, for as many steps as the input has.
 struct OracleRun {
     /// The synapse processes' types, in executable order.
     synapse_types: Vec<String>,
-    /// Layer 1's spikes, (shape..., T).
-    layer1: ArrayD<f64>,
-    /// The output layer's spikes, (shape..., T).
-    out: ArrayD<f64>,
+    /// Each layer's spikes, (shape..., T), input to output.
+    layers: Vec<ArrayD<f64>>,
+}
+
+impl OracleRun {
+    fn layer1(&self) -> &ArrayD<f64> {
+        &self.layers[1]
+    }
+    fn out(&self) -> &ArrayD<f64> {
+        self.layers.last().unwrap()
+    }
 }
 
 fn run_oracle_network(net_rel: &str, opts: &Options, input: &NamedArray) -> OracleRun {
@@ -227,17 +234,18 @@ fn run_oracle_network(net_rel: &str, opts: &Options, input: &NamedArray) -> Orac
     let net = &mut netx.net;
     let src = net.add(source::RingBuffer::new(array(input))).unwrap();
     net.connect(src.s_out(), &netx.input).unwrap();
-    let layer1_sink = net.add(sink::RingBuffer::new(&netx.blocks[1].shape, steps)).unwrap();
-    net.connect(OutPort { proc: netx.blocks[1].neuron, name: "s_out".into() }, &layer1_sink.a_in()).unwrap();
-    let out_shape = netx.blocks.last().unwrap().shape.clone();
-    let out_sink = net.add(sink::RingBuffer::new(&out_shape, steps)).unwrap();
-    net.connect(netx.output.clone(), &out_sink.a_in()).unwrap();
+    let mut sinks = Vec::new();
+    for b in &netx.blocks {
+        let sink = net.add(sink::RingBuffer::new(&b.shape, steps)).unwrap();
+        net.connect(OutPort { proc: b.neuron, name: "s_out".into() }, &sink.a_in()).unwrap();
+        sinks.push(sink);
+    }
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let synapse_types =
         exe.processes.iter().filter(|p| p.name.contains("synapse")).map(|p| p.type_name.clone()).collect();
     let mut rt = Runtime::new(exe, RunConfig::fixed_pt().registry()).unwrap();
     rt.run(RunSteps::new(steps as u64)).unwrap();
-    OracleRun { synapse_types, layer1: rt.get(&layer1_sink.data()).unwrap(), out: rt.get(&out_sink.data()).unwrap() }
+    OracleRun { synapse_types, layers: sinks.iter().map(|s| rt.get(&s.data()).unwrap()).collect() }
 }
 
 /// Writes layers to a temporary netx file and reads them back; returns the file (to reuse).
@@ -262,9 +270,9 @@ fn slayer_pool_layers_match_lava_running_the_equivalent_convolution() {
     let get = oracle_arrays("pool/pool.npz");
     let (input, pool, out) = (get("input"), get("pool"), get("out"));
     let run = run_oracle_network("pool/pool.net", &Options::default(), &input);
-    assert_eq!(run.layer1.shape(), pool.shape.as_slice());
-    assert_eq!(values(&run.layer1), pool.data);
-    assert_eq!(values(&run.out), out.data);
+    assert_eq!(run.layer1().shape(), pool.shape.as_slice());
+    assert_eq!(values(run.layer1()), pool.data);
+    assert_eq!(values(run.out()), out.data);
     assert!(pool.data.iter().sum::<f64>() > 100.0 && out.data.iter().sum::<f64>() > 10.0);
     // The pool layer survives write -> read unchanged.
     let layers = basalt_netx::read_layers(oracle_data("pool/pool.net")).unwrap();
@@ -300,8 +308,8 @@ fn slayer_dense_rec_layers_match_lava_dl_exactly() {
         let opts = Options { sparse_fc_layer, ..Options::default() };
         let run = run_oracle_network("dense_rec/dense_rec.net", &opts, &input);
         assert_eq!(run.synapse_types, vec![if sparse_fc_layer { "Sparse" } else { "Dense" }; 3]);
-        assert_eq!(values(&run.layer1), rec.data);
-        assert_eq!(values(&run.out), out.data);
+        assert_eq!(values(run.layer1()), rec.data);
+        assert_eq!(values(run.out()), out.data);
     }
     // Round trip through the writer keeps the recurrent weights.
     let layers = basalt_netx::read_layers(oracle_data("dense_rec/dense_rec.net")).unwrap();
@@ -350,8 +358,8 @@ fn slayer_rf_layers_match_lava_dl_exactly() {
     let get = oracle_arrays("rf/rf.npz");
     let (input, rf, out) = (get("input"), get("rf"), get("out"));
     let run = run_oracle_network("rf/rf.net", &Options::default(), &input);
-    assert_eq!(values(&run.layer1), rf.data);
-    assert_eq!(values(&run.out), out.data);
+    assert_eq!(values(run.layer1()), rf.data);
+    assert_eq!(values(run.out()), out.data);
     assert!(rf.data.iter().sum::<f64>() >= 5.0 && out.data.iter().sum::<f64>() >= 10.0);
     let mut layers = basalt_netx::read_layers(oracle_data("rf/rf.net")).unwrap();
     let path = write_and_reread(&layers, "rf");
@@ -366,4 +374,28 @@ fn slayer_rf_layers_match_lava_dl_exactly() {
     let Err(e) = load(&path, &Options::default()) else { panic!("dense_comp without weight/imag loaded") };
     assert!(e.to_string().contains("weight/imag"), "{e}");
     let _ = std::fs::remove_file(&path);
+}
+
+/// A slayer ALIF block (adaptive threshold and refractory state with 12-bit decays), which
+/// lava-dl's netx cannot load, spikes exactly as slayer's own forward
+/// (`tools/oracle/netx_alif.py`), and survives write -> read.
+#[test]
+fn slayer_alif_layers_match_slayer_exactly() {
+    let get = oracle_arrays("alif/alif.npz");
+    let (input, hidden, out) = (get("input"), get("hidden"), get("out"));
+    let run = run_oracle_network("alif/alif.net", &Options::default(), &input);
+    assert_eq!(values(&run.layers[0]), hidden.data);
+    assert_eq!(values(run.out()), out.data);
+    assert!(hidden.data.iter().sum::<f64>() >= 100.0 && out.data.iter().sum::<f64>() >= 20.0);
+    let layers = basalt_netx::read_layers(oracle_data("alif/alif.net")).unwrap();
+    assert!(
+        matches!(layers[0].neuron.as_ref().unwrap().kind, basalt_netx::NeuronKind::Alif { vth_step, .. } if vth_step == 19.0)
+    );
+    let path = write_and_reread(&layers, "alif");
+    // A periodic reset is a CUBA feature: asking for it on ALIF is a clear error.
+    let Err(e) = load(&path, &Options { reset_interval: Some(8), ..Options::default() }) else {
+        panic!("reset_interval on ALIF loaded")
+    };
+    let _ = std::fs::remove_file(&path);
+    assert!(e.to_string().contains("layer 0") && e.to_string().contains("ALIF"), "{e}");
 }

@@ -1,5 +1,6 @@
 //! The process library: Lava's processes with their float and Loihi bit-accurate models.
 
+pub mod alif;
 pub mod atrlif;
 pub mod conv;
 pub mod dense;
@@ -17,6 +18,7 @@ use crate::registry::Registry;
 pub(crate) fn register_library(r: &mut Registry) {
     lif::register(r);
     atrlif::register(r);
+    alif::register(r);
     dense::register(r);
     conv::register(r);
     io::register(r);
