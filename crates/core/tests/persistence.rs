@@ -584,6 +584,9 @@ fn zoo(fixed: bool) -> (Network, Handle<Monitor>) {
         .add_named("conv", Conv::new(ndarray::Array4::from_elem((2, 2, 1, 1), 3.0), [2, 2, 1]).padding([1, 0]))
         .unwrap();
     net.connect(sp.s_out().reshape(&[2, 2, 1]), &conv.s_in()).unwrap();
+    let w_t = ndarray::Array4::from_shape_vec((2, 2, 1, 1), vec![1.0, -2.0, 3.0, 1.0]).unwrap();
+    let conv_t = net.add_named("conv_t", Conv::new(w_t, [3, 2, 2]).num_message_bits(16).transposed()).unwrap();
+    net.connect(conv.a_out(), &conv_t.s_in()).unwrap();
     let rf = net.add_named("rf", Rf::new(&[3], 8.0, 0.05).vth(2.0).state_exp(6).decay_bits(12)).unwrap();
     net.connect(sparse.a_out(), &rf.a_real_in()).unwrap();
     Reset::attach(&mut net, &reset.v(), 0.0, 5, 2).unwrap();
@@ -592,7 +595,7 @@ fn zoo(fixed: bool) -> (Network, Handle<Monitor>) {
     for v in [reset.v(), tern.v(), at.v(), alif.theta(), sd.sigma(), sigma.sigma(), rc.payload(), rf.real()] {
         mon.probe(&mut net, v, 40).unwrap();
     }
-    for p in [conv.a_out(), dd.a_out(), ds.a_out(), tern.s_out(), at.s_out(), alif.s_out()] {
+    for p in [conv.a_out(), conv_t.a_out(), dd.a_out(), ds.a_out(), tern.s_out(), at.s_out(), alif.s_out()] {
         mon.probe(&mut net, p, 40).unwrap();
     }
     if !fixed {

@@ -84,12 +84,16 @@ pub enum LayerKind {
         /// Delays (per output neuron, per input, or per synapse).
         delay: Option<Vec<f64>>,
     },
-    /// Convolution; weight in the file's (Cout, Cin, kH, kW) order, parameters in (H, W).
+    /// Convolution (`conv`) or transposed convolution (`convT`, slayer's ConvT block, which
+    /// lava-dl's netx cannot load); weight in the file's order, parameters in (H, W).
     Conv {
-        /// Weight values, (Cout, Cin, kH, kW) C order.
+        /// Weight values, C order: (Cout, Cin/groups, kH, kW), or for `convT` torch's
+        /// transposed layout (Cin, Cout/groups, kH, kW).
         weight: Vec<f64>,
-        /// (Cout, Cin/groups, kH, kW).
+        /// The weight's shape (as above).
         weight_shape: [usize; 4],
+        /// `convT`: the transposed convolution.
+        transposed: bool,
         /// Bias per output channel.
         bias: Option<Vec<f64>>,
         /// Stride (H, W).
@@ -101,9 +105,12 @@ pub enum LayerKind {
         /// Groups.
         groups: usize,
     },
-    /// Sum pooling per channel (slayer's `Pool` block, which lava-dl's netx cannot load):
-    /// one kernel shared by every channel, built as a grouped convolution.
+    /// Sum pooling per channel (slayer's `Pool` block) or its transpose (`unpool`, slayer's
+    /// Unpool block), which lava-dl's netx cannot load: one kernel shared by every channel,
+    /// built as a grouped (transposed) convolution.
     Pool {
+        /// `unpool`: the transposed operation (up-sampling).
+        transposed: bool,
         /// The shared kernel, (kH, kW) C order, integers.
         weight: Vec<f64>,
         /// Kernel size (H, W).
@@ -281,7 +288,7 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
             };
             LayerKind::Dense { weight, weight_rec, weight_imag, bias, delay }
         }
-        "conv" => {
+        "conv" | "convT" => {
             let Array { shape: wshape, data: w } = f.required("weight")?;
             if wshape.len() < 4 || wshape[4..].iter().any(|&d| d != 1) {
                 return Err(f.err(format!("`weight` must be (Cout, Cin, kH, kW[, 1]), got shape {wshape:?}")));
@@ -290,6 +297,7 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
             LayerKind::Conv {
                 weight: ints(w),
                 weight_shape: [wshape[0], wshape[1], wshape[2], wshape[3]],
+                transposed: type_name == "convT",
                 bias: f.numbers("bias")?.map(|a| ints(a.data)),
                 stride: f.pair("stride", 1)?,
                 padding: f.pair("padding", 0)?,
@@ -297,7 +305,7 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
                 groups,
             }
         }
-        "pool" => {
+        "pool" | "unpool" => {
             let Array { shape: wshape, data: w } = f.required("weight")?;
             // slayer writes (1, 1, kH, kW): one kernel for all channels.
             if wshape.len() < 2 || wshape[..wshape.len() - 2].iter().any(|&d| d != 1) {
@@ -310,6 +318,7 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
                 }
             }
             LayerKind::Pool {
+                transposed: type_name == "unpool",
                 weight: ints(w),
                 kernel,
                 stride: if f.numbers("stride")?.is_some() { f.pair("stride", 1)? } else { kernel },

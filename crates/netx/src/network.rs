@@ -364,10 +364,12 @@ pub fn build_block(
                 output_message_bits: bits,
             })
         }
-        LayerKind::Conv { weight, weight_shape, bias, stride, padding, dilation, groups } => {
+        LayerKind::Conv { weight, weight_shape, transposed, bias, stride, padding, dilation, groups } => {
             let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
             // File order (Cout, Cin, kH, kW): flip the kernel spatially (Lava convolves),
             // then transpose to Lava's (Cout, kW, kH, Cin); (H, W) parameters become (X, Y).
+            // A convT weight (Cin, Cout, kH, kW) becomes ConvTranspose's (Cin, kW, kH, Cout)
+            // alike: torch's transposed convolution is the adjoint of its convolution.
             let [co, ci, kh, kw] = *weight_shape;
             let w = Array4::from_shape_fn((co, kw, kh, ci), |(o, i, j, c_)| {
                 weight[((o * ci + c_) * kh + (kh - 1 - j)) * kw + (kw - 1 - i)]
@@ -379,9 +381,28 @@ pub fn build_block(
                 .dilation(rev(*dilation))
                 .groups(*groups)
                 .num_message_bits(input_bits);
-            conv_block(net, path, c, ConvSite { neuron, conv, bias: bias.as_ref(), reset, spike_exp })
+            let site = ConvSite { neuron, bias: bias.as_ref(), reset, spike_exp };
+            if *transposed {
+                conv_block(net, path, c, conv.transposed(), site)
+            } else {
+                conv_block(net, path, c, conv, site)
+            }
         }
-        LayerKind::Pool { weight, kernel, stride, padding, dilation } => {
+        LayerKind::Pool { weight, kernel, stride, padding, dilation, transposed: true } => {
+            // Unpooling: each channel up-sampled through the shared kernel.
+            let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
+            let [kh, kw] = *kernel;
+            let w = Array4::from_shape_fn((ch, kw, kh, 1), |(_, i, j, _)| weight[(kh - 1 - j) * kw + (kw - 1 - i)]);
+            let conv = Conv::new(w, [x, y, ch])
+                .stride([stride[1], stride[0]])
+                .padding([padding[1], padding[0]])
+                .dilation([dilation[1], dilation[0]])
+                .groups(ch)
+                .num_message_bits(input_bits)
+                .transposed();
+            conv_block(net, path, c, conv, ConvSite { neuron, bias: None, reset, spike_exp })
+        }
+        LayerKind::Pool { weight, kernel, stride, padding, dilation, transposed: false } => {
             let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
             let [kh, kw] = *kernel;
             // slayer zero-pads an input whose height or width the kernel does not divide, by
@@ -402,7 +423,7 @@ pub fn build_block(
                 .dilation([dilation[1], dilation[0]])
                 .groups(ch)
                 .num_message_bits(input_bits);
-            conv_block(net, path, c, ConvSite { neuron, conv, bias: None, reset, spike_exp })
+            conv_block(net, path, c, conv, ConvSite { neuron, bias: None, reset, spike_exp })
         }
         LayerKind::Flatten => Err(layer_err(path, c, "flatten has no block".into())),
         LayerKind::Unsupported(t) => Err(layer_err(path, c, format!("layer type `{t}` is not supported yet"))),
@@ -495,19 +516,25 @@ fn image_layer<'a>(
     Ok((neuron, xyc))
 }
 
-/// What a convolution-like block (conv, pool) is made of besides its layer config.
+/// What a convolution-like block (conv, convT, pool, unpool) is made of besides its layer
+/// config and synapse.
 struct ConvSite<'a> {
     neuron: &'a NeuronConfig,
-    conv: Conv,
     bias: Option<&'a Vec<f64>>,
     reset: Option<(u64, u64)>,
     spike_exp: i32,
 }
 
 /// Adds a convolution synapse and its neuron, checking the output against the file's `shape`.
-fn conv_block(net: &mut Network, path: &str, c: &LayerConfig, site: ConvSite<'_>) -> Result<Block, NetxError> {
+fn conv_block<P: basalt_core::Process>(
+    net: &mut Network,
+    path: &str,
+    c: &LayerConfig,
+    conv: P,
+    site: ConvSite<'_>,
+) -> Result<Block, NetxError> {
     let name = format!("layer{}", c.index);
-    let ConvSite { neuron, conv, bias, reset, spike_exp } = site;
+    let ConvSite { neuron, bias, reset, spike_exp } = site;
     let synapse = net.add_named(&format!("{name}.synapse"), conv)?.id();
     let out_shape = net.out_port_shape(&OutPort { proc: synapse, name: "a_out".into() })?;
     if !c.shape.is_empty() && out_shape != c.lava_shape() {

@@ -103,11 +103,13 @@ fn layer_tree(c: &LayerConfig) -> Result<Tree, String> {
                 d.insert("delay".into(), num(vec![dl.len()], dl.clone()));
             }
         }
-        LayerKind::Conv { weight, weight_shape, bias, stride, padding, dilation, groups } => {
+        LayerKind::Conv { weight, weight_shape, transposed, bias, stride, padding, dilation, groups } => {
             let [co, ci, kh, kw] = *weight_shape;
             d.insert("weight".into(), num(vec![co, ci, kh, kw, 1], weight.clone()));
-            d.insert("inChannels".into(), scalar((ci * groups) as f64));
-            d.insert("outChannels".into(), scalar(co as f64));
+            // convT weights are (Cin, Cout/groups, ..): the channel counts swap.
+            let (n_in, n_out) = if *transposed { (co, ci * groups) } else { (ci * groups, co) };
+            d.insert("inChannels".into(), scalar(n_in as f64));
+            d.insert("outChannels".into(), scalar(n_out as f64));
             d.insert("kernelSize".into(), vector(&[kh, kw]));
             d.insert("stride".into(), vector(stride));
             d.insert("padding".into(), vector(padding));
@@ -117,7 +119,7 @@ fn layer_tree(c: &LayerConfig) -> Result<Tree, String> {
                 d.insert("bias".into(), num(vec![b.len()], b.clone()));
             }
         }
-        LayerKind::Pool { weight, kernel, stride, padding, dilation } => {
+        LayerKind::Pool { weight, kernel, stride, padding, dilation, .. } => {
             d.insert("weight".into(), num(vec![1, 1, kernel[0], kernel[1]], weight.clone()));
             d.insert("kernelSize".into(), vector(kernel));
             d.insert("stride".into(), vector(stride));

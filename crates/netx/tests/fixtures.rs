@@ -399,3 +399,33 @@ fn slayer_alif_layers_match_slayer_exactly() {
     let _ = std::fs::remove_file(&path);
     assert!(e.to_string().contains("layer 0") && e.to_string().contains("ALIF"), "{e}");
 }
+
+/// slayer's ConvT and Unpool blocks (`convT`, `unpool` layers, which lava-dl's netx cannot
+/// load) run exactly as Lava runs the dense layers they equal
+/// (`tools/oracle/netx_convt.py`), and survive write -> read.
+#[test]
+fn slayer_convt_and_unpool_layers_match_lava_running_the_equivalent_dense_layers() {
+    let get = oracle_arrays("convt/convt.npz");
+    let (input, convt, out) = (get("input"), get("convt"), get("out"));
+    let run = run_oracle_network("convt/convt.net", &Options::default(), &input);
+    let shapes: Vec<Vec<usize>> = run.layers.iter().map(|l| l.shape()[..l.ndim() - 1].to_vec()).collect();
+    assert_eq!(shapes, vec![vec![3, 3, 2], vec![5, 5, 4], vec![10, 10, 4], vec![5]]);
+    assert_eq!(run.synapse_types, vec!["ConvTranspose", "ConvTranspose", "Dense"]);
+    // Lava's equivalent layer is flat in C-order (C, H, W); Basalt's is (X = W, Y = H, C).
+    let steps = *input.shape.last().unwrap();
+    let got = run.layer1();
+    for c in 0..4 {
+        for h in 0..5 {
+            for w in 0..5 {
+                for t in 0..steps {
+                    let want = convt.data[((c * 5 + h) * 5 + w) * steps + t];
+                    assert_eq!(got[[w, h, c, t]], want, "convT neuron (c {c}, h {h}, w {w}), step {t}");
+                }
+            }
+        }
+    }
+    assert_eq!(values(run.out()), out.data);
+    assert!(convt.data.iter().sum::<f64>() > 100.0 && out.data.iter().sum::<f64>() > 20.0);
+    let layers = basalt_netx::read_layers(oracle_data("convt/convt.net")).unwrap();
+    let _ = std::fs::remove_file(write_and_reread(&layers, "convt"));
+}

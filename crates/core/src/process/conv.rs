@@ -4,6 +4,10 @@
 //! stride, dilation and groups. Float and fixed point (the result wrapped to signed 24
 //! bits); `weight_exp` is stored but, as in Lava's CPU models, not applied. Event-driven:
 //! only non-zero inputs are scattered into the output.
+//!
+//! [`ConvTranspose`] (no Lava counterpart; slayer's `ConvT`/`Unpool` synapses) is the
+//! adjoint of a `Conv` with the same weight and geometry: it maps the convolution's output
+//! shape back to its input shape, scattering each input through the kernel taps that read it.
 
 use ndarray::Array4;
 use serde::{Deserialize, Serialize};
@@ -183,27 +187,23 @@ impl Conv {
         self.num_message_bits = b;
         self
     }
-}
+    /// This convolution's transpose (adjoint): `weight` is then read as (C_in, kx, ky,
+    /// C_out/groups), the input shape given to [`Conv::new`] is the transposed input's
+    /// (X, Y, C_in), and the output is ((X-1)·s - 2p + d(k-1) + 1, .., C_out) per axis.
+    pub fn transposed(self) -> ConvTranspose {
+        ConvTranspose(self)
+    }
 
-impl Process for Conv {
-    const TYPE_NAME: &'static str = "Conv";
-    fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
+    /// The checked geometry of the forward convolution whose input is `input_shape`.
+    fn geometry(&self, b: &ProcessBuilder<'_>, input_shape: [usize; 3]) -> Result<ConvGeometry> {
         let (c_out, kx, ky, cg) = self.weight.dim();
-        let geo = ConvGeometry::new(
-            self.input_shape,
-            [c_out, kx, ky, cg],
-            self.padding,
-            self.stride,
-            self.dilation,
-            self.groups,
-        )
-        .map_err(|reason| Error::InvalidParameter {
-            process: b.name().into(),
-            param: "geometry".into(),
-            reason,
-        })?;
-        b.in_port("s_in", &self.input_shape)?;
-        b.out_port("a_out", &geo.output_shape)?;
+        ConvGeometry::new(input_shape, [c_out, kx, ky, cg], self.padding, self.stride, self.dilation, self.groups)
+            .map_err(|reason| Error::InvalidParameter { process: b.name().into(), param: "geometry".into(), reason })
+    }
+
+    /// Declares the Vars of a convolution-like process (the same for Conv and ConvTranspose).
+    fn declare_vars(self, b: &mut ProcessBuilder<'_>, geo: &ConvGeometry, a_buf_shape: &[usize]) -> Result<()> {
+        let (c_out, kx, ky, cg) = self.weight.dim();
         let pair = |p: [usize; 2]| vec![p[0] as f64, p[1] as f64];
         b.var("weight", &[c_out, kx, ky, cg], self.weight.into_dyn())?;
         b.var("weight_exp", &[1], f64::from(self.weight_exp))?;
@@ -213,9 +213,81 @@ impl Process for Conv {
         b.var("stride", &[2], pair(geo.stride))?;
         b.var("dilation", &[2], pair(geo.dilation))?;
         b.var("groups", &[1], geo.groups as f64)?;
-        b.var("a_buf", &geo.output_shape, 0.0)?;
+        b.var("a_buf", a_buf_shape, 0.0)?;
         b.var("num_message_bits", &[1], f64::from(self.num_message_bits))?;
-        b.params(&geo)
+        b.params(geo)
+    }
+}
+
+/// Transposed convolution synapses (see [`Conv::transposed`]); Vars as `Conv`'s.
+#[derive(Clone, Debug)]
+pub struct ConvTranspose(Conv);
+
+impl Process for ConvTranspose {
+    const TYPE_NAME: &'static str = "ConvTranspose";
+    fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
+        let conv = &self.0;
+        let (c_in, kx, ky, c_out_per_group) = conv.weight.dim();
+        let [x, y, c] = conv.input_shape;
+        if c != c_in {
+            return Err(Error::InvalidParameter {
+                process: b.name().into(),
+                param: "weight".into(),
+                reason: format!(
+                    "weight has {c_in} input channels, the input (X, Y, C) = {:?} has {c}",
+                    conv.input_shape
+                ),
+            });
+        }
+        // The forward convolution's input: ·s + d(k-1) + 1 - 2p per axis.
+        let mut out = [0usize; 3];
+        for a in 0..2 {
+            let full = ([x, y][a].max(1) - 1) * conv.stride.0[a] + conv.dilation.0[a] * ([kx, ky][a].max(1) - 1) + 1;
+            out[a] = full.checked_sub(2 * conv.padding.0[a]).filter(|&n| n > 0 && [x, y][a] > 0).ok_or_else(|| {
+                Error::InvalidParameter {
+                    process: b.name().into(),
+                    param: "padding".into(),
+                    reason: format!("padding {:?} leaves no output of the transposed convolution", conv.padding.0),
+                }
+            })?;
+        }
+        out[2] = c_out_per_group * conv.groups;
+        let geo = conv.geometry(b, out)?;
+        if geo.output_shape != conv.input_shape {
+            return Err(Error::InvalidParameter {
+                process: b.name().into(),
+                param: "geometry".into(),
+                reason: format!("input {:?} is not a convolution output of {out:?}", conv.input_shape),
+            });
+        }
+        b.in_port("s_in", &geo.output_shape)?;
+        b.out_port("a_out", &geo.input_shape)?;
+        self.0.declare_vars(b, &geo, &geo.input_shape)
+    }
+}
+
+impl Handle<ConvTranspose> {
+    /// Input (X, Y, C_in).
+    pub fn s_in(&self) -> InPort {
+        self.in_port("s_in")
+    }
+    /// Output (X_out, Y_out, C_out).
+    pub fn a_out(&self) -> OutPort {
+        self.out_port("a_out")
+    }
+    /// Weights (C_in, kx, ky, C_out/groups).
+    pub fn weight(&self) -> VarRef {
+        self.var("weight")
+    }
+}
+
+impl Process for Conv {
+    const TYPE_NAME: &'static str = "Conv";
+    fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
+        let geo = self.geometry(b, self.input_shape)?;
+        b.in_port("s_in", &self.input_shape)?;
+        b.out_port("a_out", &geo.output_shape)?;
+        self.declare_vars(b, &geo, &geo.output_shape)
     }
 }
 
@@ -242,10 +314,16 @@ pub(crate) fn register(r: &mut Registry) {
     let t = OutputTiming::PreviousStep;
     let models = [
         ModelEntry::cpu("Conv", "PyConvModelFloat", &["floating_pt"], t, |p| {
-            Ok(Box::new(ConvModel::new(p, false)?) as Box<dyn CpuModel>)
+            Ok(Box::new(ConvModel::new(p, false, false)?) as Box<dyn CpuModel>)
         }),
         ModelEntry::cpu("Conv", "PyConvModelFixed", &["fixed_pt"], t, |p| {
-            Ok(Box::new(ConvModel::new(p, true)?) as Box<dyn CpuModel>)
+            Ok(Box::new(ConvModel::new(p, true, false)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("ConvTranspose", "PyConvTransposeModelFloat", &["floating_pt"], t, |p| {
+            Ok(Box::new(ConvModel::new(p, false, true)?) as Box<dyn CpuModel>)
+        }),
+        ModelEntry::cpu("ConvTranspose", "PyConvTransposeModelFixed", &["fixed_pt"], t, |p| {
+            Ok(Box::new(ConvModel::new(p, true, true)?) as Box<dyn CpuModel>)
         }),
     ];
     r.register_library(models);
@@ -256,9 +334,11 @@ pub fn wrap24(x: i64) -> i64 {
     (x + (1 << 23)).rem_euclid(1 << 24) - (1 << 23)
 }
 
-/// Float and fixed Conv models (Lava `PyConvModelFloat`, `PyConvModelFixed`).
+/// Float and fixed Conv models (Lava `PyConvModelFloat`, `PyConvModelFixed`), and the
+/// same for ConvTranspose (`transposed`: input and output swap roles).
 struct ConvModel {
     fixed: bool,
+    transposed: bool,
     geo: ConvGeometry,
     /// Weights (C_out, kx, ky, C_in/groups), C order; integers for the fixed model.
     weight: Vec<f64>,
@@ -272,7 +352,7 @@ struct ConvModel {
 }
 
 impl ConvModel {
-    fn new(p: &LeafProcess, fixed: bool) -> std::result::Result<Self, String> {
+    fn new(p: &LeafProcess, fixed: bool, transposed: bool) -> std::result::Result<Self, String> {
         if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
             return Err(format!("process {} does not have the Conv Vars {VAR_NAMES:?}", p.name));
         }
@@ -281,16 +361,19 @@ impl ConvModel {
         let c_out = geo.output_shape[2];
         let cg = geo.input_shape[2] / geo.groups.max(1);
         let w = &p.vars[WEIGHT];
-        if w.shape != [c_out, kx, ky, cg] || p.vars[A_BUF].data.len() != geo.output_shape.iter().product::<usize>() {
+        let (in_shape, out_shape) =
+            if transposed { (geo.output_shape, geo.input_shape) } else { (geo.input_shape, geo.output_shape) };
+        if w.shape != [c_out, kx, ky, cg] || p.vars[A_BUF].data.len() != out_shape.iter().product::<usize>() {
             return Err("Conv Vars do not match its geometry".into());
         }
-        if p.in_port_shape("s_in")? != &geo.input_shape.to_vec() {
+        if p.in_port_shape("s_in")? != &in_shape.to_vec() {
             return Err("Conv input port does not match its geometry".into());
         }
         let fixed_weight = if fixed { to_ints("weight", &w.data, I32.0, I32.1)? } else { Vec::new() };
-        let n_out: usize = geo.output_shape.iter().product();
+        let n_out: usize = out_shape.iter().product();
         Ok(ConvModel {
             fixed,
+            transposed,
             geo,
             weight: w.data.clone(),
             fixed_weight,
@@ -358,6 +441,61 @@ impl ConvModel {
     }
 }
 
+impl ConvModel {
+    /// The adjoint of [`ConvModel::convolve`]: every non-zero input at a convolution output
+    /// position (ox, oy, co) is scattered to the input positions the kernel taps read there.
+    fn convolve_transposed(&mut self, s_in: &[f64]) {
+        let g = self.geo;
+        let [xo, yo, ci] = g.input_shape;
+        let [xi, yi, co] = g.output_shape;
+        let [kx, ky] = g.kernel;
+        let (cg, kg) = (ci / g.groups, co / g.groups);
+        let graded = self.num_message_bits > 0;
+        self.acc_f.fill(0.0);
+        self.acc_i.fill(0);
+        for x in 0..xi {
+            for y in 0..yi {
+                for c in 0..co {
+                    let s = s_in[(x * yi + y) * co + c];
+                    if s == 0.0 {
+                        continue;
+                    }
+                    let s = if graded { s } else { 1.0 };
+                    let group = c / kg;
+                    for i in 0..kx {
+                        // Padded position read at tap i (the kernel is flipped), minus padding.
+                        let Some(ox) = (x * g.stride[0] + g.dilation[0] * (kx - 1 - i)).checked_sub(g.padding[0])
+                        else {
+                            continue;
+                        };
+                        if ox >= xo {
+                            continue;
+                        }
+                        for j in 0..ky {
+                            let Some(oy) = (y * g.stride[1] + g.dilation[1] * (ky - 1 - j)).checked_sub(g.padding[1])
+                            else {
+                                continue;
+                            };
+                            if oy >= yo {
+                                continue;
+                            }
+                            let out0 = (ox * yo + oy) * ci + group * cg;
+                            let w0 = ((c * kx + i) * ky + j) * cg;
+                            for k in 0..cg {
+                                if self.fixed {
+                                    self.acc_i[out0 + k] += self.fixed_weight[w0 + k] * s.trunc() as i64;
+                                } else {
+                                    self.acc_f[out0 + k] += self.weight[w0 + k] * s;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl CpuModel for ConvModel {
     fn var_dtype(&self, var: usize) -> DType {
         match var {
@@ -373,7 +511,11 @@ impl CpuModel for ConvModel {
     }
 
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
-        self.convolve(io.recv(0));
+        if self.transposed {
+            self.convolve_transposed(io.recv(0));
+        } else {
+            self.convolve(io.recv(0));
+        }
         if self.fixed {
             for (b, &a) in self.a_buf.iter_mut().zip(&self.acc_i) {
                 *b = wrap24(a) as f64;
@@ -428,5 +570,96 @@ impl CpuModel for ConvModel {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use ndarray::{ArrayD, IxDyn};
+
+    /// Deterministic small integers in -4..=4.
+    fn ints(n: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((x >> 33) % 9) as f64 - 4.0
+            })
+            .collect()
+    }
+
+    /// Runs a synapse process for two steps on `input` (then zeros); returns its output,
+    /// which arrives one step later.
+    fn respond<P: Process>(p: P, input: &[f64], in_shape: &[usize], cfg: &RunConfig) -> ArrayD<f64> {
+        let mut net = Network::new();
+        let mut data = Vec::new();
+        for &x in input {
+            data.extend([x, 0.0]);
+        }
+        let shape: Vec<usize> = in_shape.iter().copied().chain([2]).collect();
+        let src = net.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap())).unwrap();
+        let syn = net.add(p).unwrap().id();
+        net.connect(src.s_out(), &InPort { proc: syn, name: "s_in".into() }).unwrap();
+        let a_out = OutPort { proc: syn, name: "a_out".into() };
+        let out_shape = net.out_port_shape(&a_out).unwrap();
+        let sink = net.add(sink::RingBuffer::new(&out_shape, 2)).unwrap();
+        net.connect(a_out, &sink.a_in()).unwrap();
+        let mut rt = net.runtime(cfg).unwrap();
+        rt.run(RunSteps::new(2)).unwrap();
+        rt.get(&sink.data()).unwrap().index_axis(ndarray::Axis(out_shape.len()), 1).to_owned()
+    }
+
+    /// ConvTranspose is the adjoint of Conv: <conv(a), b> = <a, convT(b)> for any a, b, with
+    /// asymmetric stride, padding and dilation and two groups; exactly, in both precisions.
+    #[test]
+    fn conv_transpose_is_the_adjoint_of_conv() {
+        let w = Array4::from_shape_vec((6, 3, 2, 2), ints(6 * 3 * 2 * 2, 1)).unwrap();
+        let conv = || Conv::new(w.clone(), [7, 6, 4]).stride([2, 1]).padding([1, 0]).dilation([1, 2]).groups(2);
+        let a = ints(7 * 6 * 4, 2);
+        let b = ints(4 * 4 * 6, 3);
+        for cfg in [RunConfig::floating_pt(), RunConfig::fixed_pt()] {
+            let ya = respond(conv().num_message_bits(8), &a, &[7, 6, 4], &cfg);
+            assert_eq!(ya.shape(), &[4, 4, 6]);
+            let tb = respond(
+                Conv::new(w.clone(), [4, 4, 6])
+                    .stride([2, 1])
+                    .padding([1, 0])
+                    .dilation([1, 2])
+                    .groups(2)
+                    .num_message_bits(8)
+                    .transposed(),
+                &b,
+                &[4, 4, 6],
+                &cfg,
+            );
+            assert_eq!(tb.shape(), &[7, 6, 4]);
+            let lhs: f64 = ya.iter().zip(&b).map(|(x, y)| x * y).sum();
+            let rhs: f64 = a.iter().zip(tb.iter()).map(|(x, y)| x * y).sum();
+            assert!(lhs != 0.0);
+            assert_eq!(lhs, rhs);
+        }
+    }
+
+    /// Hand-derived: a 1x1-channel 2x1 kernel [1, 2] (X taps), stride 2, on a 2x1 input
+    /// [3, 5]: the transposed output (X = 4) is the flipped kernel placed at 2·x:
+    /// [3·2, 3·1, 5·2, 5·1].
+    #[test]
+    fn conv_transpose_places_the_flipped_kernel_at_strided_positions() {
+        let w = Array4::from_shape_vec((1, 2, 1, 1), vec![1.0, 2.0]).unwrap();
+        let t = Conv::new(w, [2, 1, 1]).stride([2, 1]).num_message_bits(8).transposed();
+        let y = respond(t, &[3.0, 5.0], &[2, 1, 1], &RunConfig::fixed_pt());
+        assert_eq!(y.iter().copied().collect::<Vec<_>>(), vec![6.0, 3.0, 10.0, 5.0]);
+    }
+
+    #[test]
+    fn transposed_geometry_errors_name_the_problem() {
+        let mut net = Network::new();
+        let w = Array4::from_elem((2, 3, 3, 1), 1.0);
+        let e = net.add(Conv::new(w.clone(), [4, 4, 3]).transposed()).err().unwrap();
+        assert!(e.to_string().contains("2 input channels"), "{e}");
+        let e = net.add(Conv::new(w, [1, 1, 2]).padding(2).transposed()).err().unwrap();
+        assert!(e.to_string().contains("padding"), "{e}");
     }
 }
