@@ -70,6 +70,7 @@ pub fn info(args: &[String]) -> Result<String, String> {
                 (type_name.as_str(), format!("sinDecay {sin_decay} cosDecay {cos_decay} vThMant {vth_mant}"))
             }
             Some(NeuronKind::Other(t)) => (t.as_str(), String::new()),
+            None if matches!(c.kind, LayerKind::Average { .. }) => ("-", "per-step group sums".into()),
             None => ("CUBA*", "default neuron".into()),
         };
         let shape = format!("{:?}", b.shape);
@@ -77,6 +78,22 @@ pub fn info(args: &[String]) -> Result<String, String> {
             "{:<5} {:<9} {:<16} {:<10} {:>10} {:>5}  {}\n",
             c.index, c.type_name, shape, neuron, synapses, b.output_message_bits, params
         );
+    }
+    // Layers without a block of their own: how they connect the blocks.
+    for c in basalt_netx::read_layers(path).map_err(|e| e.to_string())? {
+        match &c.kind {
+            LayerKind::Flatten => {
+                out += &format!("{:<5} flatten   (the next layer reads its input in CHW order)\n", c.index)
+            }
+            LayerKind::Concat { layers } => {
+                out += &format!(
+                    "{:<5} concat    {:?}: the previous layer's output joined with layers {layers:?}\n",
+                    c.index,
+                    c.lava_shape()
+                )
+            }
+            _ => {}
+        }
     }
     Ok(out)
 }

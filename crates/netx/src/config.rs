@@ -124,6 +124,18 @@ pub enum LayerKind {
     },
     /// Flattens the previous layer's output (C order of its CHW layout).
     Flatten,
+    /// Mean over `groups` equal groups of the previous layer's output (slayer's Average
+    /// block, in its C-order CHW flattening); `shape` is (groups, 1, 1).
+    Average {
+        /// Number of output groups.
+        groups: usize,
+    },
+    /// Concatenates the previous layer's output with earlier layers' outputs (their file
+    /// indices) along the channel axis: a skip connection (netx README's `concat`).
+    Concat {
+        /// File indices of the other layers, in concatenation order after the previous one.
+        layers: Vec<usize>,
+    },
     /// A type this loader does not build yet.
     Unsupported(String),
 }
@@ -235,6 +247,17 @@ fn parse_layer(path: &str, index: usize, g: &Tree) -> Result<LayerConfig, NetxEr
     let kind = match type_name.as_str() {
         "input" => LayerKind::Input,
         "flatten" => LayerKind::Flatten,
+        "average" => match shape.first() {
+            Some(&groups) if shape[1..].iter().all(|&d| d == 1) => LayerKind::Average { groups },
+            _ => return Err(f.err(format!("`shape` must be (groups, 1, 1), got {shape:?}"))),
+        },
+        "concat" => {
+            let Array { data: ids, .. } = f.required("layers")?;
+            if ids.iter().any(|&x| x < 0.0 || x.fract() != 0.0) {
+                return Err(f.err(format!("`layers` must hold layer indices, got {ids:?}")));
+            }
+            LayerKind::Concat { layers: ids.iter().map(|&x| x as usize).collect() }
+        }
         // `dense_comp` names a complex dense layer (lava-dl's loader dispatches it to a
         // method it lacks, so it fails there); read it like `dense` with complex weights.
         "dense" | "dense_rec" | "dense_comp" => {

@@ -59,8 +59,11 @@ impl Default for Options {
 pub struct Block {
     /// The layer description.
     pub config: LayerConfig,
-    /// Neuron process.
+    /// Neuron process (for an `average` layer, its summing Dense synapse).
     pub neuron: ProcId,
+    /// Where the block's output leaves: the neuron's `s_out` (an `average` layer's
+    /// synapse `a_out`).
+    pub output: OutPort,
     /// Synapse process (None for an input layer); the real part of a complex layer.
     pub synapse: Option<ProcId>,
     /// The imaginary-part synapse of a complex layer (RF neurons), fed the same input.
@@ -254,6 +257,7 @@ pub fn build_block(
             Ok(Block {
                 config: c.clone(),
                 neuron: id,
+                output: OutPort { proc: id, name: "s_out".into() },
                 synapse: None,
                 synapse_imag: None,
                 shape,
@@ -289,6 +293,7 @@ pub fn build_block(
             Ok(Block {
                 config: c.clone(),
                 neuron: id,
+                output: OutPort { proc: id, name: "s_out".into() },
                 synapse: Some(synapses[0]),
                 synapse_imag: Some(synapses[1]),
                 shape,
@@ -358,6 +363,7 @@ pub fn build_block(
             Ok(Block {
                 config: c.clone(),
                 neuron: id,
+                output: OutPort { proc: id, name: "s_out".into() },
                 synapse: Some(synapse),
                 synapse_imag: None,
                 shape,
@@ -425,7 +431,43 @@ pub fn build_block(
                 .num_message_bits(input_bits);
             conv_block(net, path, c, conv, ConvSite { neuron, bias: None, reset, spike_exp })
         }
-        LayerKind::Flatten => Err(layer_err(path, c, "flatten has no block".into())),
+        LayerKind::Average { groups } => {
+            // slayer averages equal groups of the input flattened in C-order (C, H, W): a
+            // Dense of ones per group, whose per-step sums (group size x mean; fixed point
+            // has no fractions) are the block's output, one step later (the synapse delay).
+            let in_shape = input_shape.ok_or_else(|| layer_err(path, c, "needs an input shape".into()))?;
+            let n_in: usize = in_shape.iter().product();
+            if *groups == 0 || !n_in.is_multiple_of(*groups) {
+                return Err(layer_err(path, c, format!("{groups} groups do not divide the {n_in} inputs")));
+            }
+            let per_group = n_in / groups;
+            // Column k is WHC index k; its CHW index picks the group.
+            let rank = in_shape.len();
+            let chw = |k: usize| -> usize {
+                let mut coords = vec![0; rank];
+                let mut rest = k;
+                for a in (0..rank).rev() {
+                    coords[a] = rest % in_shape[a];
+                    rest /= in_shape[a];
+                }
+                (0..rank).rev().fold(0, |acc, a| acc * in_shape[a] + coords[a])
+            };
+            let w = Array2::from_shape_fn((*groups, n_in), |(g, k)| f64::from(u8::from(chw(k) / per_group == g)));
+            let dense = Dense::new(w).num_message_bits(input_bits);
+            let id = net.add_named(&format!("{name}.synapse"), dense)?.id();
+            Ok(Block {
+                config: c.clone(),
+                neuron: id,
+                output: OutPort { proc: id, name: "a_out".into() },
+                synapse: Some(id),
+                synapse_imag: None,
+                shape: vec![*groups],
+                output_message_bits: 24,
+            })
+        }
+        LayerKind::Flatten | LayerKind::Concat { .. } => {
+            Err(layer_err(path, c, format!("{} connects layers and has no block of its own", c.type_name)))
+        }
         LayerKind::Unsupported(t) => Err(layer_err(path, c, format!("layer type `{t}` is not supported yet"))),
     }
 }
@@ -552,6 +594,7 @@ fn conv_block<P: basalt_core::Process>(
     Ok(Block {
         config: c.clone(),
         neuron: id,
+        output: OutPort { proc: id, name: "s_out".into() },
         synapse: Some(synapse),
         synapse_imag: None,
         shape: out_shape,
@@ -559,22 +602,87 @@ fn conv_block<P: basalt_core::Process>(
     })
 }
 
+/// A layer output the next layer can read: a port expression, its shape (WHC) and bits.
+#[derive(Clone)]
+struct Feed {
+    expr: PortExpr,
+    shape: Vec<usize>,
+    bits: u32,
+}
+
+/// Concatenates the previous output with earlier blocks' outputs along the channel (last)
+/// axis, for a `concat` layer.
+fn concat_feed(
+    path: &str,
+    c: &LayerConfig,
+    prev: Option<Feed>,
+    ids: &[usize],
+    built: &std::collections::BTreeMap<usize, Feed>,
+) -> Result<Feed, NetxError> {
+    let mut parts = vec![prev.ok_or_else(|| layer_err(path, c, "concat needs a previous layer".into()))?];
+    for &id in ids {
+        let f = built.get(&id).ok_or_else(|| {
+            layer_err(path, c, format!("`layers` names {id}, which is not an earlier built layer with an output"))
+        })?;
+        parts.push(f.clone());
+    }
+    let first = &parts[0];
+    let rank = first.shape.len();
+    let axis = rank - 1;
+    let mut shape = first.shape.clone();
+    shape[axis] = 0;
+    for p in &parts {
+        if p.shape.len() != rank || p.shape[..axis] != first.shape[..axis] {
+            return Err(layer_err(
+                path,
+                c,
+                format!("cannot concatenate shapes {:?} and {:?} along channels", first.shape, p.shape),
+            ));
+        }
+        if p.bits != first.bits {
+            return Err(layer_err(path, c, format!("inputs send {} and {} message bits", first.bits, p.bits)));
+        }
+        shape[axis] += p.shape[axis];
+    }
+    if !c.shape.is_empty() && c.lava_shape() != shape {
+        return Err(layer_err(
+            path,
+            c,
+            format!("`shape` {:?} disagrees with the concatenation {shape:?}", c.lava_shape()),
+        ));
+    }
+    let expr = PortExpr::Concat(parts.iter().map(|p| p.expr.clone()).collect(), axis);
+    Ok(Feed { expr, shape, bits: first.bits })
+}
+
 fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNetwork, NetxError> {
     let mut net = Network::new();
     let mut skipped = Network::new();
     let mut blocks: Vec<Block> = Vec::new();
+    // What the next layer reads; before the first built layer only its shape and bits.
     let mut input_shape = opts.input_shape.clone();
     let mut input_bits = opts.input_message_bits;
+    let mut feed: Option<Feed> = None;
+    let mut built = std::collections::BTreeMap::new();
     let mut flatten_next = false;
     let mut reset_offset = opts.reset_offset + 1;
     let count = opts.num_layers.map_or(layers.len(), |n| n.min(layers.len()));
     for (i, c) in layers.into_iter().take(count).enumerate() {
-        if let LayerKind::Flatten = c.kind {
-            flatten_next = true;
-            continue;
+        match &c.kind {
+            LayerKind::Flatten => {
+                flatten_next = true;
+                continue;
+            }
+            LayerKind::Concat { layers: ids } => {
+                let f = concat_feed(path, &c, feed.take(), ids, &built)?;
+                input_shape = Some(f.shape.clone());
+                feed = Some(f);
+                continue;
+            }
+            _ => {}
         }
         let reset = opts.reset_interval.map(|iv| (iv, reset_offset));
-        let prev_shape = blocks.last().map(|b| b.shape.clone()).or(input_shape.clone());
+        let prev_shape = feed.as_ref().map(|f| f.shape.clone()).or(input_shape.clone());
         let target = if i < opts.skip_layers { &mut skipped } else { &mut net };
         let block = build_block(target, path, &c, prev_shape.as_deref(), input_bits, reset, opts)?;
         if i < opts.skip_layers {
@@ -585,9 +693,13 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
         }
         reset_offset += 1;
         input_bits = block.output_message_bits;
-        if let (Some(prev), Some(syn)) = (blocks.last(), block.synapse) {
-            let mut src: PortExpr = OutPort { proc: prev.neuron, name: "s_out".into() }.into();
-            if flatten_next {
+        if let (Some(prev), Some(syn)) = (feed.take(), block.synapse) {
+            let mut src = prev.expr;
+            if let LayerKind::Average { .. } = block.config.kind {
+                // The averaging weights index the input in its own (WHC) C order, and
+                // group it in CHW order whether or not a flatten came first.
+                src = src.flatten();
+            } else if flatten_next {
                 // WHC -> CHW -> C-order flatten, matching PyTorch/slayer.
                 let axes: Vec<usize> = (0..prev.shape.len()).rev().collect();
                 src = src.transpose(&axes).flatten();
@@ -598,6 +710,10 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
             net.connect(src, &InPort { proc: syn, name: "s_in".into() })?;
         }
         flatten_next = false;
+        let out =
+            Feed { expr: block.output.clone().into(), shape: block.shape.clone(), bits: block.output_message_bits };
+        built.insert(c.index, out.clone());
+        feed = Some(out);
         blocks.push(block);
     }
     let first =
@@ -612,6 +728,14 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
         Some(s) => InPort { proc: s, name: "s_in".into() },
         None => InPort { proc: first.neuron, name: "a_in".into() },
     };
-    let output = OutPort { proc: blocks.last().map_or(first.neuron, |b| b.neuron), name: "s_out".into() };
+    let output = match feed {
+        Some(Feed { expr: PortExpr::Port(p), .. }) => p,
+        _ => {
+            return Err(NetxError::File {
+                path: path.into(),
+                reason: "the network ends in a concat layer; its last layer must have an output".into(),
+            })
+        }
+    };
     Ok(NetxNetwork { net, blocks, input, output })
 }

@@ -76,7 +76,10 @@ fn layer_tree(c: &LayerConfig) -> Result<Tree, String> {
         d.insert("shape".into(), vector(&c.shape));
     }
     match &c.kind {
-        LayerKind::Input | LayerKind::Flatten => {}
+        LayerKind::Input | LayerKind::Flatten | LayerKind::Average { .. } => {}
+        LayerKind::Concat { layers } => {
+            d.insert("layers".into(), vector(layers));
+        }
         LayerKind::Dense { weight, weight_rec, weight_imag, bias, delay } => {
             let (rows, cols) = weight.dim();
             let matrix = |w: &ndarray::Array2<f64>| num(vec![rows, cols], w.iter().copied().collect());

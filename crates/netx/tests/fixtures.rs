@@ -429,3 +429,73 @@ fn slayer_convt_and_unpool_layers_match_lava_running_the_equivalent_dense_layers
     let layers = basalt_netx::read_layers(oracle_data("convt/convt.net")).unwrap();
     let _ = std::fs::remove_file(write_and_reread(&layers, "convt"));
 }
+
+/// A `concat` layer (skip connection; lava-dl's netx cannot load it) runs exactly as Lava
+/// runs the network built by hand with two synapses into the last layer
+/// (`tools/oracle/netx_concat.py`), and survives write -> read; swapping the concatenation
+/// order changes the output.
+#[test]
+fn concat_skip_connections_match_lava_running_the_hand_built_network() {
+    let get = oracle_arrays("concat/concat.npz");
+    let (input, layer1, out) = (get("input"), get("layer1"), get("out"));
+    let run = run_oracle_network("concat/concat.net", &Options::default(), &input);
+    assert_eq!(run.layers.len(), 4, "input, two dense, the last dense: concat has no block");
+    assert_eq!(values(run.layer1()), layer1.data);
+    assert_eq!(values(run.out()), out.data);
+    assert!(out.data.iter().sum::<f64>() >= 50.0 && out.data.contains(&0.0));
+    let mut layers = basalt_netx::read_layers(oracle_data("concat/concat.net")).unwrap();
+    assert_eq!(layers[3].kind, basalt_netx::LayerKind::Concat { layers: vec![1] });
+    let path = write_and_reread(&layers, "concat");
+    // A concat of layers that are not earlier blocks, or of the wrong size, is refused.
+    for (ids, shape, needle) in [(vec![4], vec![13], "not an earlier built layer"), (vec![1], vec![12], "disagrees")] {
+        layers[3].kind = basalt_netx::LayerKind::Concat { layers: ids };
+        layers[3].shape = shape;
+        basalt_netx::write(&path, &layers).unwrap();
+        let Err(e) = load(&path, &Options::default()) else { panic!("a bad concat loaded") };
+        assert!(e.to_string().contains("layer 3") && e.to_string().contains(needle), "{e}");
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// An `average` layer sums equal groups of the previous layer's output (slayer's Average
+/// block flattens it in C-order (C, H, W)) and sends the sums one step later: checked
+/// against the spikes of the pool oracle's 3x3x2 pool layer, recorded in the same run.
+#[test]
+fn average_layers_send_group_sums_of_the_previous_layer() {
+    let mut layers = basalt_netx::read_layers(oracle_data("pool/pool.net")).unwrap();
+    layers.truncate(2); // input (6x6x2) -> pool (3x3x2)
+    layers.push(basalt_netx::LayerConfig {
+        index: 2,
+        type_name: "average".into(),
+        kind: basalt_netx::LayerKind::Average { groups: 2 },
+        shape: vec![2, 1, 1],
+        neuron: None,
+    });
+    let path = write_and_reread(&layers, "average");
+    let input = oracle_arrays("pool/pool.npz")("input");
+    let steps = *input.shape.last().unwrap();
+    let mut netx = load(&path, &Options::default()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(array(&input))).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let pool_sink = net.add(sink::RingBuffer::new(&[3, 3, 2], steps)).unwrap();
+    net.connect(netx.blocks[1].output.clone(), &pool_sink.a_in()).unwrap();
+    let avg_sink = net.add(sink::RingBuffer::new(&[2], steps)).unwrap();
+    net.connect(netx.output.clone(), &avg_sink.a_in()).unwrap();
+    let mut rt = net.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    let pool = rt.get(&pool_sink.data()).unwrap(); // (3, 3, 2, T)
+    let avg = rt.get(&avg_sink.data()).unwrap(); // (2, T)
+                                                 // With C outermost in CHW order, group g is channel g.
+    let mut total = 0.0;
+    for g in 0..2 {
+        assert_eq!(avg[[g, 0]], 0.0);
+        for t in 1..steps {
+            let want: f64 = (0..3).flat_map(|x| (0..3).map(move |y| (x, y))).map(|(x, y)| pool[[x, y, g, t - 1]]).sum();
+            assert_eq!(avg[[g, t]], want, "group {g}, step {t}");
+            total += want;
+        }
+    }
+    assert!(total > 20.0);
+}
