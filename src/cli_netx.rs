@@ -11,7 +11,8 @@ use ndarray::{ArrayD, IxDyn};
 
 /// Help for `basalt run`.
 pub const RUN_USAGE: &str = "usage: basalt run NET.net --input X.npy --steps T [--precision fixed|float]
-                  [--backend cpu] [--sparse-fc-layer] --out OUT.npz [--probe PROCESS.VAR ...]
+                  [--backend cpu] [--batch B] [--sparse-fc-layer] --out OUT.npz
+                  [--probe PROCESS.VAR ...]
 
 Loads a lava-dl netx network and runs it for T steps.
   --input X.npy   array whose last axis is time and whose other axes are the input
@@ -22,6 +23,9 @@ Loads a lava-dl netx network and runs it for T steps.
                   array per --probe, shape (T, ...).
   --probe P.V     a Var to record, e.g. layer1.neuron.v (processes are named
                   layer<i>.neuron and layer<i>.synapse; see `basalt info`).
+  --batch B       run B independent copies of the network (separate state) in one run;
+                  --input may then have a leading batch axis of B (otherwise every copy
+                  gets the same input), and `out` and the probes gain a leading axis B.
   --precision     fixed (Loihi bit-accurate, default) or float.
   --sparse-fc-layer
                   build dense layers with Sparse synapses (lava-dl's sparse_fc_layer).
@@ -107,6 +111,7 @@ struct RunArgs {
     out: PathBuf,
     probes: Vec<String>,
     sparse_fc_layer: bool,
+    batch: usize,
 }
 
 fn parse_run(args: &[String]) -> Result<RunArgs, String> {
@@ -114,6 +119,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let net = it.next().filter(|a| !a.starts_with("--")).ok_or("missing NET.net")?;
     let (mut input, mut steps, mut fixed, mut out, mut probes, mut gpu) = (None, None, true, None, Vec::new(), false);
     let mut sparse_fc_layer = false;
+    let mut batch = 1;
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
         match a.as_str() {
@@ -147,7 +153,14 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
                 }
             }
             "--sparse-fc-layer" => sparse_fc_layer = true,
-            "--batch" => return Err("--batch is not supported yet".into()),
+            "--batch" => {
+                let v = value()?;
+                batch = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&b| b > 0)
+                    .ok_or(format!("--batch: `{v}` is not a positive integer"))?;
+            }
             "--out" => out = Some(PathBuf::from(value()?)),
             "--probe" => probes.push(value()?),
             other => return Err(format!("unknown argument `{other}`")),
@@ -165,112 +178,161 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
         out: out.ok_or("missing --out OUT.npz")?,
         probes,
         sparse_fc_layer,
+        batch,
     })
+}
+
+/// Stacks equally shaped arrays along a new leading axis (the batch).
+fn stack(name: String, parts: &[ArrayD<f64>]) -> NamedArray {
+    let mut shape = vec![parts.len()];
+    shape.extend_from_slice(parts.first().map_or(&[][..], |p| p.shape()));
+    NamedArray { name, shape, dtype: DType::F64, data: parts.iter().flat_map(|p| p.iter().copied()).collect() }
 }
 
 /// `basalt run ...`: returns a summary line.
 pub fn run(args: &[String]) -> Result<String, String> {
     let a = parse_run(args)?;
-    let opts = Options { sparse_fc_layer: a.sparse_fc_layer, ..Options::default() };
-    let mut netx = load(&a.net, &opts).map_err(|e| e.to_string())?;
+    let e = |e: basalt_core::Error| e.to_string();
+    let mut net = Network::new();
+    let mut parts = Vec::new();
+    for k in 0..a.batch {
+        // Batch copies share nothing but the file: names b<k>.layer<i>... (none for B = 1).
+        let name_prefix = if a.batch > 1 { format!("b{k}.") } else { String::new() };
+        let opts = Options { sparse_fc_layer: a.sparse_fc_layer, name_prefix, ..Options::default() };
+        parts.push(basalt_netx::load_into(&mut net, &a.net, &opts).map_err(|e| e.to_string())?);
+    }
     let x = npz::read_npy(&a.input).map_err(|e| e.to_string())?;
-    let net = &mut netx.net;
-    let in_shape = net.in_port_shape(&netx.input).map_err(|e| e.to_string())?;
-    if x.shape.len() != in_shape.len() + 1 || x.shape[..in_shape.len()] != in_shape[..] {
-        return Err(format!("--input has shape {:?}; expected {in_shape:?} plus a time axis", x.shape));
+    let in_shape = net.in_port_shape(&parts[0].input).map_err(e)?;
+    let per_copy: Vec<usize> = in_shape.iter().copied().chain(x.shape.last().copied()).collect();
+    let batched = a.batch > 1 && x.shape.len() == per_copy.len() + 1 && x.shape[0] == a.batch;
+    if x.shape.len() != in_shape.len() + 1 + usize::from(batched) || x.shape[usize::from(batched)..] != per_copy[..] {
+        return Err(format!(
+            "--input has shape {:?}; expected {in_shape:?} plus a time axis{}",
+            x.shape,
+            if a.batch > 1 { format!(", optionally after a batch axis of {}", a.batch) } else { String::new() }
+        ));
     }
-    let data = ArrayD::from_shape_vec(IxDyn(&x.shape), x.data).map_err(|e| e.to_string())?;
-    let src = net.add(source::RingBuffer::new(data)).map_err(|e| e.to_string())?;
-    net.connect(src.s_out(), &netx.input).map_err(|e| e.to_string())?;
-    let out_shape = net.out_port_shape(&netx.output).map_err(|e| e.to_string())?;
-    let sink = net.add(sink::RingBuffer::new(&out_shape, a.steps as usize)).map_err(|e| e.to_string())?;
-    net.connect(netx.output.clone(), &sink.a_in()).map_err(|e| e.to_string())?;
-    let mon = if a.probes.is_empty() { None } else { Some(net.add(Monitor::new()).map_err(|e| e.to_string())?) };
+    let copy_len: usize = per_copy.iter().product();
+    let out_shape = net.out_port_shape(&parts[0].output).map_err(e)?;
+    let mon = if a.probes.is_empty() { None } else { Some(net.add(Monitor::new()).map_err(e)?) };
+    let mut sinks = Vec::new();
     let mut probes = Vec::new();
-    for (p, mon) in a.probes.iter().zip(std::iter::repeat(mon)) {
-        let Some(mon) = mon else { break };
-        let (proc, var) = p.rsplit_once('.').ok_or(format!("--probe `{p}` is not PROCESS.VAR"))?;
-        let id = net.find(proc).map_err(|e| e.to_string())?;
-        mon.probe(net, VarRef { proc: id, name: var.into() }, a.steps as usize).map_err(|e| e.to_string())?;
-        probes.push((proc.to_string(), var.to_string(), p.clone()));
-    }
-    let cfg = if a.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    if a.gpu {
-        return run_gpu(net, &cfg, &a, &sink.data());
-    }
-    let mut rt = net.runtime(&cfg).map_err(|e| e.to_string())?;
-    let t0 = Instant::now();
-    // Run in chunks, reporting progress on long runs.
-    let chunk = (a.steps / 20).max(1);
-    let mut done = 0;
-    while done < a.steps {
-        let n = chunk.min(a.steps - done);
-        rt.run(RunSteps::new(n)).map_err(|e| e.to_string())?;
-        done += n;
-        if a.steps >= 1000 {
-            eprint!("\rstep {done}/{} ({:.0}%)", a.steps, 100.0 * done as f64 / a.steps as f64);
+    for (k, part) in parts.iter().enumerate() {
+        let start = if batched { k * copy_len } else { 0 };
+        let data = ArrayD::from_shape_vec(IxDyn(&per_copy), x.data[start..start + copy_len].to_vec())
+            .map_err(|e| e.to_string())?;
+        let src = net.add(source::RingBuffer::new(data)).map_err(e)?;
+        net.connect(src.s_out(), &part.input).map_err(e)?;
+        let sink = net.add(sink::RingBuffer::new(&out_shape, a.steps as usize)).map_err(e)?;
+        net.connect(part.output.clone(), &sink.a_in()).map_err(e)?;
+        sinks.push(sink.data());
+        let Some(mon) = &mon else { continue };
+        for p in &a.probes {
+            let (proc, var) = p.rsplit_once('.').ok_or(format!("--probe `{p}` is not PROCESS.VAR"))?;
+            let proc = if a.batch > 1 { format!("b{k}.{proc}") } else { proc.to_string() };
+            let id = net.find(&proc).map_err(e)?;
+            mon.probe(&mut net, VarRef { proc: id, name: var.into() }, a.steps as usize).map_err(e)?;
+            probes.push((proc, var.to_string(), p.clone()));
         }
     }
-    if a.steps >= 1000 {
-        eprintln!();
-    }
-    let secs = t0.elapsed().as_secs_f64();
-    let out = rt.get(&sink.data()).map_err(|e| e.to_string())?;
-    let mut arrays = vec![NamedArray {
-        name: "out".into(),
-        shape: out.shape().to_vec(),
-        dtype: DType::F64,
-        data: out.iter().copied().collect(),
-    }];
-    for (proc, var, key) in probes {
-        let Some(mon) = mon else { break };
-        let d = mon.data(&rt, &proc, &var).map_err(|e| e.to_string())?;
+    let cfg = if a.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let mut probes_out: Vec<(String, Vec<ArrayD<f64>>)> = Vec::new();
+    let (outs, secs, device) = if a.gpu {
+        run_gpu(&net, &cfg, a.steps, &sinks)?
+    } else {
+        let mut rt = net.runtime(&cfg).map_err(e)?;
+        let t0 = Instant::now();
+        // Run in chunks, reporting progress on long runs.
+        let chunk = (a.steps / 20).max(1);
+        let mut done = 0;
+        while done < a.steps {
+            let n = chunk.min(a.steps - done);
+            rt.run(RunSteps::new(n)).map_err(e)?;
+            done += n;
+            if a.steps >= 1000 {
+                eprint!("\rstep {done}/{} ({:.0}%)", a.steps, 100.0 * done as f64 / a.steps as f64);
+            }
+        }
+        if a.steps >= 1000 {
+            eprintln!();
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let outs = sinks.iter().map(|s| rt.get(s)).collect::<Result<Vec<_>>>().map_err(e)?;
+        let mut recorded: Vec<(String, Vec<ArrayD<f64>>)> = Vec::new();
+        for (proc, var, key) in &probes {
+            let Some(mon) = &mon else { break };
+            let d = mon.data(&rt, proc, var).map_err(e)?;
+            match recorded.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => v.push(d),
+                None => recorded.push((key.clone(), vec![d])),
+            }
+        }
+        probes_out = recorded;
+        (outs, secs, "cpu".to_string())
+    };
+    let spikes = outs.iter().flat_map(|o| o.iter()).filter(|&&s| s != 0.0).count();
+    let mut arrays = Vec::new();
+    if a.batch > 1 {
+        arrays.push(stack("out".into(), &outs));
+    } else {
         arrays.push(NamedArray {
-            name: key,
-            shape: d.shape().to_vec(),
+            name: "out".into(),
+            shape: outs[0].shape().to_vec(),
             dtype: DType::F64,
-            data: d.iter().copied().collect(),
+            data: outs[0].iter().copied().collect(),
         });
+    }
+    for (key, parts) in std::mem::take(&mut probes_out) {
+        let a_ = if a.batch > 1 {
+            stack(key, &parts)
+        } else {
+            NamedArray {
+                name: key,
+                shape: parts[0].shape().to_vec(),
+                dtype: DType::F64,
+                data: parts[0].iter().copied().collect(),
+            }
+        };
+        arrays.push(a_);
     }
     npz::write(&a.out, &arrays).map_err(|e| e.to_string())?;
     Ok(format!(
-        "ran {} steps of {} in {:.3} s ({:.0} steps/s); {} output spikes; wrote {}",
+        "ran {} steps x batch {} of {} on {device} in {secs:.3} s ({:.0} steps/s, {:.0} sample-steps/s); {spikes} output spikes; wrote {}",
         a.steps,
+        a.batch,
         a.net.display(),
-        secs,
         a.steps as f64 / secs,
-        out.iter().filter(|&&s| s != 0.0).count(),
+        (a.steps * a.batch as u64) as f64 / secs,
         a.out.display()
     ))
 }
 
+/// Runs on the GPU; returns each sink's data, the seconds the steps took, and the device.
 #[cfg(feature = "gpu")]
-fn run_gpu(net: &Network, cfg: &RunConfig, a: &RunArgs, out_var: &VarRef) -> Result<String, String> {
+fn run_gpu(
+    net: &Network,
+    cfg: &RunConfig,
+    steps: u64,
+    sinks: &[VarRef],
+) -> Result<(Vec<ArrayD<f64>>, f64, String), String> {
     let exe = net.compile(cfg).map_err(|e| e.to_string())?;
     let device = std::sync::Arc::new(basalt_gpu::GpuDevice::new().map_err(|e| e.to_string())?);
     let name = device.describe();
     let mut rt = basalt_gpu::GpuRuntime::new(&exe, device).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
-    rt.run(a.steps).map_err(|e| e.to_string())?;
+    rt.run(steps).map_err(|e| e.to_string())?;
     let secs = t0.elapsed().as_secs_f64();
-    let out = rt.get(out_var).map_err(|e| e.to_string())?;
-    let arrays = vec![NamedArray {
-        name: "out".into(),
-        shape: out.shape().to_vec(),
-        dtype: DType::F64,
-        data: out.iter().copied().collect(),
-    }];
-    npz::write(&a.out, &arrays).map_err(|e| e.to_string())?;
-    Ok(format!(
-        "ran {} steps on {name} in {secs:.3} s ({:.0} steps/s); wrote {}",
-        a.steps,
-        a.steps as f64 / secs,
-        a.out.display()
-    ))
+    let outs = sinks.iter().map(|s| rt.get(s).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+    Ok((outs, secs, name))
 }
 
 #[cfg(not(feature = "gpu"))]
-fn run_gpu(_net: &Network, _cfg: &RunConfig, _a: &RunArgs, _out: &VarRef) -> Result<String, String> {
+fn run_gpu(
+    _net: &Network,
+    _cfg: &RunConfig,
+    _steps: u64,
+    _sinks: &[VarRef],
+) -> Result<(Vec<ArrayD<f64>>, f64, String), String> {
     Err("this build has no GPU backend (build with --features gpu)".into())
 }
 

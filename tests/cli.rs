@@ -135,3 +135,57 @@ fn convert_rewrites_a_netx_file_that_loads_the_same() {
     assert!(err.contains("only netx (.net) files"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--batch 3` runs three independent copies of lava-dl's tiny_cuba_slayer network on a
+/// (3, 20, T) input: the copies fed slayer's `x` reproduce Lava's output, the silent one
+/// stays silent. Without a batch axis, every copy gets the same input.
+#[test]
+fn batch_runs_independent_copies() {
+    let dir = std::env::temp_dir().join(format!("basalt-cli-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let io = npz::read(std::path::Path::new(&fixture("tiny_cuba_slayer/io.npz"))).unwrap();
+    let get = |k: &str| io.iter().find(|a| a.name == k).unwrap().clone();
+    let (x, want) = (get("x"), get("out_lava")); // (20, 50), (2, 55)
+    let mut data = x.data.clone();
+    data.extend(vec![0.0; x.data.len()]);
+    data.extend(x.data.iter().copied());
+    let batched = NamedArray { name: "x".into(), shape: vec![3, 20, 50], dtype: basalt::prelude::DType::F64, data };
+    let input = dir.join("batch.npy");
+    npz::write_npy(&input, &batched).unwrap();
+    let net = fixture("tiny_cuba_slayer/network.net");
+    let out = dir.join("out.npz").display().to_string();
+    let probe = "layer1.neuron.v";
+    let args = ["run", &net, "--input", &input.display().to_string(), "--steps", "50", "--batch", "3"];
+    let (code, stdout, err) = basalt(&[&args[..], &["--out", &out, "--probe", probe]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("batch 3"), "{stdout}");
+    let got = npz::read(std::path::Path::new(&out)).unwrap();
+    let o = got.iter().find(|a| a.name == "out").unwrap();
+    assert_eq!(o.shape, vec![3, 2, 50]);
+    for k in 0..3 {
+        for i in 0..2 {
+            for t in 0..50 {
+                let w = if k == 1 { 0.0 } else { want.data[i * 55 + t] };
+                assert_eq!(o.data[(k * 2 + i) * 50 + t], w, "copy {k}, neuron {i}, step {t}");
+            }
+        }
+    }
+    let v = got.iter().find(|a| a.name == probe).unwrap();
+    assert_eq!(v.shape, vec![3, 50, 2]);
+    let out_v = get("out_v_lava");
+    assert_eq!(v.data[2 * 50 * 2 + 49 * 2 + 1], out_v.data[55 + 49], "copy 2's v is Lava's");
+    // One (20, 50) input broadcast to two copies: both equal Lava's output.
+    let x_path = dir.join("x.npy");
+    npz::write_npy(&x_path, &x).unwrap();
+    let args = ["run", &net, "--input", &x_path.display().to_string(), "--steps", "50", "--batch", "2", "--out", &out];
+    let (code, _, err) = basalt(&args);
+    assert_eq!(code, 0, "{err}");
+    let o = npz::read(std::path::Path::new(&out)).unwrap().into_iter().find(|a| a.name == "out").unwrap();
+    assert_eq!(o.shape, vec![2, 2, 50]);
+    assert_eq!(o.data[..100], o.data[100..]);
+    assert!(o.data.iter().any(|&s| s != 0.0));
+    let (code, _, err) = basalt(&["run", &net, "--input", "x.npy", "--steps", "5", "--batch", "0", "--out", &out]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--batch: `0` is not a positive integer"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -28,5 +28,5 @@ mod writer;
 
 pub use config::{LayerConfig, LayerKind, NeuronConfig, NeuronKind};
 pub use error::NetxError;
-pub use network::{build_block, load, Block, NetxNetwork, Options};
+pub use network::{build_block, load, load_into, Block, NetxNetwork, NetxPart, Options};
 pub use writer::{read_layers, write};

@@ -37,6 +37,9 @@ pub struct Options {
     /// Build fully connected layers with `Sparse` (CSR, zero weights dropped) instead of
     /// `Dense` synapses, as lava-dl's `sparse_fc_layer=True`.
     pub sparse_fc_layer: bool,
+    /// Prefix of every process name (`{prefix}layer<i>.neuron`), to place several copies
+    /// of a network in one Basalt network (see [`load_into`]).
+    pub name_prefix: String,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             reset_offset: 0,
             spike_exp: 6,
             sparse_fc_layer: false,
+            name_prefix: String::new(),
         }
     }
 }
@@ -89,11 +93,30 @@ pub struct NetxNetwork {
 
 /// Loads a netx `.net` file as a network of Basalt processes.
 pub fn load(path: impl AsRef<Path>, opts: &Options) -> Result<NetxNetwork, NetxError> {
+    let mut net = Network::new();
+    let NetxPart { blocks, input, output } = load_into(&mut net, path, opts)?;
+    Ok(NetxNetwork { net, blocks, input, output })
+}
+
+/// A netx network added to an existing Basalt network: its blocks and ports.
+#[derive(Clone, Debug)]
+pub struct NetxPart {
+    /// Built layers, input to output.
+    pub blocks: Vec<Block>,
+    /// Where the input goes (as [`NetxNetwork::input`]).
+    pub input: InPort,
+    /// The last layer's output.
+    pub output: OutPort,
+}
+
+/// Adds a netx network's processes to `net` (names prefixed with `opts.name_prefix`, which
+/// must differ between copies): a batch of independent copies is several calls.
+pub fn load_into(net: &mut Network, path: impl AsRef<Path>, opts: &Options) -> Result<NetxPart, NetxError> {
     let path = path.as_ref();
     let label = path.display().to_string();
     let tree = basalt_core::persist::hdf5::read_tree(path)?;
     let layers = parse(&label, &tree)?;
-    build(&label, layers, opts)
+    build(net, &label, layers, opts)
 }
 
 fn layer_err(path: &str, c: &LayerConfig, reason: String) -> NetxError {
@@ -242,7 +265,7 @@ pub fn build_block(
     opts: &Options,
 ) -> Result<Block, NetxError> {
     let spike_exp = opts.spike_exp;
-    let name = format!("layer{}", c.index);
+    let name = format!("{}layer{}", opts.name_prefix, c.index);
     let default_neuron = NeuronConfig {
         kind: NeuronKind::Cuba { i_decay: 0.0, v_decay: 4096.0, vth_mant: f64::from(1u32 << 17) },
         message_bits: None,
@@ -387,7 +410,7 @@ pub fn build_block(
                 .dilation(rev(*dilation))
                 .groups(*groups)
                 .num_message_bits(input_bits);
-            let site = ConvSite { neuron, bias: bias.as_ref(), reset, spike_exp };
+            let site = ConvSite { name: &name, neuron, bias: bias.as_ref(), reset, spike_exp };
             if *transposed {
                 conv_block(net, path, c, conv.transposed(), site)
             } else {
@@ -406,7 +429,7 @@ pub fn build_block(
                 .groups(ch)
                 .num_message_bits(input_bits)
                 .transposed();
-            conv_block(net, path, c, conv, ConvSite { neuron, bias: None, reset, spike_exp })
+            conv_block(net, path, c, conv, ConvSite { name: &name, neuron, bias: None, reset, spike_exp })
         }
         LayerKind::Pool { weight, kernel, stride, padding, dilation, transposed: false } => {
             let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
@@ -429,7 +452,7 @@ pub fn build_block(
                 .dilation([dilation[1], dilation[0]])
                 .groups(ch)
                 .num_message_bits(input_bits);
-            conv_block(net, path, c, conv, ConvSite { neuron, bias: None, reset, spike_exp })
+            conv_block(net, path, c, conv, ConvSite { name: &name, neuron, bias: None, reset, spike_exp })
         }
         LayerKind::Average { groups } => {
             // slayer averages equal groups of the input flattened in C-order (C, H, W): a
@@ -561,6 +584,8 @@ fn image_layer<'a>(
 /// What a convolution-like block (conv, convT, pool, unpool) is made of besides its layer
 /// config and synapse.
 struct ConvSite<'a> {
+    /// Name stem of the block's processes.
+    name: &'a str,
     neuron: &'a NeuronConfig,
     bias: Option<&'a Vec<f64>>,
     reset: Option<(u64, u64)>,
@@ -575,8 +600,7 @@ fn conv_block<P: basalt_core::Process>(
     conv: P,
     site: ConvSite<'_>,
 ) -> Result<Block, NetxError> {
-    let name = format!("layer{}", c.index);
-    let ConvSite { neuron, bias, reset, spike_exp } = site;
+    let ConvSite { name, neuron, bias, reset, spike_exp } = site;
     let synapse = net.add_named(&format!("{name}.synapse"), conv)?.id();
     let out_shape = net.out_port_shape(&OutPort { proc: synapse, name: "a_out".into() })?;
     if !c.shape.is_empty() && out_shape != c.lava_shape() {
@@ -655,8 +679,7 @@ fn concat_feed(
     Ok(Feed { expr, shape, bits: first.bits })
 }
 
-fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNetwork, NetxError> {
-    let mut net = Network::new();
+fn build(net: &mut Network, path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxPart, NetxError> {
     let mut skipped = Network::new();
     let mut blocks: Vec<Block> = Vec::new();
     // What the next layer reads; before the first built layer only its shape and bits.
@@ -683,7 +706,7 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
         }
         let reset = opts.reset_interval.map(|iv| (iv, reset_offset));
         let prev_shape = feed.as_ref().map(|f| f.shape.clone()).or(input_shape.clone());
-        let target = if i < opts.skip_layers { &mut skipped } else { &mut net };
+        let target = if i < opts.skip_layers { &mut skipped } else { &mut *net };
         let block = build_block(target, path, &c, prev_shape.as_deref(), input_bits, reset, opts)?;
         if i < opts.skip_layers {
             // Skipped layers only define the next layer's input shape and message bits.
@@ -737,5 +760,5 @@ fn build(path: &str, layers: Vec<LayerConfig>, opts: &Options) -> Result<NetxNet
             })
         }
     };
-    Ok(NetxNetwork { net, blocks, input, output })
+    Ok(NetxPart { blocks, input, output })
 }

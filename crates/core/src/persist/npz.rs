@@ -49,6 +49,44 @@ pub fn write(path: &Path, arrays: &[NamedArray]) -> Result<()> {
     crate::persist::atomic::write(path, &encode(arrays)?)
 }
 
+/// Writes one array as a NumPy `.npy` file (format 1.0, C order, its own dtype)
+/// atomically: what `basalt run --input` reads.
+pub fn write_npy(path: &Path, a: &NamedArray) -> Result<()> {
+    let n: usize = a.shape.iter().product();
+    if n != a.data.len() {
+        return Err(err(path, format!("shape {:?} does not hold {} values", a.shape, a.data.len())));
+    }
+    let descr = match a.dtype {
+        DType::F64 => "<f8",
+        DType::F32 => "<f4",
+        DType::I64 => "<i8",
+        DType::I32 => "<i4",
+        DType::I16 => "<i2",
+        DType::U16 => "<u2",
+    };
+    let dims: String = a.shape.iter().map(|d| format!("{d}, ")).collect();
+    let dims = if a.shape.len() == 1 { dims } else { dims.trim_end_matches(", ").to_string() };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}");
+    // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
+    let total = (10 + header.len() + 1).div_ceil(64) * 64;
+    header.push_str(&" ".repeat(total - 10 - header.len() - 1));
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for &x in &a.data {
+        match a.dtype {
+            DType::F64 => bytes.extend_from_slice(&x.to_le_bytes()),
+            DType::F32 => bytes.extend_from_slice(&(x as f32).to_le_bytes()),
+            DType::I64 => bytes.extend_from_slice(&(x as i64).to_le_bytes()),
+            DType::I32 => bytes.extend_from_slice(&(x as i32).to_le_bytes()),
+            DType::I16 => bytes.extend_from_slice(&(x as i16).to_le_bytes()),
+            DType::U16 => bytes.extend_from_slice(&(x as u16).to_le_bytes()),
+        }
+    }
+    crate::persist::atomic::write(path, &bytes)
+}
+
 /// Reads every array of an `.npz` file (little-endian float64, int64, int32, int16 and
 /// uint16 arrays).
 pub fn read(path: &Path) -> Result<Vec<NamedArray>> {
