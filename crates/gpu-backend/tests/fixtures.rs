@@ -165,3 +165,62 @@ fn slayer_dense_rec_network_on_the_gpu_matches_lava_dl_exactly() {
     let (got, want) = oracle_network_on_the_gpu(gpu, "dense_rec");
     assert_eq!(got, want);
 }
+
+/// lava-dl's dense block test (Dense 200 -> 256 LIF, vth 6, du 4095, dv 415, 2000 steps of
+/// `in.npy`) on the GPU: the spikes equal `out.npy`.
+#[test]
+fn dense_block_2000_steps_on_the_gpu_matches_lava_dl_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let w = npz::read_npy(&fixture("dense/weight.npy")).unwrap();
+    let opt = basalt_netx::weights::optimize_weight_bits(&w.data);
+    let weights = ndarray::Array2::from_shape_vec((w.shape[0], w.shape[1]), opt.weights).unwrap();
+    let mut net = Network::new();
+    let src = net.add(source::RingBuffer::new(npy("dense/in.npy"))).unwrap();
+    let dense = net.add(Dense::new(weights).weight_exp(opt.weight_exp).num_weight_bits(opt.num_weight_bits)).unwrap();
+    let lif = net.add(Lif::new(&[256]).vth(6.0).du(4095.0).dv(415.0).bias_exp(6.0)).unwrap();
+    net.connect(src.s_out(), &dense.s_in()).unwrap();
+    net.connect(dense.a_out(), &lif.a_in()).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[256], 2000)).unwrap();
+    net.connect(lif.s_out(), &sink.a_in()).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let mut rt = GpuRuntime::new(&exe, gpu).unwrap();
+    rt.run(2000).unwrap();
+    let got = rt.get(&sink.data()).unwrap();
+    let want = npy("dense/out.npy");
+    assert_eq!(got.shape(), want.shape());
+    let diff = got.iter().zip(want.iter()).filter(|(a, b)| a != b).count();
+    assert_eq!(diff, 0, "{diff} of {} spike values differ", want.len());
+    assert!(want.iter().any(|&s| s != 0.0));
+}
+
+/// lava-dl's tiny_cuba_slayer network (trained and exported by slayer) on the GPU: hidden
+/// and output spikes equal Lava's (`hidden_lava`, `out_lava`).
+#[test]
+fn tiny_cuba_slayer_network_on_the_gpu_matches_lava_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let io = npz::read(&fixture("tiny_cuba_slayer/io.npz")).unwrap();
+    let get = |k: &str| io.iter().find(|a| a.name == k).unwrap().clone();
+    let mut netx = load(fixture("tiny_cuba_slayer/network.net"), &Options::default()).unwrap();
+    let (x, steps) = (get("x"), 55); // x: (20, 50), padded with silence to 55 steps
+    let mut padded = vec![0.0; 20 * steps];
+    for i in 0..20 {
+        padded[i * steps..i * steps + 50].copy_from_slice(&x.data[i * 50..i * 50 + 50]);
+    }
+    let net = &mut netx.net;
+    let src = net.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&[20, steps]), padded).unwrap())).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let mut sinks = Vec::new();
+    for b in &netx.blocks {
+        let sink = net.add(sink::RingBuffer::new(&b.shape, steps)).unwrap();
+        net.connect(b.output.clone(), &sink.a_in()).unwrap();
+        sinks.push(sink);
+    }
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let mut rt = GpuRuntime::new(&exe, gpu).unwrap();
+    rt.run(steps as u64).unwrap();
+    for (sink, key) in sinks.iter().zip(["hidden_lava", "out_lava"]) {
+        let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
+        assert_eq!(got, get(key).data, "{key}");
+    }
+    assert!(get("out_lava").data.iter().any(|&s| s != 0.0));
+}
