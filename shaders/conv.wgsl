@@ -51,3 +51,48 @@ fn conv(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     a_buf[o] = conv_finish(acc);
 }
+
+// Transposed convolution (ConvTranspose: the adjoint of `conv` with the same geometry, whose
+// `in_*` is then this kernel's output and `out_*` its input), one thread per output element
+// (forward input position px, py, channel c), gathering the forward outputs whose taps read it.
+@compute @workgroup_size(64)
+fn conv_transpose_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let o = gid.x;
+    if (o >= p.in_x * p.in_y * p.in_c) { return; }
+    a_out[o] = a_buf[o];
+}
+
+@compute @workgroup_size(64)
+fn conv_transpose(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let o = gid.x;
+    if (o >= p.in_x * p.in_y * p.in_c) { return; }
+    let c = o % p.in_c;
+    let py = (o / p.in_c) % p.in_y;
+    let px = o / (p.in_c * p.in_y);
+    let cg = p.in_c / p.groups;
+    let kg = p.out_c / p.groups;
+    let group = c / cg;
+    let cl = c % cg;
+    var acc: Scalar = ZERO;
+    for (var i: u32 = 0u; i < p.kx; i = i + 1u) {
+        // px = ox·s + d·(kx-1-i) - pad, solved for ox.
+        let nx = i32(px + p.pad_x) - i32(p.dil_x * (p.kx - 1u - i));
+        if (nx < 0 || u32(nx) % p.stride_x != 0u) { continue; }
+        let ox = u32(nx) / p.stride_x;
+        if (ox >= p.out_x) { continue; }
+        for (var j: u32 = 0u; j < p.ky; j = j + 1u) {
+            let ny = i32(py + p.pad_y) - i32(p.dil_y * (p.ky - 1u - j));
+            if (ny < 0 || u32(ny) % p.stride_y != 0u) { continue; }
+            let oy = u32(ny) / p.stride_y;
+            if (oy >= p.out_y) { continue; }
+            for (var kl: u32 = 0u; kl < kg; kl = kl + 1u) {
+                let k = group * kg + kl;
+                let s = s_in[(ox * p.out_y + oy) * p.out_c + k];
+                if (s == ZERO) { continue; }
+                let wv = w[((k * p.kx + i) * p.ky + j) * cg + cl];
+                acc = acc + select(wv, wv * s, p.graded != 0u);
+            }
+        }
+    }
+    a_buf[o] = conv_finish(acc);
+}

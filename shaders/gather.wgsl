@@ -29,3 +29,22 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.n) { return; }
     dst[i] = bitcast<u32>(bitcast<Scalar>(dst[i]) + bitcast<Scalar>(src[idx[i]]));
 }
+
+// A concatenation of several OutPorts is one `scatter` (or, for a further source,
+// `scatter_accumulate`) per OutPort: dst[pos[i]] = src[idx[i]] over the destination
+// elements that OutPort feeds; together they cover every element once.
+@group(0) @binding(4) var<storage, read> pos: array<u32>;
+
+@compute @workgroup_size(64)
+fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    dst[pos[i]] = src[idx[i]];
+}
+
+@compute @workgroup_size(64)
+fn scatter_accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    dst[pos[i]] = bitcast<u32>(bitcast<Scalar>(dst[pos[i]]) + bitcast<Scalar>(src[idx[i]]));
+}

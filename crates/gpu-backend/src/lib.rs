@@ -294,6 +294,7 @@ impl GpuRuntime {
             "PyDeltaModelFixed",
             "PySigmaDeltaModelFixed",
             "PyConvModelFixed",
+            "PyConvTransposeModelFixed",
             "PyResetFixed",
         ];
         let float_models = [
@@ -305,6 +306,7 @@ impl GpuRuntime {
             "PyDeltaModelFloat",
             "PySigmaDeltaModelFloat",
             "PyConvModelFloat",
+            "PyConvTransposeModelFloat",
             "PyResetFloat",
         ];
         let mut fixed = None;
@@ -346,29 +348,54 @@ impl GpuRuntime {
                     sources => {
                         let dst = b.storage("gathered", &vec![0; n])?;
                         for (j, source) in sources.iter().enumerate() {
-                            let (out, idx): (usize, Vec<u32>) = match source {
-                                Source::Identity(o) => (*o, (0..n as u32).collect()),
+                            // One launch per OutPort the source reads: a plain gather when it
+                            // reads one, a scatter per OutPort for a concatenation.
+                            let parts: Vec<(usize, Vec<u32>, Option<Vec<u32>>)> = match source {
+                                Source::Identity(o) => vec![(*o, (0..n as u32).collect(), None)],
                                 Source::Gather { port: ports, idx }
                                     if !ports.is_empty() && ports.iter().all(|&q| q == ports[0]) =>
                                 {
-                                    (ports[0] as usize, idx.clone())
+                                    vec![(ports[0] as usize, idx.clone(), None)]
                                 }
-                                Source::Gather { .. } => {
-                                    return Err(unsupported(
-                                        p,
-                                        &format!("InPort {} with a concatenation among several sources", port.name),
-                                    ))
+                                Source::Gather { port: ports, idx } => {
+                                    let mut by_port: std::collections::BTreeMap<u32, (Vec<u32>, Vec<u32>)> =
+                                        Default::default();
+                                    for (d, (&q, &i)) in ports.iter().zip(idx).enumerate() {
+                                        let e = by_port.entry(q).or_default();
+                                        e.0.push(i);
+                                        e.1.push(d as u32);
+                                    }
+                                    by_port.into_iter().map(|(q, (i, d))| (q as usize, i, Some(d))).collect()
                                 }
                             };
-                            let idx_buf = b.storage("gather index", &idx)?;
-                            let params = b.uniform([n as u32, 0, 0, 0]);
                             let code = shaders::for_precision(shaders::GATHER, fixed);
-                            let entry = if j == 0 { "gather" } else { "accumulate" };
-                            let src = outs[out].clone();
-                            let l =
-                                b.launch(&code, entry, &[(0, &params), (1, &src), (2, &dst), (3, &idx_buf)], n as u32);
-                            b.keep.push(idx_buf);
-                            gathers.entry(pi).or_default().push(l);
+                            for (out, idx, pos) in parts {
+                                let count = idx.len() as u32;
+                                let idx_buf = b.storage("gather index", &idx)?;
+                                let params = b.uniform([count, 0, 0, 0]);
+                                let src = outs[out].clone();
+                                let mut bind = vec![(0, &params), (1, &src), (2, &dst), (3, &idx_buf)];
+                                let pos_buf = match &pos {
+                                    Some(d) => Some(b.storage("scatter position", d)?),
+                                    None => None,
+                                };
+                                let entry = match (&pos_buf, j) {
+                                    (None, 0) => "gather",
+                                    (None, _) => "accumulate",
+                                    (Some(pb), _) => {
+                                        bind.push((4, pb));
+                                        if j == 0 {
+                                            "scatter"
+                                        } else {
+                                            "scatter_accumulate"
+                                        }
+                                    }
+                                };
+                                let l = b.launch(&code, entry, &bind, count);
+                                b.keep.push(idx_buf);
+                                b.keep.extend(pos_buf);
+                                gathers.entry(pi).or_default().push(l);
+                            }
                         }
                         ins.push(dst);
                     }
@@ -541,12 +568,16 @@ impl GpuRuntime {
                         }
                     }
                 }
-                "Conv" => {
+                "Conv" | "ConvTranspose" => {
                     let geo: basalt_core::process::conv::ConvGeometry =
                         p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
                     let wv = p.var("weight").map_err(GpuError::UnknownVar)?;
                     let graded = var(p, "num_message_bits")?[0] > 0.0;
-                    let n_out: usize = geo.output_shape.iter().product();
+                    // A ConvTranspose stores its forward convolution's geometry: its output
+                    // is that convolution's input.
+                    let transposed = p.type_name == "ConvTranspose";
+                    let out_shape = if transposed { geo.input_shape } else { geo.output_shape };
+                    let n_out: usize = out_shape.iter().product();
                     let w = b.storage("conv weight", &b.words(&wv.data))?;
                     let a_buf = b.storage("a_buf", &b.words(var(p, "a_buf")?))?;
                     let [ix, iy, ic] = geo.input_shape;
@@ -571,12 +602,14 @@ impl GpuRuntime {
                     ]);
                     let src = shaders::for_precision(shaders::CONV, fixed);
                     let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
-                    emits.push(b.launch(&src, "conv_emit", &[(0, &params), (2, a_out), (3, &a_buf)], n_out as u32));
+                    let (emit, run) =
+                        if transposed { ("conv_transpose_emit", "conv_transpose") } else { ("conv_emit", "conv") };
+                    emits.push(b.launch(&src, emit, &[(0, &params), (2, a_out), (3, &a_buf)], n_out as u32));
                     runs.insert(
                         pi,
-                        b.launch(&src, "conv", &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)], n_out as u32),
+                        b.launch(&src, run, &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)], n_out as u32),
                     );
-                    vars.insert((p.id, "a_buf".into()), (VarHome::Buffer(a_buf, n_out), geo.output_shape.to_vec()));
+                    vars.insert((p.id, "a_buf".into()), (VarHome::Buffer(a_buf, n_out), out_shape.to_vec()));
                     for v in &p.vars {
                         if v.name != "a_buf" {
                             host(&mut vars, &v.name)?;

@@ -183,8 +183,8 @@ fn unsupported_processes_are_clear_errors() {
     assert!(e.to_string().contains("does not support") && e.to_string().contains("adaptive"), "{e}");
 }
 
-/// Two ring buffers (one through a reshape) and a recurrent Dense from the neurons' own
-/// spikes (netx's `dense_rec` wiring), all summed into one `a_in`.
+/// Two ring buffers (one through a reshape), a concatenation of two more, and a recurrent
+/// Dense from the neurons' own spikes (netx's `dense_rec` wiring), all summed into one `a_in`.
 fn several_sources(fixed: bool) -> (Network, Vec<VarRef>) {
     let steps = 24;
     let scale = if fixed { 60.0 } else { 1.5 };
@@ -201,6 +201,10 @@ fn several_sources(fixed: bool) -> (Network, Vec<VarRef>) {
     let rec = net.add(Dense::new(basalt_core::matrix(&w))).unwrap();
     net.connect(a.s_out(), &l.a_in()).unwrap();
     net.connect(b.s_out().reshape(&[2]), &l.a_in()).unwrap();
+    // A concatenation of two more OutPorts as a further source (scatter-accumulate).
+    let c = net.add(source::RingBuffer::new(data(3, &[1, steps]))).unwrap();
+    let d = net.add(source::RingBuffer::new(data(4, &[1, steps]))).unwrap();
+    net.connect(basalt_core::PortExpr::Concat(vec![c.s_out().into(), d.s_out().into()], 0), &l.a_in()).unwrap();
     net.connect(l.s_out(), &rec.s_in()).unwrap();
     net.connect(rec.a_out(), &l.a_in()).unwrap();
     let sink = net.add(sink::RingBuffer::new(&[2], steps)).unwrap();

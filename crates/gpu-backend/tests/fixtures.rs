@@ -224,3 +224,61 @@ fn tiny_cuba_slayer_network_on_the_gpu_matches_lava_exactly() {
     }
     assert!(get("out_lava").data.iter().any(|&s| s != 0.0));
 }
+
+/// slayer's ConvT and Unpool layers (ConvTranspose synapses) on the GPU: the convT oracle
+/// network's output equals Lava's.
+#[test]
+fn slayer_convt_network_on_the_gpu_matches_lava_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let (got, want) = oracle_network_on_the_gpu(gpu, "convt");
+    assert_eq!(got, want);
+}
+
+/// A float ConvTranspose network (graded random input, asymmetric stride, padding and
+/// dilation, two groups) on the GPU agrees with the CPU within 1e-5 relative.
+#[test]
+fn float_conv_transpose_on_the_gpu_agrees_with_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rand = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let w = ndarray::Array4::from_shape_fn((6, 3, 2, 2), |_| rand() * 2.0 - 1.0);
+    let x = ArrayD::from_shape_fn(IxDyn(&[4, 4, 6, 5]), |_| if rand() < 0.5 { rand() * 3.0 } else { 0.0 });
+    let mut net = Network::new();
+    let src = net.add(source::RingBuffer::new(x)).unwrap();
+    let t = basalt_core::process::conv::Conv::new(w, [4, 4, 6])
+        .stride([2, 1])
+        .padding([1, 0])
+        .dilation([1, 2])
+        .groups(2)
+        .num_message_bits(16)
+        .transposed();
+    let t = net.add(t).unwrap();
+    net.connect(src.s_out(), &t.s_in()).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[7, 6, 4], 5)).unwrap();
+    net.connect(t.a_out(), &sink.a_in()).unwrap();
+    let cfg = RunConfig::floating_pt();
+    let exe = net.compile(&cfg).unwrap();
+    let mut g = GpuRuntime::new(&exe, gpu).unwrap();
+    let mut c = Runtime::new(exe, cfg.registry()).unwrap();
+    g.run(5).unwrap();
+    c.run(RunSteps::new(5)).unwrap();
+    let (cpu, gpu) = (c.get(&sink.data()).unwrap(), g.get(&sink.data()).unwrap());
+    assert!(cpu.iter().filter(|&&v| v != 0.0).count() > 100);
+    for (a, b) in cpu.iter().zip(gpu.iter()) {
+        assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "cpu {a}, gpu {b}");
+    }
+}
+
+/// A netx `concat` skip connection (one concatenating port expression into a Dense) on the
+/// GPU: the concat oracle network's output equals Lava's.
+#[test]
+fn concat_network_on_the_gpu_matches_lava_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let (got, want) = oracle_network_on_the_gpu(gpu, "concat");
+    assert_eq!(got, want);
+}
