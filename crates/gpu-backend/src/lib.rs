@@ -116,6 +116,8 @@ pub mod shaders {
     pub const LIF: &str = include_str!("../../../shaders/lif.wgsl");
     /// Float LIF.
     pub const LIF_FLOAT: &str = include_str!("../../../shaders/lif_float.wgsl");
+    /// Adaptive LIF (fixed and float entries).
+    pub const ALIF: &str = include_str!("../../../shaders/alif.wgsl");
     /// Dense (template).
     pub const DENSE: &str = include_str!("../../../shaders/dense.wgsl");
     /// Convolution (template).
@@ -136,8 +138,8 @@ pub mod shaders {
     pub const TEMPLATES: [(&str, &str); 4] =
         [("dense.wgsl", DENSE), ("conv.wgsl", CONV), ("sdn.wgsl", SDN), ("gather.wgsl", GATHER)];
     /// Complete shaders, by file name.
-    pub const COMPLETE: [(&str, &str); 4] =
-        [("lif.wgsl", LIF), ("lif_float.wgsl", LIF_FLOAT), ("io.wgsl", IO), ("reset.wgsl", RESET)];
+    pub const COMPLETE: [(&str, &str); 5] =
+        [("lif.wgsl", LIF), ("lif_float.wgsl", LIF_FLOAT), ("alif.wgsl", ALIF), ("io.wgsl", IO), ("reset.wgsl", RESET)];
 
     /// A template completed for one precision.
     pub fn for_precision(template: &str, fixed: bool) -> String {
@@ -287,6 +289,7 @@ impl GpuRuntime {
     pub fn new(exe: &Executable, gpu: std::sync::Arc<GpuDevice>) -> Result<GpuRuntime, GpuError> {
         let fixed_models = [
             "PyLifModelBitAcc",
+            "PyAlifModelFixed",
             "PyDenseModelBitAcc",
             "PySendModelFixed",
             "PyReceiveModelFixed",
@@ -299,6 +302,7 @@ impl GpuRuntime {
         ];
         let float_models = [
             "PyLifModelFloat",
+            "PyAlifModelFloat",
             "PyDenseModelFloat",
             "PySendModelFloat",
             "PyReceiveModelFloat",
@@ -466,6 +470,71 @@ impl GpuRuntime {
                     vars.insert((p.id, "u".into()), (VarHome::Buffer(u, n), shape_of("u")));
                     vars.insert((p.id, "v".into()), (VarHome::Buffer(v, n), shape_of("v")));
                     for name in ["du", "dv", "bias_exp", "bias_mant", "vth"] {
+                        host(&mut vars, name)?;
+                    }
+                }
+                "Alif" => {
+                    let n = p.in_ports[0].shape.iter().product::<usize>();
+                    let scalar = |name: &str| var(p, name).map(|d| d[0]);
+                    let [du, dv, dth, dr, vth, step] =
+                        ["du", "dv", "dtheta", "dr", "vth", "vth_step"].map(|k| scalar(k).unwrap_or(f64::NAN));
+                    let bad = |what: &str, x: f64| GpuError::Parameter {
+                        process: p.name.clone(),
+                        reason: format!("{what} {x} is out of range"),
+                    };
+                    let mut theta = var(p, "theta")?.to_vec();
+                    let params = if fixed {
+                        let mut f = [0u32; 4];
+                        for (k, (name, d)) in
+                            [("du", du), ("dv", dv), ("dtheta", dth), ("dr", dr)].into_iter().enumerate()
+                        {
+                            if !(0.0..=4096.0).contains(&d.trunc()) {
+                                return Err(bad(name, d));
+                            }
+                            f[k] = 4096 - d.trunc() as u32;
+                        }
+                        let shifted = |name: &str, x: f64| {
+                            if x.is_finite() && x.trunc() >= f64::from(i32::MIN) && x.trunc() <= f64::from(i32::MAX) {
+                                Ok((x.trunc() as i32).wrapping_shl(6) as u32)
+                            } else {
+                                Err(bad(name, x))
+                            }
+                        };
+                        // The initial threshold is a mantissa like vth (state units from here).
+                        for t in &mut theta {
+                            *t = f64::from(shifted("theta", *t)? as i32);
+                        }
+                        [n as u32, f[0], f[1], f[2], f[3], shifted("vth", vth)?, shifted("vth_step", step)?, 0]
+                    } else {
+                        let f = |x: f64| (x as f32).to_bits();
+                        [n as u32, f(1.0 - du), f(1.0 - dv), f(1.0 - dth), f(1.0 - dr), f(vth), f(step), 0]
+                    };
+                    let mut words = [0u32; 16];
+                    words[..8].copy_from_slice(&params);
+                    let params = b.uniform16(words);
+                    let mut state = Vec::new();
+                    for name in ["u", "v", "theta", "r", "s"] {
+                        let data = if name == "theta" { theta.clone() } else { var(p, name)?.to_vec() };
+                        state.push((name, b.storage(name, &b.words(&data))?));
+                    }
+                    let mant = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
+                    let exp = b.storage("bias_exp", &words_i32(var(p, "bias_exp")?))?;
+                    let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
+                    let mut bind = vec![(0, &params), (1, a_in), (2, s_out)];
+                    for (k, (_, buf)) in state.iter().enumerate() {
+                        bind.push((3 + k as u32, buf));
+                    }
+                    bind.push((8, &mant));
+                    if fixed {
+                        // The float model has no bias exponent.
+                        bind.push((9, &exp));
+                    }
+                    let entry = if fixed { "alif_fixed" } else { "alif_float" };
+                    runs.insert(pi, b.launch(shaders::ALIF, entry, &bind, n as u32));
+                    for (name, buf) in state {
+                        vars.insert((p.id, name.into()), (VarHome::Buffer(buf, n), shape_of(name)));
+                    }
+                    for name in ["bias_mant", "bias_exp", "du", "dv", "dtheta", "dr", "vth", "vth_step"] {
                         host(&mut vars, name)?;
                     }
                 }

@@ -282,3 +282,69 @@ fn concat_network_on_the_gpu_matches_lava_exactly() {
     let (got, want) = oracle_network_on_the_gpu(gpu, "concat");
     assert_eq!(got, want);
 }
+
+/// slayer's ALIF layer (Basalt `Alif`) on the GPU: the ALIF oracle network's output equals
+/// slayer's forward.
+#[test]
+fn slayer_alif_network_on_the_gpu_matches_slayer_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let (got, want) = oracle_network_on_the_gpu(gpu, "alif");
+    assert_eq!(got, want);
+}
+
+/// An Alif population driven through a Dense by graded random input with random
+/// parameters: fixed point bit-exact on the GPU (u, v, θ, r, spikes), float within 1e-5.
+#[test]
+fn random_alif_networks_on_the_gpu_agree_with_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x1234_5678_9ABC_DEF1u64;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let steps = 60;
+    for fixed in [true, false] {
+        // Fixed: integer weights, inputs, 12-bit decays and mantissas; float: fractions.
+        let (scale, unit) = if fixed { (100.0, 4096.0) } else { (1.0, 1.0) };
+        let q = |x: f64| if fixed { x.floor() } else { x };
+        let x = ArrayD::from_shape_fn(IxDyn(&[12, steps]), |_| if rand() < 0.4 { q(rand() * scale) } else { 0.0 });
+        let w = ndarray::Array2::from_shape_fn((8, 12), |_| q((rand() * 1.5 - 0.3) * scale));
+        let decay = |r: f64| q(r * unit);
+        let alif = basalt_core::process::alif::Alif::new(&[8])
+            .du(decay(0.1 + 0.4 * rand()))
+            .dv(decay(0.3 * rand()))
+            .dtheta(decay(0.2 * rand()))
+            .dr(decay(0.3 * rand()))
+            .vth(if fixed { 40000.0 } else { 15.0 })
+            .vth_step(if fixed { 20000.0 } else { 8.0 })
+            .bias_mant(q(0.05 * scale))
+            .bias_exp(if fixed { 2.0 } else { 0.0 });
+        let mut net = Network::new();
+        let src = net.add(source::RingBuffer::new(x)).unwrap();
+        let dense = net.add(Dense::new(w).num_message_bits(16)).unwrap();
+        let alif = net.add(alif).unwrap();
+        net.connect(src.s_out(), &dense.s_in()).unwrap();
+        net.connect(dense.a_out(), &alif.a_in()).unwrap();
+        let sink = net.add(sink::RingBuffer::new(&[8], steps)).unwrap();
+        net.connect(alif.s_out(), &sink.a_in()).unwrap();
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        let exe = net.compile(&cfg).unwrap();
+        let mut g = GpuRuntime::new(&exe, gpu.clone()).unwrap();
+        let mut c = Runtime::new(exe, cfg.registry()).unwrap();
+        g.run(steps as u64).unwrap();
+        c.run(RunSteps::new(steps as u64)).unwrap();
+        let spikes = c.get(&sink.data()).unwrap();
+        let total = spikes.sum();
+        assert!(total >= 20.0 && total <= 0.8 * (8 * steps) as f64, "fixed = {fixed}: {total} spikes");
+        assert_eq!(spikes, g.get(&sink.data()).unwrap(), "fixed = {fixed}: spikes");
+        for var in [alif.u(), alif.v(), alif.theta(), alif.r()] {
+            let (cpu, gpu) = (c.get(&var).unwrap(), g.get(&var).unwrap());
+            for (a, b) in cpu.iter().zip(gpu.iter()) {
+                let tol = if fixed { 0.0 } else { 1e-5 * a.abs().max(1.0) };
+                assert!((a - b).abs() <= tol, "fixed = {fixed}: {}: cpu {a}, gpu {b}", var.name);
+            }
+        }
+    }
+}
