@@ -417,34 +417,21 @@ pub fn build_block(
                 conv_block(net, path, c, conv, site)
             }
         }
-        LayerKind::Pool { weight, kernel, stride, padding, dilation, transposed: true } => {
-            // Unpooling: each channel up-sampled through the shared kernel.
-            let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
-            let [kh, kw] = *kernel;
-            let w = Array4::from_shape_fn((ch, kw, kh, 1), |(_, i, j, _)| weight[(kh - 1 - j) * kw + (kw - 1 - i)]);
-            let conv = Conv::new(w, [x, y, ch])
-                .stride([stride[1], stride[0]])
-                .padding([padding[1], padding[0]])
-                .dilation([dilation[1], dilation[0]])
-                .groups(ch)
-                .num_message_bits(input_bits)
-                .transposed();
-            conv_block(net, path, c, conv, ConvSite { name: &name, neuron, bias: None, reset, spike_exp })
-        }
-        LayerKind::Pool { weight, kernel, stride, padding, dilation, transposed: false } => {
+        LayerKind::Pool { weight, kernel, stride, padding, dilation, transposed } => {
             let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
             let [kh, kw] = *kernel;
             // slayer zero-pads an input whose height or width the kernel does not divide, by
             // the remainder, and then pools over channel boundaries; only exact tilings are
-            // the per-channel sum pooling built here.
-            if y % kh != 0 || x % kw != 0 {
+            // the per-channel sum pooling built here (unpooling has no such case).
+            if !transposed && (y % kh != 0 || x % kw != 0) {
                 return Err(layer_err(
                     path,
                     c,
                     format!("kernel {kernel:?} does not divide the input (H, W) = ({y}, {x}); slayer's remainder padding is not supported"),
                 ));
             }
-            // One shared kernel per channel: a grouped convolution with groups = channels.
+            // One shared kernel per channel: a grouped (transposed) convolution with
+            // groups = channels.
             let w = Array4::from_shape_fn((ch, kw, kh, 1), |(_, i, j, _)| weight[(kh - 1 - j) * kw + (kw - 1 - i)]);
             let conv = Conv::new(w, [x, y, ch])
                 .stride([stride[1], stride[0]])
@@ -452,7 +439,12 @@ pub fn build_block(
                 .dilation([dilation[1], dilation[0]])
                 .groups(ch)
                 .num_message_bits(input_bits);
-            conv_block(net, path, c, conv, ConvSite { name: &name, neuron, bias: None, reset, spike_exp })
+            let site = ConvSite { name: &name, neuron, bias: None, reset, spike_exp };
+            if *transposed {
+                conv_block(net, path, c, conv.transposed(), site)
+            } else {
+                conv_block(net, path, c, conv, site)
+            }
         }
         LayerKind::Average { groups } => {
             // slayer averages equal groups of the input flattened in C-order (C, H, W): a

@@ -385,6 +385,16 @@ impl ConvModel {
         })
     }
 
+    /// Adds weight `w` times input `s` to output `out` (integers in fixed point).
+    #[inline(always)]
+    fn accumulate(&mut self, out: usize, w: usize, s: f64) {
+        if self.fixed {
+            self.acc_i[out] += self.fixed_weight[w] * s.trunc() as i64;
+        } else {
+            self.acc_f[out] += self.weight[w] * s;
+        }
+    }
+
     /// Scatters every non-zero input through the kernel into the accumulator.
     fn convolve(&mut self, s_in: &[f64]) {
         let g = self.geo;
@@ -426,12 +436,7 @@ impl ConvModel {
                             }
                             let out0 = (ox * yo + oy) * co + group * kg;
                             for k in 0..kg {
-                                let widx = (((group * kg + k) * kx + i) * ky + j) * cg + cl;
-                                if self.fixed {
-                                    self.acc_i[out0 + k] += self.fixed_weight[widx] * s.trunc() as i64;
-                                } else {
-                                    self.acc_f[out0 + k] += self.weight[widx] * s;
-                                }
+                                self.accumulate(out0 + k, (((group * kg + k) * kx + i) * ky + j) * cg + cl, s);
                             }
                         }
                     }
@@ -439,9 +444,7 @@ impl ConvModel {
             }
         }
     }
-}
 
-impl ConvModel {
     /// The adjoint of [`ConvModel::convolve`]: every non-zero input at a convolution output
     /// position (ox, oy, co) is scattered to the input positions the kernel taps read there.
     fn convolve_transposed(&mut self, s_in: &[f64]) {
@@ -482,11 +485,7 @@ impl ConvModel {
                             let out0 = (ox * yo + oy) * ci + group * cg;
                             let w0 = ((c * kx + i) * ky + j) * cg;
                             for k in 0..cg {
-                                if self.fixed {
-                                    self.acc_i[out0 + k] += self.fixed_weight[w0 + k] * s.trunc() as i64;
-                                } else {
-                                    self.acc_f[out0 + k] += self.weight[w0 + k] * s;
-                                }
+                                self.accumulate(out0 + k, w0 + k, s);
                             }
                         }
                     }
