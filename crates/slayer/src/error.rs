@@ -1,0 +1,43 @@
+//! Errors of the slayer crate: every failure is a value naming what was wrong.
+
+/// What went wrong building, running or exporting a slayer network.
+#[derive(Debug, thiserror::Error)]
+pub enum SlayerError {
+    /// Reading or writing the netx file failed.
+    #[error(transparent)]
+    Netx(#[from] basalt_netx::NetxError),
+    /// A tensor of the wrong shape.
+    #[error("{what}: expected shape {expected}, got {got:?}")]
+    Shape {
+        /// Which tensor.
+        what: String,
+        /// The expected shape, in words.
+        expected: String,
+        /// The shape given.
+        got: Vec<usize>,
+    },
+    /// A parameter outside its valid range or not finite.
+    #[error("{what}: {reason}")]
+    Parameter {
+        /// Which parameter.
+        what: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A layer or neuron this crate does not build yet.
+    #[error("layer {layer} ({kind}): {reason}")]
+    Unsupported {
+        /// Layer index in the file.
+        layer: usize,
+        /// Its type.
+        kind: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// Reading a tensor back from its device failed.
+    #[error("reading a tensor from its device failed: {0}")]
+    Read(String),
+}
+
+/// Result of the slayer crate.
+pub type Result<T, E = SlayerError> = std::result::Result<T, E>;

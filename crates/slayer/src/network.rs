@@ -1,0 +1,147 @@
+//! Networks of slayer blocks, read from and written to netx HDF5 files (SPEC §3.7, §4).
+
+use std::path::Path;
+
+use basalt_netx::{LayerConfig, LayerKind, NeuronConfig, NeuronKind};
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+use crate::error::{Result, SlayerError};
+use crate::neuron::cuba::{step_delay, CubaNeuron};
+use crate::synapse::Dense;
+
+/// slayer's `cuba.Dense` block: a Dense synapse into CUBA neurons, whose spikes are shifted
+/// one step later (`delay_shift`, on by default) to mirror the hop between Lava layers.
+#[derive(Module, Debug)]
+pub struct DenseBlock {
+    /// The synapse (its weights are the trainable parameters).
+    pub synapse: Dense,
+    /// The neurons.
+    #[module(skip)]
+    pub neuron: CubaNeuron,
+    /// Shift the output one step later (slayer's `delay_shift`).
+    #[module(skip)]
+    pub delay_shift: bool,
+}
+
+impl DenseBlock {
+    /// The block's output spikes for input spikes `x` (batch, in, time).
+    pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
+        let s = self.neuron.forward(self.synapse.forward(x)?)?;
+        Ok(if self.delay_shift { step_delay(s) } else { s })
+    }
+
+    /// The same spikes with slayer's surrogate gradients (for training).
+    pub fn forward_train(&self, x: Tensor<3>) -> Result<Tensor<3>> {
+        let s = self.neuron.forward_train(self.synapse.forward(x)?)?;
+        Ok(if self.delay_shift { step_delay(s) } else { s })
+    }
+}
+
+/// A feed-forward chain of blocks.
+#[derive(Module, Debug)]
+pub struct Network {
+    /// Blocks, input to output.
+    pub blocks: Vec<DenseBlock>,
+}
+
+impl Network {
+    /// A new network of dense CUBA blocks with `sizes` = [inputs, hidden..., outputs],
+    /// every layer's neurons as `neuron`, weights initialised as slayer's (`weight_scale`).
+    pub fn dense(sizes: &[usize], neuron: &CubaNeuron, weight_scale: f64, device: &Device) -> Network {
+        let blocks = sizes
+            .windows(2)
+            .map(|w| DenseBlock {
+                synapse: Dense::init(w[0], w[1], weight_scale, device),
+                neuron: neuron.clone(),
+                delay_shift: true,
+            })
+            .collect();
+        Network { blocks }
+    }
+
+    /// Every block's output for input spikes `x`, with surrogate gradients (training).
+    pub fn forward_train(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
+        let mut outs = Vec::with_capacity(self.blocks.len());
+        let mut h = x;
+        for b in &self.blocks {
+            h = b.forward_train(h)?;
+            outs.push(h.clone());
+        }
+        Ok(outs)
+    }
+
+    /// Reads a netx file's layers as slayer blocks on `device` (what lava-dl's
+    /// `netx.hdf5` descriptions mean to slayer). Builds `dense` layers with CUBA neurons;
+    /// any other layer is a clear error naming it.
+    pub fn from_netx(path: impl AsRef<Path>, device: &Device) -> Result<Network> {
+        let layers = basalt_netx::read_layers(path)?;
+        let mut blocks = Vec::new();
+        for c in &layers {
+            let unsupported = |reason: &str| SlayerError::Unsupported {
+                layer: c.index,
+                kind: c.type_name.clone(),
+                reason: reason.into(),
+            };
+            let LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None } = &c.kind
+            else {
+                return Err(unsupported("only dense layers without bias, delay or recurrence are built so far"));
+            };
+            let neuron = match c.neuron.as_ref().map(|n| &n.kind) {
+                Some(NeuronKind::Cuba { i_decay, v_decay, vth_mant }) => {
+                    CubaNeuron::from_device_params(*i_decay, *v_decay, *vth_mant)?
+                }
+                _ => return Err(unsupported("only CUBA neurons are built so far")),
+            };
+            blocks.push(DenseBlock { synapse: Dense::from_netx_weights(weight, device)?, neuron, delay_shift: true });
+        }
+        Ok(Network { blocks })
+    }
+
+    /// Every block's output for input spikes `x` (batch, in, time), input to output.
+    pub fn forward(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
+        let mut outs = Vec::with_capacity(self.blocks.len());
+        let mut h = x;
+        for b in &self.blocks {
+            h = b.forward(h)?;
+            outs.push(h.clone());
+        }
+        Ok(outs)
+    }
+
+    /// The netx layer descriptions slayer's `export_hdf5` writes for these blocks.
+    pub fn netx_layers(&self) -> Result<Vec<LayerConfig>> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .map(|(index, b)| {
+                if b.neuron.is_graded() {
+                    return Err(SlayerError::Unsupported {
+                        layer: index,
+                        kind: "dense".into(),
+                        reason: "exporting graded-spike CUBA neurons is not supported yet".into(),
+                    });
+                }
+                let weight = b.synapse.netx_weights()?;
+                let (i_decay, v_decay, vth_mant) = b.neuron.device_params();
+                Ok(LayerConfig {
+                    index,
+                    type_name: "dense".into(),
+                    shape: vec![weight.nrows()],
+                    kind: LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None },
+                    neuron: Some(NeuronConfig {
+                        kind: NeuronKind::Cuba { i_decay, v_decay, vth_mant },
+                        message_bits: None,
+                    }),
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the network as a netx `.net` file (atomically) that lava-dl's netx and
+    /// `basalt_netx::load` read.
+    pub fn export_netx(&self, path: impl AsRef<Path>) -> Result<()> {
+        basalt_netx::write(path, &self.netx_layers()?)?;
+        Ok(())
+    }
+}

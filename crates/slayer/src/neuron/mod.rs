@@ -1,0 +1,3 @@
+//! Spiking neuron models (slayer's `slayer.neuron`).
+
+pub mod cuba;

@@ -1,0 +1,134 @@
+//! slayer's forward reproduced exactly, and the deploy half of train -> export -> deploy:
+//! an exported network's Process simulation spikes exactly as the slayer blocks.
+
+use std::path::PathBuf;
+
+use basalt_core::persist::{npz, NamedArray};
+use basalt_core::prelude::*;
+use basalt_slayer::{Device, Network, SlayerError, Tensor, TensorData};
+use ndarray::{ArrayD, IxDyn};
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/lava-dl").join(rel)
+}
+
+fn io(name: &str) -> NamedArray {
+    let arrays = npz::read(&fixture("tiny_cuba_slayer/io.npz")).unwrap();
+    arrays.into_iter().find(|a| a.name == name).unwrap()
+}
+
+fn tensor(a: &NamedArray, device: &Device) -> Tensor<3> {
+    let data: Vec<f32> = a.data.iter().map(|&x| x as f32).collect();
+    Tensor::from_data(TensorData::new(data, [1, a.shape[0], a.shape[1]]), device)
+}
+
+fn values(t: &Tensor<3>) -> Vec<f64> {
+    t.clone().try_into_vec_as::<f32>().unwrap().into_iter().map(f64::from).collect()
+}
+
+/// lava-dl's tiny_cuba_slayer network (20 -> 10 -> 2 CUBA, trained and exported by slayer):
+/// our blocks' forward on its `x` equals slayer's `hidden_slayer` and `out_slayer` exactly.
+#[test]
+fn tiny_cuba_forward_equals_slayer_exactly() {
+    let device = Device::default();
+    let net = Network::from_netx(fixture("tiny_cuba_slayer/network.net"), &device).unwrap();
+    assert_eq!(net.blocks.len(), 2);
+    let outs = net.forward(tensor(&io("x"), &device)).unwrap();
+    let (hidden, out) = (io("hidden_slayer"), io("out_slayer"));
+    assert_eq!(values(&outs[0]), hidden.data);
+    assert_eq!(values(&outs[1]), out.data);
+    assert!(out.data.iter().sum::<f64>() > 0.0);
+}
+
+/// Export -> basalt-netx -> Process simulation in fixed point: on held-out random inputs,
+/// every layer spikes exactly as the slayer forward (no time offset), and the exported file
+/// holds the same layers as the one read.
+#[test]
+fn exported_networks_simulate_to_the_same_spikes() {
+    let device = Device::default();
+    let net = Network::from_netx(fixture("tiny_cuba_slayer/network.net"), &device).unwrap();
+    let path = std::env::temp_dir().join(format!("basalt-slayer-export-{}.net", std::process::id()));
+    net.export_netx(&path).unwrap();
+    assert_eq!(
+        basalt_netx::read_layers(&path).unwrap(),
+        basalt_netx::read_layers(fixture("tiny_cuba_slayer/network.net")).unwrap()
+    );
+    let steps = 80;
+    let mut seed = 0x0005_DEEC_E66D_u64;
+    let mut total = 0.0;
+    for sample in 0..3 {
+        let x: Vec<f64> = (0..20 * steps)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                f64::from(u8::from((seed >> 33) % 100 < 15 + 10 * sample))
+            })
+            .collect();
+        let xs = NamedArray { name: "x".into(), shape: vec![20, steps], dtype: DType::F64, data: x.clone() };
+        let want = net.forward(tensor(&xs, &device)).unwrap();
+        let mut netx = basalt_netx::load(&path, &basalt_netx::Options::default()).unwrap();
+        let sim = &mut netx.net;
+        let src = sim.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&[20, steps]), x).unwrap())).unwrap();
+        sim.connect(src.s_out(), &netx.input).unwrap();
+        let mut sinks = Vec::new();
+        for b in &netx.blocks {
+            let sink = sim.add(sink::RingBuffer::new(&b.shape, steps)).unwrap();
+            sim.connect(b.output.clone(), &sink.a_in()).unwrap();
+            sinks.push(sink);
+        }
+        let mut rt = sim.runtime(&RunConfig::fixed_pt()).unwrap();
+        rt.run(RunSteps::new(steps as u64)).unwrap();
+        for (layer, (sink, w)) in sinks.iter().zip(&want).enumerate() {
+            let got: Vec<f64> = rt.get(&sink.data()).unwrap().iter().copied().collect();
+            assert_eq!(got, values(w), "sample {sample}, layer {layer}");
+        }
+        total += values(&want[1]).iter().sum::<f64>();
+    }
+    let _ = std::fs::remove_file(&path);
+    assert!(total > 10.0, "the output layer spikes ({total})");
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let device = Device::default();
+    let net = Network::from_netx(fixture("tiny_cuba_slayer/network.net"), &device).unwrap();
+    let wrong = Tensor::<3>::zeros([1, 7, 5], &device);
+    let e = net.forward(wrong).unwrap_err();
+    assert!(e.to_string().contains("expected shape (batch, 20, time), got [1, 7, 5]"), "{e}");
+    let e = Network::from_netx(fixture("tinynet/tiny.net"), &device).unwrap_err();
+    assert!(matches!(e, SlayerError::Unsupported { layer: 0, .. }), "{e}");
+    assert!(basalt_slayer::CubaNeuron::new(f64::NAN, 0.1, 0.1).is_err());
+}
+
+/// slayer's surrogate gradients: the SpikeRate loss (true 0.2, false 0.03, label 1) of the
+/// tiny_cuba_slayer network on its `x`, back-propagated, gives slayer's loss and gradients
+/// w.r.t. both weight matrices and the input (`tools/oracle/slayer_grads.py`) to 1e-5 of
+/// each gradient's largest magnitude; the training forward's spikes equal the exact ones.
+#[test]
+fn surrogate_gradients_equal_slayers() {
+    let device = Device::default().autodiff();
+    let net = Network::from_netx(fixture("tiny_cuba_slayer/network.net"), &device).unwrap();
+    let x = tensor(&io("x"), &device).require_grad();
+    let outs = net.forward_train(x.clone()).unwrap();
+    assert_eq!(values(&outs[0]), io("hidden_slayer").data);
+    assert_eq!(values(&outs[1]), io("out_slayer").data);
+    let labels = Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(vec![1i64], [1]), &device);
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03).unwrap().forward(outs[1].clone(), labels).unwrap();
+    let truth = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/grads.npz")).unwrap();
+    let want = |k: &str| truth.iter().find(|a| a.name == k).unwrap().data.clone();
+    let got_loss = loss.clone().try_into_vec_as::<f32>().unwrap()[0];
+    assert!((f64::from(got_loss) - want("loss")[0]).abs() < 1e-7, "loss {got_loss}");
+    let grads = loss.backward();
+    let close = |name: &str, got: Vec<f32>, want: Vec<f64>| {
+        let peak = want.iter().fold(0f64, |m, w| m.max(w.abs()));
+        assert!(peak > 0.0, "{name}: the truth has gradients");
+        assert_eq!(got.len(), want.len(), "{name}");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((f64::from(*g) - w).abs() <= 1e-5 * peak, "{name}[{i}]: {g} vs slayer {w} (peak {peak})");
+        }
+    };
+    for (k, key) in ["w0", "w1"].iter().enumerate() {
+        let g = net.blocks[k].synapse.weight.grad(&grads).unwrap();
+        close(key, g.try_into_vec_as::<f32>().unwrap(), want(key));
+    }
+    close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), want("x"));
+}
