@@ -17,6 +17,7 @@ pub mod loss;
 pub mod network;
 pub mod neuron;
 pub mod synapse;
+pub mod train;
 
 pub use error::SlayerError;
 pub use loss::SpikeRate;
