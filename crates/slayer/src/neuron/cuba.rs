@@ -103,7 +103,7 @@ impl CubaNeuron {
     pub fn forward(&self, z: Tensor<3>) -> Result<Tensor<3>> {
         let dims = z.dims();
         let device = z.device();
-        let (spikes, _) = self.dynamics(&host(z)?, dims);
+        let (spikes, _) = self.dynamics(&host(z)?, dims, false);
         Ok(Tensor::from_data(TensorData::new(spikes, dims), &device))
     }
 
@@ -111,7 +111,7 @@ impl CubaNeuron {
     /// slayer's surrogate gradients: through the spike, `ds/dv = scale/(2τ)·exp(-|v -
     /// θ'|/τ)` at the pre-reset voltage; through the dynamics, the leaky integrators of u
     /// and v without resets (`grad[n] = (1 - decay)·grad[n+1] + grad_out[n]`), as slayer's
-    /// backward. The integrators are one (time x time) matmul each, not per-step operations.
+    /// backward. Both integrators are one (time x time) matmul, not per-step operations.
     pub fn forward_train(&self, z: Tensor<3>) -> Result<Tensor<3>> {
         if self.graded_spike {
             return Err(SlayerError::Parameter {
@@ -121,33 +121,30 @@ impl CubaNeuron {
         }
         let dims = z.dims();
         let device = z.device();
-        let (spikes, voltage) = self.dynamics(&host(z.clone().detach())?, dims);
+        let (spikes, slope) = self.dynamics(&host(z.clone().detach())?, dims, true);
         let spikes = Tensor::<3>::from_data(TensorData::new(spikes, dims), &device);
-        let voltage = Tensor::<3>::from_data(TensorData::new(voltage, dims), &device);
+        let slope = Tensor::<3>::from_data(TensorData::new(slope.unwrap_or_default(), dims), &device);
         let alpha = |d: f64| 1.0 - quantized(d) as f64 / P_SCALE;
-        let current = leaky_integral(z, alpha(self.current_decay));
-        let linear = leaky_integral(current, alpha(self.voltage_decay));
-        // Exactly the pre-reset voltage in value (x - x = 0), the integrators' in gradient.
-        let v = voltage + (linear.clone() - linear.detach());
-        let theta = self.threshold + 0.01 / S_SCALE;
-        let tau = TAU_RHO_MULT * self.tau_grad * self.threshold;
-        let scale = SCALE_RHO_MULT * self.scale_grad;
-        // g'(v) is the surrogate: g(v) = scale/2·sign(v - θ')·(1 - exp(-|v - θ'|/τ)).
-        let d = v - theta;
-        let g = d.clone().sign() * ((d.abs() / -tau).exp() * -1.0 + 1.0) * (scale / 2.0);
-        Ok(spikes + (g.clone() - g.detach()))
+        // Value: exactly the spikes (p - p = 0). Gradient: the surrogate slope at the
+        // pre-reset voltage times the two integrators' gradient.
+        let p = integrate_twice(z, alpha(self.current_decay), alpha(self.voltage_decay)) * slope;
+        Ok(spikes + (p.clone() - p.detach()))
     }
 
     /// slayer's integer dynamics on host data (batch·neurons rows of `steps` values):
-    /// the spikes and the pre-reset voltages.
-    fn dynamics(&self, data: &[f32], [batch, n, steps]: [usize; 3]) -> (Vec<f32>, Vec<f32>) {
+    /// the spikes and, when asked for binary spikes, the surrogate slope `ds/dv` at each pre-reset
+    /// voltage (`scale/(2τ)·exp(-|v - θ'|/τ)`, τ = 100·tau_grad·θ, scale = 0.1·scale_grad).
+    fn dynamics(&self, data: &[f32], [batch, n, steps]: [usize; 3], with_slope: bool) -> (Vec<f32>, Option<Vec<f32>>) {
         let (cd, vd) = (4096 - quantized(self.current_decay), 4096 - quantized(self.voltage_decay));
         let theta = self.threshold + 0.01 / S_SCALE;
         // float32 thresholds, as torch compares a float32 tensor with a Python float.
         let reset_at = (theta * S_SCALE) as f32;
         let spike_at = theta as f32;
+        let tau = (TAU_RHO_MULT * self.tau_grad * self.threshold) as f32;
+        let height = (SCALE_RHO_MULT * self.scale_grad / 2.0) as f32 / tau;
+        let theta32 = theta as f32;
         let mut spikes = vec![0f32; data.len()];
-        let mut voltages = vec![0f32; data.len()];
+        let mut slope = if with_slope && !self.graded_spike { Some(vec![0f32; data.len()]) } else { None };
         for row in 0..batch * n {
             let (mut u, mut v) = (0i64, 0i64);
             for t in 0..steps {
@@ -156,7 +153,10 @@ impl CubaNeuron {
                 let current = (u as f32) / 4096f32;
                 v = rtz12(v * vd) + (4096f32 * current) as i32 as i64;
                 let voltage = (v as f32) / 4096f32;
-                voltages[k] = voltage;
+                if let Some(slope) = slope.as_mut() {
+                    // The voltage for now; the slope in one pass below.
+                    slope[k] = voltage;
+                }
                 if voltage >= spike_at {
                     spikes[k] = if self.graded_spike { voltage } else { 1.0 };
                 }
@@ -165,8 +165,28 @@ impl CubaNeuron {
                 }
             }
         }
-        (spikes, voltages)
+        if let Some(slope) = slope.as_mut() {
+            for x in slope.iter_mut() {
+                *x = height * exp_neg(((*x - theta32) / tau).abs());
+            }
+        }
+        (spikes, slope)
     }
+}
+
+/// `exp(-x)` for `x >= 0` (relative error below 3e-7), written without library calls so
+/// that the slope pass vectorises: `2^(-x·log2 e)` split into an integer power of two and a
+/// polynomial on [-1/2, 1/2].
+#[inline(always)]
+fn exp_neg(x: f32) -> f32 {
+    let y = (-x * std::f32::consts::LOG2_E).max(-126.0);
+    let n = y.round();
+    let f = y - n;
+    // 2^f on [-1/2, 1/2] (Taylor coefficients of e^(f·ln 2) to degree 6).
+    let p = 1.0
+        + f * (0.693_147_2
+            + f * (0.240_226_5 + f * (0.055_504_11 + f * (0.009_618_129 + f * (0.001_333_355 + f * 0.000_154_035_3)))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// A tensor's values on the host.
@@ -174,51 +194,28 @@ fn host(t: Tensor<3>) -> Result<Vec<f32>> {
     t.try_into_vec_as::<f32>().map_err(|e| SlayerError::Read(e.to_string()))
 }
 
-/// The (n x n) matrix of a leaky integrator with factor `alpha`: `k[from, to] =
-/// alpha^(to - from)` for `to >= from`, else 0.
-fn decay_matrix(n: usize, alpha: f64, device: &burn::tensor::Device) -> Tensor<2> {
-    let mut k = vec![0f32; n * n];
-    for from in 0..n {
-        for to in from..n {
-            k[from * n + to] = alpha.powi((to - from) as i32) as f32;
+/// Two leaky integrators in a row (current with factor `a_u`, then voltage with `a_v`),
+/// without rounding or reset: one matmul of the time axis with the product of the two
+/// (time x time) decay matrices. Its gradient is slayer's integrator backward
+/// (`grad[n] = a·grad[n+1] + grad_out[n]`) applied twice.
+pub(crate) fn integrate_twice(x: Tensor<3>, a_u: f64, a_v: f64) -> Tensor<3> {
+    let [batch, n, steps] = x.dims();
+    // (K_u·K_v)[from, to] = c[to - from] with c[d] = Σ_{j <= d} a_u^j·a_v^(d - j), i.e.
+    // c[0] = 1, c[d] = a_v·c[d - 1] + a_u^d.
+    let mut c = vec![1f64; steps];
+    let mut a_u_d = 1.0;
+    for d in 1..steps {
+        a_u_d *= a_u;
+        c[d] = a_v * c[d - 1] + a_u_d;
+    }
+    let mut k = vec![0f32; steps * steps];
+    for from in 0..steps {
+        for to in from..steps {
+            k[from * steps + to] = c[to - from] as f32;
         }
     }
-    Tensor::from_data(TensorData::new(k, [n, n]), device)
-}
-
-/// `y[.., t] = Σ_{t' <= t} α^(t - t')·x[.., t']` along time: a leaky integrator without
-/// rounding or reset, whose gradient is slayer's integrator backward. Computed in blocks of
-/// `b ≈ sqrt(T)` steps, with whole-tensor operations only: one (b x b) matmul within the
-/// blocks, one (blocks x blocks) matmul for the values carried between them, and a
-/// broadcast product — O(T·sqrt(T)) work per neuron instead of a (T x T) matmul's O(T²).
-pub(crate) fn leaky_integral(x: Tensor<3>, alpha: f64) -> Tensor<3> {
-    let [batch, n, steps] = x.dims();
-    if steps == 0 {
-        return x;
-    }
-    let device = x.device();
-    let rows = batch * n;
-    let b = (steps as f64).sqrt().ceil() as usize;
-    let blocks = steps.div_ceil(b);
-    let padded = blocks * b;
-    let mut x = x.reshape([rows, steps]);
-    if padded > steps {
-        x = Tensor::cat(vec![x, Tensor::zeros([rows, padded - steps], &device)], 1);
-    }
-    // Within each block, from zero.
-    let local = x.reshape([rows * blocks, b]).matmul(decay_matrix(b, alpha, &device)).reshape([rows, blocks, b]);
-    // Each block's end value, integrated across blocks with factor alpha^b.
-    let ends = local.clone().slice([0..rows, 0..blocks, b - 1..b]).reshape([rows, blocks]);
-    let carried = ends.matmul(decay_matrix(blocks, alpha.powi(b as i32), &device));
-    // What enters block k is block k-1's end value, decayed by alpha^(j+1) at step j.
-    let entering = Tensor::cat(
-        vec![Tensor::zeros([rows, 1], &device), carried.slice([0..rows, 0..blocks - 1])],
-        1,
-    );
-    let powers: Vec<f32> = (1..=b).map(|j| alpha.powi(j as i32) as f32).collect();
-    let powers = Tensor::<3>::from_data(TensorData::new(powers, [1, 1, b]), &device);
-    let y = local + entering.reshape([rows, blocks, 1]) * powers;
-    y.reshape([rows, padded]).slice([0..rows, 0..steps]).reshape([batch, n, steps])
+    let kernel = Tensor::<2>::from_data(TensorData::new(k, [steps, steps]), &x.device());
+    x.reshape([batch * n, steps]).matmul(kernel).reshape([batch, n, steps])
 }
 
 /// Shifts spikes one step later along time (slayer's `delay_shift`, which mirrors the
