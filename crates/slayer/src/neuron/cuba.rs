@@ -184,7 +184,7 @@ fn exp_neg(x: f32) -> f32 {
     let f = y - n;
     // 2^f on [-1/2, 1/2] (Taylor coefficients of e^(f·ln 2) to degree 6).
     let p = 1.0
-        + f * (0.693_147_2
+        + f * (std::f32::consts::LN_2
             + f * (0.240_226_5 + f * (0.055_504_11 + f * (0.009_618_129 + f * (0.001_333_355 + f * 0.000_154_035_3)))));
     p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
