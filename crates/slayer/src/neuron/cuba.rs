@@ -3,8 +3,10 @@
 //! are 12-bit (`p_scale = 4096`), and the arithmetic follows slayer's PyTorch code to the
 //! float32 rounding, so the spikes equal slayer's — and, through a netx export, Lava's.
 
+use burn::backend::Dispatch;
 use burn::tensor::{Tensor, TensorData};
 
+use super::ops::{self, CubaConstants, CubaOps};
 use crate::error::{Result, SlayerError};
 
 /// slayer's default `scale`: weights at `w_scale = 64`, states at `s_scale = 64·64`.
@@ -38,11 +40,6 @@ const SCALE_RHO_MULT: f64 = 0.1;
 /// torch's `round` (half to even) of a decay, the 12-bit value slayer uses and exports.
 fn quantized(decay: f64) -> i64 {
     decay.round_ties_even() as i64
-}
-
-/// `sign(x)·(|x| >> 12)`: slayer's `right_shift_to_zero(x, 12)`.
-fn rtz12(x: i64) -> i64 {
-    x.signum() * (x.abs() >> 12)
 }
 
 impl CubaNeuron {
@@ -94,6 +91,23 @@ impl CubaNeuron {
         (quantized(self.current_decay) as f64, quantized(self.voltage_decay) as f64, (self.threshold * W_SCALE).trunc())
     }
 
+    /// The constants of the dynamics and the surrogate, as the backend operation takes them.
+    fn constants(&self) -> CubaConstants {
+        let theta = self.threshold + 0.01 / S_SCALE;
+        let tau = TAU_RHO_MULT * self.tau_grad * self.threshold;
+        let (cd, vd) = (quantized(self.current_decay), quantized(self.voltage_decay));
+        CubaConstants {
+            factors: [4096 - cd, 4096 - vd],
+            // float32 thresholds, as torch compares a float32 tensor with a Python float.
+            reset_at: (theta * S_SCALE) as f32,
+            spike_at: theta as f32,
+            graded: self.graded_spike,
+            tau: tau as f32,
+            height: (SCALE_RHO_MULT * self.scale_grad / 2.0 / tau) as f32,
+            alphas: [(1.0 - cd as f64 / P_SCALE) as f32, (1.0 - vd as f64 / P_SCALE) as f32],
+        }
+    }
+
     /// The spikes for input currents `z` of shape (batch, neurons, time), from rest.
     ///
     /// Per step, in slayer's integer arithmetic (`_li_dynamics_fwd`): `u = rtz(u·(4096 -
@@ -101,92 +115,38 @@ impl CubaNeuron {
     /// a neuron spikes (and v resets to 0) when `v/4096 >= θ + 0.01/4096` (the epsilon
     /// emulates the hardware's strict `>`), compared in float32 as slayer does.
     pub fn forward(&self, z: Tensor<3>) -> Result<Tensor<3>> {
-        let dims = z.dims();
-        let device = z.device();
-        let (spikes, _) = self.dynamics(&host(z)?, dims, false);
-        Ok(Tensor::from_data(TensorData::new(spikes, dims), &device))
+        self.forward_train(z.detach())
     }
 
     /// The spikes of [`CubaNeuron::forward`] (the same values), differentiable with
     /// slayer's surrogate gradients: through the spike, `ds/dv = scale/(2τ)·exp(-|v -
     /// θ'|/τ)` at the pre-reset voltage; through the dynamics, the leaky integrators of u
     /// and v without resets (`grad[n] = (1 - decay)·grad[n+1] + grad_out[n]`), as slayer's
-    /// backward. Both integrators are one (time x time) matmul, not per-step operations.
+    /// backward. On the CPU (flex) device this is one backend operation with a hand-written
+    /// backward (`neuron::ops`), O(neurons·time) both ways; on other devices the integrators
+    /// are one (time x time) matmul.
     pub fn forward_train(&self, z: Tensor<3>) -> Result<Tensor<3>> {
-        if self.graded_spike {
+        if self.graded_spike && z.is_require_grad() {
             return Err(SlayerError::Parameter {
                 what: "graded_spike".into(),
                 reason: "training graded-spike CUBA neurons is not supported yet".into(),
             });
         }
-        let dims = z.dims();
+        let c = self.constants();
         let device = z.device();
-        let (spikes, slope) = self.dynamics(&host(z.clone().detach())?, dims, true);
+        if device.clone().without_autodiff() == burn::tensor::Device::flex() {
+            let out = <Dispatch as CubaOps>::cuba_spikes(z.into_dispatch(), c.pack());
+            return Ok(Tensor::from_dispatch(out));
+        }
+        let dims = z.dims();
+        let (spikes, slope) = ops::dynamics(&c, &host(z.clone().detach())?, dims[2], true);
         let spikes = Tensor::<3>::from_data(TensorData::new(spikes, dims), &device);
-        let slope = Tensor::<3>::from_data(TensorData::new(slope.unwrap_or_default(), dims), &device);
-        let alpha = |d: f64| 1.0 - quantized(d) as f64 / P_SCALE;
+        let slope = Tensor::<3>::from_data(TensorData::new(slope, dims), &device);
         // Value: exactly the spikes (p - p = 0). Gradient: the surrogate slope at the
         // pre-reset voltage times the two integrators' gradient.
-        let p = integrate_twice(z, alpha(self.current_decay), alpha(self.voltage_decay)) * slope;
+        let p = integrate_twice(z, f64::from(c.alphas[0]), f64::from(c.alphas[1])) * slope;
         Ok(spikes + (p.clone() - p.detach()))
     }
-
-    /// slayer's integer dynamics on host data (batch·neurons rows of `steps` values):
-    /// the spikes and, when asked for binary spikes, the surrogate slope `ds/dv` at each pre-reset
-    /// voltage (`scale/(2τ)·exp(-|v - θ'|/τ)`, τ = 100·tau_grad·θ, scale = 0.1·scale_grad).
-    fn dynamics(&self, data: &[f32], [batch, n, steps]: [usize; 3], with_slope: bool) -> (Vec<f32>, Option<Vec<f32>>) {
-        let (cd, vd) = (4096 - quantized(self.current_decay), 4096 - quantized(self.voltage_decay));
-        let theta = self.threshold + 0.01 / S_SCALE;
-        // float32 thresholds, as torch compares a float32 tensor with a Python float.
-        let reset_at = (theta * S_SCALE) as f32;
-        let spike_at = theta as f32;
-        let tau = (TAU_RHO_MULT * self.tau_grad * self.threshold) as f32;
-        let height = (SCALE_RHO_MULT * self.scale_grad / 2.0) as f32 / tau;
-        let theta32 = theta as f32;
-        let mut spikes = vec![0f32; data.len()];
-        let mut slope = if with_slope && !self.graded_spike { Some(vec![0f32; data.len()]) } else { None };
-        for row in 0..batch * n {
-            let (mut u, mut v) = (0i64, 0i64);
-            for t in 0..steps {
-                let k = row * steps + t;
-                u = rtz12(u * cd) + (4096f32 * data[k]) as i32 as i64;
-                let current = (u as f32) / 4096f32;
-                v = rtz12(v * vd) + (4096f32 * current) as i32 as i64;
-                let voltage = (v as f32) / 4096f32;
-                if let Some(slope) = slope.as_mut() {
-                    // The voltage for now; the slope in one pass below.
-                    slope[k] = voltage;
-                }
-                if voltage >= spike_at {
-                    spikes[k] = if self.graded_spike { voltage } else { 1.0 };
-                }
-                if (v as f32) >= reset_at {
-                    v = 0;
-                }
-            }
-        }
-        if let Some(slope) = slope.as_mut() {
-            for x in slope.iter_mut() {
-                *x = height * exp_neg(((*x - theta32) / tau).abs());
-            }
-        }
-        (spikes, slope)
-    }
-}
-
-/// `exp(-x)` for `x >= 0` (relative error below 3e-7), written without library calls so
-/// that the slope pass vectorises: `2^(-x·log2 e)` split into an integer power of two and a
-/// polynomial on [-1/2, 1/2].
-#[inline(always)]
-fn exp_neg(x: f32) -> f32 {
-    let y = (-x * std::f32::consts::LOG2_E).max(-126.0);
-    let n = y.round();
-    let f = y - n;
-    // 2^f on [-1/2, 1/2] (Taylor coefficients of e^(f·ln 2) to degree 6).
-    let p = 1.0
-        + f * (std::f32::consts::LN_2
-            + f * (0.240_226_5 + f * (0.055_504_11 + f * (0.009_618_129 + f * (0.001_333_355 + f * 0.000_154_035_3)))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// A tensor's values on the host.

@@ -1,3 +1,4 @@
 //! Spiking neuron models (slayer's `slayer.neuron`).
 
 pub mod cuba;
+pub mod ops;

@@ -1,0 +1,204 @@
+//! The CUBA dynamics as one backend operation with a hand-written backward (burn's backend
+//! extension): the forward runs slayer's integer dynamics over the whole time axis on the
+//! host and keeps the surrogate slope; the backward multiplies the incoming gradient by that
+//! slope and runs the two leaky integrators backwards (`grad[n] = a·grad[n+1] + g[n]`), as
+//! slayer's `_li_dynamics_bwd` does. Both are O(neurons·time).
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Backend, Flex};
+use burn::tensor::TensorData;
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{unary, Backward, Ops, OpsKind};
+use burn_autodiff::Autodiff;
+use burn_flex::FlexTensor;
+
+/// The constants of one CUBA population's forward, in slayer's units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CubaConstants {
+    /// 4096 - iDecay and 4096 - vDecay.
+    pub factors: [i64; 2],
+    /// Reset when `v >= reset_at` (float32 of `(θ + eps)·4096`).
+    pub reset_at: f32,
+    /// Spike when `v/4096 >= spike_at` (float32 of `θ + eps`).
+    pub spike_at: f32,
+    /// Graded spikes carry the voltage.
+    pub graded: bool,
+    /// Surrogate: `height·exp(-|v - spike_at|/tau)`.
+    pub tau: f32,
+    /// Surrogate height `scale/(2·tau)`.
+    pub height: f32,
+    /// Integrator factors for the backward: `1 - iDecay/4096`, `1 - vDecay/4096`.
+    pub alphas: [f32; 2],
+}
+
+/// The spikes of the CUBA dynamics for inputs `z` (batch, neurons, time), with slayer's
+/// surrogate gradient. Values are slayer's exactly.
+#[backend_extension(Flex, Autodiff)]
+pub trait CubaOps: Backend {
+    /// Spikes (batch, neurons, time) of the currents `z`; `c` packs [`CubaConstants`].
+    fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 10]) -> FloatTensor<Self>;
+}
+
+impl CubaConstants {
+    /// Packed as plain numbers for the extension call.
+    pub fn pack(&self) -> [f32; 10] {
+        [
+            self.factors[0] as f32,
+            self.factors[1] as f32,
+            self.reset_at,
+            self.spike_at,
+            f32::from(u8::from(self.graded)),
+            self.tau,
+            self.height,
+            self.alphas[0],
+            self.alphas[1],
+            0.0,
+        ]
+    }
+    fn unpack(c: [f32; 10]) -> Self {
+        CubaConstants {
+            factors: [c[0] as i64, c[1] as i64],
+            reset_at: c[2],
+            spike_at: c[3],
+            graded: c[4] != 0.0,
+            tau: c[5],
+            height: c[6],
+            alphas: [c[7], c[8]],
+        }
+    }
+}
+
+/// `sign(x)·(|x| >> 12)`: slayer's `right_shift_to_zero(x, 12)`.
+fn rtz12(x: i64) -> i64 {
+    x.signum() * (x.abs() >> 12)
+}
+
+/// `exp(-x)` for `x >= 0` (relative error below 3e-7), without library calls so that the
+/// slope pass vectorises: `2^(-x·log2 e)` as a power of two times a polynomial.
+#[inline(always)]
+fn exp_neg(x: f32) -> f32 {
+    let y = (-x * std::f32::consts::LOG2_E).max(-126.0);
+    let n = y.round();
+    let f = y - n;
+    let p = 1.0
+        + f * (std::f32::consts::LN_2
+            + f * (0.240_226_5 + f * (0.055_504_11 + f * (0.009_618_129 + f * (0.001_333_355 + f * 0.000_154_035_3)))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// slayer's integer dynamics over rows of `steps` values: the spikes, and (when asked) the
+/// surrogate slope at each pre-reset voltage.
+pub(crate) fn dynamics(c: &CubaConstants, data: &[f32], steps: usize, with_slope: bool) -> (Vec<f32>, Vec<f32>) {
+    let [cd, vd] = c.factors;
+    let mut spikes = vec![0f32; data.len()];
+    let mut slope = if with_slope { vec![0f32; data.len()] } else { Vec::new() };
+    for (row, x) in data.chunks(steps.max(1)).enumerate() {
+        let (mut u, mut v) = (0i64, 0i64);
+        for (t, &z) in x.iter().enumerate() {
+            let k = row * steps + t;
+            u = rtz12(u * cd) + (4096f32 * z) as i32 as i64;
+            let current = (u as f32) / 4096f32;
+            v = rtz12(v * vd) + (4096f32 * current) as i32 as i64;
+            let voltage = (v as f32) / 4096f32;
+            if with_slope {
+                slope[k] = voltage;
+            }
+            if voltage >= c.spike_at {
+                spikes[k] = if c.graded { voltage } else { 1.0 };
+            }
+            if (v as f32) >= c.reset_at {
+                v = 0;
+            }
+        }
+    }
+    for s in slope.iter_mut() {
+        *s = c.height * exp_neg(((*s - c.spike_at) / c.tau).abs());
+    }
+    (spikes, slope)
+}
+
+/// The two integrators' backward over rows of `steps`: `h[n] = a_v·h[n+1] + g[n]`, then
+/// `w[n] = a_u·w[n+1] + h[n]`, in place.
+pub(crate) fn integrators_backward(g: &mut [f32], steps: usize, [a_u, a_v]: [f32; 2]) {
+    for row in g.chunks_mut(steps.max(1)) {
+        let mut h = 0f32;
+        for x in row.iter_mut().rev() {
+            h = a_v * h + *x;
+            *x = h;
+        }
+        let mut w = 0f32;
+        for x in row.iter_mut().rev() {
+            w = a_u * w + *x;
+            *x = w;
+        }
+    }
+}
+
+fn flex_values(t: FlexTensor) -> (Vec<f32>, Vec<usize>) {
+    let data = t.into_data();
+    let shape = data.shape().to_vec();
+    let values = data.convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
+    (values, shape)
+}
+
+fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// The host kernels behind [`CubaOps`], per execution backend.
+pub trait CubaKernels: Backend {
+    /// Spikes and surrogate slopes of `z` (batch, neurons, time).
+    fn spikes_and_slope(z: FloatTensor<Self>, c: &CubaConstants) -> (FloatTensor<Self>, FloatTensor<Self>);
+    /// The integrators' backward of a gradient (batch, neurons, time).
+    fn integrate_backward(g: FloatTensor<Self>, alphas: [f32; 2]) -> FloatTensor<Self>;
+}
+
+impl CubaKernels for Flex {
+    fn spikes_and_slope(z: FlexTensor, c: &CubaConstants) -> (FlexTensor, FlexTensor) {
+        let (values, shape) = flex_values(z);
+        let steps = shape.last().copied().unwrap_or(1);
+        let (spikes, slope) = dynamics(c, &values, steps, true);
+        (flex_tensor(spikes, shape.clone()), flex_tensor(slope, shape))
+    }
+    fn integrate_backward(g: FlexTensor, alphas: [f32; 2]) -> FlexTensor {
+        let (mut values, shape) = flex_values(g);
+        integrators_backward(&mut values, shape.last().copied().unwrap_or(1), alphas);
+        flex_tensor(values, shape)
+    }
+}
+
+impl CubaOps for Flex {
+    fn cuba_spikes(z: FlexTensor, c: [f32; 10]) -> FlexTensor {
+        let (values, shape) = flex_values(z);
+        let steps = shape.last().copied().unwrap_or(1);
+        flex_tensor(dynamics(&CubaConstants::unpack(c), &values, steps, false).0, shape)
+    }
+}
+
+impl<B: Backend + CubaKernels, C: CheckpointStrategy> CubaOps for Autodiff<B, C> {
+    fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 10]) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct CubaBackward;
+
+        impl<B: Backend + CubaKernels> Backward<B, 1> for CubaBackward {
+            type State = (B::FloatTensorPrimitive, [f32; 2]);
+
+            fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+                let (slope, alphas) = ops.state;
+                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+                    B::integrate_backward(B::float_mul(grad, slope), alphas)
+                });
+            }
+        }
+
+        let constants = CubaConstants::unpack(c);
+        let guard = z.node();
+        let (spikes, slope) = B::spikes_and_slope(z.into_primitive(), &constants);
+        match CubaBackward.prepare::<C>([guard]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish((slope, constants.alphas), spikes),
+            OpsKind::UnTracked(prep) => prep.finish(spikes),
+        }
+    }
+}
