@@ -139,7 +139,8 @@ pub(crate) fn integrators_backward(g: &mut [f32], steps: usize, [a_u, a_v]: [f32
 fn flex_values(t: FlexTensor) -> (Vec<f32>, Vec<usize>) {
     let data = t.into_data();
     let shape = data.shape().to_vec();
-    let values = data.convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
+    // f32 data moves out as it is (no copy); other float types are cast.
+    let values = data.try_into_vec_as::<f32>().unwrap_or_default();
     (values, shape)
 }
 
