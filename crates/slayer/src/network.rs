@@ -7,10 +7,12 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::error::{Result, SlayerError};
+use crate::neuron::alif::AlifNeuron;
 use crate::neuron::cuba::{step_delay, CubaNeuron};
+use crate::neuron::Neuron;
 use crate::synapse::Dense;
 
-/// slayer's `cuba.Dense` block: a Dense synapse into CUBA neurons, whose spikes are shifted
+/// slayer's `cuba.Dense` / `alif.Dense` block: a Dense synapse into neurons, whose spikes are shifted
 /// one step later (`delay_shift`, on by default) to mirror the hop between Lava layers.
 #[derive(Module, Debug)]
 pub struct DenseBlock {
@@ -18,7 +20,7 @@ pub struct DenseBlock {
     pub synapse: Dense,
     /// The neurons.
     #[module(skip)]
-    pub neuron: CubaNeuron,
+    pub neuron: Neuron,
     /// Shift the output one step later (slayer's `delay_shift`).
     #[module(skip)]
     pub delay_shift: bool,
@@ -53,7 +55,7 @@ impl Network {
             .windows(2)
             .map(|w| DenseBlock {
                 synapse: Dense::init(w[0], w[1], weight_scale, device),
-                neuron: neuron.clone(),
+                neuron: Neuron::Cuba(neuron.clone()),
                 delay_shift: true,
             })
             .collect();
@@ -89,9 +91,12 @@ impl Network {
             };
             let neuron = match c.neuron.as_ref().map(|n| &n.kind) {
                 Some(NeuronKind::Cuba { i_decay, v_decay, vth_mant }) => {
-                    CubaNeuron::from_device_params(*i_decay, *v_decay, *vth_mant)?
+                    Neuron::Cuba(CubaNeuron::from_device_params(*i_decay, *v_decay, *vth_mant)?)
                 }
-                _ => return Err(unsupported("only CUBA neurons are built so far")),
+                Some(NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }) => Neuron::Alif(
+                    AlifNeuron::from_device_params([*i_decay, *v_decay, *th_decay, *ref_decay], *vth_mant, *vth_step)?,
+                ),
+                _ => return Err(unsupported("only CUBA and ALIF neurons are built so far")),
             };
             blocks.push(DenseBlock { synapse: Dense::from_netx_weights(weight, device)?, neuron, delay_shift: true });
         }
@@ -115,24 +120,30 @@ impl Network {
             .iter()
             .enumerate()
             .map(|(index, b)| {
-                if b.neuron.is_graded() {
-                    return Err(SlayerError::Unsupported {
-                        layer: index,
-                        kind: "dense".into(),
-                        reason: "exporting graded-spike CUBA neurons is not supported yet".into(),
-                    });
-                }
+                let kind = match &b.neuron {
+                    Neuron::Cuba(n) if n.is_graded() => {
+                        return Err(SlayerError::Unsupported {
+                            layer: index,
+                            kind: "dense".into(),
+                            reason: "exporting graded-spike CUBA neurons is not supported yet".into(),
+                        })
+                    }
+                    Neuron::Cuba(n) => {
+                        let (i_decay, v_decay, vth_mant) = n.device_params();
+                        NeuronKind::Cuba { i_decay, v_decay, vth_mant }
+                    }
+                    Neuron::Alif(n) => {
+                        let ([i_decay, v_decay, th_decay, ref_decay], vth_mant, vth_step) = n.device_params();
+                        NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }
+                    }
+                };
                 let weight = b.synapse.netx_weights()?;
-                let (i_decay, v_decay, vth_mant) = b.neuron.device_params();
                 Ok(LayerConfig {
                     index,
                     type_name: "dense".into(),
                     shape: vec![weight.nrows()],
                     kind: LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None },
-                    neuron: Some(NeuronConfig {
-                        kind: NeuronKind::Cuba { i_decay, v_decay, vth_mant },
-                        message_bits: None,
-                    }),
+                    neuron: Some(NeuronConfig { kind, message_bits: None }),
                 })
             })
             .collect()

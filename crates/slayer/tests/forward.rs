@@ -99,24 +99,31 @@ fn bad_inputs_are_clear_errors() {
     assert!(basalt_slayer::CubaNeuron::new(f64::NAN, 0.1, 0.1).is_err());
 }
 
-/// slayer's surrogate gradients: the SpikeRate loss (true 0.2, false 0.03, label 1) of the
-/// tiny_cuba_slayer network on its `x`, back-propagated, gives slayer's loss and gradients
-/// w.r.t. both weight matrices and the input (`tools/oracle/slayer_grads.py`) to 1e-5 of
-/// each gradient's largest magnitude; the training forward's spikes equal the exact ones.
-#[test]
-fn surrogate_gradients_equal_slayers() {
+/// The netx ALIF oracle (`tools/oracle/netx_alif.py`: alif.Dense 12 -> 8 -> cuba.Dense 8 -> 3
+/// exported by slayer, with slayer's own forward spikes).
+fn alif_oracle(name: &str) -> NamedArray {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netx/tests/data/alif/alif.npz");
+    npz::read(&path).unwrap().into_iter().find(|a| a.name == name).unwrap()
+}
+
+/// Back-propagates slayer's SpikeRate loss (true 0.2, false 0.03) of `label` through the
+/// network of `net_path` on input `x`, after checking the training forward's spikes against
+/// `hidden` and `out`; compares the loss and the gradients w.r.t. both weight matrices and
+/// the input with slayer's (`tools/oracle/slayer_grads.py`) to 1e-5 of each gradient's
+/// largest magnitude.
+fn gradients_equal_slayers(net_path: PathBuf, x: &NamedArray, label: i64, spikes: [&NamedArray; 2], truth: &str) {
     let device = Device::default().autodiff();
-    let net = Network::from_netx(fixture("tiny_cuba_slayer/network.net"), &device).unwrap();
-    let x = tensor(&io("x"), &device).require_grad();
+    let net = Network::from_netx(net_path, &device).unwrap();
+    let x = tensor(x, &device).require_grad();
     let outs = net.forward_train(x.clone()).unwrap();
-    assert_eq!(values(&outs[0]), io("hidden_slayer").data);
-    assert_eq!(values(&outs[1]), io("out_slayer").data);
-    let labels = Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(vec![1i64], [1]), &device);
+    assert_eq!(values(&outs[0]), spikes[0].data);
+    assert_eq!(values(&outs[1]), spikes[1].data);
+    let labels = Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(vec![label], [1]), &device);
     let loss = basalt_slayer::SpikeRate::new(0.2, 0.03).unwrap().forward(outs[1].clone(), labels).unwrap();
-    let truth = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/grads.npz")).unwrap();
+    let truth = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(truth)).unwrap();
     let want = |k: &str| truth.iter().find(|a| a.name == k).unwrap().data.clone();
     let got_loss = loss.clone().try_into_vec_as::<f32>().unwrap()[0];
-    assert!((f64::from(got_loss) - want("loss")[0]).abs() < 1e-7, "loss {got_loss}");
+    assert!((f64::from(got_loss) - want("loss")[0]).abs() < 1e-6, "loss {got_loss}");
     let grads = loss.backward();
     let close = |name: &str, got: Vec<f32>, want: Vec<f64>| {
         let peak = want.iter().fold(0f64, |m, w| m.max(w.abs()));
@@ -131,6 +138,34 @@ fn surrogate_gradients_equal_slayers() {
         close(key, g.try_into_vec_as::<f32>().unwrap(), want(key));
     }
     close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), want("x"));
+}
+
+/// CUBA: the tiny_cuba_slayer network on its `x`, label 1.
+#[test]
+fn surrogate_gradients_equal_slayers() {
+    let (hidden, out) = (io("hidden_slayer"), io("out_slayer"));
+    gradients_equal_slayers(fixture("tiny_cuba_slayer/network.net"), &io("x"), 1, [&hidden, &out], "grads.npz");
+}
+
+/// ALIF: slayer's alif block forward reproduced exactly (adaptive threshold and refractory
+/// state, no voltage reset), and its gradients (label 2).
+#[test]
+fn alif_forward_and_gradients_equal_slayers() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netx/tests/data/alif/alif.net");
+    let (input, hidden, out) = (alif_oracle("input"), alif_oracle("hidden"), alif_oracle("out"));
+    let device = Device::default();
+    let net = Network::from_netx(&path, &device).unwrap();
+    let outs = net.forward(tensor(&input, &device)).unwrap();
+    assert_eq!(values(&outs[0]), hidden.data);
+    assert_eq!(values(&outs[1]), out.data);
+    assert!(hidden.data.iter().sum::<f64>() > 100.0);
+    // Export keeps the ALIF parameters.
+    let copy = std::env::temp_dir().join(format!("basalt-slayer-alif-{}.net", std::process::id()));
+    net.export_netx(&copy).unwrap();
+    let (a, b) = (basalt_netx::read_layers(&copy).unwrap(), basalt_netx::read_layers(&path).unwrap());
+    let _ = std::fs::remove_file(&copy);
+    assert_eq!(a[0].neuron, b[0].neuron);
+    gradients_equal_slayers(path, &input, 2, [&hidden, &out], "grads_alif.npz");
 }
 
 /// Surrogate-gradient training learns: 12 epochs on the digits' first 1000 images (rate

@@ -3,17 +3,16 @@
 //! are 12-bit (`p_scale = 4096`), and the arithmetic follows slayer's PyTorch code to the
 //! float32 rounding, so the spikes equal slayer's — and, through a netx export, Lava's.
 
-use burn::backend::Dispatch;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
-use super::ops::{self, CubaConstants, CubaOps};
+use super::ops::{self, CubaConstants};
 use crate::error::{Result, SlayerError};
 
 /// slayer's default `scale`: weights at `w_scale = 64`, states at `s_scale = 64·64`.
-const W_SCALE: f64 = 64.0;
-const S_SCALE: f64 = 4096.0;
+pub(crate) const W_SCALE: f64 = 64.0;
+pub(crate) const S_SCALE: f64 = 4096.0;
 /// Decays are stored times `p_scale = 4096`.
-const P_SCALE: f64 = 4096.0;
+pub(crate) const P_SCALE: f64 = 4096.0;
 
 /// A population of CUBA LIF neurons (slayer's `cuba.Neuron` with `scale = 64`, shared
 /// parameters, no persistent state).
@@ -34,11 +33,11 @@ pub struct CubaNeuron {
 }
 
 /// slayer's CUBA surrogate constants: `tau = 100·tau_grad·θ`, `scale = 0.1·scale_grad`.
-const TAU_RHO_MULT: f64 = 100.0;
-const SCALE_RHO_MULT: f64 = 0.1;
+pub(crate) const TAU_RHO_MULT: f64 = 100.0;
+pub(crate) const SCALE_RHO_MULT: f64 = 0.1;
 
 /// torch's `round` (half to even) of a decay, the 12-bit value slayer uses and exports.
-fn quantized(decay: f64) -> i64 {
+pub(crate) fn quantized(decay: f64) -> i64 {
     decay.round_ties_even() as i64
 }
 
@@ -105,6 +104,7 @@ impl CubaNeuron {
             tau: tau as f32,
             height: (SCALE_RHO_MULT * self.scale_grad / 2.0 / tau) as f32,
             alphas: [(1.0 - cd as f64 / P_SCALE) as f32, (1.0 - vd as f64 / P_SCALE) as f32],
+            adaptation: None,
         }
     }
 
@@ -132,50 +132,8 @@ impl CubaNeuron {
                 reason: "training graded-spike CUBA neurons is not supported yet".into(),
             });
         }
-        let c = self.constants();
-        let device = z.device();
-        if device.clone().without_autodiff() == burn::tensor::Device::flex() {
-            let out = <Dispatch as CubaOps>::cuba_spikes(z.into_dispatch(), c.pack());
-            return Ok(Tensor::from_dispatch(out));
-        }
-        let dims = z.dims();
-        let (spikes, slope) = ops::dynamics(&c, &host(z.clone().detach())?, dims[2], true);
-        let spikes = Tensor::<3>::from_data(TensorData::new(spikes, dims), &device);
-        let slope = Tensor::<3>::from_data(TensorData::new(slope, dims), &device);
-        // Value: exactly the spikes (p - p = 0). Gradient: the surrogate slope at the
-        // pre-reset voltage times the two integrators' gradient.
-        let p = integrate_twice(z, f64::from(c.alphas[0]), f64::from(c.alphas[1])) * slope;
-        Ok(spikes + (p.clone() - p.detach()))
+        ops::spikes(z, &self.constants())
     }
-}
-
-/// A tensor's values on the host.
-fn host(t: Tensor<3>) -> Result<Vec<f32>> {
-    t.try_into_vec_as::<f32>().map_err(|e| SlayerError::Read(e.to_string()))
-}
-
-/// Two leaky integrators in a row (current with factor `a_u`, then voltage with `a_v`),
-/// without rounding or reset: one matmul of the time axis with the product of the two
-/// (time x time) decay matrices. Its gradient is slayer's integrator backward
-/// (`grad[n] = a·grad[n+1] + grad_out[n]`) applied twice.
-pub(crate) fn integrate_twice(x: Tensor<3>, a_u: f64, a_v: f64) -> Tensor<3> {
-    let [batch, n, steps] = x.dims();
-    // (K_u·K_v)[from, to] = c[to - from] with c[d] = Σ_{j <= d} a_u^j·a_v^(d - j), i.e.
-    // c[0] = 1, c[d] = a_v·c[d - 1] + a_u^d.
-    let mut c = vec![1f64; steps];
-    let mut a_u_d = 1.0;
-    for d in 1..steps {
-        a_u_d *= a_u;
-        c[d] = a_v * c[d - 1] + a_u_d;
-    }
-    let mut k = vec![0f32; steps * steps];
-    for from in 0..steps {
-        for to in from..steps {
-            k[from * steps + to] = c[to - from] as f32;
-        }
-    }
-    let kernel = Tensor::<2>::from_data(TensorData::new(k, [steps, steps]), &x.device());
-    x.reshape([batch * n, steps]).matmul(kernel).reshape([batch, n, steps])
 }
 
 /// Shifts spikes one step later along time (slayer's `delay_shift`, which mirrors the

@@ -1,12 +1,12 @@
-//! The CUBA dynamics as one backend operation with a hand-written backward (burn's backend
+//! The CUBA (and ALIF) dynamics as one backend operation with a hand-written backward (burn's backend
 //! extension): the forward runs slayer's integer dynamics over the whole time axis on the
 //! host and keeps the surrogate slope; the backward multiplies the incoming gradient by that
 //! slope and runs the two leaky integrators backwards (`grad[n] = a·grad[n+1] + g[n]`), as
 //! slayer's `_li_dynamics_bwd` does. Both are O(neurons·time).
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{backend_extension, Backend, Flex};
-use burn::tensor::TensorData;
+use burn::backend::{backend_extension, Backend, Dispatch, Flex};
+use burn::tensor::{Tensor, TensorData};
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::grads::Gradients;
@@ -31,6 +31,21 @@ pub struct CubaConstants {
     pub height: f32,
     /// Integrator factors for the backward: `1 - iDecay/4096`, `1 - vDecay/4096`.
     pub alphas: [f32; 2],
+    /// ALIF: an adaptive threshold and refractory state instead of the voltage reset.
+    pub adaptation: Option<Adaptation>,
+}
+
+/// slayer's ALIF threshold dynamics (`_ath_dynamics_fwd`), in state units (x4096):
+/// `r = rtz(r·fr, 12)`, `θ = rtz((θ - θ0)·fθ, 12) + θ0`, spike when `v >= θ + r`, then
+/// `r += 2θ`, `θ += step`; no voltage reset; the surrogate is centred on `θ + r`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adaptation {
+    /// 4096 - thDecay and 4096 - refDecay.
+    pub factors: [i64; 2],
+    /// Base threshold θ0 = vThMant·64.
+    pub theta0: i64,
+    /// Threshold step = vThStep·64.
+    pub step: i64,
 }
 
 /// The spikes of the CUBA dynamics for inputs `z` (batch, neurons, time), with slayer's
@@ -38,12 +53,13 @@ pub struct CubaConstants {
 #[backend_extension(Flex, Autodiff)]
 pub trait CubaOps: Backend {
     /// Spikes (batch, neurons, time) of the currents `z`; `c` packs [`CubaConstants`].
-    fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 10]) -> FloatTensor<Self>;
+    fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self>;
 }
 
 impl CubaConstants {
     /// Packed as plain numbers for the extension call.
-    pub fn pack(&self) -> [f32; 10] {
+    pub fn pack(&self) -> [f32; 16] {
+        let a = self.adaptation.unwrap_or(Adaptation { factors: [0, 0], theta0: 0, step: 0 });
         [
             self.factors[0] as f32,
             self.factors[1] as f32,
@@ -54,10 +70,16 @@ impl CubaConstants {
             self.height,
             self.alphas[0],
             self.alphas[1],
+            f32::from(u8::from(self.adaptation.is_some())),
+            a.factors[0] as f32,
+            a.factors[1] as f32,
+            a.theta0 as f32,
+            a.step as f32,
+            0.0,
             0.0,
         ]
     }
-    fn unpack(c: [f32; 10]) -> Self {
+    fn unpack(c: [f32; 16]) -> Self {
         CubaConstants {
             factors: [c[0] as i64, c[1] as i64],
             reset_at: c[2],
@@ -66,6 +88,11 @@ impl CubaConstants {
             tau: c[5],
             height: c[6],
             alphas: [c[7], c[8]],
+            adaptation: (c[9] != 0.0).then(|| Adaptation {
+                factors: [c[10] as i64, c[11] as i64],
+                theta0: c[12] as i64,
+                step: c[13] as i64,
+            }),
         }
     }
 }
@@ -89,34 +116,98 @@ fn exp_neg(x: f32) -> f32 {
 }
 
 /// slayer's integer dynamics over rows of `steps` values: the spikes, and (when asked) the
-/// surrogate slope at each pre-reset voltage.
+/// surrogate slope at each pre-reset voltage (around `θ + r` for ALIF).
 pub(crate) fn dynamics(c: &CubaConstants, data: &[f32], steps: usize, with_slope: bool) -> (Vec<f32>, Vec<f32>) {
     let [cd, vd] = c.factors;
     let mut spikes = vec![0f32; data.len()];
     let mut slope = if with_slope { vec![0f32; data.len()] } else { Vec::new() };
+    // For ALIF the slope's centre moves: keep `voltage - centre` per element.
     for (row, x) in data.chunks(steps.max(1)).enumerate() {
         let (mut u, mut v) = (0i64, 0i64);
+        let (mut theta, mut r) = (c.adaptation.map_or(0, |a| a.theta0), 0i64);
         for (t, &z) in x.iter().enumerate() {
             let k = row * steps + t;
             u = rtz12(u * cd) + (4096f32 * z) as i32 as i64;
             let current = (u as f32) / 4096f32;
             v = rtz12(v * vd) + (4096f32 * current) as i32 as i64;
             let voltage = (v as f32) / 4096f32;
+            let (spike, centre) = match c.adaptation {
+                None => (voltage >= c.spike_at, c.spike_at),
+                Some(a) => {
+                    r = rtz12(r * a.factors[1]);
+                    theta = rtz12((theta - a.theta0) * a.factors[0]) + a.theta0;
+                    // slayer emits on the float32 sum, adapts on the integers.
+                    let centre = (theta as f32) / 4096f32 + (r as f32) / 4096f32;
+                    if v >= theta + r {
+                        r += 2 * theta;
+                        theta += a.step;
+                    }
+                    (voltage >= centre, centre)
+                }
+            };
             if with_slope {
-                slope[k] = voltage;
+                slope[k] = voltage - centre;
             }
-            if voltage >= c.spike_at {
+            if spike {
                 spikes[k] = if c.graded { voltage } else { 1.0 };
             }
-            if (v as f32) >= c.reset_at {
+            if c.adaptation.is_none() && (v as f32) >= c.reset_at {
                 v = 0;
             }
         }
     }
     for s in slope.iter_mut() {
-        *s = c.height * exp_neg(((*s - c.spike_at) / c.tau).abs());
+        *s = c.height * exp_neg((*s / c.tau).abs());
     }
     (spikes, slope)
+}
+
+/// The spikes of currents `z` (batch, neurons, time) with slayer's surrogate gradients:
+/// the backend operation on the CPU (flex) device; elsewhere the same values and gradients
+/// from standard operations (spikes and slope on the host, the integrators as one matmul).
+pub(crate) fn spikes(z: Tensor<3>, c: &CubaConstants) -> crate::error::Result<Tensor<3>> {
+    let device = z.device();
+    if device.clone().without_autodiff() == burn::tensor::Device::flex() {
+        let out = <Dispatch as CubaOps>::cuba_spikes(z.into_dispatch(), c.pack());
+        return Ok(Tensor::from_dispatch(out));
+    }
+    let dims = z.dims();
+    let (spikes, slope) = dynamics(c, &host(z.clone().detach())?, dims[2], true);
+    let spikes = Tensor::<3>::from_data(TensorData::new(spikes, dims), &device);
+    let slope = Tensor::<3>::from_data(TensorData::new(slope, dims), &device);
+    // Value: exactly the spikes (p - p = 0). Gradient: the surrogate slope at the
+    // pre-reset voltage times the two integrators' gradient.
+    let p = integrate_twice(z, f64::from(c.alphas[0]), f64::from(c.alphas[1])) * slope;
+    Ok(spikes + (p.clone() - p.detach()))
+}
+
+/// A tensor's values on the host.
+fn host(t: Tensor<3>) -> crate::error::Result<Vec<f32>> {
+    t.try_into_vec_as::<f32>().map_err(|e| crate::error::SlayerError::Read(e.to_string()))
+}
+
+/// Two leaky integrators in a row (current with factor `a_u`, then voltage with `a_v`),
+/// without rounding or reset: one matmul of the time axis with the product of the two
+/// (time x time) decay matrices. Its gradient is slayer's integrator backward
+/// (`grad[n] = a·grad[n+1] + grad_out[n]`) applied twice.
+pub(crate) fn integrate_twice(x: Tensor<3>, a_u: f64, a_v: f64) -> Tensor<3> {
+    let [batch, n, steps] = x.dims();
+    // (K_u·K_v)[from, to] = c[to - from] with c[d] = Σ_{j <= d} a_u^j·a_v^(d - j), i.e.
+    // c[0] = 1, c[d] = a_v·c[d - 1] + a_u^d.
+    let mut c = vec![1f64; steps];
+    let mut a_u_d = 1.0;
+    for d in 1..steps {
+        a_u_d *= a_u;
+        c[d] = a_v * c[d - 1] + a_u_d;
+    }
+    let mut k = vec![0f32; steps * steps];
+    for from in 0..steps {
+        for to in from..steps {
+            k[from * steps + to] = c[to - from] as f32;
+        }
+    }
+    let kernel = Tensor::<2>::from_data(TensorData::new(k, [steps, steps]), &x.device());
+    x.reshape([batch * n, steps]).matmul(kernel).reshape([batch, n, steps])
 }
 
 /// The two integrators' backward over rows of `steps`: `h[n] = a_v·h[n+1] + g[n]`, then
@@ -171,7 +262,7 @@ impl CubaKernels for Flex {
 }
 
 impl CubaOps for Flex {
-    fn cuba_spikes(z: FlexTensor, c: [f32; 10]) -> FlexTensor {
+    fn cuba_spikes(z: FlexTensor, c: [f32; 16]) -> FlexTensor {
         let (values, shape) = flex_values(z);
         let steps = shape.last().copied().unwrap_or(1);
         flex_tensor(dynamics(&CubaConstants::unpack(c), &values, steps, false).0, shape)
@@ -179,7 +270,7 @@ impl CubaOps for Flex {
 }
 
 impl<B: Backend + CubaKernels, C: CheckpointStrategy> CubaOps for Autodiff<B, C> {
-    fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 10]) -> FloatTensor<Self> {
+    fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self> {
         #[derive(Debug)]
         struct CubaBackward;
 
