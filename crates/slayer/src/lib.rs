@@ -20,7 +20,7 @@ pub mod synapse;
 pub mod train;
 
 pub use error::SlayerError;
-pub use loss::SpikeRate;
+pub use loss::{SpikeMax, SpikeMaxMode, SpikeRate, SpikeTime};
 pub use network::{DenseBlock, Network};
 pub use neuron::cuba::CubaNeuron;
 pub use synapse::Dense;

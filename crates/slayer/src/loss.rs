@@ -29,16 +29,104 @@ impl SpikeRate {
     /// The loss of output spikes (batch, classes, time) for `labels` (batch).
     pub fn forward(&self, spikes: Tensor<3>, labels: Tensor<1, Int>) -> Result<Tensor<1>> {
         let [batch, classes, _] = spikes.dims();
-        if labels.dims() != [batch] {
-            return Err(SlayerError::Shape {
-                what: "SpikeRate labels".into(),
-                expected: format!("({batch})"),
-                got: labels.dims().to_vec(),
-            });
-        }
+        check_labels(&labels, batch)?;
         let rate = crate::classifier::rate(spikes);
         let one_hot = labels.one_hot::<2>(classes).float();
         let target = one_hot * (self.true_rate - self.false_rate) + self.false_rate;
         Ok((rate - target).powi_scalar(2).sum())
     }
+}
+
+/// How [`SpikeMax`] turns rates into class log-probabilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpikeMaxMode {
+    /// `log(rate / (Σ rate + 1e-6))` (slayer's default).
+    Probability,
+    /// `log_softmax(rate)`.
+    LogSoftmax,
+}
+
+/// slayer's `SpikeMax(mode, reduction='sum')`: the negative log-likelihood of the labels
+/// under the outputs' rate confidences, summed over the batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpikeMax {
+    /// Confidence mode.
+    pub mode: SpikeMaxMode,
+}
+
+impl SpikeMax {
+    /// The loss of output spikes (batch, classes, time) for `labels` (batch).
+    pub fn forward(&self, spikes: Tensor<3>, labels: Tensor<1, Int>) -> Result<Tensor<1>> {
+        let [batch, classes, _] = spikes.dims();
+        check_labels(&labels, batch)?;
+        let rate = crate::classifier::rate(spikes);
+        let log_p = match self.mode {
+            SpikeMaxMode::Probability => {
+                let total = rate.clone().sum_dim(1) + 1e-6;
+                (rate / total).log()
+            }
+            SpikeMaxMode::LogSoftmax => burn::tensor::activation::log_softmax(rate, 1),
+        };
+        let one_hot = labels.one_hot::<2>(classes).float();
+        Ok((log_p * one_hot).sum().neg())
+    }
+}
+
+/// slayer's `SpikeTime(time_constant, length, filter_order=1, reduction='sum')`: the summed
+/// squared error between the output and desired spike trains after a causal FIR filter
+/// `h[k] = exp(-k/time_constant)`, `k < length`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpikeTime {
+    /// Filter time constant (steps).
+    pub time_constant: f64,
+    /// Filter length (steps).
+    pub length: usize,
+}
+
+impl SpikeTime {
+    /// The loss of output spikes against `desired` spikes, both (batch, outputs, time).
+    pub fn forward(&self, spikes: Tensor<3>, desired: Tensor<3>) -> Result<Tensor<1>> {
+        if spikes.dims() != desired.dims() {
+            return Err(SlayerError::Shape {
+                what: "SpikeTime desired spikes".into(),
+                expected: format!("{:?}", spikes.dims()),
+                got: desired.dims().to_vec(),
+            });
+        }
+        if !self.time_constant.is_finite() || self.time_constant <= 0.0 || self.length == 0 {
+            return Err(SlayerError::Parameter {
+                what: "SpikeTime".into(),
+                reason: format!(
+                    "needs time_constant > 0 and length >= 1, got {} and {}",
+                    self.time_constant, self.length
+                ),
+            });
+        }
+        let diff = self.filter(spikes) - self.filter(desired);
+        Ok(diff.powi_scalar(2).sum())
+    }
+
+    /// `y[t] = Σ_{k < length} h[k]·x[t - k]` along time, as one (time x time) matmul.
+    fn filter(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, n, steps] = x.dims();
+        let mut k = vec![0f32; steps * steps];
+        for from in 0..steps {
+            for to in from..steps.min(from + self.length) {
+                k[from * steps + to] = (-((to - from) as f64) / self.time_constant).exp() as f32;
+            }
+        }
+        let kernel = Tensor::<2>::from_data(burn::tensor::TensorData::new(k, [steps, steps]), &x.device());
+        x.reshape([batch * n, steps]).matmul(kernel).reshape([batch, n, steps])
+    }
+}
+
+fn check_labels(labels: &Tensor<1, Int>, batch: usize) -> Result<()> {
+    if labels.dims() != [batch] {
+        return Err(SlayerError::Shape {
+            what: "labels".into(),
+            expected: format!("({batch})"),
+            got: labels.dims().to_vec(),
+        });
+    }
+    Ok(())
 }

@@ -230,3 +230,46 @@ fn training_learns_digits_and_deploys_identically() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// slayer's losses (`tools/oracle/slayer_losses.py`): SpikeMax (probability and logsoftmax),
+/// SpikeTime (time constant 5, length 20) and SpikeRate on random spikes: values to 1e-6
+/// relative, gradients w.r.t. the spikes to 1e-5 of their largest magnitude.
+#[test]
+fn losses_and_their_gradients_equal_slayers() {
+    use basalt_slayer::{SpikeMax, SpikeMaxMode, SpikeRate, SpikeTime};
+    let truth = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/losses.npz")).unwrap();
+    let get = |k: &str| truth.iter().find(|a| a.name == k).unwrap().clone();
+    let device = Device::default().autodiff();
+    let as3 = |a: &NamedArray| {
+        Tensor::<3>::from_data(
+            TensorData::new(a.data.iter().map(|&x| x as f32).collect::<Vec<_>>(), [3, 4, 30]),
+            &device,
+        )
+    };
+    let labels = || {
+        let l: Vec<i64> = get("labels").data.iter().map(|&x| x as i64).collect();
+        Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(l, [3]), &device)
+    };
+    type LossFn<'a> = Box<dyn Fn(Tensor<3>) -> Tensor<1> + 'a>;
+    let desired = as3(&get("desired"));
+    let cases: Vec<(&str, LossFn<'_>)> = vec![
+        ("max_probability", Box::new(|x| SpikeMax { mode: SpikeMaxMode::Probability }.forward(x, labels()).unwrap())),
+        ("max_logsoftmax", Box::new(|x| SpikeMax { mode: SpikeMaxMode::LogSoftmax }.forward(x, labels()).unwrap())),
+        ("time", Box::new(move |x| SpikeTime { time_constant: 5.0, length: 20 }.forward(x, desired.clone()).unwrap())),
+        ("rate", Box::new(|x| SpikeRate::new(0.2, 0.03).unwrap().forward(x, labels()).unwrap())),
+    ];
+    for (name, f) in cases {
+        let x = as3(&get("spikes")).require_grad();
+        let loss = f(x.clone());
+        let value = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
+        let want = get(&format!("{name}_loss")).data[0];
+        assert!((value - want).abs() <= 1e-6 * want.abs().max(1.0), "{name}: loss {value} vs slayer {want}");
+        let grad = x.grad(&loss.backward()).unwrap().try_into_vec_as::<f32>().unwrap();
+        let want = get(&format!("{name}_grad")).data;
+        let peak = want.iter().fold(0f64, |m, w| m.max(w.abs()));
+        assert!(peak > 0.0);
+        for (i, (g, w)) in grad.iter().zip(&want).enumerate() {
+            assert!((f64::from(*g) - w).abs() <= 1e-5 * peak, "{name} grad[{i}]: {g} vs slayer {w}");
+        }
+    }
+}
