@@ -12,6 +12,7 @@
 //! picks the backend (burn `flex` on the CPU by default, `wgpu` with the feature).
 
 pub mod classifier;
+pub mod data;
 pub mod error;
 pub mod loss;
 pub mod network;

@@ -273,3 +273,36 @@ fn losses_and_their_gradients_equal_slayers() {
         }
     }
 }
+
+/// NMNIST event files (`tools/oracle/slayer_nmnist.py`: written by lava-dl's
+/// `encode_2d_spikes`): decoded events and the binned (2, 8, 8, 40) tensor at sampling time
+/// 1.5 ms equal `read_2d_spikes(...).to_tensor(...)`; a truncated file is a clear error.
+#[test]
+fn nmnist_events_read_and_bin_as_slayers() {
+    use basalt_slayer::data::{bin_events, read_nmnist};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/nmnist");
+    let truth = npz::read(&dir.join("events.npz")).unwrap();
+    let get = |k: &str| truth.iter().find(|a| a.name == k).unwrap().data.clone();
+    let events = read_nmnist(dir.join("events.bin")).unwrap();
+    assert_eq!(events.len(), 300);
+    for (k, e) in events.iter().enumerate() {
+        assert_eq!(
+            [f64::from(e.x), f64::from(e.y), f64::from(e.polarity), e.t_ms],
+            [get("x")[k], get("y")[k], get("p")[k], get("t")[k]],
+            "event {k}"
+        );
+    }
+    let frame: Vec<f64> = bin_events(&events, [2, 8, 8, 40], 1.5).into_iter().map(f64::from).collect();
+    let want = get("frame");
+    assert_eq!(frame.len(), want.len());
+    for (i, (a, b)) in frame.iter().zip(&want).enumerate() {
+        assert!((a - b).abs() < 1e-6, "frame[{i}]: {a} vs slayer {b}");
+    }
+    assert!(want.iter().filter(|&&v| v != 0.0).count() > 50);
+    let bytes = std::fs::read(dir.join("events.bin")).unwrap();
+    let cut = std::env::temp_dir().join(format!("basalt-nmnist-cut-{}.bin", std::process::id()));
+    std::fs::write(&cut, &bytes[..bytes.len() - 2]).unwrap();
+    let e = read_nmnist(&cut).unwrap_err();
+    let _ = std::fs::remove_file(&cut);
+    assert!(e.to_string().contains("truncated"), "{e}");
+}
