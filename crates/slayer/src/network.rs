@@ -64,18 +64,27 @@ impl Network {
 
     /// Every block's output for input spikes `x`, with surrogate gradients (training).
     pub fn forward_train(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
+        self.chain(x, DenseBlock::forward_train)
+    }
+
+    /// Feeds `x` through the blocks with `step`; returns every block's output.
+    fn chain(
+        &self,
+        x: Tensor<3>,
+        step: impl Fn(&DenseBlock, Tensor<3>) -> Result<Tensor<3>>,
+    ) -> Result<Vec<Tensor<3>>> {
         let mut outs = Vec::with_capacity(self.blocks.len());
         let mut h = x;
         for b in &self.blocks {
-            h = b.forward_train(h)?;
+            h = step(b, h)?;
             outs.push(h.clone());
         }
         Ok(outs)
     }
 
     /// Reads a netx file's layers as slayer blocks on `device` (what lava-dl's
-    /// `netx.hdf5` descriptions mean to slayer). Builds `dense` layers with CUBA neurons;
-    /// any other layer is a clear error naming it.
+    /// `netx.hdf5` descriptions mean to slayer). Builds `dense` layers with CUBA or ALIF
+    /// neurons; any other layer is a clear error naming it.
     pub fn from_netx(path: impl AsRef<Path>, device: &Device) -> Result<Network> {
         let layers = basalt_netx::read_layers(path)?;
         let mut blocks = Vec::new();
@@ -105,13 +114,7 @@ impl Network {
 
     /// Every block's output for input spikes `x` (batch, in, time), input to output.
     pub fn forward(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
-        let mut outs = Vec::with_capacity(self.blocks.len());
-        let mut h = x;
-        for b in &self.blocks {
-            h = b.forward(h)?;
-            outs.push(h.clone());
-        }
-        Ok(outs)
+        self.chain(x, DenseBlock::forward)
     }
 
     /// The netx layer descriptions slayer's `export_hdf5` writes for these blocks.
