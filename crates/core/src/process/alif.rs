@@ -15,16 +15,16 @@
 
 use crate::error::{Error, ModelError, Result};
 use crate::executable::LeafProcess;
-use crate::fixed::{rtz, shift_by_exp, to_ints, I16, I32};
+use crate::fixed::{rtz, shift_by_exp, I32};
 use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
-use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
+use crate::model::{CpuModel, DType, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
-use crate::value::{numel, Init, Shape};
+use crate::value::{Init, Shape};
+
+use super::adaptive_vars::{AdaptiveVars, FIRST_SCALAR};
 
 const VAR_NAMES: [&str; 13] =
     ["bias_mant", "bias_exp", "u", "v", "theta", "r", "s", "du", "dv", "dtheta", "dr", "vth", "vth_step"];
-/// Index of the first scalar parameter Var (`du`).
-const FIRST_SCALAR: usize = 7;
 /// Index of `theta` among the per-neuron Vars.
 const THETA: usize = 4;
 
@@ -162,13 +162,9 @@ pub(crate) fn register(r: &mut Registry) {
     r.register_library(models);
 }
 
-/// Both ALIF models; state in f64 (exact for the fixed model's integers).
+/// Both ALIF models (Vars in [`AdaptiveVars`]).
 struct AlifModel {
-    fixed: bool,
-    /// Per-neuron Vars 0..7 (bias_mant, bias_exp, u, v, theta, r, s).
-    state: Vec<Vec<f64>>,
-    /// du, dv, dtheta, dr, vth, vth_step.
-    scalars: [f64; 6],
+    vars: AdaptiveVars,
 }
 
 /// Largest magnitude of u and v: 24-bit state.
@@ -178,56 +174,21 @@ const SHIFT: u32 = 6;
 
 impl AlifModel {
     fn new(p: &LeafProcess, fixed: bool) -> std::result::Result<Self, String> {
-        if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
-            return Err(format!("process {} does not have the ALIF Vars", p.name));
-        }
-        let n = numel(p.in_port_shape("a_in")?);
-        let mut m = AlifModel { fixed, state: vec![Vec::new(); FIRST_SCALAR], scalars: [0.0; 6] };
-        for (k, v) in p.vars.iter().enumerate() {
-            let expected = if k < FIRST_SCALAR { n } else { 1 };
-            if v.data.len() != expected {
-                return Err(format!("ALIF Var `{}` has {} elements, expected {expected}", v.name, v.data.len()));
-            }
-            m.store(k, &v.data)?;
-        }
+        // Decays are 12-bit (0..=4096); vth and vth_step int32 mantissas.
+        let decay = (0, 4096);
+        let mut vars = AdaptiveVars::new(p, VAR_NAMES, "ALIF", fixed, [decay, decay, decay, decay, I32, I32])?;
         if fixed {
             // The initial threshold is given like vth (a mantissa); state units from here on.
-            for t in &mut m.state[THETA] {
+            for t in &mut vars.state[THETA] {
                 *t = (*t as i64).wrapping_shl(SHIFT) as i32 as f64;
             }
         }
-        Ok(m)
-    }
-
-    fn store(&mut self, k: usize, data: &[f64]) -> std::result::Result<(), String> {
-        let name = VAR_NAMES[k];
-        if !self.fixed {
-            if k < FIRST_SCALAR {
-                self.state[k] = data.to_vec();
-            } else {
-                self.scalars[k - FIRST_SCALAR] = data[0];
-            }
-            return Ok(());
-        }
-        let (lo, hi) = match k {
-            0 => I16,
-            1 => (-31, 31),
-            2..=5 | 11 | 12 => I32,
-            6 => (0, 1),
-            _ => (0, 4096),
-        };
-        let ints = to_ints(name, data, lo, hi)?;
-        if k < FIRST_SCALAR {
-            self.state[k] = ints.into_iter().map(|x| x as f64).collect();
-        } else {
-            self.scalars[k - FIRST_SCALAR] = ints[0] as f64;
-        }
-        Ok(())
+        Ok(AlifModel { vars })
     }
 
     fn step_float(&mut self, a_in: &[f64], s_out: &mut [f64]) {
-        let [du, dv, dth, dr, th0, step] = self.scalars;
-        let [bias, _, u, v, theta, r, s] = &mut self.state[..] else { return };
+        let [du, dv, dth, dr, th0, step] = self.vars.scalars;
+        let [bias, _, u, v, theta, r, s] = &mut self.vars.state[..] else { return };
         for k in 0..u.len() {
             u[k] = (1.0 - du) * u[k] + a_in[k];
             v[k] = (1.0 - dv) * v[k] + u[k] + bias[k];
@@ -244,12 +205,12 @@ impl AlifModel {
     }
 
     fn step_fixed(&mut self, a_in: &[f64], s_out: &mut [f64]) {
-        let [du, dv, dth, dr, th0, step] = self.scalars.map(|x| x as i64);
+        let [du, dv, dth, dr, th0, step] = self.vars.scalars.map(|x| x as i64);
         let factor = |d: i64| 4096 - d;
         let (fu, fv, fth, fr) = (factor(du), factor(dv), factor(dth), factor(dr));
         let th0 = th0.wrapping_shl(SHIFT) as i32 as i64;
         let step = step.wrapping_shl(SHIFT) as i32 as i64;
-        let [bias_mant, bias_exp, u, v, theta, r, s] = &mut self.state[..] else { return };
+        let [bias_mant, bias_exp, u, v, theta, r, s] = &mut self.vars.state[..] else { return };
         for k in 0..u.len() {
             let bias = shift_by_exp(bias_mant[k] as i64, bias_exp[k] as i32) as i32 as i64;
             let act = (a_in[k] as i64 as i32).wrapping_shl(SHIFT) as i64;
@@ -279,18 +240,12 @@ impl AlifModel {
 
 impl CpuModel for AlifModel {
     fn var_dtype(&self, var: usize) -> DType {
-        match (self.fixed, var) {
-            (_, 6) => DType::I64,
-            (false, _) => DType::F64,
-            (true, 0 | 1) => DType::I16,
-            (true, 7..=10) => DType::U16,
-            (true, _) => DType::I32,
-        }
+        self.vars.dtype(var)
     }
 
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         let (a_in, s_out) = io.recv_send(0, 0);
-        if self.fixed {
+        if self.vars.is_fixed() {
             self.step_fixed(a_in, s_out);
         } else {
             self.step_float(a_in, s_out);
@@ -299,23 +254,11 @@ impl CpuModel for AlifModel {
     }
 
     fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
-        let src: &[f64] = match var {
-            v if v < FIRST_SCALAR => &self.state[v],
-            v if v < VAR_NAMES.len() => std::slice::from_ref(&self.scalars[v - FIRST_SCALAR]),
-            _ => return Err(unknown_var(var)),
-        };
-        check_len(VAR_NAMES[var], src.len(), out.len())?;
-        out.copy_from_slice(src);
-        Ok(())
+        self.vars.read(var, out)
     }
 
     fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
-        if var >= VAR_NAMES.len() {
-            return Err(unknown_var(var));
-        }
-        let expected = if var < FIRST_SCALAR { self.state[2].len() } else { 1 };
-        check_len(VAR_NAMES[var], expected, data.len())?;
-        self.store(var, data).map_err(ModelError)
+        self.vars.write(var, data)
     }
 }
 

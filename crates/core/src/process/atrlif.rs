@@ -5,11 +5,13 @@
 
 use crate::error::{ModelError, Result};
 use crate::executable::LeafProcess;
-use crate::fixed::{rtz, shift_by_exp, to_ints, I16, I32};
+use crate::fixed::{rtz, shift_by_exp};
 use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
-use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
+use crate::model::{check_len, CpuModel, DType, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
-use crate::value::{numel, Init, Shape};
+use crate::value::{Init, Shape};
+
+use super::adaptive_vars::{AdaptiveVars, FIRST_SCALAR};
 
 const VAR_NAMES: [&str; 13] = [
     "bias_mant",
@@ -26,8 +28,6 @@ const VAR_NAMES: [&str; 13] = [
     "theta_0",
     "theta_step",
 ];
-/// Index of the first scalar parameter Var (`delta_i`).
-const FIRST_SCALAR: usize = 7;
 
 /// ATRLIF neurons (Lava `ATRLIF`); Lava's defaults: θ = θ0 = 5, θ_step = 3.75,
 /// δi = δv = 0.4, δθ = δr = 0.2.
@@ -173,11 +173,7 @@ pub(crate) fn register(r: &mut Registry) {
 /// then taken in wrapping int32), θ0 and θ_step are scaled by 64 in the first step, which
 /// also resets θ to θ0.
 struct AtrlifModel {
-    fixed: bool,
-    /// Per-neuron Vars 0..7 (bias_mant, bias_exp, i, v, theta, r, s).
-    state: Vec<Vec<f64>>,
-    /// delta_i, delta_v, delta_theta, delta_r, theta_0, theta_step.
-    scalars: [f64; 6],
+    vars: AdaptiveVars,
     /// Fixed: θ0 and θ_step after scaling (first step).
     scaled: Option<(i64, i64)>,
 }
@@ -186,50 +182,14 @@ const MAX_IV: i64 = 1 << 23;
 
 impl AtrlifModel {
     fn new(p: &LeafProcess, fixed: bool) -> std::result::Result<Self, String> {
-        if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
-            return Err(format!("process {} does not have the ATRLIF Vars", p.name));
-        }
-        let n = numel(p.in_port_shape("a_in")?);
-        let mut m = AtrlifModel { fixed, state: vec![Vec::new(); FIRST_SCALAR], scalars: [0.0; 6], scaled: None };
-        for (k, v) in p.vars.iter().enumerate() {
-            let expected = if k < FIRST_SCALAR { n } else { 1 };
-            if v.data.len() != expected {
-                return Err(format!("ATRLIF Var `{}` has {} elements, expected {expected}", v.name, v.data.len()));
-            }
-            m.store(k, &v.data)?;
-        }
-        Ok(m)
-    }
-
-    fn store(&mut self, k: usize, data: &[f64]) -> std::result::Result<(), String> {
-        let name = VAR_NAMES[k];
-        if !self.fixed {
-            if k < FIRST_SCALAR {
-                self.state[k] = data.to_vec();
-            } else {
-                self.scalars[k - FIRST_SCALAR] = data[0];
-            }
-            return Ok(());
-        }
-        let (lo, hi) = match k {
-            0 => I16,
-            1 => (-31, 31),
-            2..=5 => I32,
-            6 => (0, 1),
-            _ => (0, i64::from(u16::MAX)),
-        };
-        let ints = to_ints(name, data, lo, hi)?;
-        if k < FIRST_SCALAR {
-            self.state[k] = ints.into_iter().map(|x| x as f64).collect();
-        } else {
-            self.scalars[k - FIRST_SCALAR] = ints[0] as f64;
-        }
-        Ok(())
+        // Lava types every scalar parameter uint16.
+        let u16_range = (0, i64::from(u16::MAX));
+        Ok(AtrlifModel { vars: AdaptiveVars::new(p, VAR_NAMES, "ATRLIF", fixed, [u16_range; 6])?, scaled: None })
     }
 
     fn step_float(&mut self, a_in: &[f64], s_out: &mut [f64]) {
-        let [di, dv, dth, dr, th0, step] = self.scalars;
-        let [bias, _, i, v, theta, r, s] = &mut self.state[..] else { return };
+        let [di, dv, dth, dr, th0, step] = self.vars.scalars;
+        let [bias, _, i, v, theta, r, s] = &mut self.vars.state[..] else { return };
         for k in 0..i.len() {
             i[k] = (1.0 - di) * i[k] + a_in[k];
             v[k] = (1.0 - dv) * v[k] + i[k] + bias[k];
@@ -246,7 +206,7 @@ impl AtrlifModel {
     }
 
     fn step_fixed(&mut self, a_in: &[f64], s_out: &mut [f64]) {
-        let [di, dv, dth, dr, th0, step] = self.scalars.map(|x| x as u16);
+        let [di, dv, dth, dr, th0, step] = self.vars.scalars.map(|x| x as u16);
         // First step: θ0 and θ_step are scaled by 64 (in uint16, as Lava multiplies them)
         // and θ restarts from θ0.
         let (th0, step) = match self.scaled {
@@ -254,7 +214,7 @@ impl AtrlifModel {
             None => {
                 let s = (i64::from(th0.wrapping_mul(64)), i64::from(step.wrapping_mul(64)));
                 self.scaled = Some(s);
-                self.state[4].iter_mut().for_each(|t| *t = s.0 as f64);
+                self.vars.state[4].iter_mut().for_each(|t| *t = s.0 as f64);
                 s
             }
         };
@@ -264,7 +224,7 @@ impl AtrlifModel {
         let fv = i64::from(unity.wrapping_sub(dv.wrapping_mul(4096)));
         let fth = i64::from(unity.wrapping_sub(dth.wrapping_mul(4096)));
         let fr = i64::from(unity.wrapping_sub(dr.wrapping_mul(4096)));
-        let [bias_mant, bias_exp, i, v, theta, r, s] = &mut self.state[..] else { return };
+        let [bias_mant, bias_exp, i, v, theta, r, s] = &mut self.vars.state[..] else { return };
         for k in 0..i.len() {
             let bias = shift_by_exp(bias_mant[k] as i64, bias_exp[k] as i32) as i32 as i64;
             let act = (a_in[k] as i32).wrapping_mul(64) as i64;
@@ -296,19 +256,12 @@ impl AtrlifModel {
 
 impl CpuModel for AtrlifModel {
     fn var_dtype(&self, var: usize) -> DType {
-        match (self.fixed, var) {
-            (false, 6) => DType::I64,
-            (false, _) => DType::F64,
-            (true, 0 | 1) => DType::I16,
-            (true, 6) => DType::I64,
-            (true, v) if v >= FIRST_SCALAR => DType::U16,
-            (true, _) => DType::I32,
-        }
+        self.vars.dtype(var)
     }
 
     fn run_spk(&mut self, io: &mut SpikeIo<'_>) -> Result<(), ModelError> {
         let (a_in, s_out) = io.recv_send(0, 0);
-        if self.fixed {
+        if self.vars.is_fixed() {
             self.step_fixed(a_in, s_out);
         } else {
             self.step_float(a_in, s_out);
@@ -317,30 +270,18 @@ impl CpuModel for AtrlifModel {
     }
 
     fn read_var(&self, var: usize, out: &mut [f64]) -> Result<(), ModelError> {
-        let src: Vec<f64> = match var {
-            v if v < FIRST_SCALAR => self.state[v].clone(),
-            v if v < VAR_NAMES.len() => {
-                let x = self.scalars[v - FIRST_SCALAR];
-                // After the first fixed step Lava holds θ0 and θ_step scaled by 64.
-                match (self.scaled, v) {
-                    (Some((th0, _)), 11) => vec![th0 as f64],
-                    (Some((_, st)), 12) => vec![st as f64],
-                    _ => vec![x],
-                }
-            }
-            _ => return Err(unknown_var(var)),
+        // After the first fixed step Lava holds θ0 and θ_step scaled by 64.
+        let scaled = match (self.scaled, var) {
+            (Some((th0, _)), 11) => th0,
+            (Some((_, step)), 12) => step,
+            _ => return self.vars.read(var, out),
         };
-        check_len(VAR_NAMES[var], src.len(), out.len())?;
-        out.copy_from_slice(&src);
+        check_len(VAR_NAMES[var], 1, out.len())?;
+        out[0] = scaled as f64;
         Ok(())
     }
 
     fn write_var(&mut self, var: usize, data: &[f64]) -> Result<(), ModelError> {
-        if var >= VAR_NAMES.len() {
-            return Err(unknown_var(var));
-        }
-        let expected = if var < FIRST_SCALAR { self.state[2].len() } else { 1 };
-        check_len(VAR_NAMES[var], expected, data.len())?;
-        self.store(var, data).map_err(ModelError)
+        self.vars.write(var, data)
     }
 }

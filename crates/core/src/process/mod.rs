@@ -1,5 +1,6 @@
 //! The process library: Lava's processes with their float and Loihi bit-accurate models.
 
+mod adaptive_vars;
 pub mod alif;
 pub mod atrlif;
 pub mod conv;
