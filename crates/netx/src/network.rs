@@ -78,6 +78,19 @@ pub struct Block {
     pub output_message_bits: u32,
 }
 
+/// A block whose output is its neuron's spikes, with its synapse and (complex layers) the
+/// imaginary-part synapse.
+fn spiking_block(
+    c: &LayerConfig,
+    neuron: ProcId,
+    [synapse, synapse_imag]: [Option<ProcId>; 2],
+    shape: Vec<usize>,
+    output_message_bits: u32,
+) -> Block {
+    let output = OutPort { proc: neuron, name: "s_out".into() };
+    Block { config: c.clone(), neuron, output, synapse, synapse_imag, shape, output_message_bits }
+}
+
 /// A loaded network: the Basalt network, its blocks, and the ports to drive and read it.
 #[derive(Debug)]
 pub struct NetxNetwork {
@@ -277,15 +290,7 @@ pub fn build_block(
             let (p, bits) =
                 neuron_process(path, c, neuron, Site { shape: &shape, bias: None, input: true, reset, spike_exp })?;
             let id = add_neuron(net, &format!("{name}.neuron"), p)?;
-            Ok(Block {
-                config: c.clone(),
-                neuron: id,
-                output: OutPort { proc: id, name: "s_out".into() },
-                synapse: None,
-                synapse_imag: None,
-                shape,
-                output_message_bits: bits,
-            })
+            Ok(spiking_block(c, id, [None, None], shape, bits))
         }
         LayerKind::Dense { weight, weight_imag: Some(imag), weight_rec, delay, .. } => {
             // Complex (RF) layer: real and imaginary weights, each quantised on its own, into
@@ -313,15 +318,7 @@ pub fn build_block(
                 net.connect(OutPort { proc: syn, name: "a_out".into() }, &InPort { proc: id, name: port.into() })?;
                 synapses.push(syn);
             }
-            Ok(Block {
-                config: c.clone(),
-                neuron: id,
-                output: OutPort { proc: id, name: "s_out".into() },
-                synapse: Some(synapses[0]),
-                synapse_imag: Some(synapses[1]),
-                shape,
-                output_message_bits: bits,
-            })
+            Ok(spiking_block(c, id, [Some(synapses[0]), Some(synapses[1])], shape, bits))
         }
         LayerKind::Dense { weight, weight_rec, bias, delay, .. } => {
             let neuron = c.neuron.as_ref().unwrap_or(&default_neuron);
@@ -383,15 +380,7 @@ pub fn build_block(
                 net.connect(OutPort { proc: rec, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
             }
             check_fc_input(path, c, input_shape, n_in)?;
-            Ok(Block {
-                config: c.clone(),
-                neuron: id,
-                output: OutPort { proc: id, name: "s_out".into() },
-                synapse: Some(synapse),
-                synapse_imag: None,
-                shape,
-                output_message_bits: bits,
-            })
+            Ok(spiking_block(c, id, [Some(synapse), None], shape, bits))
         }
         LayerKind::Conv { weight, weight_shape, transposed, bias, stride, padding, dilation, groups } => {
             let (neuron, [x, y, ch]) = image_layer(path, c, input_shape)?;
@@ -607,15 +596,7 @@ fn conv_block<P: basalt_core::Process>(
         neuron_process(path, c, neuron, Site { shape: &out_shape, bias: b, input: false, reset, spike_exp })?;
     let id = add_neuron(net, &format!("{name}.neuron"), p)?;
     net.connect(OutPort { proc: synapse, name: "a_out".into() }, &InPort { proc: id, name: "a_in".into() })?;
-    Ok(Block {
-        config: c.clone(),
-        neuron: id,
-        output: OutPort { proc: id, name: "s_out".into() },
-        synapse: Some(synapse),
-        synapse_imag: None,
-        shape: out_shape,
-        output_message_bits: bits,
-    })
+    Ok(spiking_block(c, id, [Some(synapse), None], out_shape, bits))
 }
 
 /// A layer output the next layer can read: a port expression, its shape (WHC) and bits.
