@@ -395,50 +395,54 @@ impl ConvModel {
         }
     }
 
+    /// Clears the accumulators; returns the non-zero inputs of a port of `shape` (X, Y, C)
+    /// as (x, y, c, value), the value 1 for binary spikes.
+    fn begin<'a>(
+        &mut self,
+        s_in: &'a [f64],
+        [_, y_len, c_len]: [usize; 3],
+    ) -> impl Iterator<Item = (usize, usize, usize, f64)> + 'a {
+        self.acc_f.fill(0.0);
+        self.acc_i.fill(0);
+        let graded = self.num_message_bits > 0;
+        s_in.iter()
+            .enumerate()
+            .filter(|(_, &s)| s != 0.0)
+            .map(move |(k, &s)| (k / (y_len * c_len), (k / c_len) % y_len, k % c_len, if graded { s } else { 1.0 }))
+    }
+
     /// Scatters every non-zero input through the kernel into the accumulator.
     fn convolve(&mut self, s_in: &[f64]) {
         let g = self.geo;
-        let [xi, yi, ci] = g.input_shape;
+        let [_, _, ci] = g.input_shape;
         let [xo, yo, co] = g.output_shape;
         let [kx, ky] = g.kernel;
         let (cg, kg) = (ci / g.groups, co / g.groups);
-        let graded = self.num_message_bits > 0;
-        self.acc_f.fill(0.0);
-        self.acc_i.fill(0);
-        for x in 0..xi {
-            for y in 0..yi {
-                for c in 0..ci {
-                    let s = s_in[(x * yi + y) * ci + c];
-                    if s == 0.0 {
+        for (x, y, c, s) in self.begin(s_in, g.input_shape) {
+            let (group, cl) = (c / cg, c % cg);
+            // Output (ox, oy) reads padded input ox*s + d*(k-1-i) at kernel tap i
+            // (the kernel is flipped): solve for ox.
+            for i in 0..kx {
+                let num = (x + g.padding[0]) as isize - (g.dilation[0] * (kx - 1 - i)) as isize;
+                if num < 0 || !(num as usize).is_multiple_of(g.stride[0]) {
+                    continue;
+                }
+                let ox = num as usize / g.stride[0];
+                if ox >= xo {
+                    continue;
+                }
+                for j in 0..ky {
+                    let num = (y + g.padding[1]) as isize - (g.dilation[1] * (ky - 1 - j)) as isize;
+                    if num < 0 || !(num as usize).is_multiple_of(g.stride[1]) {
                         continue;
                     }
-                    let s = if graded { s } else { 1.0 };
-                    let (group, cl) = (c / cg, c % cg);
-                    // Output (ox, oy) reads padded input ox*s + d*(k-1-i) at kernel tap i
-                    // (the kernel is flipped): solve for ox.
-                    for i in 0..kx {
-                        let num = (x + g.padding[0]) as isize - (g.dilation[0] * (kx - 1 - i)) as isize;
-                        if num < 0 || !(num as usize).is_multiple_of(g.stride[0]) {
-                            continue;
-                        }
-                        let ox = num as usize / g.stride[0];
-                        if ox >= xo {
-                            continue;
-                        }
-                        for j in 0..ky {
-                            let num = (y + g.padding[1]) as isize - (g.dilation[1] * (ky - 1 - j)) as isize;
-                            if num < 0 || !(num as usize).is_multiple_of(g.stride[1]) {
-                                continue;
-                            }
-                            let oy = num as usize / g.stride[1];
-                            if oy >= yo {
-                                continue;
-                            }
-                            let out0 = (ox * yo + oy) * co + group * kg;
-                            for k in 0..kg {
-                                self.accumulate(out0 + k, (((group * kg + k) * kx + i) * ky + j) * cg + cl, s);
-                            }
-                        }
+                    let oy = num as usize / g.stride[1];
+                    if oy >= yo {
+                        continue;
+                    }
+                    let out0 = (ox * yo + oy) * co + group * kg;
+                    for k in 0..kg {
+                        self.accumulate(out0 + k, (((group * kg + k) * kx + i) * ky + j) * cg + cl, s);
                     }
                 }
             }
@@ -450,44 +454,30 @@ impl ConvModel {
     fn convolve_transposed(&mut self, s_in: &[f64]) {
         let g = self.geo;
         let [xo, yo, ci] = g.input_shape;
-        let [xi, yi, co] = g.output_shape;
+        let [_, _, co] = g.output_shape;
         let [kx, ky] = g.kernel;
         let (cg, kg) = (ci / g.groups, co / g.groups);
-        let graded = self.num_message_bits > 0;
-        self.acc_f.fill(0.0);
-        self.acc_i.fill(0);
-        for x in 0..xi {
-            for y in 0..yi {
-                for c in 0..co {
-                    let s = s_in[(x * yi + y) * co + c];
-                    if s == 0.0 {
+        for (x, y, c, s) in self.begin(s_in, g.output_shape) {
+            let group = c / kg;
+            for i in 0..kx {
+                // Padded position read at tap i (the kernel is flipped), minus padding.
+                let Some(ox) = (x * g.stride[0] + g.dilation[0] * (kx - 1 - i)).checked_sub(g.padding[0]) else {
+                    continue;
+                };
+                if ox >= xo {
+                    continue;
+                }
+                for j in 0..ky {
+                    let Some(oy) = (y * g.stride[1] + g.dilation[1] * (ky - 1 - j)).checked_sub(g.padding[1]) else {
+                        continue;
+                    };
+                    if oy >= yo {
                         continue;
                     }
-                    let s = if graded { s } else { 1.0 };
-                    let group = c / kg;
-                    for i in 0..kx {
-                        // Padded position read at tap i (the kernel is flipped), minus padding.
-                        let Some(ox) = (x * g.stride[0] + g.dilation[0] * (kx - 1 - i)).checked_sub(g.padding[0])
-                        else {
-                            continue;
-                        };
-                        if ox >= xo {
-                            continue;
-                        }
-                        for j in 0..ky {
-                            let Some(oy) = (y * g.stride[1] + g.dilation[1] * (ky - 1 - j)).checked_sub(g.padding[1])
-                            else {
-                                continue;
-                            };
-                            if oy >= yo {
-                                continue;
-                            }
-                            let out0 = (ox * yo + oy) * ci + group * cg;
-                            let w0 = ((c * kx + i) * ky + j) * cg;
-                            for k in 0..cg {
-                                self.accumulate(out0 + k, w0 + k, s);
-                            }
-                        }
+                    let out0 = (ox * yo + oy) * ci + group * cg;
+                    let w0 = ((c * kx + i) * ky + j) * cg;
+                    for k in 0..cg {
+                        self.accumulate(out0 + k, w0 + k, s);
                     }
                 }
             }
