@@ -241,13 +241,20 @@ fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
 
 /// The host kernels behind [`CubaOps`], per execution backend.
 pub trait CubaKernels: Backend {
-    /// Spikes and surrogate slopes of `z` (batch, neurons, time).
+    /// Spikes of `z` (batch, neurons, time).
+    fn spikes(z: FloatTensor<Self>, c: &CubaConstants) -> FloatTensor<Self>;
+    /// Spikes of `z` and their surrogate slopes.
     fn spikes_and_slope(z: FloatTensor<Self>, c: &CubaConstants) -> (FloatTensor<Self>, FloatTensor<Self>);
     /// The integrators' backward of a gradient (batch, neurons, time).
     fn integrate_backward(g: FloatTensor<Self>, alphas: [f32; 2]) -> FloatTensor<Self>;
 }
 
 impl CubaKernels for Flex {
+    fn spikes(z: FlexTensor, c: &CubaConstants) -> FlexTensor {
+        let (values, shape) = flex_values(z);
+        let steps = shape.last().copied().unwrap_or(1);
+        flex_tensor(dynamics(c, &values, steps, false).0, shape)
+    }
     fn spikes_and_slope(z: FlexTensor, c: &CubaConstants) -> (FlexTensor, FlexTensor) {
         let (values, shape) = flex_values(z);
         let steps = shape.last().copied().unwrap_or(1);
@@ -263,9 +270,7 @@ impl CubaKernels for Flex {
 
 impl CubaOps for Flex {
     fn cuba_spikes(z: FlexTensor, c: [f32; 16]) -> FlexTensor {
-        let (values, shape) = flex_values(z);
-        let steps = shape.last().copied().unwrap_or(1);
-        flex_tensor(dynamics(&CubaConstants::unpack(c), &values, steps, false).0, shape)
+        Flex::spikes(z, &CubaConstants::unpack(c))
     }
 }
 
@@ -287,10 +292,14 @@ impl<B: Backend + CubaKernels, C: CheckpointStrategy> CubaOps for Autodiff<B, C>
 
         let constants = CubaConstants::unpack(c);
         let guard = z.node();
-        let (spikes, slope) = B::spikes_and_slope(z.into_primitive(), &constants);
+        let z = z.into_primitive();
+        // The slope is only computed (and kept) when a gradient will be asked for.
         match CubaBackward.prepare::<C>([guard]).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => prep.finish((slope, constants.alphas), spikes),
-            OpsKind::UnTracked(prep) => prep.finish(spikes),
+            OpsKind::Tracked(prep) => {
+                let (spikes, slope) = B::spikes_and_slope(z, &constants);
+                prep.finish((slope, constants.alphas), spikes)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::spikes(z, &constants)),
         }
     }
 }
