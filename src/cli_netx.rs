@@ -182,9 +182,10 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     })
 }
 
-/// Stacks equally shaped arrays along a new leading axis (the batch).
-fn stack(name: String, parts: &[ArrayD<f64>]) -> NamedArray {
-    let mut shape = vec![parts.len()];
+/// One array per batch copy as a named array: stacked along a new leading (batch) axis, or,
+/// without a batch, the single copy's array as it is.
+fn batch_array(name: String, parts: &[ArrayD<f64>], batched: bool) -> NamedArray {
+    let mut shape = if batched { vec![parts.len()] } else { Vec::new() };
     shape.extend_from_slice(parts.first().map_or(&[][..], |p| p.shape()));
     NamedArray { name, shape, dtype: DType::F64, data: parts.iter().flat_map(|p| p.iter().copied()).collect() }
 }
@@ -236,9 +237,9 @@ pub fn run(args: &[String]) -> Result<String, String> {
         }
     }
     let cfg = if a.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    let mut probes_out: Vec<(String, Vec<ArrayD<f64>>)> = Vec::new();
-    let (outs, secs, device) = if a.gpu {
-        run_gpu(&net, &cfg, a.steps, &sinks)?
+    let (outs, recorded, secs, device) = if a.gpu {
+        let (outs, secs, device) = run_gpu(&net, &cfg, a.steps, &sinks)?;
+        (outs, Vec::new(), secs, device)
     } else {
         let mut rt = net.runtime(&cfg).map_err(e)?;
         let t0 = Instant::now();
@@ -267,34 +268,12 @@ pub fn run(args: &[String]) -> Result<String, String> {
                 None => recorded.push((key.clone(), vec![d])),
             }
         }
-        probes_out = recorded;
-        (outs, secs, "cpu".to_string())
+        (outs, recorded, secs, "cpu".to_string())
     };
     let spikes = outs.iter().flat_map(|o| o.iter()).filter(|&&s| s != 0.0).count();
-    let mut arrays = Vec::new();
-    if a.batch > 1 {
-        arrays.push(stack("out".into(), &outs));
-    } else {
-        arrays.push(NamedArray {
-            name: "out".into(),
-            shape: outs[0].shape().to_vec(),
-            dtype: DType::F64,
-            data: outs[0].iter().copied().collect(),
-        });
-    }
-    for (key, parts) in std::mem::take(&mut probes_out) {
-        let a_ = if a.batch > 1 {
-            stack(key, &parts)
-        } else {
-            NamedArray {
-                name: key,
-                shape: parts[0].shape().to_vec(),
-                dtype: DType::F64,
-                data: parts[0].iter().copied().collect(),
-            }
-        };
-        arrays.push(a_);
-    }
+    let batched = a.batch > 1;
+    let mut arrays = vec![batch_array("out".into(), &outs, batched)];
+    arrays.extend(recorded.into_iter().map(|(key, parts)| batch_array(key, &parts, batched)));
     npz::write(&a.out, &arrays).map_err(|e| e.to_string())?;
     Ok(format!(
         "ran {} steps x batch {} of {} on {device} in {secs:.3} s ({:.0} steps/s, {:.0} sample-steps/s); {spikes} output spikes; wrote {}",
