@@ -41,6 +41,10 @@ pub enum Error {
         /// Extra context (", on process lif1").
         context: String,
     },
+    /// A learning rule string or parameter that cannot be used.
+    #[error("{0}")]
+    LearningRule(#[from] crate::learning::RuleError),
+
     /// A parameter or initial value is out of range or malformed.
     #[error("invalid parameter `{param}` of {process}: {reason}")]
     InvalidParameter {

@@ -32,6 +32,7 @@ mod f64_bytes;
 pub mod fixed;
 pub mod graph;
 mod json_text;
+pub mod learning;
 pub mod model;
 pub mod persist;
 pub mod plot;
@@ -53,11 +54,13 @@ pub use value::{matrix, Init, Shape};
 /// Everything a typical program needs.
 pub mod prelude {
     pub use crate::graph::{Handle, InPort, Network, OutPort, PortTransforms, Process, ProcessBuilder, VarRef};
+    pub use crate::learning::{GradedSpikeCfg, LearningRule};
     pub use crate::model::{CpuModel, DType, MgmtIo, SpikeIo};
     pub use crate::persist::states::{LoadStatesOptions, StatesReport};
     pub use crate::persist::{load, load_signed, load_with, save, save_signed};
     pub use crate::process::dense::{Dense, SignMode};
     pub use crate::process::io::{sink, source};
+    pub use crate::process::learning_dense::LearningDense;
     pub use crate::process::lif::Lif;
     pub use crate::process::monitor::Monitor;
     pub use crate::registry::{ModelEntry, OutputTiming, Registry, RunConfig};

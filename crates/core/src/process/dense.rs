@@ -185,12 +185,12 @@ fn dense_vars(p: &LeafProcess) -> Result<(usize, usize, &[f64], u32), String> {
 
 /// Transposes row-major (rows, cols) data to column-major, so that the weights of one
 /// input are contiguous.
-fn to_columns<T: Copy>(rows: usize, cols: usize, data: &[T]) -> Vec<T> {
+pub(crate) fn to_columns<T: Copy>(rows: usize, cols: usize, data: &[T]) -> Vec<T> {
     (0..cols).flat_map(|j| (0..rows).map(move |i| data[i * cols + j])).collect()
 }
 
 /// Writes column-major (rows, cols) weights into `out` in row-major order as f64.
-fn columns_to_rows<T: Copy + Into<Weight>>(rows: usize, cols: usize, src: &[T], out: &mut [f64]) {
+pub(crate) fn columns_to_rows<T: Copy + Into<Weight>>(rows: usize, cols: usize, src: &[T], out: &mut [f64]) {
     for i in 0..rows {
         for j in 0..cols {
             out[i * cols + j] = src[j * rows + i].into().0;
@@ -220,7 +220,7 @@ impl From<i32> for Weight {
 
 /// Adds `scale · column j` for every non-zero input `j` (scale 1 for binary spikes),
 /// splitting the output rows over threads when the work is large.
-fn accumulate<W, T>(acc: &mut [T], cols: &[W], s_in: &[f64], graded: bool, active: &mut Vec<(usize, T)>)
+pub(crate) fn accumulate<W, T>(acc: &mut [T], cols: &[W], s_in: &[f64], graded: bool, active: &mut Vec<(usize, T)>)
 where
     W: Copy + Send + Sync + Into<T>,
     T: Copy + Send + Sync + std::ops::AddAssign + std::ops::Add<Output = T> + std::ops::Mul<Output = T> + FromSpike,
@@ -316,15 +316,25 @@ pub fn quantize_weights(w: &[f64], mode: SignMode, num_weight_bits: u32) -> Vec<
     let mixed = i64::from(mode == SignMode::Mixed);
     let inhibitory = mode == SignMode::Inhibitory;
     let (lo, hi) = (-256 * mixed, 255);
-    let k = 8 - num_weight_bits as i64 + mixed;
     w.iter()
         .map(|&x| {
             let x = x.trunc().clamp(i32::MIN as f64, i32::MAX as f64) as i64;
             let x = if inhibitory { -x } else { x };
-            let x = ((x.clamp(lo, hi)) >> k) << k;
-            (if inhibitory { -x } else { x }) as i32
+            let x = x.clamp(lo, hi);
+            truncate_weight(if inhibitory { -x } else { x }, mode, num_weight_bits) as i32
         })
         .collect()
+}
+
+/// Lava's `truncate_weights` for one integer weight: the `8 - bits + mixed` least
+/// significant bits dropped (arithmetic shift; on the magnitude for inhibitory weights).
+pub fn truncate_weight(w: i64, mode: SignMode, num_weight_bits: u32) -> i64 {
+    let k = 8 - i64::from(num_weight_bits) + i64::from(mode == SignMode::Mixed);
+    if mode == SignMode::Inhibitory {
+        -(((-w) >> k) << k)
+    } else {
+        (w >> k) << k
+    }
 }
 
 /// The arithmetic that distinguishes the float and the fixed-point Dense models.

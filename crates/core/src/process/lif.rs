@@ -138,6 +138,28 @@ impl Lif {
         LifRefractory { base: self, period }
     }
 
+    /// Turns these neurons into a `LearningLif` that also sends its spikes, a post trace
+    /// y1 (`impulse` per spike, decay `tau`) and its third-factor input to a learning
+    /// connection.
+    pub fn learning(self, y1_impulse: f64, y1_tau: f64) -> super::learning_lif::LearningLif {
+        super::learning_lif::LearningLif {
+            base: self,
+            post_trace: crate::learning::TraceParams { impulse: y1_impulse, tau: y1_tau },
+        }
+    }
+
+    /// The population shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Declares the ports and Vars of a plain LIF (the six common ones and `vth`).
+    pub(crate) fn declare_lif(&self, b: &mut ProcessBuilder<'_>) -> Result<()> {
+        self.declare_common(b)?;
+        b.var("vth", &[1], self.vth)?;
+        Ok(())
+    }
+
     /// Declares the ports and the six common Vars.
     fn declare_common(&self, b: &mut ProcessBuilder<'_>) -> Result<()> {
         let s = &self.shape;
@@ -186,8 +208,7 @@ fn invalid(b: &ProcessBuilder<'_>, param: &str, reason: String) -> Error {
 impl Process for Lif {
     const TYPE_NAME: &'static str = "Lif";
     fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
-        self.declare_common(b)?;
-        b.var("vth", &[1], self.vth)?;
+        self.declare_lif(b)?;
         b.params(&LifKind::Plain)
     }
 }
@@ -320,6 +341,11 @@ pub(crate) fn register(r: &mut Registry) {
         ModelEntry::cpu("LifRefractory", "PyLifRefractoryModelFloat", &["floating_pt"], OutputTiming::SameStep, float),
     ];
     r.register_library(models);
+}
+
+/// The float or fixed-point model of a compiled LIF-family process.
+pub(crate) fn model(p: &LeafProcess, fixed: bool) -> Result<Box<dyn CpuModel>, String> {
+    Ok(if fixed { Box::new(LifFixed::new(p)?) } else { Box::new(LifFloat::new(p)?) })
 }
 
 /// The kind of a compiled LIF-family process, checked against its Vars, and the Vars' data.

@@ -6,6 +6,8 @@ pub mod atrlif;
 pub mod conv;
 pub mod dense;
 pub mod io;
+pub mod learning_dense;
+pub mod learning_lif;
 pub mod lif;
 pub mod monitor;
 pub mod rf;
@@ -21,6 +23,8 @@ pub(crate) fn register_library(r: &mut Registry) {
     atrlif::register(r);
     alif::register(r);
     dense::register(r);
+    learning_dense::register(r);
+    learning_lif::register(r);
     conv::register(r);
     io::register(r);
     monitor::register(r);
