@@ -9,6 +9,8 @@ spike times) and the post neurons' v. Cases (each in float and in fixed point):
 * tags_{float,fixed}: a hand-written Loihi2FLearningRule with dw, dd and dt using x2/y2/y3
   traces, tags (t), delays (d), sgn(..), bracket constants and a decimated u1 dependency,
   t_epoch = 4, impulses with fractional parts.
+* graded{1,2,3}_fixed, graded1_float: graded pre spikes (a RingBuffer of 8-bit payloads)
+  with graded_spike_cfg OVERWRITE, ADD_WITH_SATURATION, ADD_WITHOUT_SATURATION.
 * rstdp_{float,fixed}: three-factor RewardModulatedSTDP. The post neurons are a LearningLIF
   that sends its spikes (bap), a post trace y1 and the third factor y2 (its graded reward
   input) to the LearningDense, as Lava's own R-STDP tests and tutorial do (Lava 0.10's
@@ -21,6 +23,7 @@ import numpy as np
 from lava.magma.core.run_conditions import RunSteps
 from lava.magma.core.run_configs import Loihi2SimCfg
 from lava.magma.core.learning.learning_rule import Loihi2FLearningRule
+from lava.magma.core.learning.constants import GradedSpikeCfg
 from lava.proc.learning_rules.stdp_learning_rule import STDPLoihi
 from lava.proc.learning_rules.r_stdp_learning_rule import RewardModulatedSTDP
 from lava.proc.lif.process import LIF
@@ -35,12 +38,19 @@ STEPS = 240
 DENSE_VARS = ["weights", "tag_1", "tag_2", "x0", "tx", "x1", "x2", "y0", "ty", "y1", "y2", "y3"]
 
 
-def run_case(name, rule, fixed, pre_bias, post_bias, vth, w0, tag_1=None, tag_2=None, reward=None):
-    """Builds pre LIF -> LearningDense -> post (LIF, or ThirdFactorLIF with a reward) and
-    records every step."""
+def run_case(name, rule, fixed, pre_bias, post_bias, vth, w0, tag_1=None, tag_2=None, reward=None,
+             graded=None, graded_cfg=GradedSpikeCfg.USE_REGULAR_IMPULSE):
+    """Builds pre LIF (or a RingBuffer of graded spikes) -> LearningDense -> post (LIF, or
+    ThirdFactorLIF with a reward) and records every step."""
     n_pre, n_post = len(pre_bias), len(post_bias)
-    pre = LIF(shape=(n_pre,), du=0, dv=0, vth=vth, bias_mant=np.array(pre_bias))
+    if graded is None:
+        pre = LIF(shape=(n_pre,), du=0, dv=0, vth=vth, bias_mant=np.array(pre_bias))
+    else:
+        pre = RingBuffer(data=graded)
     kw = {}
+    if graded is not None:
+        kw["num_message_bits"] = 8
+        kw["graded_spike_cfg"] = graded_cfg
     if tag_1 is not None:
         kw["tag_1"] = np.array(tag_1, dtype=float)
     if tag_2 is not None:
@@ -71,11 +81,14 @@ def run_case(name, rule, fixed, pre_bias, post_bias, vth, w0, tag_1=None, tag_2=
         for v in DENSE_VARS:
             rec[v].append(np.array(getattr(dense, v).get(), dtype=float))
         rec["post_v"].append(np.array(post.v.get(), dtype=float))
-        rec["pre_v"].append(np.array(pre.v.get(), dtype=float))
+        if graded is None:
+            rec["pre_v"].append(np.array(pre.v.get(), dtype=float))
     pre.stop()
-    arrays = {k: np.stack(v) for k, v in rec.items()}
+    arrays = {k: np.stack(v) for k, v in rec.items() if v}
     if reward is not None:
         arrays["reward"] = reward
+    if graded is not None:
+        arrays["graded"] = graded
     np.savez(os.path.join(OUT, f"{name}.npz"), **arrays)
     w = arrays["weights"]
     print(f"{name}: final weights {w[-1].tolist()}, distinct weight matrices {len(np.unique(w, axis=0))}")
@@ -121,3 +134,18 @@ for fixed in (False, True):
     else:
         run_case("rstdp_float", rule, False, [0.3, 0.41], [0.25, 0.2], 1, [[0.0, 0.4], [-0.6, 1.0]],
                  reward=reward)
+
+# Graded pre spikes: payloads update x1 directly (the x1 impulse is forced to 0).
+rng = np.random.default_rng(7)
+payload = np.where(rng.random((3, STEPS)) < 0.35, rng.integers(1, 256, (3, STEPS)), 0).astype(float)
+for cfg in (1, 2, 3):
+    for fixed in ((False, True) if cfg == 1 else (True,)):
+        rule = Loihi2FLearningRule(dw="x0 * y1 * 2^-3 - y0 * x1 * 2^-4 + y0 * x2 * 2^-5", x1_impulse=0, x1_tau=12,
+                                   x2_impulse=9.5, x2_tau=25, y1_impulse=14, y1_tau=9, t_epoch=2, rng_seed=9)
+        name = f"graded{cfg}_{'fixed' if fixed else 'float'}"
+        if fixed:
+            run_case(name, rule, True, [0, 0, 0], [1200, 1500], 100, [[40, -20, 6], [10, 60, -90]],
+                     graded=payload, graded_cfg=GradedSpikeCfg(cfg))
+        else:
+            run_case(name, rule, False, [0, 0, 0], [0.12, 0.2], 1, [[0.005, -0.002, 0.001], [0.001, 0.006, -0.009]],
+                     graded=payload, graded_cfg=GradedSpikeCfg(cfg))

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use basalt_core::learning::{LearningRule, RewardStdp};
+use basalt_core::learning::{GradedSpikeCfg, LearningRule, RewardStdp};
 use basalt_core::persist::NamedArray;
 use basalt_core::prelude::*;
 use basalt_core::process::learning_lif::LearningLif;
@@ -39,6 +39,8 @@ struct Setup {
     tags: Option<(Rows, Rows)>,
     /// Three factors: (post trace impulse, tau) and the reward.
     reward: Option<(f64, f64)>,
+    /// Graded pre spikes from a ring buffer instead of a pre LIF, with this trace mode.
+    graded: Option<GradedSpikeCfg>,
 }
 
 fn arr(rows: &[Vec<f64>]) -> Array2<f64> {
@@ -52,22 +54,35 @@ const VARS: [&str; 12] = ["weights", "tag_1", "tag_2", "x0", "tx", "x1", "x2", "
 struct Built {
     rt: Runtime,
     dense: Handle<LearningDense>,
-    pre_v: VarRef,
+    pre_v: Option<VarRef>,
     post_v: VarRef,
 }
 
 /// Builds the case network; a three-factor setup gets `reward` (post x steps) through a
 /// Dense of ones on the diagonal, graded or binary.
-fn build(s: &Setup, reward: Option<(ndarray::ArrayD<f64>, bool)>) -> Built {
+fn build(s: &Setup, reward: Option<(ndarray::ArrayD<f64>, bool)>, graded: Option<ndarray::ArrayD<f64>>) -> Built {
     let mut net = Network::new();
     let lif = |bias: &[f64]| Lif::new(&[bias.len()]).du(0.0).dv(0.0).vth(s.vth).bias_mant(bias.to_vec());
-    let pre = net.add_named("pre", lif(&s.pre_bias)).unwrap();
     let mut dense = LearningDense::new(arr(&s.w0), s.rule.clone());
     if let Some((t1, t2)) = &s.tags {
         dense = dense.tag_1(arr(t1)).tag_2(arr(t2));
     }
+    if let Some(cfg) = s.graded {
+        dense = dense.num_message_bits(8).graded_spike_cfg(cfg);
+    }
     let dense = net.add_named("plastic", dense).unwrap();
-    net.connect(pre.s_out(), &dense.s_in()).unwrap();
+    let pre_v = match graded {
+        Some(data) => {
+            let src = net.add(source::RingBuffer::new(data)).unwrap();
+            net.connect(src.s_out(), &dense.s_in()).unwrap();
+            None
+        }
+        None => {
+            let pre = net.add_named("pre", lif(&s.pre_bias)).unwrap();
+            net.connect(pre.s_out(), &dense.s_in()).unwrap();
+            Some(pre.v())
+        }
+    };
     let post_v = match (s.reward, reward) {
         (Some((impulse, tau)), Some((data, graded))) => {
             let post: Handle<LearningLif> = net.add_named("post", lif(&s.post_bias).learning(impulse, tau)).unwrap();
@@ -91,18 +106,19 @@ fn build(s: &Setup, reward: Option<(ndarray::ArrayD<f64>, bool)>) -> Built {
         }
     };
     let cfg = if s.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    Built { rt: net.runtime(&cfg).unwrap(), dense, pre_v: pre.v(), post_v }
+    Built { rt: net.runtime(&cfg).unwrap(), dense, pre_v, post_v }
 }
 
 fn run(name: &str, s: Setup) {
     let case = Case::load(name);
     let steps = case.get("weights").shape[0];
-    let reward = case
-        .arrays
-        .iter()
-        .find(|a| a.name == "reward")
-        .map(|r| (ndarray::ArrayD::from_shape_vec(r.shape.clone(), r.data.clone()).unwrap(), true));
-    let Built { mut rt, dense, pre_v, post_v } = build(&s, reward);
+    let array = |key: &str| {
+        case.arrays
+            .iter()
+            .find(|a| a.name == key)
+            .map(|r| ndarray::ArrayD::from_shape_vec(r.shape.clone(), r.data.clone()).unwrap())
+    };
+    let Built { mut rt, dense, pre_v, post_v } = build(&s, array("reward").map(|r| (r, true)), array("graded"));
     let mut compared = 0usize;
     for t in 0..steps {
         rt.run(RunSteps::new(1)).unwrap();
@@ -126,7 +142,9 @@ fn run(name: &str, s: Setup) {
             check(v, rt.get(&dense.trace(v)).unwrap().iter().copied().collect());
         }
         check("post_v", rt.get(&post_v).unwrap().iter().copied().collect());
-        check("pre_v", rt.get(&pre_v).unwrap().iter().copied().collect());
+        if let Some(pre_v) = &pre_v {
+            check("pre_v", rt.get(pre_v).unwrap().iter().copied().collect());
+        }
     }
     assert!(compared > steps * 20, "{name}: only {compared} values compared");
     // The weights really learned something.
@@ -147,6 +165,7 @@ fn stdp(fixed: bool) -> Setup {
             w0: vec![vec![40.0, -20.0], vec![10.0, 60.0]],
             tags: None,
             reward: None,
+            graded: None,
         }
     } else {
         Setup {
@@ -158,6 +177,7 @@ fn stdp(fixed: bool) -> Setup {
             w0: vec![vec![0.5, -0.2], vec![0.1, 0.6]],
             tags: None,
             reward: None,
+            graded: None,
         }
     }
 }
@@ -185,6 +205,7 @@ fn tags(fixed: bool) -> Setup {
             w0: vec![vec![40.0, -20.0, 6.0], vec![10.0, 60.0, -90.0]],
             tags,
             reward: None,
+            graded: None,
         }
     } else {
         Setup {
@@ -196,6 +217,7 @@ fn tags(fixed: bool) -> Setup {
             w0: vec![vec![0.5, -0.2, 0.1], vec![0.1, 0.6, -0.9]],
             tags,
             reward: None,
+            graded: None,
         }
     }
 }
@@ -222,6 +244,7 @@ fn rstdp(fixed: bool) -> Setup {
             w0: vec![vec![0.0, 4.0], vec![-6.0, 10.0]],
             tags: None,
             reward: Some((20.0, 10.0)),
+            graded: None,
         }
     } else {
         Setup {
@@ -233,6 +256,7 @@ fn rstdp(fixed: bool) -> Setup {
             w0: vec![vec![0.0, 0.4], vec![-0.6, 1.0]],
             tags: None,
             reward: Some((20.0, 10.0)),
+            graded: None,
         }
     }
 }
@@ -269,7 +293,7 @@ fn reward_modulated_stdp_float_matches_lava() {
 
 /// Final weights after `steps` steps.
 fn final_weights(s: &Setup, steps: usize, reward: Option<(ndarray::ArrayD<f64>, bool)>) -> Vec<f64> {
-    let mut b = build(s, reward);
+    let mut b = build(s, reward, None);
     b.rt.run(RunSteps::new(steps as u64)).unwrap();
     b.rt.get(&b.dense.weights()).unwrap().iter().copied().collect()
 }
@@ -293,6 +317,7 @@ fn lava_known_values_stdp() {
         w0,
         tags: None,
         reward: None,
+        graded: None,
     };
     let rule = |ap: f64, t_epoch| LearningRule::stdp(1.0, ap, -2.0, 10.0, 10.0).unwrap().t_epoch(t_epoch).rng_seed(0);
     let s = lif(false, vec![0.1], vec![0.15], vec![vec![0.0]], rule(1.0, 1));
@@ -324,6 +349,7 @@ fn lava_known_values_reward_modulated_stdp() {
         vth,
         tags: None,
         reward: Some((p.post_trace_kernel_magnitude, p.post_trace_decay_tau)),
+        graded: None,
     };
     let p = RewardStdp {
         learning_rate: 1.0,
@@ -351,4 +377,59 @@ fn lava_known_values_reward_modulated_stdp() {
     };
     let s = setup(true, p20, 1, vec![1900.0, 2500.0, 1200.0], vec![2400.0, 1600.0], 90.0, 0.0);
     assert_eq!(final_weights(&s, 100, reward(2, 16.0)), [2.0, 1.0, -1.0, 15.0, 20.0, 9.0]);
+}
+
+fn graded(cfg: GradedSpikeCfg, fixed: bool) -> Setup {
+    let rule = LearningRule::two_factor()
+        .dw("x0 * y1 * 2^-3 - y0 * x1 * 2^-4 + y0 * x2 * 2^-5")
+        .x_trace(1, 0.0, 12.0)
+        .x_trace(2, 9.5, 25.0)
+        .y_trace(1, 14.0, 9.0)
+        .t_epoch(2)
+        .rng_seed(9);
+    let (post_bias, vth, w0) = if fixed {
+        (vec![1200.0, 1500.0], 100.0, vec![vec![40.0, -20.0, 6.0], vec![10.0, 60.0, -90.0]])
+    } else {
+        (vec![0.12, 0.2], 1.0, vec![vec![0.005, -0.002, 0.001], vec![0.001, 0.006, -0.009]])
+    };
+    Setup { rule, fixed, pre_bias: vec![0.0; 3], post_bias, vth, w0, tags: None, reward: None, graded: Some(cfg) }
+}
+
+#[test]
+fn graded_spikes_overwrite_x1_match_lava() {
+    run("graded1_fixed", graded(GradedSpikeCfg::Overwrite, true));
+    run("graded1_float", graded(GradedSpikeCfg::Overwrite, false));
+}
+
+#[test]
+fn graded_spikes_add_with_saturation_fixed_match_lava() {
+    run("graded2_fixed", graded(GradedSpikeCfg::AddWithSaturation, true));
+}
+
+#[test]
+fn graded_spikes_add_without_saturation_fixed_match_lava() {
+    run("graded3_fixed", graded(GradedSpikeCfg::AddWithoutSaturation, true));
+}
+
+#[test]
+fn bad_learning_dense_inputs_are_clear_errors() {
+    let rule = || LearningRule::stdp(1.0, 1.0, -1.0, 10.0, 10.0).unwrap();
+    let mut net = Network::new();
+    let e = net.add(LearningDense::new(arr(&[vec![f64::NAN, 1.0]]), rule())).unwrap_err();
+    assert!(e.to_string().contains("weights") && e.to_string().contains("finite"), "{e}");
+    let e = net.add(LearningDense::new(arr(&[vec![1.0, 1.0]]), rule()).tag_1(arr(&[vec![1.0]]))).unwrap_err();
+    assert!(e.to_string().contains("tag_1") && e.to_string().contains("shape"), "{e}");
+    let bad = LearningRule::two_factor().dw("x0 * y1 + q");
+    let e = net.add(LearningDense::new(arr(&[vec![1.0]]), bad)).unwrap_err();
+    assert!(e.to_string().contains("unknown symbol `q`"), "{e}");
+    let e = net.add(LearningDense::new(arr(&[vec![1.0]]), rule().t_epoch(0))).unwrap_err();
+    assert!(e.to_string().contains("t_epoch"), "{e}");
+    let e = net.add(Lif::new(&[2]).learning(1.0, 0.0)).unwrap_err();
+    assert!(e.to_string().contains("post_trace"), "{e}");
+    // A Var set with the wrong size or a NaN is refused and leaves the state alone.
+    let d = net.add(LearningDense::new(arr(&[vec![1.0, 2.0]]), rule())).unwrap();
+    let mut rt = net.runtime(&RunConfig::floating_pt()).unwrap();
+    assert!(rt.set(&d.weights(), vec![1.0, 2.0, 3.0]).is_err());
+    assert!(rt.set(&d.trace("x1"), vec![f64::NAN, 0.0]).is_err());
+    assert_eq!(rt.get(&d.weights()).unwrap().iter().copied().collect::<Vec<_>>(), [1.0, 2.0]);
 }
