@@ -433,3 +433,26 @@ fn bad_learning_dense_inputs_are_clear_errors() {
     assert!(rt.set(&d.trace("x1"), vec![f64::NAN, 0.0]).is_err());
     assert_eq!(rt.get(&d.weights()).unwrap().iter().copied().collect::<Vec<_>>(), [1.0, 2.0]);
 }
+
+/// A float STDP run saved to a state file halfway, loaded into a fresh runtime and resumed
+/// ends where the uninterrupted Lava run ends (float learning draws no random numbers).
+#[test]
+fn learning_state_survives_save_and_load() {
+    let case = Case::load("stdp_float");
+    let steps = case.get("weights").shape[0];
+    let dir = std::env::temp_dir().join(format!("basalt_learning_states_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("half.npz");
+    let mut first = build(&stdp(false), None, None);
+    first.rt.run(RunSteps::new(steps as u64 / 2)).unwrap();
+    first.rt.save_states(&path).unwrap();
+    let mut second = build(&stdp(false), None, None);
+    second.rt.load_states(&path, LoadStatesOptions::default()).unwrap();
+    // The loaded runtime starts at step 0, the saved one is at steps / 2: run the rest with
+    // the same epoch phase (t_epoch = 1, so any phase matches).
+    second.rt.run(RunSteps::new((steps - steps / 2) as u64)).unwrap();
+    let got: Vec<f64> = second.rt.get(&second.dense.weights()).unwrap().iter().copied().collect();
+    let want = &case.get("weights").data[(steps - 1) * 4..];
+    close(&got, want, 1e-9 * want.iter().fold(1.0f64, |m, w| m.max(w.abs())));
+    std::fs::remove_dir_all(&dir).ok();
+}
