@@ -262,32 +262,20 @@ fn rstdp(fixed: bool) -> Setup {
 }
 
 #[test]
-fn stdp_fixed_matches_lava_bit_exactly() {
+fn stdp_matches_lava() {
     run("stdp_fixed", stdp(true));
-}
-
-#[test]
-fn stdp_float_matches_lava() {
     run("stdp_float", stdp(false));
 }
 
 #[test]
-fn tags_delays_and_decimation_fixed_match_lava_bit_exactly() {
+fn tags_delays_and_decimation_match_lava() {
     run("tags_fixed", tags(true));
-}
-
-#[test]
-fn tags_delays_and_decimation_float_match_lava() {
     run("tags_float", tags(false));
 }
 
 #[test]
-fn reward_modulated_stdp_fixed_matches_lava_bit_exactly() {
+fn reward_modulated_stdp_matches_lava() {
     run("rstdp_fixed", rstdp(true));
-}
-
-#[test]
-fn reward_modulated_stdp_float_matches_lava() {
     run("rstdp_float", rstdp(false));
 }
 

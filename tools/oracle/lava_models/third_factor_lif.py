@@ -18,28 +18,15 @@ class ThirdFactorLIF(LearningLIF):
     """LearningLIF whose models send bap spikes, a post trace y1 and the reward y2."""
 
 
-def _post_trace(y1, spiked, rule, floor):
-    y = y1 * np.exp(-1 / rule.post_trace_decay_tau) + rule.post_trace_kernel_magnitude * spiked
-    return np.floor(y) if floor else y
-
-
-@implements(proc=ThirdFactorLIF, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("floating_pt")
-class ThirdFactorLIFFloat(LearningNeuronModelFloat, AbstractPyLifModelFloat):
-    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
-    vth: float = LavaPyType(float, float)
-
-    def __init__(self, proc_params):
-        super().__init__(proc_params)
-        self.s_out_buff = np.zeros(proc_params["shape"])
-
-    def spiking_activation(self):
-        return self.v > self.vth
+class _ThirdFactorSends:
+    """The learning part of both models: y1 follows the spikes of the previous step; y2 is
+    this step's third-factor input."""
+    FLOOR = False
 
     def run_spk(self):
-        # y1 follows the spikes of the previous step; y2 is this step's reward input.
-        self.y1 = _post_trace(self.y1, self.s_out_buff, self._learning_rule, False)
+        rule = self._learning_rule
+        y = self.y1 * np.exp(-1 / rule.post_trace_decay_tau) + rule.post_trace_kernel_magnitude * self.s_out_buff
+        self.y1 = np.floor(y) if self.FLOOR else y
         super().run_spk()
         self.y2 = self.a_third_factor_in.recv()
         self.s_out_bap.send(self.s_out_buff)
@@ -50,8 +37,25 @@ class ThirdFactorLIFFloat(LearningNeuronModelFloat, AbstractPyLifModelFloat):
 
 @implements(proc=ThirdFactorLIF, protocol=LoihiProtocol)
 @requires(CPU)
+@tag("floating_pt")
+class ThirdFactorLIFFloat(_ThirdFactorSends, LearningNeuronModelFloat, AbstractPyLifModelFloat):
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+    vth: float = LavaPyType(float, float)
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self.s_out_buff = np.zeros(proc_params["shape"])
+
+    def spiking_activation(self):
+        return self.v > self.vth
+
+
+@implements(proc=ThirdFactorLIF, protocol=LoihiProtocol)
+@requires(CPU)
 @tag("bit_accurate_loihi", "fixed_pt")
-class ThirdFactorLIFFixed(LearningNeuronModelFixed, AbstractPyLifModelFixed):
+class ThirdFactorLIFFixed(_ThirdFactorSends, LearningNeuronModelFixed, AbstractPyLifModelFixed):
+    FLOOR = True
+
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
     vth: int = LavaPyType(int, np.int32, precision=17)
 
@@ -67,11 +71,3 @@ class ThirdFactorLIFFixed(LearningNeuronModelFixed, AbstractPyLifModelFixed):
     def spiking_activation(self):
         return self.v > self.effective_vth
 
-    def run_spk(self):
-        self.y1 = _post_trace(self.y1, self.s_out_buff, self._learning_rule, True)
-        super().run_spk()
-        self.y2 = self.a_third_factor_in.recv()
-        self.s_out_bap.send(self.s_out_buff)
-        self.s_out_y1.send(self.y1)
-        self.s_out_y2.send(self.y2)
-        self.s_out_y3.send(self.y3)

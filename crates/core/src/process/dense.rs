@@ -105,20 +105,7 @@ impl Process for Dense {
     const TYPE_NAME: &'static str = "Dense";
     fn build(self, b: &mut ProcessBuilder<'_>) -> Result<()> {
         let (num_out, num_in) = self.weights.dim();
-        let invalid = |param: &str, reason: String| Error::InvalidParameter {
-            process: "Dense".into(),
-            param: param.into(),
-            reason,
-        };
-        if !(1..=8).contains(&self.params.num_weight_bits) {
-            return Err(invalid("num_weight_bits", format!("must be 1..=8, got {}", self.params.num_weight_bits)));
-        }
-        if self.params.weight_exp.abs() > 24 {
-            return Err(invalid("weight_exp", format!("must be within -24..=24, got {}", self.params.weight_exp)));
-        }
-        if self.num_message_bits > 32 {
-            return Err(invalid("num_message_bits", format!("must be 0..=32, got {}", self.num_message_bits)));
-        }
+        check_dense_params("Dense", self.params.weight_exp, self.params.num_weight_bits, self.num_message_bits)?;
         b.in_port("s_in", &[num_in])?;
         b.out_port("a_out", &[num_out])?;
         b.var("weights", &[num_out, num_in], self.weights.into_dyn())?;
@@ -126,6 +113,29 @@ impl Process for Dense {
         b.var("num_message_bits", &[1], f64::from(self.num_message_bits))?;
         b.params(&self.params)
     }
+}
+
+/// Checks the fixed-point weight parameters and the message bits shared by the Dense
+/// family.
+pub(crate) fn check_dense_params(
+    process: &str,
+    weight_exp: i32,
+    num_weight_bits: u32,
+    num_message_bits: u32,
+) -> Result<()> {
+    let invalid = |param: &str, reason: String| {
+        Err(Error::InvalidParameter { process: process.into(), param: param.into(), reason })
+    };
+    if !(1..=8).contains(&num_weight_bits) {
+        return invalid("num_weight_bits", format!("must be 1..=8, got {num_weight_bits}"));
+    }
+    if weight_exp.abs() > 24 {
+        return invalid("weight_exp", format!("must be within -24..=24, got {weight_exp}"));
+    }
+    if num_message_bits > 32 {
+        return invalid("num_message_bits", format!("must be 0..=32, got {num_message_bits}"));
+    }
+    Ok(())
 }
 
 impl Handle<Dense> {

@@ -14,7 +14,7 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::dense::{accumulate, columns_to_rows, to_columns, truncate_weight, SignMode};
+use super::dense::{accumulate, check_dense_params, columns_to_rows, to_columns, truncate_weight, SignMode};
 use crate::error::{Error, ModelError, Result};
 use crate::executable::LeafProcess;
 use crate::fixed::{shift_by_exp, to_int, to_ints};
@@ -129,15 +129,7 @@ impl Process for LearningDense {
             param: param.into(),
             reason,
         };
-        if !(1..=8).contains(&self.params.num_weight_bits) {
-            return Err(invalid("num_weight_bits", format!("must be 1..=8, got {}", self.params.num_weight_bits)));
-        }
-        if self.params.weight_exp.abs() > 24 {
-            return Err(invalid("weight_exp", format!("must be within -24..=24, got {}", self.params.weight_exp)));
-        }
-        if self.num_message_bits > 32 {
-            return Err(invalid("num_message_bits", format!("must be 0..=32, got {}", self.num_message_bits)));
-        }
+        check_dense_params(b.name(), self.params.weight_exp, self.params.num_weight_bits, self.num_message_bits)?;
         if let Some(bad) = self.weights.iter().find(|w| !w.is_finite()) {
             return Err(invalid("weights", format!("must be finite, got {bad}")));
         }
