@@ -153,33 +153,31 @@ fn run(name: &str, s: Setup) {
     assert_ne!(&w.data[..n], &w.data[(steps - 1) * n..], "{name}: weights never changed");
 }
 
-fn stdp(fixed: bool) -> Setup {
-    let rule = LearningRule::stdp(1.0, 1.0, -2.0, 10.0, 10.0).unwrap().t_epoch(1).rng_seed(0);
-    if fixed {
-        Setup {
-            rule,
-            fixed,
-            pre_bias: vec![1900.0, 2500.0],
-            post_bias: vec![1200.0, 1500.0],
-            vth: 100.0,
-            w0: vec![vec![40.0, -20.0], vec![10.0, 60.0]],
-            tags: None,
-            reward: None,
-            graded: None,
-        }
-    } else {
-        Setup {
-            rule,
-            fixed,
-            pre_bias: vec![0.3, 0.41],
-            post_bias: vec![0.12, 0.2],
-            vth: 1.0,
-            w0: vec![vec![0.5, -0.2], vec![0.1, 0.6]],
-            tags: None,
-            reward: None,
-            graded: None,
+/// The two-neuron populations of the oracle cases: (pre bias, post bias, vth, weights) in
+/// fixed point or float.
+fn populations(fixed: bool, three_pre: bool) -> (Vec<f64>, Vec<f64>, f64, Rows) {
+    match (fixed, three_pre) {
+        (true, false) => (vec![1900.0, 2500.0], vec![1200.0, 1500.0], 100.0, vec![vec![40.0, -20.0], vec![10.0, 60.0]]),
+        (false, false) => (vec![0.3, 0.41], vec![0.12, 0.2], 1.0, vec![vec![0.5, -0.2], vec![0.1, 0.6]]),
+        (true, true) => (
+            vec![1900.0, 2500.0, 1300.0],
+            vec![1200.0, 1500.0],
+            100.0,
+            vec![vec![40.0, -20.0, 6.0], vec![10.0, 60.0, -90.0]],
+        ),
+        (false, true) => {
+            (vec![0.3, 0.41, 0.22], vec![0.12, 0.2], 1.0, vec![vec![0.5, -0.2, 0.1], vec![0.1, 0.6, -0.9]])
         }
     }
+}
+
+fn setup(rule: LearningRule, fixed: bool, (pre_bias, post_bias, vth, w0): (Vec<f64>, Vec<f64>, f64, Rows)) -> Setup {
+    Setup { rule, fixed, pre_bias, post_bias, vth, w0, tags: None, reward: None, graded: None }
+}
+
+fn stdp(fixed: bool) -> Setup {
+    let rule = LearningRule::stdp(1.0, 1.0, -2.0, 10.0, 10.0).unwrap().t_epoch(1).rng_seed(0);
+    setup(rule, fixed, populations(fixed, false))
 }
 
 fn tags(fixed: bool) -> Setup {
@@ -195,31 +193,7 @@ fn tags(fixed: bool) -> Setup {
         .t_epoch(4)
         .rng_seed(3);
     let tags = Some((vec![vec![3.0, -2.0, 0.0], vec![1.0, 5.0, -4.0]], vec![vec![0.0, 2.0, 1.0], vec![4.0, 0.0, 3.0]]));
-    if fixed {
-        Setup {
-            rule,
-            fixed,
-            pre_bias: vec![1900.0, 2500.0, 1300.0],
-            post_bias: vec![1200.0, 1500.0],
-            vth: 100.0,
-            w0: vec![vec![40.0, -20.0, 6.0], vec![10.0, 60.0, -90.0]],
-            tags,
-            reward: None,
-            graded: None,
-        }
-    } else {
-        Setup {
-            rule,
-            fixed,
-            pre_bias: vec![0.3, 0.41, 0.22],
-            post_bias: vec![0.12, 0.2],
-            vth: 1.0,
-            w0: vec![vec![0.5, -0.2, 0.1], vec![0.1, 0.6, -0.9]],
-            tags,
-            reward: None,
-            graded: None,
-        }
-    }
+    Setup { tags, ..setup(rule, fixed, populations(fixed, true)) }
 }
 
 fn rstdp(fixed: bool) -> Setup {
@@ -234,31 +208,12 @@ fn rstdp(fixed: bool) -> Setup {
         eligibility_trace_decay_tau: 2.4,
     };
     let rule = LearningRule::reward_modulated_stdp(&p).unwrap().t_epoch(if fixed { 1 } else { 2 }).rng_seed(5);
-    if fixed {
-        Setup {
-            rule,
-            fixed,
-            pre_bias: vec![1900.0, 2500.0],
-            post_bias: vec![2400.0, 1600.0],
-            vth: 90.0,
-            w0: vec![vec![0.0, 4.0], vec![-6.0, 10.0]],
-            tags: None,
-            reward: Some((20.0, 10.0)),
-            graded: None,
-        }
+    let populations = if fixed {
+        (vec![1900.0, 2500.0], vec![2400.0, 1600.0], 90.0, vec![vec![0.0, 4.0], vec![-6.0, 10.0]])
     } else {
-        Setup {
-            rule,
-            fixed,
-            pre_bias: vec![0.3, 0.41],
-            post_bias: vec![0.25, 0.2],
-            vth: 1.0,
-            w0: vec![vec![0.0, 0.4], vec![-0.6, 1.0]],
-            tags: None,
-            reward: Some((20.0, 10.0)),
-            graded: None,
-        }
-    }
+        (vec![0.3, 0.41], vec![0.25, 0.2], 1.0, vec![vec![0.0, 0.4], vec![-0.6, 1.0]])
+    };
+    Setup { reward: Some((20.0, 10.0)), ..setup(rule, fixed, populations) }
 }
 
 #[test]
@@ -375,12 +330,11 @@ fn graded(cfg: GradedSpikeCfg, fixed: bool) -> Setup {
         .y_trace(1, 14.0, 9.0)
         .t_epoch(2)
         .rng_seed(9);
-    let (post_bias, vth, w0) = if fixed {
-        (vec![1200.0, 1500.0], 100.0, vec![vec![40.0, -20.0, 6.0], vec![10.0, 60.0, -90.0]])
-    } else {
-        (vec![0.12, 0.2], 1.0, vec![vec![0.005, -0.002, 0.001], vec![0.001, 0.006, -0.009]])
-    };
-    Setup { rule, fixed, pre_bias: vec![0.0; 3], post_bias, vth, w0, tags: None, reward: None, graded: Some(cfg) }
+    let (_, post_bias, vth, mut w0) = populations(fixed, true);
+    if !fixed {
+        w0 = vec![vec![0.005, -0.002, 0.001], vec![0.001, 0.006, -0.009]];
+    }
+    Setup { graded: Some(cfg), ..setup(rule, fixed, (vec![0.0; 3], post_bias, vth, w0)) }
 }
 
 #[test]
