@@ -151,3 +151,27 @@ pub fn cuba_network(seed: u64) -> Result<(Network, Handle<basalt_core::process::
     net.connect(synapses.a_out(), &neurons.a_in())?;
     Ok((net, neurons))
 }
+
+/// The on-chip learning benchmark: LIF(n) -> LearningDense(n x n) with pair STDP
+/// (`STDPLoihi(1, 1, -1, 10, 10)`, t_epoch 1, seed 0) -> LIF(n), the post spikes fed back on
+/// `s_in_bap`. Pre neuron i has bias `1000 + 20 i` (fixed) or `0.1 + 0.003 i` (float), post
+/// neuron i `800 + 10 i` or `0.08 + 0.002 i`, thresholds 100 or 1; weight (i, j) is
+/// `(7 i + 13 j) mod 41 - 20`, divided by 100 in float (benches/peers/lava_learning.py).
+pub fn stdp_network(n: usize, fixed: bool) -> Result<Network> {
+    let ramp = |a: f64, b: f64| -> Vec<f64> { (0..n).map(|i| a + b * i as f64).collect() };
+    let (pre_bias, post_bias, vth, scale) = if fixed {
+        (ramp(1000.0, 20.0), ramp(800.0, 10.0), 100.0, 1.0)
+    } else {
+        (ramp(0.1, 0.003), ramp(0.08, 0.002), 1.0, 0.01)
+    };
+    let w = ndarray::Array2::from_shape_fn((n, n), |(i, j)| ((7 * i + 13 * j) % 41) as f64 - 20.0) * scale;
+    let rule = LearningRule::stdp(1.0, 1.0, -1.0, 10.0, 10.0)?;
+    let mut net = Network::new();
+    let pre = net.add_named("pre", Lif::new(&[n]).vth(vth).bias_mant(pre_bias))?;
+    let plastic = net.add_named("plastic", LearningDense::new(w, rule))?;
+    let post = net.add_named("post", Lif::new(&[n]).vth(vth).bias_mant(post_bias))?;
+    net.connect(pre.s_out(), &plastic.s_in())?;
+    net.connect(plastic.a_out(), &post.a_in())?;
+    net.connect(post.s_out(), &plastic.s_in_bap())?;
+    Ok(net)
+}

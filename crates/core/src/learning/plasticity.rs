@@ -124,8 +124,8 @@ pub struct Plasticity {
     pub(crate) y0: Vec<bool>,
     /// Trace histories over the epoch, [(t_epoch + 1) * n] per trace.
     history: [Vec<f64>; 5],
-    /// New values of the synaptic variables, column-major (n_post * n_pre).
-    scratch: Vec<f64>,
+    /// New values of the synaptic variables per rule of `rule.series`, column-major.
+    new_values: Vec<Vec<f64>>,
 }
 
 /// The synaptic variables a rule reads and writes, column-major (`j * n_post + i`).
@@ -178,7 +178,7 @@ impl Plasticity {
             x0: vec![false; n_pre],
             y0: vec![false; n_post],
             history: std::array::from_fn(|k| vec![0.0; (t_epoch as usize + 1) * n(k)]),
-            scratch: vec![0.0; n_pre * n_post],
+            new_values: vec![vec![0.0; n_pre * n_post]; 3],
         };
         if let Some(r) = &mut p.randoms {
             r.syn = r.syn_rng.random();
@@ -369,18 +369,16 @@ impl Plasticity {
             _ => 0.0,
         };
         // Every rule reads the synaptic variables as they were at the epoch's end.
-        let mut updates: Vec<(Target, Vec<f64>)> = Vec::with_capacity(self.rule.series.len());
-        for (target, _) in self.rule.series.clone().iter() {
-            self.apply(*target, u, &syn);
-            updates.push((*target, self.scratch.clone()));
+        for series in 0..self.rule.series.len() {
+            self.apply(series, u, &syn);
         }
-        for (target, values) in updates {
+        for (series, (target, _)) in self.rule.series.iter().enumerate() {
             let dst: &mut [f64] = match target {
                 Target::Weights => &mut *syn.weights,
                 Target::Delays => &mut *syn.delays,
                 Target::Tags => &mut *syn.tags,
             };
-            dst.copy_from_slice(&values);
+            dst.copy_from_slice(&self.new_values[series]);
         }
         self.tx.fill(0);
         self.ty.fill(0);
@@ -391,7 +389,7 @@ impl Plasticity {
     /// The value of `var` (+ constant, or its sign) for synapse (post i, pre j) under
     /// dependency `dep`: traces are taken at the dependency's spike step (the epoch end for
     /// `u`).
-    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn factor_value(&self, var: FactorVar, dep: Dependency, i: usize, j: usize, k: usize, syn: &Synapses<'_>) -> f64 {
         let last = self.t_epoch as usize;
         let step = match dep {
@@ -417,16 +415,22 @@ impl Plasticity {
         }
     }
 
-    /// Evaluates the products of `target` for every synapse into `scratch`.
-    fn apply(&mut self, target: Target, u: f64, syn: &Synapses<'_>) {
-        let Some((_, products)) = self.rule.series.iter().find(|(t, _)| *t == target) else { return };
+    /// Evaluates the products of rule `series` for every synapse into `new_values`.
+    fn apply(&mut self, series: usize, u: f64, syn: &Synapses<'_>) {
+        let (target, products) = (self.rule.series[series].0, &self.rule.series[series].1);
         let current: &[f64] = match target {
             Target::Weights => syn.weights,
             Target::Delays => syn.delays,
             Target::Tags => syn.tags,
         };
-        let mut out = std::mem::take(&mut self.scratch);
+        let mut out = std::mem::take(&mut self.new_values[series]);
+        // Float scalings `m * 2^(e - 7)`, and which dependencies can make a synapse active.
+        let scales: Vec<f64> = products.iter().map(|p| f64::from(p.s_mantissa) * 2f64.powi(p.s_exp - 7)).collect();
+        let has = |d: fn(&Dependency) -> bool| products.iter().any(|p| d(&p.dependency));
+        let (has_x0, has_y0) = (has(|d| *d == Dependency::X0), has(|d| *d == Dependency::Y0));
+        let all_active = u != 0.0 && has(|d| matches!(d, Dependency::U(_)));
         for j in 0..self.n_pre {
+            let column_active = all_active || (has_x0 && self.x0[j]);
             for i in 0..self.n_post {
                 let k = j * self.n_post + i;
                 let dep_value = |d: Dependency| match d {
@@ -434,6 +438,16 @@ impl Plasticity {
                     Dependency::Y0 => f64::from(u8::from(self.y0[i])),
                     Dependency::U(_) => u,
                 };
+                // Without an active dependency every product is zero: only the
+                // accumulator's clipping and the saturation apply.
+                if !(column_active || (has_y0 && self.y0[i])) {
+                    out[k] = if self.fixed {
+                        self.finish_fixed(target, ((current[k] as i32) << ACC_SHIFT).clamp(ACC_MIN, ACC_MAX))
+                    } else {
+                        self.saturate_float(target, current[k])
+                    };
+                    continue;
+                }
                 out[k] = if self.fixed {
                     let mut acc = (current[k] as i32) << ACC_SHIFT;
                     for p in products {
@@ -460,7 +474,7 @@ impl Plasticity {
                 } else {
                     let mut sum = 0.0;
                     for (n, p) in products.iter().enumerate() {
-                        let mut term = f64::from(p.s_mantissa) * 2f64.powi(p.s_exp - 7) * dep_value(p.dependency);
+                        let mut term = scales[n] * dep_value(p.dependency);
                         for f in &p.factors {
                             let v = if f.var == FactorVar::C {
                                 f.constant as f64
@@ -480,7 +494,7 @@ impl Plasticity {
                 };
             }
         }
-        self.scratch = out;
+        self.new_values[series] = out;
     }
 
     /// Fixed point after the products: sign saturation, stochastic rounding to the
