@@ -52,7 +52,7 @@ const VARS: [&str; 12] = ["weights", "tag_1", "tag_2", "x0", "tx", "x1", "x2", "
 
 /// A built pre -> LearningDense -> post network.
 struct Built {
-    rt: Runtime,
+    net: Network,
     dense: Handle<LearningDense>,
     pre_v: Option<VarRef>,
     post_v: VarRef,
@@ -105,8 +105,21 @@ fn build(s: &Setup, reward: Option<(ndarray::ArrayD<f64>, bool)>, graded: Option
             post.v()
         }
     };
+    Built { net, dense, pre_v, post_v }
+}
+
+/// The case network's handles and a runtime of it in the setup's precision.
+struct Running {
+    rt: Runtime,
+    dense: Handle<LearningDense>,
+    pre_v: Option<VarRef>,
+    post_v: VarRef,
+}
+
+fn start(s: &Setup, reward: Option<(ndarray::ArrayD<f64>, bool)>, graded: Option<ndarray::ArrayD<f64>>) -> Running {
+    let Built { net, dense, pre_v, post_v } = build(s, reward, graded);
     let cfg = if s.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    Built { rt: net.runtime(&cfg).unwrap(), dense, pre_v, post_v }
+    Running { rt: net.runtime(&cfg).unwrap(), dense, pre_v, post_v }
 }
 
 fn run(name: &str, s: Setup) {
@@ -118,7 +131,7 @@ fn run(name: &str, s: Setup) {
             .find(|a| a.name == key)
             .map(|r| ndarray::ArrayD::from_shape_vec(r.shape.clone(), r.data.clone()).unwrap())
     };
-    let Built { mut rt, dense, pre_v, post_v } = build(&s, array("reward").map(|r| (r, true)), array("graded"));
+    let Running { mut rt, dense, pre_v, post_v } = start(&s, array("reward").map(|r| (r, true)), array("graded"));
     let mut compared = 0usize;
     for t in 0..steps {
         rt.run(RunSteps::new(1)).unwrap();
@@ -236,7 +249,7 @@ fn reward_modulated_stdp_matches_lava() {
 
 /// Final weights after `steps` steps.
 fn final_weights(s: &Setup, steps: usize, reward: Option<(ndarray::ArrayD<f64>, bool)>) -> Vec<f64> {
-    let mut b = build(s, reward, None);
+    let mut b = start(s, reward, None);
     b.rt.run(RunSteps::new(steps as u64)).unwrap();
     b.rt.get(&b.dense.weights()).unwrap().iter().copied().collect()
 }
@@ -385,10 +398,10 @@ fn learning_state_survives_save_and_load() {
     let dir = std::env::temp_dir().join(format!("basalt_learning_states_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("half.npz");
-    let mut first = build(&stdp(false), None, None);
+    let mut first = start(&stdp(false), None, None);
     first.rt.run(RunSteps::new(steps as u64 / 2)).unwrap();
     first.rt.save_states(&path).unwrap();
-    let mut second = build(&stdp(false), None, None);
+    let mut second = start(&stdp(false), None, None);
     second.rt.load_states(&path, LoadStatesOptions::default()).unwrap();
     // The loaded runtime starts at step 0, the saved one is at steps / 2: run the rest with
     // the same epoch phase (t_epoch = 1, so any phase matches).
@@ -396,5 +409,25 @@ fn learning_state_survives_save_and_load() {
     let got: Vec<f64> = second.rt.get(&second.dense.weights()).unwrap().iter().copied().collect();
     let want = &case.get("weights").data[(steps - 1) * 4..];
     close(&got, want, 1e-9 * want.iter().fold(1.0f64, |m, w| m.max(w.abs())));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A network with a learning rule saved to a network file and loaded back (Lava's
+/// serialization tutorial) learns exactly as the original.
+#[test]
+fn learning_network_survives_save_and_load() {
+    let s = tags(true);
+    let mut original = start(&s, None, None);
+    let dir = std::env::temp_dir().join(format!("basalt_learning_net_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = basalt_core::persist::save(&build(&s, None, None).net, dir.join("plastic.basalt"), None).unwrap();
+    let (loaded, _) = basalt_core::persist::load(&path).unwrap();
+    let plastic = Handle::<()>::from_id(loaded.find("plastic").unwrap());
+    let mut rt = loaded.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(120)).unwrap();
+    original.rt.run(RunSteps::new(120)).unwrap();
+    for var in ["weights", "tag_1", "tag_2", "x1", "y2"] {
+        assert_eq!(rt.get(&plastic.var(var)).unwrap(), original.rt.get(&original.dense.trace(var)).unwrap(), "{var}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
