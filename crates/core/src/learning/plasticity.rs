@@ -20,7 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::rng::NumpyRng;
-use super::rule::{CompiledRule, Dependency, FactorVar, LearningRule, RuleKind, Target};
+use super::rule::{CompiledRule, Dependency, Factor, FactorVar, LearningRule, RuleKind, Target};
 use crate::process::dense::SignMode;
 
 /// How graded pre-synaptic spikes update the pre traces (Lava `GradedSpikeCfg`).
@@ -124,6 +124,8 @@ pub struct Plasticity {
     pub(crate) y0: Vec<bool>,
     /// Trace histories over the epoch, [(t_epoch + 1) * n] per trace.
     history: [Vec<f64>; 5],
+    /// Float scaling `m * 2^(e - 7)` of every product, per rule of `rule.series`.
+    scales: Vec<Vec<f64>>,
     /// New values of the synaptic variables per rule of `rule.series`, column-major.
     new_values: Vec<Vec<f64>>,
 }
@@ -149,6 +151,11 @@ impl Plasticity {
         n_pre: usize,
     ) -> Result<Self, String> {
         let compiled = rule.compile().map_err(|e| e.to_string())?;
+        let compiled_scales = compiled
+            .series
+            .iter()
+            .map(|(_, ps)| ps.iter().map(|p| f64::from(p.s_mantissa) * 2f64.powi(p.s_exp - 7)).collect())
+            .collect();
         let params: Vec<_> = rule.x.iter().chain(&rule.y).collect();
         let impulses = std::array::from_fn(|k| Impulse::new(params[k].impulse));
         let decay = std::array::from_fn(|k| (params[k].tau != 0.0).then(|| (-1.0 / params[k].tau).exp()));
@@ -179,6 +186,7 @@ impl Plasticity {
             y0: vec![false; n_post],
             history: std::array::from_fn(|k| vec![0.0; (t_epoch as usize + 1) * n(k)]),
             new_values: vec![vec![0.0; n_pre * n_post]; 3],
+            scales: compiled_scales,
         };
         if let Some(r) = &mut p.randoms {
             r.syn = r.syn_rng.random();
@@ -199,9 +207,22 @@ impl Plasticity {
         }
     }
 
-    /// Fixed point: `trace + int` plus 1 where `random < frac`, clipped to 7 bits.
-    fn add_impulse_fixed(v: f64, imp: Impulse, random: f64) -> f64 {
-        (v + imp.int + f64::from(u8::from(random < imp.frac))).clamp(0.0, TRACE_MAX)
+    /// A trace after an impulse: float adds it; fixed point adds the integer part plus 1
+    /// where `random < frac` and clips to 7 bits.
+    fn add_impulse(fixed: bool, v: f64, imp: Impulse, random: f64) -> f64 {
+        if fixed {
+            (v + imp.int + f64::from(u8::from(random < imp.frac))).clamp(0.0, TRACE_MAX)
+        } else {
+            v + imp.value
+        }
+    }
+
+    /// Advances both sides' trace generators (fixed point only).
+    fn advance_trace_randoms(&mut self) {
+        if let Some(r) = &mut self.randoms {
+            r.x.advance();
+            r.y.advance();
+        }
     }
 
     /// Fixed point: `exp(-1/tau) * v`, floored, plus 1 where `random < fraction`.
@@ -217,24 +238,19 @@ impl Plasticity {
     pub fn spike(&mut self, time_step: u64, s_in: &[f64], graded_in: bool, bap: &[f64], y_in: Option<[&[f64]; 3]>) {
         let ts = self.epoch_step(time_step);
         self.pre_spikes(ts, s_in, graded_in);
-        if let Some(r) = &mut self.randoms {
-            r.x.advance();
-            r.y.advance();
-        }
+        self.advance_trace_randoms();
         self.post_spikes(ts, bap);
         if let (RuleKind::ThreeFactor, Some(ys)) = (self.kind, y_in) {
             for (k, y) in ys.iter().enumerate() {
                 self.traces[2 + k].copy_from_slice(y);
             }
         }
-        if let Some(r) = &mut self.randoms {
-            r.x.advance();
-            r.y.advance();
-        }
+        self.advance_trace_randoms();
     }
 
     fn pre_spikes(&mut self, ts: u32, s_in: &[f64], graded_in: bool) {
         let [imp1, imp2] = [self.impulses[0], self.impulses[1]];
+        let fixed = self.fixed;
         let (x1s, rest) = self.traces.split_at_mut(1);
         let (x1, x2) = (&mut x1s[0], &mut rest[0]);
         for j in 0..self.n_pre {
@@ -245,14 +261,15 @@ impl Plasticity {
             let payload = if graded_in { s } else { f64::from(u8::from(spiked)) };
             let mut count_spike = spiked;
             let mut x2_update = multi;
-            if self.fixed {
+            // A repeated spike in the epoch adds its impulses at once (fixed point rounds
+            // them with a random number of 0).
+            if multi && self.graded == GradedSpikeCfg::UseRegularImpulse {
+                x1[j] = Self::add_impulse(fixed, x1[j], imp1, 0.0);
+            }
+            if fixed {
                 let scaled = ((payload / 2.0).round_ties_even() as i64).rem_euclid(256) as f64;
                 match self.graded {
-                    GradedSpikeCfg::UseRegularImpulse => {
-                        if multi {
-                            x1[j] = Self::add_impulse_fixed(x1[j], imp1, 0.0);
-                        }
-                    }
+                    GradedSpikeCfg::UseRegularImpulse => {}
                     GradedSpikeCfg::Overwrite => {
                         if spiked {
                             x1[j] = scaled;
@@ -267,16 +284,10 @@ impl Plasticity {
                         x1[j] = if overflow { sum - TRACE_MAX } else { sum };
                     }
                 }
-                if x2_update {
-                    x2[j] = Self::add_impulse_fixed(x2[j], imp2, 0.0);
-                }
             } else {
+                // Float has no saturation or overflow: both add modes add half the payload.
                 match self.graded {
-                    GradedSpikeCfg::UseRegularImpulse => {
-                        if multi {
-                            x1[j] += imp1.value;
-                        }
-                    }
+                    GradedSpikeCfg::UseRegularImpulse => {}
                     GradedSpikeCfg::Overwrite => {
                         if spiked {
                             x1[j] = payload / 2.0;
@@ -284,9 +295,9 @@ impl Plasticity {
                     }
                     GradedSpikeCfg::AddWithSaturation | GradedSpikeCfg::AddWithoutSaturation => x1[j] += payload / 2.0,
                 }
-                if multi {
-                    x2[j] += imp2.value;
-                }
+            }
+            if x2_update {
+                x2[j] = Self::add_impulse(fixed, x2[j], imp2, 0.0);
             }
             if count_spike {
                 self.tx[j] = ts;
@@ -302,7 +313,7 @@ impl Plasticity {
                 for k in 2..5 {
                     let imp = self.impulses[k];
                     let y = &mut self.traces[k][i];
-                    *y = if self.fixed { Self::add_impulse_fixed(*y, imp, random) } else { *y + imp.value };
+                    *y = Self::add_impulse(self.fixed, *y, imp, random);
                 }
             }
             self.ty[i] = ts;
@@ -337,8 +348,7 @@ impl Plasticity {
                         Some(f) => f * prev[idx],
                     };
                     if times[idx] as usize == t {
-                        let imp = self.impulses[k];
-                        v = if self.fixed { Self::add_impulse_fixed(v, imp, ri[side]) } else { v + imp.value };
+                        v = Self::add_impulse(self.fixed, v, self.impulses[k], ri[side]);
                     }
                     *c = v;
                 }
@@ -386,11 +396,25 @@ impl Plasticity {
         self.y0.fill(false);
     }
 
-    /// The value of `var` (+ constant, or its sign) for synapse (post i, pre j) under
-    /// dependency `dep`: traces are taken at the dependency's spike step (the epoch end for
-    /// `u`).
+    /// The value of factor `f` (its variable plus its constant, or the sign of that; a
+    /// constant alone) for synapse k = (post i, pre j) under dependency `dep`.
     #[inline(always)]
-    fn factor_value(&self, var: FactorVar, dep: Dependency, i: usize, j: usize, k: usize, syn: &Synapses<'_>) -> f64 {
+    fn factor(&self, f: &Factor, dep: Dependency, i: usize, j: usize, k: usize, syn: &Synapses<'_>) -> f64 {
+        if f.var == FactorVar::C {
+            return f.constant as f64;
+        }
+        let v = self.variable(f.var, dep, i, j, k, syn) + f.constant as f64;
+        if f.sgn {
+            v.signum() * f64::from(u8::from(v != 0.0))
+        } else {
+            v
+        }
+    }
+
+    /// The value of `var` for synapse k = (post i, pre j) under dependency `dep`: traces are
+    /// taken at the dependency's spike step (the epoch end for `u`).
+    #[inline(always)]
+    fn variable(&self, var: FactorVar, dep: Dependency, i: usize, j: usize, k: usize, syn: &Synapses<'_>) -> f64 {
         let last = self.t_epoch as usize;
         let step = match dep {
             Dependency::X0 => self.tx[j] as usize,
@@ -424,8 +448,8 @@ impl Plasticity {
             Target::Tags => syn.tags,
         };
         let mut out = std::mem::take(&mut self.new_values[series]);
-        // Float scalings `m * 2^(e - 7)`, and which dependencies can make a synapse active.
-        let scales: Vec<f64> = products.iter().map(|p| f64::from(p.s_mantissa) * 2f64.powi(p.s_exp - 7)).collect();
+        let scales = &self.scales[series];
+        // Which dependencies can make a synapse active.
         let has = |d: fn(&Dependency) -> bool| products.iter().any(|p| d(&p.dependency));
         let (has_x0, has_y0) = (has(|d| *d == Dependency::X0), has(|d| *d == Dependency::Y0));
         let all_active = u != 0.0 && has(|d| matches!(d, Dependency::U(_)));
@@ -456,12 +480,7 @@ impl Plasticity {
                         for f in &p.factors {
                             let w = f.var.width();
                             width += w;
-                            let mut v = self.factor_value(f.var, p.dependency, i, j, k, syn) + f.constant as f64;
-                            if f.var == FactorVar::C {
-                                v = f.constant as f64;
-                            } else if f.sgn {
-                                v = v.signum() * f64::from(u8::from(v != 0.0));
-                            }
+                            let v = self.factor(f, p.dependency, i, j, k, syn);
                             let lim = f64::from(1u32 << w);
                             cur = cur.wrapping_mul(v.clamp(-lim, lim - 1.0) as i32);
                         }
@@ -476,17 +495,7 @@ impl Plasticity {
                     for (n, p) in products.iter().enumerate() {
                         let mut term = scales[n] * dep_value(p.dependency);
                         for f in &p.factors {
-                            let v = if f.var == FactorVar::C {
-                                f.constant as f64
-                            } else {
-                                let v = self.factor_value(f.var, p.dependency, i, j, k, syn) + f.constant as f64;
-                                if f.sgn {
-                                    v.signum() * f64::from(u8::from(v != 0.0))
-                                } else {
-                                    v
-                                }
-                            };
-                            term *= v;
+                            term *= self.factor(f, p.dependency, i, j, k, syn);
                         }
                         sum = if n == 0 { term } else { sum + term };
                     }

@@ -158,8 +158,9 @@ impl CpuModel for LearningLifModel {
         self.lif.run_spk(io)?;
         let third = io.recv(THIRD_FACTOR_IN);
         self.y[1].copy_from_slice(third);
-        let spikes = io.send(S_OUT).to_vec();
-        io.send(S_OUT_BAP).copy_from_slice(&spikes);
+        // The spikes go out on s_out_bap too and drive next step's y1.
+        self.prev_spikes.copy_from_slice(io.send(S_OUT));
+        io.send(S_OUT_BAP).copy_from_slice(&self.prev_spikes);
         for k in 0..3 {
             let y = &self.y[k];
             let out = io.send(S_OUT_BAP + 1 + k);
@@ -170,7 +171,6 @@ impl CpuModel for LearningLifModel {
                 out.copy_from_slice(y);
             }
         }
-        self.prev_spikes.copy_from_slice(&spikes);
         Ok(())
     }
 

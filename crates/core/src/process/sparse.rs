@@ -14,7 +14,9 @@ use crate::executable::LeafProcess;
 use crate::fixed::to_int;
 use crate::graph::{Handle, InPort, OutPort, Process, ProcessBuilder, VarRef};
 use crate::model::{check_len, unknown_var, CpuModel, DType, SpikeIo};
-use crate::process::dense::{fixed_arith_from, DenseArith, DenseParams, FloatArith, FromSpike, SignMode};
+use crate::process::dense::{
+    check_dense_params, fixed_arith_from, DenseArith, DenseParams, FloatArith, FromSpike, SignMode,
+};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
 
 /// Largest delay the fixed-point models accept (6 bits on Loihi 2).
@@ -151,9 +153,7 @@ impl Sparse {
         if self.values.len() != nnz {
             return Err(invalid("weights", format!("{} values for {nnz} stored entries", self.values.len())));
         }
-        if !(1..=8).contains(&self.dense.num_weight_bits) || self.dense.weight_exp.abs() > 24 {
-            return Err(invalid("num_weight_bits/weight_exp", "must be 1..=8 and within -24..=24".into()));
-        }
+        check_dense_params(b.name(), self.dense.weight_exp, self.dense.num_weight_bits, self.num_message_bits)?;
         let max_delay = match &self.delays {
             None => None,
             Some(d) => {
