@@ -316,7 +316,7 @@ fn run_gpu(
 }
 
 /// `basalt convert IN.net OUT.net`: reads a netx network and writes it again in the layout
-/// lava-dl writes (NIR conversion comes with the NIR issue).
+/// lava-dl writes (`basalt convert` with a `.nir` side goes through [`crate::cli_nir::convert`]).
 pub fn convert(args: &[String]) -> Result<String, String> {
     let [input, output] = args else { return Err("usage: basalt convert IN.net OUT.net".into()) };
     for p in [input, output] {

@@ -17,8 +17,11 @@
 pub use basalt_core::*;
 /// lava-dl netx networks (`basalt_netx`).
 pub use basalt_netx as netx;
+/// NIR graphs (`basalt_nir`).
+pub use basalt_nir as nir;
 
 pub mod cli_netx;
+pub mod cli_nir;
 pub mod display;
 pub mod walkthrough;
 pub mod workloads;

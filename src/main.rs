@@ -9,8 +9,9 @@ use basalt::walkthrough::{first_spikes, run, Precision};
 
 const USAGE: &str = "usage: basalt [walkthrough] [--steps N] [--precision float|fixed|both]
        basalt info NET.net
-       basalt convert IN.net OUT.net
+       basalt convert IN.net|IN.nir OUT.net|OUT.nir [--dt SECONDS]
        basalt run NET.net --input X.npy --steps T --out OUT.npz [...]   (basalt run --help)
+       basalt run MODEL.nir --input X.npy --steps T --out OUT.npz [--dt SECONDS]
 
 Runs Lava's walkthrough network (LIF(3) -> Dense(2x3) -> LIF(2)) for N steps (default 100)
 and prints what Lava prints for it: spike counts, first spike steps and the voltages of the
@@ -53,11 +54,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let netx_command = match args.first().map(String::as_str) {
         Some("info") => Some(basalt::cli_netx::info(&args[1..])),
-        Some("convert") => Some(basalt::cli_netx::convert(&args[1..])),
+        Some("convert") => Some(basalt::cli_nir::convert(&args[1..])),
         Some("run") if args.iter().any(|a| a == "-h" || a == "--help") => {
-            println!("{}", basalt::cli_netx::RUN_USAGE);
+            println!("{}\n\n{}", basalt::cli_netx::RUN_USAGE, basalt::cli_nir::RUN_NIR_USAGE);
             return ExitCode::SUCCESS;
         }
+        Some("run") if basalt::cli_nir::is_nir_run(&args[1..]) => Some(basalt::cli_nir::run(&args[1..])),
         Some("run") => basalt::cli_netx::run(&args[1..]).map(Some).transpose(),
         _ => None,
     };

@@ -98,6 +98,17 @@ pub enum Value {
     /// Strings written as fixed-length ASCII (`S<n>`, shape `[len]`), as lava-dl writes a
     /// layer's `type`.
     FixedText(Vec<String>),
+    /// Numbers always written as float64 (`Numbers` writes all-integer data as int64); the
+    /// reader returns `Numbers`.
+    Float64(Array),
+    /// Variable-length UTF-8 strings with an explicit shape, e.g. NIR's (n, 2) edge list; the
+    /// reader returns `Text` (flattened in C order).
+    TextArray {
+        /// Shape; its product is the number of strings.
+        shape: Vec<usize>,
+        /// Strings in C order.
+        strings: Vec<String>,
+    },
     /// A type Basalt does not read (e.g. an enum-encoded bool), by its type name.
     Unsupported(String),
 }
@@ -196,12 +207,24 @@ fn write_value(ds: &mut hdf5_pure::DatasetBuilder, name: &str, v: &Value) -> Res
                 ds.with_f64_data(&a.data).with_shape(&shape);
             }
         }
+        Value::Float64(a) => {
+            let shape: Vec<u64> = a.shape.iter().map(|&d| d as u64).collect();
+            ds.with_f64_data(&a.data).with_shape(&shape);
+        }
         Value::Text(t) => {
             let refs: Vec<&str> = t.iter().map(String::as_str).collect();
             ds.with_vlen_strings(&refs);
             if t.len() == 1 {
                 ds.with_shape(&[]);
             }
+        }
+        Value::TextArray { shape, strings } => {
+            if shape.iter().product::<usize>() != strings.len() {
+                return Err(bad(format!("{} strings for shape {shape:?}", strings.len())));
+            }
+            let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
+            let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+            ds.with_vlen_strings(&refs).with_shape(&dims);
         }
         Value::FixedText(t) => {
             let refs: Vec<&str> = t.iter().map(String::as_str).collect();
