@@ -15,11 +15,13 @@ import pathlib
 
 import numpy as np
 import nir
+import torch
+import torch.nn.functional as F
 
 OUT = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "crates/nir/tests/data")
 OUT.mkdir(parents=True, exist_ok=True)
 T = 120
-SYNAPSES = (nir.Affine, nir.Linear, nir.Scale, nir.Delay)
+SYNAPSES = (nir.Affine, nir.Linear, nir.Scale, nir.Delay, nir.Conv2d, nir.SumPool2d, nir.AvgPool2d)
 
 
 def flat_nodes(graph, prefix=""):
@@ -58,29 +60,44 @@ def flat_nodes(graph, prefix=""):
 def simulate(graph, inputs, dt):
     nodes, edges = flat_nodes(graph)
     src = {k: [a for a, b in edges if b == k] for k in nodes}
-    size = {}
+    shape = {}
+
+    def derive(n, s):
+        """Output shape of node n for input shape s (None: elementwise)."""
+        if isinstance(n, nir.Conv2d):
+            y = F.conv2d(torch.zeros((1,) + tuple(s), dtype=torch.float64), torch.as_tensor(n.weight, dtype=torch.float64),
+                         stride=tuple(n.stride), padding=tuple(n.padding), dilation=tuple(n.dilation), groups=int(n.groups))
+            return tuple(y.shape[1:])
+        if isinstance(n, (nir.SumPool2d, nir.AvgPool2d)):
+            y = F.avg_pool2d(torch.zeros((1,) + tuple(s)), tuple(n.kernel_size), tuple(n.stride), tuple(n.padding))
+            return tuple(y.shape[1:])
+        if isinstance(n, nir.Flatten):
+            return (int(np.prod(s)),)
+        return tuple(s)
+
     for k, n in nodes.items():
         if isinstance(n, nir.Input):
-            size[k] = int(np.prod(n.input_type["input"]))
+            shape[k] = tuple(int(x) for x in n.input_type["input"])
         elif isinstance(n, (nir.Affine, nir.Linear)):
-            size[k] = n.weight.shape[0]
+            shape[k] = (n.weight.shape[0],)
     changed = True
     while changed:
         changed = False
-        for k in nodes:
-            if k not in size:
+        for k, n in nodes.items():
+            if k not in shape:
                 for a in src[k]:
-                    if a in size:
-                        size[k] = size[a]
+                    if a in shape:
+                        shape[k] = derive(n, shape[a])
                         changed = True
                         break
+    size = {k: int(np.prod(v)) for k, v in shape.items()}
     out = {k: [] for k, n in nodes.items() if isinstance(n, nir.Output)}
     cur = {k: np.zeros(size[k]) for k in nodes}       # outputs at this step
     prev = {k: np.zeros(size[k]) for k in nodes}      # outputs at the previous step
     state = {k: {"I": np.zeros(size[k]), "v": np.zeros(size[k])} for k in nodes}
     hist = {k: [] for k, n in nodes.items() if isinstance(n, nir.Delay)}
     # neurons in an order where neuron -> neuron edges go forward
-    neurons = [k for k, n in nodes.items() if not isinstance(n, SYNAPSES + (nir.Input, nir.Output))]
+    neurons = [k for k, n in nodes.items() if not isinstance(n, SYNAPSES + (nir.Input, nir.Output, nir.Flatten))]
     order = []
     while len(order) < len(neurons):
         for k in neurons:
@@ -93,10 +110,25 @@ def simulate(graph, inputs, dt):
     for t in range(T):
         for k, n in nodes.items():
             if isinstance(n, nir.Input):
-                cur[k] = inputs[k][t]
+                cur[k] = inputs[k][t].reshape(-1)
+            elif isinstance(n, nir.Flatten):
+                continue
             elif isinstance(n, SYNAPSES):
-                x = sum((prev[a] for a in src[k]), np.zeros(size[k] if isinstance(n, (nir.Scale, nir.Delay)) else n.weight.shape[1]))
-                if isinstance(n, nir.Affine):
+                x = sum((prev[a].reshape(-1) for a in src[k]), 0.0)
+                if isinstance(n, nir.Conv2d):
+                    (a,) = src[k]
+                    xi = torch.as_tensor(x.reshape((1,) + shape[a]), dtype=torch.float64)
+                    y = F.conv2d(xi, torch.as_tensor(n.weight, dtype=torch.float64), torch.as_tensor(n.bias, dtype=torch.float64),
+                                 stride=tuple(n.stride), padding=tuple(n.padding), dilation=tuple(n.dilation), groups=int(n.groups))
+                    cur[k] = y.numpy().reshape(-1)
+                elif isinstance(n, (nir.SumPool2d, nir.AvgPool2d)):
+                    (a,) = src[k]
+                    xi = torch.as_tensor(x.reshape((1,) + shape[a]), dtype=torch.float64)
+                    y = F.avg_pool2d(xi, tuple(n.kernel_size), tuple(n.stride), tuple(n.padding), count_include_pad=True)
+                    if isinstance(n, nir.SumPool2d):
+                        y = y * float(np.prod(n.kernel_size))
+                    cur[k] = y.numpy().reshape(-1)
+                elif isinstance(n, nir.Affine):
                     cur[k] = n.weight.astype(np.float64) @ x + n.bias
                 elif isinstance(n, nir.Linear):
                     cur[k] = n.weight.astype(np.float64) @ x
@@ -108,7 +140,7 @@ def simulate(graph, inputs, dt):
                     cur[k] = np.array([hist[k][-1 - d[i]][i] if len(hist[k]) > d[i] else 0.0 for i in range(size[k])])
         for k in order:
             n, s = nodes[k], state[k]
-            S = sum((cur[a] for a in src[k]), np.zeros(size[k]))
+            S = sum((cur[a].reshape(-1) for a in src[k]), np.zeros(size[k]))
             spiking = True
             if isinstance(n, nir.CubaLIF) or isinstance(n, nir.CubaLI):
                 s["I"] = s["I"] + dt / b(n.tau_syn, k) * (-s["I"] + b(n.w_in, k) * S)
@@ -131,6 +163,10 @@ def simulate(graph, inputs, dt):
                 s["v"] = np.where(z, 0.0, s["v"])
             else:
                 cur[k] = s["v"].copy()
+        for k, n in nodes.items():
+            if isinstance(n, nir.Flatten):
+                (a,) = src[k]
+                cur[k] = cur[a].reshape(-1).copy()
         for k in out:
             (a,) = src[k]
             out[k].append(cur[a].copy())
@@ -142,7 +178,7 @@ def save(name, graph, inputs, dt):
     nir.write(OUT / f"{name}.nir", graph)
     back = nir.read(OUT / f"{name}.nir")
     outs = simulate(back, inputs, dt)
-    arrays = {f"input_{k}": v for k, v in inputs.items()}
+    arrays = {f"input_{k}": v.reshape(T, -1) for k, v in inputs.items()}
     arrays.update({f"output_{k}": v for k, v in outs.items()})
     np.savez(OUT / f"{name}.npz", dt=np.array(dt), **arrays)
     print(name, {k: (v.shape, float(np.abs(v).sum())) for k, v in outs.items()})
@@ -226,7 +262,37 @@ g = nir.NIRGraph(
 )
 save("recurrent", g, {"input": spikes(3, 0.3)}, dt)
 
-# 4. A network exported by snnTorch (Linear -> Leaky -> Linear -> Synaptic).
+# 4. Convolutions, pooling and flattening on a (C, H, W) input.
+dt = 1e-3
+g = nir.NIRGraph(
+    nodes={
+        "image": nir.Input(input_type=np.array([2, 8, 8])),
+        "conv": nir.Conv2d(input_shape=(8, 8), weight=rng.normal(0.3, 0.6, (3, 2, 3, 3)), stride=1, padding=1,
+                           dilation=1, groups=1, bias=np.array([0.05, 0.0, -0.05])),
+        "lif1": nir.CubaLIF(tau_syn=np.full((3, 8, 8), 2e-3), tau_mem=np.full((3, 8, 8), 4e-3),
+                            r=np.full((3, 8, 8), 2.0), v_leak=rng.normal(0, 0.2, (3, 8, 8)),
+                            v_threshold=np.full((3, 8, 8), 0.3), w_in=np.full((3, 8, 8), 2.0)),
+        "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+        "conv2": nir.Conv2d(input_shape=(4, 4), weight=rng.normal(0.2, 0.5, (4, 3, 3, 3)), stride=(2, 1), padding=(1, 0),
+                            dilation=1, groups=1, bias=np.zeros(4)),
+        "lif2": nir.LIF(tau=np.full((4, 2, 2), 3e-3), r=np.full((4, 2, 2), 1.0), v_leak=np.zeros((4, 2, 2)),
+                        v_threshold=np.full((4, 2, 2), 0.1)),
+        "flat": nir.Flatten(input_type={"input": np.array([4, 2, 2])}, start_dim=0, end_dim=-1),
+        "fc": nir.Affine(weight=rng.normal(0.2, 0.5, (5, 16)), bias=rng.normal(0, 0.1, 5)),
+        "lif3": nir.LIF(tau=np.full(5, 3e-3), r=np.full(5, 1.0), v_leak=np.zeros(5), v_threshold=np.full(5, 0.1)),
+        "avg": nir.AvgPool2d(kernel_size=np.array([4, 4]), stride=np.array([4, 4]), padding=np.array([0, 0])),
+        "out": nir.Output(output_type=np.array([5])),
+        "feature_map": nir.Output(output_type=np.array([3, 8, 8])),
+        "pooled": nir.Output(output_type=np.array([3, 2, 2])),
+    },
+    edges=[("image", "conv"), ("conv", "lif1"), ("lif1", "pool"), ("pool", "conv2"), ("conv2", "lif2"),
+           ("lif2", "flat"), ("flat", "fc"), ("fc", "lif3"), ("lif3", "out"), ("lif1", "feature_map"),
+           ("lif1", "avg"), ("avg", "pooled")],
+    type_check=False,
+)
+save("conv", g, {"image": spikes(128, 0.3)}, dt)
+
+# 5. A network exported by snnTorch (Linear -> Leaky -> Linear -> Synaptic).
 import torch  # noqa: E402
 import snntorch as snn  # noqa: E402
 from snntorch.export_nir import export_to_nir  # noqa: E402

@@ -1,11 +1,11 @@
 //! A NIR graph prepared for simulation: nested graphs inlined (their nodes named
 //! `graph.node`), Identity nodes and inner Input/Output nodes bypassed, and every node's
-//! input and output size inferred.
+//! input and output shape inferred.
 
 use std::collections::BTreeMap;
 
 use crate::error::NirError;
-use crate::ir::{Graph, Node};
+use crate::ir::{Graph, Node, Padding};
 
 /// An inlined graph: only computing nodes and the top-level Input/Output nodes remain.
 #[derive(Clone, Debug)]
@@ -14,11 +14,15 @@ pub(crate) struct FlatGraph {
     pub nodes: BTreeMap<String, Node>,
     /// Edges (source, target).
     pub edges: Vec<(String, String)>,
-    /// Per node: (input size, output size) in elements.
-    pub sizes: BTreeMap<String, (usize, usize)>,
+    /// Per node: (input shape, output shape), NIR order (e.g. (C, H, W)).
+    pub shapes: BTreeMap<String, (Vec<usize>, Vec<usize>)>,
 }
 
 impl FlatGraph {
+    /// A node's (input, output) element counts.
+    pub fn sizes(&self, name: &str) -> (usize, usize) {
+        self.shapes.get(name).map_or((0, 0), |(i, o)| (i.iter().product(), o.iter().product()))
+    }
     /// Nodes that feed `name`.
     pub fn sources_of(&self, name: &str) -> Vec<&str> {
         self.edges.iter().filter(|(_, b)| b == name).map(|(a, _)| a.as_str()).collect()
@@ -35,8 +39,8 @@ pub(crate) fn flatten(graph: &Graph) -> Result<FlatGraph, NirError> {
         let missing = if nodes.contains_key(a) { b } else { a };
         return Err(NirError::Graph(format!("edge ({a}, {b}) names the unknown node `{missing}`")));
     }
-    let sizes = infer_sizes(&nodes, &edges)?;
-    Ok(FlatGraph { nodes, edges, sizes })
+    let shapes = infer_shapes(&nodes, &edges)?;
+    Ok(FlatGraph { nodes, edges, shapes })
 }
 
 fn inline(
@@ -111,23 +115,71 @@ fn node_err(name: &str, node: &Node, reason: String) -> NirError {
     NirError::Node { node: name.to_string(), kind: node.kind().to_string(), reason }
 }
 
+/// Output (H, W) of a window of `k` with stride, padding, dilation over (H, W).
+fn window_out(hw: [usize; 2], k: [usize; 2], s: [usize; 2], p: [usize; 2], d: [usize; 2]) -> Option<[usize; 2]> {
+    let one = |i: usize| -> Option<usize> {
+        let span = d[i] * (k[i].checked_sub(1)?) + 1;
+        let padded = hw[i] + 2 * p[i];
+        (s[i] > 0 && padded >= span).then(|| (padded - span) / s[i] + 1)
+    };
+    Some([one(0)?, one(1)?])
+}
+
+/// The explicit padding of a Conv2d (PyTorch's 'same' is symmetric only for odd spans).
+pub(crate) fn conv2d_padding(name: &str, node: &Node) -> Result<[usize; 2], NirError> {
+    let Node::Conv2d { weight, padding, dilation, stride, .. } = node else { return Ok([0, 0]) };
+    match padding {
+        Padding::Explicit(p) if p.len() == 2 => Ok([p[0], p[1]]),
+        Padding::Explicit(p) => Err(node_err(name, node, format!("`padding` has {} values", p.len()))),
+        Padding::Valid => Ok([0, 0]),
+        Padding::Same => {
+            let mut out = [0, 0];
+            for i in 0..2 {
+                let span = dilation[i] * (weight.shape.get(2 + i).copied().unwrap_or(1).max(1) - 1);
+                if span % 2 != 0 || stride[i] != 1 {
+                    return Err(node_err(name, node, "'same' padding needs stride 1 and an odd kernel span".into()));
+                }
+                out[i] = span / 2;
+            }
+            Ok(out)
+        }
+    }
+}
+
 /// The element count a parameter implies: a scalar or one-element array broadcasts and
 /// implies nothing.
 fn param_size(t: &crate::ir::Tensor) -> Option<usize> {
     (t.data.len() > 1).then_some(t.data.len())
 }
 
-/// Sizes a node fixes by itself: (input, output).
-fn own_sizes(name: &str, node: &Node) -> Result<(Option<usize>, Option<usize>), NirError> {
-    let matrix = |w: &crate::ir::Tensor| -> Result<(Option<usize>, Option<usize>), NirError> {
+/// Whether a node passes its input shape through (neurons, Scale, Delay, Threshold).
+fn elementwise(n: &Node) -> bool {
+    !matches!(
+        n,
+        Node::Affine { .. }
+            | Node::Linear { .. }
+            | Node::Input { .. }
+            | Node::Output { .. }
+            | Node::Conv2d { .. }
+            | Node::SumPool2d { .. }
+            | Node::AvgPool2d { .. }
+            | Node::Flatten { .. }
+    )
+}
+
+type Known = (Option<Vec<usize>>, Option<Vec<usize>>);
+
+/// Shapes a node fixes by itself: (input, output).
+fn own_shapes(name: &str, node: &Node) -> Result<Known, NirError> {
+    let matrix = |w: &crate::ir::Tensor| -> Result<Known, NirError> {
         match w.shape[..] {
-            [o, i] => Ok((Some(i), Some(o))),
+            [o, i] => Ok((Some(vec![i]), Some(vec![o]))),
             _ => Err(node_err(name, node, format!("`weight` must be 2-D (out, in), found shape {:?}", w.shape))),
         }
     };
-    let elementwise = |params: &[&crate::ir::Tensor]| -> Result<(Option<usize>, Option<usize>), NirError> {
+    let params = |ps: &[&crate::ir::Tensor]| -> Result<Known, NirError> {
         let mut size = None;
-        for p in params {
+        for p in ps {
             if let Some(n) = param_size(p) {
                 if size.is_some_and(|s| s != n) {
                     return Err(node_err(
@@ -139,14 +191,16 @@ fn own_sizes(name: &str, node: &Node) -> Result<(Option<usize>, Option<usize>), 
                 size = Some(n);
             }
         }
-        Ok((size, size))
+        // A per-element parameter's own shape (e.g. (C, H, W) after a convolution).
+        let shape = ps.iter().find(|p| param_size(p).is_some()).map(|p| p.shape.clone());
+        Ok((shape.clone(), shape))
     };
     match node {
-        Node::Input { shape } => Ok((None, Some(shape.iter().product()))),
-        Node::Output { shape } => Ok((Some(shape.iter().product()), None)),
+        Node::Input { shape } => Ok((None, Some(shape.clone()))),
+        Node::Output { shape } => Ok((Some(shape.clone()), None)),
         Node::Affine { weight, bias } => {
             let s = matrix(weight)?;
-            if bias.data.len() != s.1.unwrap_or(0) {
+            if bias.data.len() != weight.shape[0] {
                 return Err(node_err(
                     name,
                     node,
@@ -156,51 +210,124 @@ fn own_sizes(name: &str, node: &Node) -> Result<(Option<usize>, Option<usize>), 
             Ok(s)
         }
         Node::Linear { weight } => matrix(weight),
-        Node::Scale { scale } => elementwise(&[scale]),
-        Node::Delay { delay } => elementwise(&[delay]),
-        Node::Threshold { threshold } => elementwise(&[threshold]),
-        Node::I { r } => elementwise(&[r]),
-        Node::IF { r, v_threshold, v_reset } => elementwise(&[r, v_threshold, v_reset]),
-        Node::LI { tau, r, v_leak } => elementwise(&[tau, r, v_leak]),
-        Node::LIF { tau, r, v_leak, v_threshold, v_reset } => elementwise(&[tau, r, v_leak, v_threshold, v_reset]),
-        Node::CubaLI { tau_syn, tau_mem, r, v_leak, w_in } => elementwise(&[tau_syn, tau_mem, r, v_leak, w_in]),
+        Node::Conv2d { input_shape, weight, groups, bias, .. } => {
+            let [co, ci, _, _] = weight.shape[..] else {
+                return Err(node_err(
+                    name,
+                    node,
+                    format!("`weight` must be 4-D (Cout, Cin/groups, kH, kW), found {:?}", weight.shape),
+                ));
+            };
+            if bias.data.len() != co && bias.data.len() > 1 {
+                return Err(node_err(name, node, format!("`bias` has {} values for {co} channels", bias.data.len())));
+            }
+            Ok((input_shape.map(|[h, w]| vec![ci * groups, h, w]), None))
+        }
+        Node::SumPool2d { .. } | Node::AvgPool2d { .. } => Ok((None, None)),
+        Node::Flatten { input_type, .. } => Ok((input_type.clone(), None)),
+        Node::Scale { scale } => params(&[scale]),
+        Node::Delay { delay } => params(&[delay]),
+        Node::Threshold { threshold } => params(&[threshold]),
+        Node::I { r } => params(&[r]),
+        Node::IF { r, v_threshold, v_reset } => params(&[r, v_threshold, v_reset]),
+        Node::LI { tau, r, v_leak } => params(&[tau, r, v_leak]),
+        Node::LIF { tau, r, v_leak, v_threshold, v_reset } => params(&[tau, r, v_leak, v_threshold, v_reset]),
+        Node::CubaLI { tau_syn, tau_mem, r, v_leak, w_in } => params(&[tau_syn, tau_mem, r, v_leak, w_in]),
         Node::CubaLIF { tau_syn, tau_mem, r, v_leak, v_threshold, v_reset, w_in } => {
-            elementwise(&[tau_syn, tau_mem, r, v_leak, v_threshold, v_reset, w_in])
+            params(&[tau_syn, tau_mem, r, v_leak, v_threshold, v_reset, w_in])
         }
         other => Err(node_err(name, other, "this node type is not simulated by Basalt yet".into())),
     }
 }
 
-/// Propagates sizes along edges (an edge's source output size is its target's input size;
-/// elementwise nodes have equal input and output sizes) until nothing changes.
-fn infer_sizes(
+/// The output shape of a shape-changing node from its input shape.
+fn derive_output(name: &str, node: &Node, input: &[usize]) -> Result<Option<Vec<usize>>, NirError> {
+    let image = || -> Result<[usize; 3], NirError> {
+        match input[..] {
+            [c, h, w] => Ok([c, h, w]),
+            _ => Err(node_err(name, node, format!("needs a (C, H, W) input, gets shape {input:?}"))),
+        }
+    };
+    let bad_window = || node_err(name, node, format!("the window does not fit the input {input:?}"));
+    match node {
+        Node::Conv2d { weight, stride, dilation, groups, .. } => {
+            let [c, h, w] = image()?;
+            let (co, ci, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3]);
+            if ci * groups != c || *groups == 0 || co % groups != 0 {
+                return Err(node_err(
+                    name,
+                    node,
+                    format!("weight {:?} with {groups} groups does not fit {c} input channels", weight.shape),
+                ));
+            }
+            let p = conv2d_padding(name, node)?;
+            let [ho, wo] = window_out([h, w], [kh, kw], *stride, p, *dilation).ok_or_else(bad_window)?;
+            Ok(Some(vec![co, ho, wo]))
+        }
+        Node::SumPool2d { kernel_size, stride, padding } | Node::AvgPool2d { kernel_size, stride, padding } => {
+            let [c, h, w] = image()?;
+            let [ho, wo] = window_out([h, w], *kernel_size, *stride, *padding, [1, 1]).ok_or_else(bad_window)?;
+            Ok(Some(vec![c, ho, wo]))
+        }
+        Node::Flatten { start_dim, end_dim, .. } => {
+            let d = input.len() as i64;
+            let at = |x: i64| if x < 0 { x + d } else { x };
+            let (s, e) = (at(*start_dim), at(*end_dim));
+            if !(0 <= s && s <= e && e < d) {
+                return Err(node_err(
+                    name,
+                    node,
+                    format!("start_dim {start_dim} / end_dim {end_dim} do not fit the input {input:?}"),
+                ));
+            }
+            let (s, e) = (s as usize, e as usize);
+            let mut out = input[..s].to_vec();
+            out.push(input[s..=e].iter().product());
+            out.extend_from_slice(&input[e + 1..]);
+            Ok(Some(out))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Propagates shapes along edges (an edge's source output is its target's input;
+/// elementwise nodes keep their shape; convolutions, pools and flattens compute theirs)
+/// until nothing changes. Shapes with the same number of elements match ((4,) and (1, 4)).
+fn infer_shapes(
     nodes: &BTreeMap<String, Node>,
     edges: &[(String, String)],
-) -> Result<BTreeMap<String, (usize, usize)>, NirError> {
-    let mut known: BTreeMap<&str, (Option<usize>, Option<usize>)> = BTreeMap::new();
+) -> Result<BTreeMap<String, (Vec<usize>, Vec<usize>)>, NirError> {
+    let mut known: BTreeMap<&str, Known> = BTreeMap::new();
     for (name, node) in nodes {
-        known.insert(name, own_sizes(name, node)?);
+        known.insert(name, own_shapes(name, node)?);
     }
-    let elementwise =
-        |n: &Node| !matches!(n, Node::Affine { .. } | Node::Linear { .. } | Node::Input { .. } | Node::Output { .. });
-    let mismatch = |a: &str, b: &str, x: usize, y: usize| {
-        NirError::Graph(format!("size mismatch on edge ({a}, {b}): `{a}` gives {x} values, `{b}` takes {y}"))
-    };
+    let numel = |s: &Vec<usize>| s.iter().product::<usize>();
     loop {
         let mut changed = false;
         for (name, node) in nodes {
-            let e = known[name.as_str()];
-            if elementwise(node) && e.0 != e.1 {
-                let s = e.0.or(e.1);
-                known.insert(name, (s, s));
+            let Some(k) = known.get_mut(name.as_str()) else { continue };
+            if elementwise(node) && k.0.is_some() != k.1.is_some() {
+                let s = k.0.clone().or(k.1.clone());
+                *k = (s.clone(), s);
                 changed = true;
+            }
+            if let (Some(i), None) = (&k.0, &k.1) {
+                if let Some(o) = derive_output(name, node, i)? {
+                    k.1 = Some(o);
+                    changed = true;
+                }
             }
         }
         for (a, b) in edges {
             let (Some(ka), Some(kb)) = (known.get(a.as_str()), known.get(b.as_str())) else { continue };
-            let (sa, sb) = (ka.1, kb.0);
-            match (sa, sb) {
-                (Some(x), Some(y)) if x != y => return Err(mismatch(a, b, x, y)),
+            match (ka.1.clone(), kb.0.clone()) {
+                (Some(x), Some(y)) if numel(&x) != numel(&y) => {
+                    return Err(NirError::Graph(format!(
+                        "size mismatch on edge ({a}, {b}): `{a}` gives {} values {x:?}, `{b}` takes {} {y:?}",
+                        numel(&x),
+                        numel(&y)
+                    )))
+                }
                 (Some(x), None) => {
                     if let Some(k) = known.get_mut(b.as_str()) {
                         k.0 = Some(x);
@@ -222,20 +349,20 @@ fn infer_sizes(
     }
     let mut out = BTreeMap::new();
     for (name, node) in nodes {
-        let (i, o) = known[name.as_str()];
-        let size = match (node, i, o) {
-            (Node::Input { .. }, _, Some(o)) => (o, o),
-            (Node::Output { .. }, Some(i), _) => (i, i),
-            (_, Some(i), Some(o)) => (i, o),
+        let k = known[name.as_str()].clone();
+        let shapes = match (node, k) {
+            (Node::Input { .. }, (_, Some(o))) => (o.clone(), o),
+            (Node::Output { .. }, (Some(i), _)) => (i.clone(), i),
+            (_, (Some(i), Some(o))) => (i, o),
             _ => {
                 return Err(node_err(
                     name,
                     node,
-                    "its size cannot be inferred: connect it or give per-neuron parameters".into(),
+                    "its shape cannot be inferred: connect it or give per-neuron parameters".into(),
                 ))
             }
         };
-        out.insert(name.clone(), size);
+        out.insert(name.clone(), shapes);
     }
     Ok(out)
 }

@@ -196,7 +196,7 @@ pub fn nir_to_netx(graph: &Graph, dt: f64) -> Result<Vec<LayerConfig>, NirError>
                 if pending.is_some() {
                     return Err(node_err(n, node, "two synapses in a row; netx needs a neuron between them"));
                 }
-                let (n_in, n_out) = flat.sizes[n.as_str()];
+                let (n_in, n_out) = flat.sizes(n);
                 let bias = match node {
                     Node::Affine { bias, .. } => bias.data.clone(),
                     _ => vec![0.0; n_out],
@@ -224,7 +224,7 @@ pub fn nir_to_netx(graph: &Graph, dt: f64) -> Result<Vec<LayerConfig>, NirError>
                 if g == 0.0 {
                     return Err(node_err(n, node, "`r` and `w_in` must be non-zero"));
                 }
-                let size = flat.sizes[n.as_str()].1;
+                let size = flat.sizes(n).1;
                 let leak: Vec<f64> =
                     if v_leak.data.len() == 1 { vec![v_leak.data[0]; size] } else { v_leak.data.clone() };
                 let neuron = NeuronConfig {

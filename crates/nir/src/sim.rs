@@ -16,22 +16,26 @@
 //! multiplied back by `g`.
 //!
 //! `Affine`/`Linear` become `Dense` (an `Affine` bias is added to the neurons it feeds),
-//! `Scale` a diagonal `Dense`, `Delay` a diagonal `DelayDense`. As in Lava, a synapse
+//! `Scale` a diagonal `Dense`, `Delay` a diagonal `DelayDense`, `Conv2d` a `Conv` (its bias
+//! also goes to the neurons), `SumPool2d`/`AvgPool2d` a per-channel `Conv` of ones (of
+//! 1/window), and `Flatten` a transform on the connection (back to NIR's axis order, then
+//! flattened in C order). As in Lava, a synapse
 //! delivers its output one step after its input: a spike entering a `Dense` at step t reaches
 //! the next neurons at step t + 1, and a `Delay` of d steps at t + 1 + d.
 
 use std::collections::BTreeMap;
 
+use basalt_core::process::conv::Conv;
 use basalt_core::process::dense::Dense;
 use basalt_core::process::io::{sink, source};
 use basalt_core::process::lif::Lif;
 use basalt_core::process::monitor::Monitor;
 use basalt_core::process::sparse::DelayDense;
-use basalt_core::{InPort, Network, OutPort, ProcId, RunConfig, RunSteps, VarRef};
+use basalt_core::{InPort, Network, OutPort, PortTransforms, ProcId, RunConfig, RunSteps, VarRef};
 use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::error::NirError;
-use crate::flat::{flatten, FlatGraph};
+use crate::flat::{conv2d_padding, flatten, FlatGraph};
 use crate::ir::{Graph, Node, Tensor};
 
 /// How a NIR graph is discretised.
@@ -62,16 +66,35 @@ pub enum Readout {
     },
 }
 
+/// Where a NIR Input's values go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NirInput {
+    /// The NIR shape of one step's values.
+    pub shape: Vec<usize>,
+    /// Every port that takes them, with the NIR shape it sees them in; a port takes them
+    /// in Basalt's order of that shape (axes reversed), so a (C, H, W) input goes to a
+    /// convolution as (W, H, C), and a flattened one as it is.
+    pub ports: Vec<(InPort, Vec<usize>)>,
+}
+
+/// What a NIR Output reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NirOutput {
+    /// The port or Var.
+    pub readout: Readout,
+    /// The NIR shape of one step's values (Basalt holds them with the axes reversed).
+    pub shape: Vec<usize>,
+}
+
 /// A NIR graph built as a Basalt network.
 #[derive(Debug)]
 pub struct NirNetwork {
     /// The network (add sources and sinks, then compile with a float `RunConfig`).
     pub net: Network,
-    /// Per NIR Input node: the ports its values go to (all of them get the same values)
-    /// and its size (inputs are flattened to one dimension).
-    pub inputs: BTreeMap<String, (Vec<InPort>, usize)>,
-    /// Per NIR Output node: what it reads and its size.
-    pub outputs: BTreeMap<String, (Readout, usize)>,
+    /// Per NIR Input node: where its values go.
+    pub inputs: BTreeMap<String, NirInput>,
+    /// Per NIR Output node: what it reads.
+    pub outputs: BTreeMap<String, NirOutput>,
 }
 
 /// The role a flattened node plays in the Basalt network.
@@ -86,6 +109,8 @@ enum Built {
         spiking: bool,
         scale: f64,
     },
+    /// A Flatten: a transform on the connections through it.
+    Flatten,
 }
 
 /// A Lava LIF's parameters for one NIR neuron node (see the module docs).
@@ -199,7 +224,65 @@ fn lif_map(name: &str, node: &Node, n: usize, dt: f64) -> Result<Option<LifMap>,
     Ok(Some(m))
 }
 
+/// Basalt's (Lava's) order of a NIR shape: the axes reversed ((C, H, W) -> (W, H, C)).
+fn lava_shape(nir: &[usize]) -> Vec<usize> {
+    nir.iter().rev().copied().collect()
+}
+
+/// Values in NIR's C order of `nir_shape`, rearranged into Basalt's reversed-axes order.
+fn to_lava_order(values: Vec<f64>, nir_shape: &[usize]) -> Vec<f64> {
+    if nir_shape.len() < 2 || values.len() != nir_shape.iter().product::<usize>() {
+        return values;
+    }
+    ArrayD::from_shape_vec(IxDyn(nir_shape), values).map_or_else(|_| Vec::new(), |a| a.t().iter().copied().collect())
+}
+
+/// Values in Basalt's order of the NIR shape `nir_shape`, rearranged into NIR's C order.
+fn to_nir_order(values: Vec<f64>, nir_shape: &[usize]) -> Vec<f64> {
+    if nir_shape.len() < 2 || values.len() != nir_shape.iter().product::<usize>() {
+        return values;
+    }
+    ArrayD::from_shape_vec(IxDyn(&lava_shape(nir_shape)), values)
+        .map_or_else(|_| Vec::new(), |a| a.t().iter().copied().collect())
+}
+
+/// A Conv2d or pooling node as a Basalt `Conv` over a (W, H, C) input.
+fn conv_process(name: &str, node: &Node, input: &[usize]) -> Result<Conv, NirError> {
+    let [c, h, w] = input[..] else {
+        return Err(node_err(name, node, format!("needs a (C, H, W) input, gets {input:?}")));
+    };
+    let rev = |p: [usize; 2]| [p[1], p[0]];
+    let conv = match node {
+        Node::Conv2d { weight, stride, dilation, groups, .. } => {
+            // PyTorch correlates with (Cout, Cin, kH, kW); Lava's Conv convolves with
+            // (Cout, kW, kH, Cin): flip the kernel and reorder, as netx does.
+            let (co, ci, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3]);
+            let wt = &weight.data;
+            let lava = ndarray::Array4::from_shape_fn((co, kw, kh, ci), |(o, i, j, c_)| {
+                wt[((o * ci + c_) * kh + (kh - 1 - j)) * kw + (kw - 1 - i)]
+            });
+            Conv::new(lava, [w, h, c])
+                .stride(rev(*stride))
+                .padding(rev(conv2d_padding(name, node)?))
+                .dilation(rev(*dilation))
+                .groups(*groups)
+        }
+        Node::SumPool2d { kernel_size, stride, padding } | Node::AvgPool2d { kernel_size, stride, padding } => {
+            let [kh, kw] = *kernel_size;
+            let value = if matches!(node, Node::AvgPool2d { .. }) { 1.0 / (kh * kw) as f64 } else { 1.0 };
+            Conv::new(ndarray::Array4::from_elem((c, kw, kh, 1), value), [w, h, c])
+                .stride(rev(*stride))
+                .padding(rev(*padding))
+                .groups(c)
+        }
+        _ => return Err(node_err(name, node, "not a convolution")),
+    };
+    Ok(conv)
+}
+
 /// Builds a NIR graph as a network of float Basalt processes, named after the NIR nodes.
+/// Multi-dimensional populations take Basalt's (Lava's) reversed axis order: a NIR
+/// (C, H, W) feature map is a (W, H, C) process.
 pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
     if !(opts.dt > 0.0 && opts.dt.is_finite()) {
         return Err(NirError::Graph(format!("dt must be a positive number of seconds, found {}", opts.dt)));
@@ -208,59 +291,69 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
     let mut net = Network::new();
     let mut built: BTreeMap<&str, Built> = BTreeMap::new();
     for (name, node) in &flat.nodes {
-        let (n_in, n_out) = flat.sizes[name.as_str()];
+        let (n_in, n_out) = flat.sizes(name);
+        let (in_shape, out_shape) = &flat.shapes[name.as_str()];
         let b = match node {
             Node::Input { .. } => Built::Input,
             Node::Output { .. } => Built::Output,
+            Node::Flatten { .. } => {
+                if out_shape.iter().filter(|&&d| d > 1).count() > 1 {
+                    return Err(node_err(
+                        name,
+                        node,
+                        format!("flattens to {out_shape:?}; Basalt supports flattening to one axis"),
+                    ));
+                }
+                Built::Flatten
+            }
             Node::Affine { weight, .. } | Node::Linear { weight } => {
                 let w = Array2::from_shape_vec((n_out, n_in), weight.data.clone())
                     .map_err(|e| node_err(name, node, e.to_string()))?;
                 Built::Synapse(net.add_named(name, Dense::new(w))?.id())
             }
             Node::Scale { scale } => {
-                let s = per_neuron(scale, n_out);
-                Built::Synapse(net.add_named(name, Dense::new(Array2::from_diag(&ndarray::arr1(&s))))?.id())
+                let s = to_lava_order(per_neuron(scale, n_out), out_shape);
+                let dense = Dense::new(Array2::from_diag(&ndarray::arr1(&s)));
+                Built::Synapse(net.add_named(name, dense)?.id())
             }
             Node::Delay { delay } => {
                 let mut d = Array2::zeros((n_out, n_out));
-                for (i, &x) in per_neuron(delay, n_out).iter().enumerate() {
+                for (i, &x) in to_lava_order(per_neuron(delay, n_out), out_shape).iter().enumerate() {
                     let steps = x / opts.dt;
                     if steps < 0.0 || (steps - steps.round()).abs() > 1e-6 * steps.max(1.0) {
-                        return Err(node_err(
-                            name,
-                            node,
-                            format!("delay {x} s is not a whole number of steps of dt = {} s", opts.dt),
-                        ));
+                        let msg = format!("delay {x} s is not a whole number of steps of dt = {} s", opts.dt);
+                        return Err(node_err(name, node, msg));
                     }
                     d[[i, i]] = steps.round();
                 }
                 Built::Synapse(net.add_named(name, DelayDense::new(Array2::eye(n_out), d, 0)?)?.id())
             }
+            Node::Conv2d { .. } | Node::SumPool2d { .. } | Node::AvgPool2d { .. } => {
+                Built::Synapse(net.add_named(name, conv_process(name, node, in_shape)?)?.id())
+            }
             _ => {
                 let Some(m) = lif_map(name, node, n_out, opts.dt)? else {
                     return Err(node_err(name, node, "this node type is not simulated by Basalt yet"));
                 };
-                let lif = neuron_lif(&flat, name, node, &m, n_out)?;
+                let lif = neuron_lif(&flat, name, node, &m, out_shape)?;
                 let id = net.add_named(name, lif)?.id();
                 Built::Neuron { id, spiking: m.v_threshold.is_some(), scale: m.gain }
             }
         };
         built.insert(name, b);
     }
-    let mut inputs: BTreeMap<String, (Vec<InPort>, usize)> = BTreeMap::new();
+    let mut inputs: BTreeMap<String, NirInput> = BTreeMap::new();
     let mut outputs = BTreeMap::new();
     for (name, b) in &built {
         match b {
             Built::Input => {
-                inputs.insert(name.to_string(), (Vec::new(), flat.sizes[*name].1));
+                inputs.insert(name.to_string(), NirInput { ports: Vec::new(), shape: flat.shapes[*name].1.clone() });
             }
             Built::Output => {
                 let srcs = flat.sources_of(name);
                 let [src] = srcs[..] else {
-                    return Err(NirError::Graph(format!(
-                        "output `{name}` must have exactly one source, found {}",
-                        srcs.len()
-                    )));
+                    let msg = format!("output `{name}` must have exactly one source, found {}", srcs.len());
+                    return Err(NirError::Graph(msg));
                 };
                 let readout = match &built[src] {
                     Built::Synapse(id) => Readout::Port(OutPort { proc: *id, name: "a_out".into() }),
@@ -270,48 +363,62 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
                     Built::Neuron { id, spiking: false, scale } => {
                         Readout::Voltage { var: VarRef { proc: *id, name: "v".into() }, scale: *scale }
                     }
-                    Built::Input | Built::Output => {
+                    Built::Input | Built::Output | Built::Flatten => {
                         return Err(NirError::Graph(format!("output `{name}` is fed straight from `{src}`")))
                     }
                 };
-                outputs.insert(name.to_string(), (readout, flat.sizes[*name].0));
+                outputs.insert(name.to_string(), NirOutput { readout, shape: flat.shapes[src].1.clone() });
             }
             _ => {}
         }
     }
     for (a, b) in &flat.edges {
-        if let Some(node @ Node::Affine { bias, .. }) = flat.nodes.get(a) {
+        if let Some(node @ (Node::Affine { bias, .. } | Node::Conv2d { bias, .. })) = flat.nodes.get(a) {
             let into_neuron = matches!(built.get(b.as_str()), Some(Built::Neuron { .. }));
             if !into_neuron && bias.data.iter().any(|&x| x != 0.0) {
-                return Err(node_err(
-                    a,
-                    node,
-                    format!("its bias feeds `{b}`, which is not a neuron; Basalt adds Affine biases to neurons only"),
-                ));
+                let msg = format!("its bias feeds `{b}`, which is not a neuron; Basalt adds biases to neurons only");
+                return Err(node_err(a, node, msg));
             }
         }
         let target = match &built[b.as_str()] {
             Built::Synapse(id) => InPort { proc: *id, name: "s_in".into() },
             Built::Neuron { id, .. } => InPort { proc: *id, name: "a_in".into() },
-            Built::Output => continue,
+            Built::Output | Built::Flatten => continue,
             Built::Input => return Err(NirError::Graph(format!("edge ({a}, {b}) leads into an Input node"))),
         };
-        match &built[a.as_str()] {
-            Built::Input => {
-                if let Some((ports, _)) = inputs.get_mut(a.as_str()) {
-                    ports.push(target);
+        // A Flatten between two nodes is a transform on the connection.
+        let (sources, flattened): (Vec<&str>, bool) = match &built[a.as_str()] {
+            Built::Flatten => (flat.sources_of(a), true),
+            _ => (vec![a.as_str()], false),
+        };
+        for src in sources {
+            let port = match &built[src] {
+                Built::Input => {
+                    let shape = if flattened { vec![flat.sizes(src).1] } else { flat.shapes[b.as_str()].0.clone() };
+                    if let Some(i) = inputs.get_mut(src) {
+                        i.ports.push((target.clone(), shape));
+                    }
+                    continue;
                 }
+                Built::Synapse(id) => OutPort { proc: *id, name: "a_out".into() },
+                Built::Neuron { id, spiking: true, .. } => OutPort { proc: *id, name: "s_out".into() },
+                Built::Neuron { spiking: false, .. } => {
+                    return Err(NirError::Graph(format!(
+                        "edge ({src}, {b}): `{src}` has no spikes to send (its voltage can only be read by an Output)"
+                    )))
+                }
+                Built::Output | Built::Flatten => {
+                    return Err(NirError::Graph(format!("edge ({src}, {b}): `{src}` cannot feed another node")))
+                }
+            };
+            if flattened {
+                // Back to NIR's axis order, then C-order flattening as PyTorch does.
+                let dims = flat.shapes[src].1.len();
+                let axes: Vec<usize> = (0..dims).rev().collect();
+                net.connect(port.transpose(&axes).flatten(), &target)?;
+            } else {
+                net.connect(port, &target)?;
             }
-            Built::Synapse(id) => net.connect(OutPort { proc: *id, name: "a_out".into() }, &target)?,
-            Built::Neuron { id, spiking: true, .. } => {
-                net.connect(OutPort { proc: *id, name: "s_out".into() }, &target)?
-            }
-            Built::Neuron { spiking: false, .. } => {
-                return Err(NirError::Graph(format!(
-                    "edge ({a}, {b}): `{a}` has no spikes to send (its voltage can only be read by an Output)"
-                )))
-            }
-            Built::Output => return Err(NirError::Graph(format!("edge ({a}, {b}) leaves an Output node"))),
         }
     }
     if inputs.is_empty() || outputs.is_empty() {
@@ -320,15 +427,22 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
     Ok(NirNetwork { net, inputs, outputs })
 }
 
-/// The Lava LIF of a neuron node, with the biases of the `Affine` nodes that feed it.
-fn neuron_lif(flat: &FlatGraph, name: &str, node: &Node, m: &LifMap, n: usize) -> Result<Lif, NirError> {
-    // Affine biases add to the neuron's input S every step.
+/// The Lava LIF of a neuron node, with the biases of the `Affine` and `Conv2d` nodes that
+/// feed it; `shape` is NIR's.
+fn neuron_lif(flat: &FlatGraph, name: &str, node: &Node, m: &LifMap, shape: &[usize]) -> Result<Lif, NirError> {
+    let n: usize = shape.iter().product();
+    // Biases add to the neuron's input S every step (a Conv2d's per output channel).
     let mut bias_in = vec![0.0; n];
     for src in flat.sources_of(name) {
-        if let Some(Node::Affine { bias, .. }) = flat.nodes.get(src) {
-            for (acc, b) in bias_in.iter_mut().zip(&bias.data) {
-                *acc += b;
+        match flat.nodes.get(src) {
+            Some(Node::Affine { bias, .. }) => bias_in.iter_mut().zip(&bias.data).for_each(|(acc, b)| *acc += b),
+            Some(Node::Conv2d { bias, .. }) if !bias.data.is_empty() => {
+                let per_channel = n / shape.first().copied().unwrap_or(1).max(1);
+                for (i, acc) in bias_in.iter_mut().enumerate() {
+                    *acc += bias.data[(i / per_channel.max(1)) % bias.data.len()];
+                }
             }
+            _ => {}
         }
     }
     // In the LIF's units the input S enters u unscaled. A constant input b into a decaying
@@ -339,7 +453,7 @@ fn neuron_lif(flat: &FlatGraph, name: &str, node: &Node, m: &LifMap, n: usize) -
     } else if m.du > 0.0 {
         (bias_in.iter().map(|b| -b / m.du).collect(), bias_in.iter().map(|b| b / m.du).collect())
     } else {
-        return Err(node_err(name, node, "an Affine bias into a current that never decays (tau_syn infinite)"));
+        return Err(node_err(name, node, "a bias into a current that never decays (tau_syn infinite)"));
     };
     let leak: Vec<f64> = match &m.leak_drive {
         Some(l) => l.iter().map(|x| x / m.gain).collect(),
@@ -347,12 +461,16 @@ fn neuron_lif(flat: &FlatGraph, name: &str, node: &Node, m: &LifMap, n: usize) -
     };
     let bias: Vec<f64> = v_bias.iter().zip(&leak).map(|(a, b)| a + b).collect();
     let vth = m.v_threshold.map_or(f64::MAX, |t| t / m.gain);
-    let arr = |v: Vec<f64>| ArrayD::from_shape_vec(IxDyn(&[n]), v).map_err(|e| node_err(name, node, e.to_string()));
-    Ok(Lif::new(&[n]).du(m.du).dv(m.dv).vth(vth).u(arr(u0)?).bias_mant(arr(bias)?))
+    let lava = lava_shape(shape);
+    let arr = |v: Vec<f64>| {
+        ArrayD::from_shape_vec(IxDyn(&lava), to_lava_order(v, shape)).map_err(|e| node_err(name, node, e.to_string()))
+    };
+    Ok(Lif::new(&lava).du(m.du).dv(m.dv).vth(vth).u(arr(u0)?).bias_mant(arr(bias)?))
 }
 
 /// Simulates a graph for `steps` steps: `inputs` maps each Input node to its values, shape
-/// (steps, size); returns each Output node's values, shape (steps, size).
+/// (steps, size) with each step's values flattened in NIR's C order; returns each Output
+/// node's values alike, shape (steps, size).
 pub fn simulate(
     graph: &Graph,
     opts: &Options,
@@ -363,28 +481,37 @@ pub fn simulate(
     if steps == 0 {
         return Err(NirError::Graph("no input steps given".into()));
     }
-    for (name, (targets, size)) in &ports {
+    for (name, input) in &ports {
+        let size: usize = input.shape.iter().product();
         let x = inputs.get(name).ok_or_else(|| NirError::Graph(format!("no values given for input `{name}`")))?;
-        if x.dim() != (steps, *size) {
-            return Err(NirError::Graph(format!(
-                "input `{name}` has shape {:?}; expected ({steps}, {size})",
-                x.shape()
-            )));
+        if x.dim() != (steps, size) {
+            let msg = format!("input `{name}` has shape {:?}; expected ({steps}, {size})", x.shape());
+            return Err(NirError::Graph(msg));
         }
         if x.iter().any(|v| !v.is_finite()) {
             return Err(NirError::Graph(format!("input `{name}` holds non-finite values")));
         }
-        let src = net.add(source::RingBuffer::new(x.t().to_owned().into_dyn()))?;
-        for t in targets {
-            net.connect(src.s_out(), t)?;
+        for (target, shape) in &input.ports {
+            // Each step's values in the target's (Basalt) order, time last.
+            let mut data = Vec::with_capacity(size * steps);
+            for row in x.rows() {
+                data.extend(to_lava_order(row.to_vec(), shape));
+            }
+            let mut dims = lava_shape(shape);
+            dims.push(steps);
+            let series = Array2::from_shape_fn((size, steps), |(j, t)| data[t * size + j])
+                .into_shape_with_order(IxDyn(&dims))
+                .map_err(|e| NirError::Graph(e.to_string()))?;
+            let src = net.add(source::RingBuffer::new(series))?;
+            net.connect(src.s_out(), target)?;
         }
     }
     let mut sinks = BTreeMap::new();
     let mut monitor = None;
-    for (name, (readout, size)) in &outputs {
-        match readout {
+    for (name, out) in &outputs {
+        match &out.readout {
             Readout::Port(p) => {
-                let sink = net.add(sink::RingBuffer::new(&[*size], steps))?;
+                let sink = net.add(sink::RingBuffer::new(&lava_shape(&out.shape), steps))?;
                 net.connect(p.clone(), &sink.a_in())?;
                 sinks.insert(name.clone(), sink.data());
             }
@@ -399,23 +526,28 @@ pub fn simulate(
     }
     let mut rt = net.runtime(&RunConfig::floating_pt())?;
     rt.run(RunSteps::new(steps as u64))?;
-    let mut out = BTreeMap::new();
-    for (name, (readout, size)) in &outputs {
-        let values: Vec<f64> = match readout {
-            // Sinks hold (size, steps).
+    let mut result = BTreeMap::new();
+    for (name, out) in &outputs {
+        let size: usize = out.shape.iter().product();
+        // Per step, the values in Basalt's order.
+        let per_step: Vec<Vec<f64>> = match &out.readout {
             Readout::Port(_) => {
+                // A sink holds (shape..., steps).
                 let d = rt.get(&sinks[name])?;
-                let d = d.into_shape_with_order((*size, steps)).map_err(|e| NirError::Graph(e.to_string()))?;
-                d.t().iter().copied().collect()
+                let d = d.into_shape_with_order((size, steps)).map_err(|e| NirError::Graph(e.to_string()))?;
+                d.columns().into_iter().map(|c| c.to_vec()).collect()
             }
             Readout::Voltage { var, scale } => {
                 let Some(mon) = &monitor else { continue };
+                // A probe holds (steps, shape...).
                 let d = mon.data(&rt, net.process_name(var.proc)?, "v")?;
-                d.iter().map(|v| v * scale).collect()
+                let d = d.into_shape_with_order((steps, size)).map_err(|e| NirError::Graph(e.to_string()))?;
+                d.rows().into_iter().map(|r| r.iter().map(|v| v * scale).collect()).collect()
             }
         };
-        let a = Array2::from_shape_vec((steps, *size), values).map_err(|e| NirError::Graph(e.to_string()))?;
-        out.insert(name.clone(), a);
+        let values: Vec<f64> = per_step.into_iter().flat_map(|v| to_nir_order(v, &out.shape)).collect();
+        let a = Array2::from_shape_vec((steps, size), values).map_err(|e| NirError::Graph(e.to_string()))?;
+        result.insert(name.clone(), a);
     }
-    Ok(out)
+    Ok(result)
 }
