@@ -15,8 +15,11 @@ pub(crate) struct FlatGraph {
     /// Edges (source, target).
     pub edges: Vec<(String, String)>,
     /// Per node: (input shape, output shape), NIR order (e.g. (C, H, W)).
-    pub shapes: BTreeMap<String, (Vec<usize>, Vec<usize>)>,
+    pub shapes: BTreeMap<String, InOut>,
 }
+
+/// A node's (input shape, output shape).
+pub(crate) type InOut = (Vec<usize>, Vec<usize>);
 
 impl FlatGraph {
     /// A node's (input, output) element counts.
@@ -296,7 +299,7 @@ fn derive_output(name: &str, node: &Node, input: &[usize]) -> Result<Option<Vec<
 fn infer_shapes(
     nodes: &BTreeMap<String, Node>,
     edges: &[(String, String)],
-) -> Result<BTreeMap<String, (Vec<usize>, Vec<usize>)>, NirError> {
+) -> Result<BTreeMap<String, InOut>, NirError> {
     let mut known: BTreeMap<&str, Known> = BTreeMap::new();
     for (name, node) in nodes {
         known.insert(name, own_shapes(name, node)?);
