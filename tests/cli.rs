@@ -189,3 +189,53 @@ fn batch_runs_independent_copies() {
     assert!(err.contains("--batch: `0` is not a positive integer"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn nir_convert_and_run() {
+    let dir = std::env::temp_dir().join(format!("basalt-cli-nir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    // netx -> NIR -> netx gives back lava-dl's layers.
+    let (code, out, err) = basalt(&["convert", &fixture("tiny_cuba_slayer/network.net"), &p("tiny.nir"), "--dt", "0.001"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("6 nodes and 5 edges"), "{out}");
+    let (code, _, err) = basalt(&["convert", &p("tiny.nir"), &p("tiny.net"), "--dt", "0.001"]);
+    assert_eq!(code, 0, "{err}");
+    let a = basalt::netx::read_layers(fixture("tiny_cuba_slayer/network.net")).unwrap();
+    assert_eq!(basalt::netx::read_layers(p("tiny.net")).unwrap(), a);
+
+    // `run` on the NIR file reproduces the reference of tools/oracle/nir_cases.py.
+    let case = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/nir/tests/data");
+    let io = npz::read(&case.join("cuba.npz")).unwrap();
+    let get = |k: &str| io.iter().find(|x| x.name == k).unwrap().clone();
+    let x = get("input_input"); // (T, 6)
+    let (t, n) = (x.shape[0], x.shape[1]);
+    let time_last: Vec<f64> = (0..n * t).map(|k| x.data[(k % t) * n + k / t]).collect();
+    let input = NamedArray { name: "x".into(), shape: vec![n, t], dtype: basalt::model::DType::F64, data: time_last };
+    npz::write_npy(&dir.join("x.npy"), &input).unwrap();
+    let model = case.join("cuba.nir").display().to_string();
+    let args = ["run", &model, "--input", &p("x.npy"), "--steps", "120", "--out", &p("y.npz"), "--dt", "0.001"];
+    let (code, out, err) = basalt(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("simulated"), "{out}");
+    let y = npz::read(&dir.join("y.npz")).unwrap();
+    let spikes = y.iter().find(|a| a.name == "spikes").unwrap();
+    let want = get("output_spikes"); // (T, 3)
+    assert_eq!(spikes.shape, vec![3, 120]);
+    for i in 0..3 {
+        for s in 0..120 {
+            assert_eq!(spikes.data[i * 120 + s], want.data[s * 3 + i], "neuron {i} step {s}");
+        }
+    }
+    // Errors name the problem.
+    let (code, _, err) = basalt(&["convert", &model, &p("cuba.net")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`fc1`") && err.contains("bias"), "{err}");
+    let (code, _, err) = basalt(&["convert", &model, &p("x.txt")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("must end in .net"), "{err}");
+    let (code, _, err) = basalt(&["run", &model, "--input", &p("x.npy"), "--steps", "500", "--out", &p("y.npz")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("fewer than --steps"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
