@@ -27,7 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let detail = match node {
             Node::Affine { weight, .. } => format!("weight {:?}", weight.shape),
             Node::LIF { tau, r, .. } => format!("tau {:.3e} s, r {:.3}", tau.data[0], r.data[0]),
-            Node::CubaLIF { tau_syn, tau_mem, .. } => format!("tau_syn {:.3e} s, tau_mem {:.3e} s", tau_syn.data[0], tau_mem.data[0]),
+            Node::CubaLIF { tau_syn, tau_mem, .. } => {
+                format!("tau_syn {:.3e} s, tau_mem {:.3e} s", tau_syn.data[0], tau_mem.data[0])
+            }
             Node::Input { shape } | Node::Output { shape } => format!("shape {shape:?}"),
             _ => String::new(),
         };

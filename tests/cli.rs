@@ -196,7 +196,8 @@ fn nir_convert_and_run() {
     std::fs::create_dir_all(&dir).unwrap();
     let p = |f: &str| dir.join(f).display().to_string();
     // netx -> NIR -> netx gives back lava-dl's layers.
-    let (code, out, err) = basalt(&["convert", &fixture("tiny_cuba_slayer/network.net"), &p("tiny.nir"), "--dt", "0.001"]);
+    let (code, out, err) =
+        basalt(&["convert", &fixture("tiny_cuba_slayer/network.net"), &p("tiny.nir"), "--dt", "0.001"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("6 nodes and 5 edges"), "{out}");
     let (code, _, err) = basalt(&["convert", &p("tiny.nir"), &p("tiny.net"), "--dt", "0.001"]);
