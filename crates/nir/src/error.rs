@@ -34,3 +34,31 @@ pub enum NirError {
     #[error(transparent)]
     Core(#[from] basalt_core::Error),
 }
+
+/// An error about one node, naming it and its type.
+pub(crate) fn node_err(name: &str, node: &crate::ir::Node, reason: impl Into<String>) -> NirError {
+    NirError::Node { node: name.to_string(), kind: node.kind().to_string(), reason: reason.into() }
+}
+
+/// The one value of a parameter that must be the same for every neuron (Lava's LIF and a
+/// netx layer have one per population).
+pub(crate) fn uniform(name: &str, node: &crate::ir::Node, field: &str, t: &crate::ir::Tensor) -> Result<f64, NirError> {
+    let first = *t.data.first().ok_or_else(|| node_err(name, node, format!("`{field}` is empty")))?;
+    if t.data.iter().any(|&x| x != first) {
+        return Err(node_err(
+            name,
+            node,
+            format!("`{field}` differs between neurons; Basalt takes one value per population"),
+        ));
+    }
+    Ok(first)
+}
+
+/// Checks a time step.
+pub(crate) fn check_dt(dt: f64) -> Result<(), NirError> {
+    if dt > 0.0 && dt.is_finite() {
+        Ok(())
+    } else {
+        Err(NirError::Graph(format!("dt must be a positive number of seconds, found {dt}")))
+    }
+}

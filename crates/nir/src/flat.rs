@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::NirError;
+use crate::error::{node_err, NirError};
 use crate::ir::{Graph, Node, Padding};
 
 /// An inlined graph: only computing nodes and the top-level Input/Output nodes remain.
@@ -114,10 +114,6 @@ fn bypass_pass_through(nodes: &mut BTreeMap<String, Node>, edges: &mut Vec<(Stri
     }
 }
 
-fn node_err(name: &str, node: &Node, reason: String) -> NirError {
-    NirError::Node { node: name.to_string(), kind: node.kind().to_string(), reason }
-}
-
 /// Output (H, W) of a window of `k` with stride, padding, dilation over (H, W).
 fn window_out(hw: [usize; 2], k: [usize; 2], s: [usize; 2], p: [usize; 2], d: [usize; 2]) -> Option<[usize; 2]> {
     let one = |i: usize| -> Option<usize> {
@@ -140,7 +136,7 @@ pub(crate) fn conv2d_padding(name: &str, node: &Node) -> Result<[usize; 2], NirE
             for i in 0..2 {
                 let span = dilation[i] * (weight.shape.get(2 + i).copied().unwrap_or(1).max(1) - 1);
                 if span % 2 != 0 || stride[i] != 1 {
-                    return Err(node_err(name, node, "'same' padding needs stride 1 and an odd kernel span".into()));
+                    return Err(node_err(name, node, "'same' padding needs stride 1 and an odd kernel span"));
                 }
                 out[i] = span / 2;
             }
@@ -239,7 +235,7 @@ fn own_shapes(name: &str, node: &Node) -> Result<Known, NirError> {
         Node::CubaLIF { tau_syn, tau_mem, r, v_leak, v_threshold, v_reset, w_in } => {
             params(&[tau_syn, tau_mem, r, v_leak, v_threshold, v_reset, w_in])
         }
-        other => Err(node_err(name, other, "this node type is not simulated by Basalt yet".into())),
+        other => Err(node_err(name, other, "this node type is not simulated by Basalt yet")),
     }
 }
 
@@ -361,7 +357,7 @@ fn infer_shapes(
                 return Err(node_err(
                     name,
                     node,
-                    "its shape cannot be inferred: connect it or give per-neuron parameters".into(),
+                    "its shape cannot be inferred: connect it or give per-neuron parameters",
                 ))
             }
         };

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use basalt_netx::{LayerConfig, LayerKind, NeuronConfig, NeuronKind};
 
-use crate::error::NirError;
+use crate::error::{check_dt, node_err, uniform, NirError};
 use crate::flat::flatten;
 use crate::ir::{tensor, Graph, Node, Tensor};
 
@@ -129,26 +129,6 @@ fn snap(x: f64) -> f64 {
     }
 }
 
-fn check_dt(dt: f64) -> Result<(), NirError> {
-    if dt > 0.0 && dt.is_finite() {
-        Ok(())
-    } else {
-        Err(NirError::Graph(format!("dt must be a positive number of seconds, found {dt}")))
-    }
-}
-
-fn node_err(name: &str, node: &Node, reason: impl Into<String>) -> NirError {
-    NirError::Node { node: name.to_string(), kind: node.kind().to_string(), reason: reason.into() }
-}
-
-fn one_value(name: &str, node: &Node, field: &str, t: &Tensor) -> Result<f64, NirError> {
-    let first = *t.data.first().ok_or_else(|| node_err(name, node, format!("`{field}` is empty")))?;
-    if t.data.iter().any(|&x| x != first) {
-        return Err(node_err(name, node, format!("`{field}` differs between neurons; a netx layer has one value")));
-    }
-    Ok(first)
-}
-
 /// A decay of 4096ths for `dt / tau`.
 fn decay_units(name: &str, node: &Node, field: &str, tau: f64, dt: f64) -> Result<f64, NirError> {
     let d = (4096.0 * dt / tau).round();
@@ -205,7 +185,7 @@ pub fn nir_to_netx(graph: &Graph, dt: f64) -> Result<Vec<LayerConfig>, NirError>
             }
             Node::CubaLIF { tau_mem, r, v_leak, v_threshold, v_reset, .. }
             | Node::LIF { tau: tau_mem, r, v_leak, v_threshold, v_reset } => {
-                let v = |f: &str, t: &Tensor| one_value(n, node, f, t);
+                let v = |f: &str, t: &Tensor| uniform(n, node, f, t);
                 if v_reset.data.iter().any(|&x| x != 0.0) {
                     return Err(node_err(n, node, "`v_reset` must be 0"));
                 }

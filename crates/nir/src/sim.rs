@@ -34,7 +34,7 @@ use basalt_core::process::sparse::DelayDense;
 use basalt_core::{InPort, Network, OutPort, PortTransforms, ProcId, RunConfig, RunSteps, VarRef};
 use ndarray::{Array2, ArrayD, IxDyn};
 
-use crate::error::NirError;
+use crate::error::{check_dt, node_err, uniform, NirError};
 use crate::flat::{conv2d_padding, flatten, FlatGraph};
 use crate::ir::{Graph, Node, Tensor};
 
@@ -123,23 +123,6 @@ struct LifMap {
     v_threshold: Option<f64>,
     /// NIR's `dt/tau_mem * v_leak` per neuron (None: no leak term).
     leak_drive: Option<Vec<f64>>,
-}
-
-fn node_err(name: &str, node: &Node, reason: impl Into<String>) -> NirError {
-    NirError::Node { node: name.to_string(), kind: node.kind().to_string(), reason: reason.into() }
-}
-
-/// One value for a whole population: Lava's LIF has one du, dv and vth per process.
-fn uniform(name: &str, node: &Node, field: &str, t: &Tensor) -> Result<f64, NirError> {
-    let first = *t.data.first().ok_or_else(|| node_err(name, node, format!("`{field}` is empty")))?;
-    if t.data.iter().any(|&x| x != first) {
-        return Err(node_err(
-            name,
-            node,
-            format!("`{field}` differs between neurons; Basalt's LIF takes one value per population"),
-        ));
-    }
-    Ok(first)
 }
 
 fn per_neuron(t: &Tensor, n: usize) -> Vec<f64> {
@@ -284,9 +267,7 @@ fn conv_process(name: &str, node: &Node, input: &[usize]) -> Result<Conv, NirErr
 /// Multi-dimensional populations take Basalt's (Lava's) reversed axis order: a NIR
 /// (C, H, W) feature map is a (W, H, C) process.
 pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
-    if !(opts.dt > 0.0 && opts.dt.is_finite()) {
-        return Err(NirError::Graph(format!("dt must be a positive number of seconds, found {}", opts.dt)));
-    }
+    check_dt(opts.dt)?;
     let flat = flatten(graph)?;
     let mut net = Network::new();
     let mut built: BTreeMap<&str, Built> = BTreeMap::new();
