@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use basalt_core::process::alif::Alif;
-use basalt_core::process::conv::Conv;
+use basalt_core::process::conv::{kernel_from_torch, Conv};
 use basalt_core::process::dense::Dense;
 use basalt_core::process::lif::Lif;
 use basalt_core::process::rf::{Rf, RfIz};
@@ -388,10 +388,7 @@ pub fn build_block(
             // then transpose to Lava's (Cout, kW, kH, Cin); (H, W) parameters become (X, Y).
             // A convT weight (Cin, Cout, kH, kW) becomes ConvTranspose's (Cin, kW, kH, Cout)
             // alike: torch's transposed convolution is the adjoint of its convolution.
-            let [co, ci, kh, kw] = *weight_shape;
-            let w = Array4::from_shape_fn((co, kw, kh, ci), |(o, i, j, c_)| {
-                weight[((o * ci + c_) * kh + (kh - 1 - j)) * kw + (kw - 1 - i)]
-            });
+            let w = kernel_from_torch(weight, *weight_shape);
             let rev = |p: [usize; 2]| [p[1], p[0]];
             let conv = Conv::new(w, [x, y, ch])
                 .stride(rev(*stride))

@@ -12,6 +12,16 @@ pub fn tensor(shape: &[usize], data: Vec<f64>) -> Tensor {
     Tensor { shape: shape.to_vec(), data }
 }
 
+/// A parameter's value per element of a population of `n`: a one-value parameter
+/// broadcast, otherwise its values as they are.
+pub(crate) fn per_neuron(t: &Tensor, n: usize) -> Vec<f64> {
+    if t.data.len() == 1 {
+        vec![t.data[0]; n]
+    } else {
+        t.data.clone()
+    }
+}
+
 /// Padding of a convolution: explicit per spatial axis, or PyTorch's `'same'` / `'valid'`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Padding {

@@ -6,16 +6,18 @@
 //! `Linear`/`Affine` -> `CubaLIF` pair with `tau_syn = 4096 dt / iDecay`,
 //! `tau_mem = 4096 dt / vDecay`, `w_in = tau_syn / dt`, `r = tau_mem / dt` (so that the
 //! current and voltage gains are 1), `v_threshold = vThMant` and `v_leak = bias / (vDecay /
-//! 4096)`. The inverse mapping rounds the decays to whole units of 1/4096 and folds the gains
-//! into the weights and threshold; netx -> NIR -> netx gives back the same layers.
+//! 4096)`. The inverse mapping uses the float simulation's discretisation (`sim::lif_map`),
+//! rounds the decays to whole units of 1/4096 and divides the threshold and the leak by the
+//! voltage gain (weights stay as they are); netx -> NIR -> netx gives back the same layers.
 
 use std::collections::BTreeMap;
 
 use basalt_netx::{LayerConfig, LayerKind, NeuronConfig, NeuronKind};
 
-use crate::error::{check_dt, node_err, uniform, NirError};
+use crate::error::{check_dt, node_err, NirError};
 use crate::flat::flatten;
 use crate::ir::{tensor, Graph, Node, Tensor};
+use crate::sim::lif_map;
 
 fn layer_err(c: &LayerConfig, reason: impl Into<String>) -> NirError {
     NirError::Node { node: format!("layer{}", c.index), kind: c.type_name.clone(), reason: reason.into() }
@@ -129,10 +131,11 @@ fn snap(x: f64) -> f64 {
     }
 }
 
-/// A decay of 4096ths for `dt / tau`.
-fn decay_units(name: &str, node: &Node, field: &str, tau: f64, dt: f64) -> Result<f64, NirError> {
-    let d = (4096.0 * dt / tau).round();
-    if tau.is_nan() || tau <= 0.0 || !(1.0..=4096.0).contains(&d) {
+/// A decay per step (`dt / tau`) in netx's units of 1/4096, rounded.
+fn decay_units(name: &str, node: &Node, field: &str, fraction: f64, dt: f64) -> Result<f64, NirError> {
+    let d = (4096.0 * fraction).round();
+    if !(1.0..=4096.0).contains(&d) {
+        let tau = dt / fraction;
         return Err(node_err(
             name,
             node,
@@ -147,8 +150,8 @@ type PendingSynapse = (String, Vec<f64>, usize, usize, Vec<f64>);
 
 /// Converts a NIR chain `Input -> [neuron] -> (Linear|Affine -> neuron)* -> Output` (neuron:
 /// CubaLIF, or LIF as a CUBA neuron with `iDecay` 4096) to
-/// netx layers (for Loihi fixed point): decays rounded to 1/4096, the current and voltage
-/// gains folded into the weights and the threshold.
+/// netx layers (for Loihi fixed point): decays rounded to 1/4096, the threshold and leak
+/// divided by the voltage gain.
 pub fn nir_to_netx(graph: &Graph, dt: f64) -> Result<Vec<LayerConfig>, NirError> {
     check_dt(dt)?;
     let flat = flatten(graph)?;
@@ -183,32 +186,18 @@ pub fn nir_to_netx(graph: &Graph, dt: f64) -> Result<Vec<LayerConfig>, NirError>
                 };
                 pending = Some((n.clone(), weight.data.clone(), n_out, n_in, bias));
             }
-            Node::CubaLIF { tau_mem, r, v_leak, v_threshold, v_reset, .. }
-            | Node::LIF { tau: tau_mem, r, v_leak, v_threshold, v_reset } => {
-                let v = |f: &str, t: &Tensor| uniform(n, node, f, t);
-                if v_reset.data.iter().any(|&x| x != 0.0) {
-                    return Err(node_err(n, node, "`v_reset` must be 0"));
-                }
-                let tm = v("tau_mem", tau_mem)?;
-                let v_decay = decay_units(n, node, "tau_mem", tm, dt)?;
-                // NIR's gains per step: current c = w_in dt/tau_syn, voltage R dt/tau_mem. A
-                // LIF is a CUBA neuron whose current does not outlast the step (iDecay 4096).
-                let (i_decay, c) = match node {
-                    Node::CubaLIF { tau_syn, w_in, .. } => {
-                        let ts = v("tau_syn", tau_syn)?;
-                        (decay_units(n, node, "tau_syn", ts, dt)?, v("w_in", w_in)? * dt / ts)
-                    }
-                    _ => (4096.0, 1.0),
-                };
-                let g = c * v("r", r)? * dt / tm;
-                if g == 0.0 {
-                    return Err(node_err(n, node, "`r` and `w_in` must be non-zero"));
-                }
+            Node::CubaLIF { .. } | Node::LIF { .. } => {
+                // The same discretisation as the float simulation; a LIF is a CUBA neuron
+                // whose current does not outlast the step (du = 1, iDecay 4096).
                 let size = flat.sizes(n).1;
-                let leak: Vec<f64> =
-                    if v_leak.data.len() == 1 { vec![v_leak.data[0]; size] } else { v_leak.data.clone() };
+                let m = lif_map(n, node, size, dt)?.ok_or_else(|| node_err(n, node, "not a neuron"))?;
+                let (i_decay, v_decay) =
+                    (decay_units(n, node, "tau_syn", m.du, dt)?, decay_units(n, node, "tau_mem", m.dv, dt)?);
+                let g = m.gain;
+                let leak = m.leak_drive.unwrap_or_else(|| vec![0.0; size]);
+                let vth = m.v_threshold.ok_or_else(|| node_err(n, node, "a netx neuron needs a threshold"))?;
                 let neuron = NeuronConfig {
-                    kind: NeuronKind::Cuba { i_decay, v_decay, vth_mant: snap(v("v_threshold", v_threshold)? / g) },
+                    kind: NeuronKind::Cuba { i_decay, v_decay, vth_mant: snap(vth / g) },
                     message_bits: None,
                 };
                 let index = layers.len();
@@ -238,7 +227,7 @@ pub fn nir_to_netx(graph: &Graph, dt: f64) -> Result<Vec<LayerConfig>, NirError>
                     None => return Err(node_err(n, node, "two neurons in a row; netx needs a synapse between them")),
                 };
                 // v_leak drives v by dt/tau_mem v_leak per step, in the LIF's units / g.
-                let bias: Vec<f64> = leak.iter().zip(&input_bias).map(|(l, b)| snap(l * (dt / tm) / g + b)).collect();
+                let bias: Vec<f64> = leak.iter().zip(&input_bias).map(|(l, b)| snap(l / g + b)).collect();
                 let has_bias = bias.iter().any(|&b| b != 0.0);
                 layers.push(LayerConfig {
                     index,

@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use basalt_core::process::conv::Conv;
+use basalt_core::process::conv::{kernel_from_torch, Conv};
 use basalt_core::process::dense::Dense;
 use basalt_core::process::io::{sink, source};
 use basalt_core::process::lif::Lif;
@@ -36,7 +36,7 @@ use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::error::{check_dt, node_err, uniform, NirError};
 use crate::flat::{conv2d_padding, flatten, FlatGraph};
-use crate::ir::{Graph, Node, Tensor};
+use crate::ir::{per_neuron, Graph, Node, Tensor};
 
 /// How a NIR graph is discretised.
 #[derive(Clone, Debug)]
@@ -113,27 +113,35 @@ enum Built {
     Flatten,
 }
 
-/// A Lava LIF's parameters for one NIR neuron node (see the module docs).
-struct LifMap {
-    du: f64,
-    dv: f64,
-    /// Voltage scale g.
-    gain: f64,
-    /// Threshold in NIR units (None: never spikes).
-    v_threshold: Option<f64>,
-    /// NIR's `dt/tau_mem * v_leak` per neuron (None: no leak term).
-    leak_drive: Option<Vec<f64>>,
-}
-
-fn per_neuron(t: &Tensor, n: usize) -> Vec<f64> {
-    if t.data.len() == 1 {
-        vec![t.data[0]; n]
-    } else {
-        t.data.clone()
+impl Built {
+    /// The port this node sends on: a synapse's `a_out`, a spiking neuron's `s_out`.
+    fn sends(&self) -> Option<OutPort> {
+        match self {
+            Built::Synapse(id) => Some(OutPort { proc: *id, name: "a_out".into() }),
+            Built::Neuron { id, spiking: true, .. } => Some(OutPort { proc: *id, name: "s_out".into() }),
+            _ => None,
+        }
     }
 }
 
-fn lif_map(name: &str, node: &Node, n: usize, dt: f64) -> Result<Option<LifMap>, NirError> {
+/// A Lava LIF's parameters for one NIR neuron node (see the module docs); netx layers
+/// are made from the same numbers.
+pub(crate) struct LifMap {
+    /// Current decay per step, `dt/tau_syn` (1: the current lasts one step).
+    pub du: f64,
+    /// Voltage decay per step, `dt/tau_mem`.
+    pub dv: f64,
+    /// Voltage scale g (NIR's v = g times the LIF's v).
+    pub gain: f64,
+    /// Threshold in NIR units (None: never spikes).
+    pub v_threshold: Option<f64>,
+    /// NIR's `dt/tau_mem * v_leak` per neuron (None: no leak term).
+    pub leak_drive: Option<Vec<f64>>,
+}
+
+/// The LIF parameters of a neuron node of `n` neurons (None for other nodes); refuses
+/// what Lava's LIF cannot hold.
+pub(crate) fn lif_map(name: &str, node: &Node, n: usize, dt: f64) -> Result<Option<LifMap>, NirError> {
     let u = |field: &str, t: &Tensor| uniform(name, node, field, t);
     let no_reset = |t: &Tensor| -> Result<(), NirError> {
         if t.data.iter().any(|&x| x != 0.0) {
@@ -237,14 +245,10 @@ fn conv_process(name: &str, node: &Node, input: &[usize]) -> Result<Conv, NirErr
     let rev = |p: [usize; 2]| [p[1], p[0]];
     let conv = match node {
         Node::Conv2d { weight, stride, dilation, groups, .. } => {
-            // PyTorch correlates with (Cout, Cin, kH, kW); Lava's Conv convolves with
-            // (Cout, kW, kH, Cin): flip the kernel and reorder, as netx does.
-            let (co, ci, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3]);
-            let wt = &weight.data;
-            let lava = ndarray::Array4::from_shape_fn((co, kw, kh, ci), |(o, i, j, c_)| {
-                wt[((o * ci + c_) * kh + (kh - 1 - j)) * kw + (kw - 1 - i)]
-            });
-            Conv::new(lava, [w, h, c])
+            let [co, ci, kh, kw] = weight.shape[..] else {
+                return Err(node_err(name, node, format!("`weight` must be 4-D, found {:?}", weight.shape)));
+            };
+            Conv::new(kernel_from_torch(&weight.data, [co, ci, kh, kw]), [w, h, c])
                 .stride(rev(*stride))
                 .padding(rev(conv2d_padding(name, node)?))
                 .dilation(rev(*dilation))
@@ -336,17 +340,12 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
                     let msg = format!("output `{name}` must have exactly one source, found {}", srcs.len());
                     return Err(NirError::Graph(msg));
                 };
-                let readout = match &built[src] {
-                    Built::Synapse(id) => Readout::Port(OutPort { proc: *id, name: "a_out".into() }),
-                    Built::Neuron { id, spiking: true, .. } => {
-                        Readout::Port(OutPort { proc: *id, name: "s_out".into() })
-                    }
-                    Built::Neuron { id, spiking: false, scale } => {
+                let readout = match (&built[src], built[src].sends()) {
+                    (_, Some(port)) => Readout::Port(port),
+                    (Built::Neuron { id, scale, .. }, None) => {
                         Readout::Voltage { var: VarRef { proc: *id, name: "v".into() }, scale: *scale }
                     }
-                    Built::Input | Built::Output | Built::Flatten => {
-                        return Err(NirError::Graph(format!("output `{name}` is fed straight from `{src}`")))
-                    }
+                    _ => return Err(NirError::Graph(format!("output `{name}` is fed straight from `{src}`"))),
                 };
                 outputs.insert(name.to_string(), NirOutput { readout, shape: flat.shapes[src].1.clone() });
             }
@@ -373,24 +372,21 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
             _ => (vec![a.as_str()], false),
         };
         for src in sources {
-            let port = match &built[src] {
-                Built::Input => {
+            let port = match (&built[src], built[src].sends()) {
+                (Built::Input, _) => {
                     let shape = if flattened { vec![flat.sizes(src).1] } else { flat.shapes[b.as_str()].0.clone() };
                     if let Some(i) = inputs.get_mut(src) {
                         i.ports.push((target.clone(), shape));
                     }
                     continue;
                 }
-                Built::Synapse(id) => OutPort { proc: *id, name: "a_out".into() },
-                Built::Neuron { id, spiking: true, .. } => OutPort { proc: *id, name: "s_out".into() },
-                Built::Neuron { spiking: false, .. } => {
+                (_, Some(port)) => port,
+                (Built::Neuron { .. }, None) => {
                     return Err(NirError::Graph(format!(
                         "edge ({src}, {b}): `{src}` has no spikes to send (its voltage can only be read by an Output)"
                     )))
                 }
-                Built::Output | Built::Flatten => {
-                    return Err(NirError::Graph(format!("edge ({src}, {b}): `{src}` cannot feed another node")))
-                }
+                _ => return Err(NirError::Graph(format!("edge ({src}, {b}): `{src}` cannot feed another node"))),
             };
             if flattened {
                 // Back to NIR's axis order, then C-order flattening as PyTorch does.

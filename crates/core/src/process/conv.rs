@@ -329,6 +329,17 @@ pub(crate) fn register(r: &mut Registry) {
     r.register_library(models);
 }
 
+/// A PyTorch convolution kernel (`shape` = (Cout, Cin/groups, kH, kW), C order; PyTorch
+/// correlates) as the weight of Lava's `Conv` (Cout, kW, kH, Cin/groups), which convolves:
+/// flipped spatially and with the spatial axes in Lava's (X, Y) order. The same holds for a
+/// transposed kernel (Cin, Cout/groups, kH, kW) and `ConvTranspose`.
+pub fn kernel_from_torch(weight: &[f64], shape: [usize; 4]) -> Array4<f64> {
+    let [co, ci, kh, kw] = shape;
+    Array4::from_shape_fn((co, kw, kh, ci), |(o, i, j, c)| {
+        weight[((o * ci + c) * kh + (kh - 1 - j)) * kw + (kw - 1 - i)]
+    })
+}
+
 /// Wraps to signed 24 bits as Lava's `signed_clamp(x, 24)`: `(x + 2^23) mod 2^24 - 2^23`.
 pub fn wrap24(x: i64) -> i64 {
     (x + (1 << 23)).rem_euclid(1 << 24) - (1 << 23)
