@@ -10,10 +10,10 @@ use basalt_core::persist::{npz, NamedArray};
 use ndarray::Array2;
 
 /// Usage of `basalt run MODEL.nir`.
-pub const RUN_NIR_USAGE: &str = "usage: basalt run MODEL.nir --input X.npy --steps T --out OUT.npz [--dt SECONDS]
+pub const RUN_NIR_USAGE: &str = "usage: basalt run MODEL.nir --input X.npy --steps T --out OUT.npz [--dt SECONDS] [--backend cpu|gpu]
 
 Simulates a NIR graph in float with time step dt (default 1e-4 s, snnTorch's and NIR's Lava
-bridge's). X holds the graph's one Input, flattened, shape (n, T') with time last (T' >= T).
+bridge's), on the CPU (f64) or, in builds with `--features gpu`, on the GPU (f32). X holds the graph's one Input, flattened, shape (n, T') with time last (T' >= T).
 OUT.npz gets one array per Output node, shape (size, T), named after the node.";
 
 fn dt_arg(args: &[String]) -> Result<(Vec<String>, f64), String> {
@@ -87,12 +87,22 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let (rest, dt) = dt_arg(args)?;
     let mut it = rest.iter();
     let model = it.next().ok_or("missing MODEL.nir")?;
-    let (mut input, mut steps, mut out) = (None, None, None);
+    let (mut input, mut steps, mut out, mut gpu) = (None, None, None, false);
     while let Some(a) = it.next() {
         let v = it.next().ok_or(format!("{a} needs a value"))?;
         match a.as_str() {
             "--input" => input = Some(v.clone()),
             "--out" => out = Some(v.clone()),
+            "--backend" => {
+                gpu = match v.as_str() {
+                    "cpu" => false,
+                    "gpu" if cfg!(feature = "gpu") => true,
+                    "gpu" => {
+                        return Err("--backend gpu: this build has no GPU backend (build with --features gpu)".into())
+                    }
+                    other => return Err(format!("--backend: `{other}` is not cpu or gpu")),
+                }
+            }
             "--steps" => {
                 steps = Some(
                     v.parse::<usize>()
@@ -126,8 +136,13 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let data = Array2::from_shape_vec((n, t), x.data).map_err(|e| e.to_string())?;
     let per_step = data.slice(ndarray::s![.., ..steps]).t().to_owned();
     let t0 = Instant::now();
-    let outs = basalt_nir::simulate(&graph, &basalt_nir::Options { dt }, &BTreeMap::from([(name.clone(), per_step)]))
-        .map_err(|e| e.to_string())?;
+    let inputs = BTreeMap::from([(name.clone(), per_step)]);
+    let opts = basalt_nir::Options { dt };
+    let (outs, device) = if gpu {
+        simulate_gpu(&graph, &opts, &inputs)?
+    } else {
+        (basalt_nir::simulate(&graph, &opts, &inputs).map_err(|e| e.to_string())?, "cpu".to_string())
+    };
     let secs = t0.elapsed().as_secs_f64();
     let arrays: Vec<NamedArray> = outs
         .iter()
@@ -142,7 +157,33 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let summary: Vec<String> =
         outs.iter().map(|(k, v)| format!("{k}: {} values, sum {:.4}", v.len(), v.sum())).collect();
     Ok(format!(
-        "simulated {model} for {steps} steps of dt = {dt} s in {secs:.3} s (build included); {}; wrote {out}",
+        "simulated {model} for {steps} steps of dt = {dt} s on {device} in {secs:.3} s (build included); {}; wrote {out}",
         summary.join("; ")
     ))
+}
+
+/// The outputs of a NIR simulation, and the device it ran on.
+type Simulated = (BTreeMap<String, Array2<f64>>, String);
+
+/// Simulates on the GPU backend.
+#[cfg(feature = "gpu")]
+fn simulate_gpu(
+    graph: &basalt_nir::Graph,
+    opts: &basalt_nir::Options,
+    inputs: &BTreeMap<String, Array2<f64>>,
+) -> Result<Simulated, String> {
+    let device = std::sync::Arc::new(basalt_gpu::GpuDevice::new().map_err(|e| e.to_string())?);
+    let name = device.describe();
+    let outs = basalt_nir::simulate_on(graph, opts, inputs, |exe| Ok(basalt_gpu::GpuRuntime::new(&exe, device)?))
+        .map_err(|e| e.to_string())?;
+    Ok((outs, name))
+}
+
+#[cfg(not(feature = "gpu"))]
+fn simulate_gpu(
+    _graph: &basalt_nir::Graph,
+    _opts: &basalt_nir::Options,
+    _inputs: &BTreeMap<String, Array2<f64>>,
+) -> Result<Simulated, String> {
+    Err("this build has no GPU backend (build with --features gpu)".into())
 }

@@ -143,6 +143,14 @@ pub enum Error {
         /// The Var and what differs.
         reason: String,
     },
+    /// Another backend (the GPU's) failed to build, run or read back.
+    #[error("{backend} backend: {message}")]
+    Backend {
+        /// The backend ("gpu").
+        backend: String,
+        /// Its message.
+        message: String,
+    },
     /// The worker thread of a non-blocking run panicked (a bug in a model).
     #[error("the runtime worker thread panicked: {0}")]
     WorkerPanicked(String),

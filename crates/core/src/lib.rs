@@ -40,6 +40,7 @@ pub mod process;
 pub mod registry;
 pub mod runtime;
 pub mod simd;
+pub mod simulator;
 pub mod value;
 
 pub use error::{Error, ModelError, Result};
@@ -49,6 +50,7 @@ pub use graph::{
 };
 pub use registry::{Backend, ModelEntry, OutputTiming, Registry, RunConfig};
 pub use runtime::{RunCondition, RunContinuous, RunSteps, Runtime};
+pub use simulator::Simulator;
 pub use value::{matrix, Init, Shape};
 
 /// Everything a typical program needs.

@@ -7,8 +7,8 @@
 //! once. Fixed-point models use i32 arithmetic and are bit-exact with the CPU reference;
 //! float models run in f32 (the CPU uses f64) and agree within a stated tolerance.
 //!
-//! Supported process models in this version: `Lif` (float, bit-accurate), `Dense` (float,
-//! bit-accurate; binary and graded spikes), `source.RingBuffer`, `sink.RingBuffer`. InPorts
+//! Supported process models in this version: `Lif` (float, bit-accurate), `Dense` and
+//! `DelayDense` (float, bit-accurate; binary and graded spikes), `source.RingBuffer`, `sink.RingBuffer`. InPorts
 //! must have at most one whole-OutPort source. Anything else is a clear error naming the
 //! process.
 
@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use basalt_core::executable::{Executable, LeafProcess, Source};
 use basalt_core::process::dense::{quantize_weights, DenseParams, SignMode};
+use basalt_core::process::sparse::SynapseParams;
 use basalt_core::{ProcId, VarRef};
 use ndarray::{ArrayD, IxDyn};
 use thiserror::Error;
@@ -118,6 +119,8 @@ pub mod shaders {
     pub const LIF_FLOAT: &str = include_str!("../../../shaders/lif_float.wgsl");
     /// Adaptive LIF (fixed and float entries).
     pub const ALIF: &str = include_str!("../../../shaders/alif.wgsl");
+    /// DelayDense: Dense with a delay per synapse (template).
+    pub const DELAY_DENSE: &str = include_str!("../../../shaders/delay_dense.wgsl");
     /// Dense (template).
     pub const DENSE: &str = include_str!("../../../shaders/dense.wgsl");
     /// Convolution (template).
@@ -135,8 +138,13 @@ pub mod shaders {
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 4] =
-        [("dense.wgsl", DENSE), ("conv.wgsl", CONV), ("sdn.wgsl", SDN), ("gather.wgsl", GATHER)];
+    pub const TEMPLATES: [(&str, &str); 5] = [
+        ("dense.wgsl", DENSE),
+        ("delay_dense.wgsl", DELAY_DENSE),
+        ("conv.wgsl", CONV),
+        ("sdn.wgsl", SDN),
+        ("gather.wgsl", GATHER),
+    ];
     /// Complete shaders, by file name.
     pub const COMPLETE: [(&str, &str); 5] =
         [("lif.wgsl", LIF), ("lif_float.wgsl", LIF_FLOAT), ("alif.wgsl", ALIF), ("io.wgsl", IO), ("reset.wgsl", RESET)];
@@ -171,6 +179,18 @@ pub struct GpuRuntime {
     vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)>,
     time_step: u64,
     _keep: Vec<wgpu::Buffer>,
+}
+
+/// A Dense-like process's weights as the GPU holds them, with the weight exponent: fixed
+/// point quantises them as the CPU model does (sign mode, weight bits).
+fn dense_weights(w: &[f64], params: &DenseParams, fixed: bool) -> (Vec<f64>, i32) {
+    if fixed {
+        let mode = params.sign_mode.unwrap_or_else(|| SignMode::of(w));
+        let q = quantize_weights(w, mode, params.num_weight_bits).into_iter().map(f64::from).collect();
+        (q, params.weight_exp)
+    } else {
+        (w.to_vec(), 0)
+    }
 }
 
 fn words_f32(v: &[f64]) -> Vec<u32> {
@@ -291,6 +311,7 @@ impl GpuRuntime {
             "PyLifModelBitAcc",
             "PyAlifModelFixed",
             "PyDenseModelBitAcc",
+            "PyDelayDenseModelBitAcc",
             "PySendModelFixed",
             "PyReceiveModelFixed",
             "PySigmaModelFixed",
@@ -304,6 +325,7 @@ impl GpuRuntime {
             "PyLifModelFloat",
             "PyAlifModelFloat",
             "PyDenseModelFloat",
+            "PyDelayDenseModelFloat",
             "PySendModelFloat",
             "PyReceiveModelFloat",
             "PySigmaModelFloat",
@@ -544,16 +566,7 @@ impl GpuRuntime {
                     let graded = var(p, "num_message_bits")?[0] > 0.0;
                     let params_d: DenseParams =
                         p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
-                    let (weights, wexp) = if fixed {
-                        let mode = params_d.sign_mode.unwrap_or_else(|| SignMode::of(&wv.data));
-                        let q: Vec<f64> = quantize_weights(&wv.data, mode, params_d.num_weight_bits)
-                            .into_iter()
-                            .map(f64::from)
-                            .collect();
-                        (q, params_d.weight_exp)
-                    } else {
-                        (wv.data.clone(), 0)
-                    };
+                    let (weights, wexp) = dense_weights(&wv.data, &params_d, fixed);
                     let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
                     let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
                     let params = b.uniform([rows as u32, cols as u32, u32::from(graded), wexp as u32]);
@@ -567,6 +580,45 @@ impl GpuRuntime {
                     );
                     vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows), vec![rows]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
+                    host(&mut vars, "num_message_bits")?;
+                }
+                "DelayDense" => {
+                    // Weights and delays are (rows, cols) Vars; a_buff is (rows, depth):
+                    // column k is sent in k steps.
+                    let wv = p.var("weights").map_err(GpuError::UnknownVar)?;
+                    let (rows, cols) = (wv.shape[0], wv.shape[1]);
+                    let graded = var(p, "num_message_bits")?[0] > 0.0;
+                    let sp: SynapseParams =
+                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    let depth = sp.max_delay.map_or(1, |m| m + 1);
+                    let (weights, wexp) = dense_weights(&wv.data, &sp.dense, fixed);
+                    let delays: Vec<u32> = var(p, "delays")?.iter().map(|&d| d as u32).collect();
+                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
+                    let dl = b.storage(&format!("{}.delays", p.name), &delays)?;
+                    let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
+                    let params =
+                        b.uniform8([rows as u32, cols as u32, u32::from(graded), wexp as u32, depth as u32, 0, 0, 0]);
+                    let src = shaders::for_precision(shaders::DELAY_DENSE, fixed);
+                    let s_in = &ins[p.in_port_offset];
+                    let a_out = &outs[p.out_port_offset];
+                    emits.push(b.launch(
+                        &src,
+                        "delay_dense_emit",
+                        &[(0, &params), (2, a_out), (3, &a_buff)],
+                        rows as u32,
+                    ));
+                    runs.insert(
+                        pi,
+                        b.launch(
+                            &src,
+                            "delay_dense",
+                            &[(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &dl)],
+                            rows as u32,
+                        ),
+                    );
+                    vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows * depth), vec![rows, depth]));
+                    vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
+                    host(&mut vars, "delays")?;
                     host(&mut vars, "num_message_bits")?;
                 }
                 "source.RingBuffer" | "sink.RingBuffer" => {
@@ -818,5 +870,25 @@ impl GpuRuntime {
             }
         };
         ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| GpuError::Readback(e.to_string()))
+    }
+}
+
+impl From<GpuError> for basalt_core::Error {
+    fn from(e: GpuError) -> Self {
+        basalt_core::Error::Backend { backend: "gpu".into(), message: e.to_string() }
+    }
+}
+
+impl basalt_core::Simulator for GpuRuntime {
+    fn advance(&mut self, steps: u64) -> basalt_core::Result<()> {
+        Ok(self.run(steps)?)
+    }
+
+    fn read(&self, var: &VarRef) -> basalt_core::Result<ArrayD<f64>> {
+        Ok(self.get(var)?)
+    }
+
+    fn device(&self) -> String {
+        self.gpu.describe()
     }
 }

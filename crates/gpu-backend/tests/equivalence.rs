@@ -229,3 +229,59 @@ fn inports_with_several_sources_sum_them_as_the_cpu_does() {
         }
     }
 }
+
+/// LIF -> DelayDense (delays 0..=5) -> LIF, binary spikes; returns the Vars to compare.
+fn delayed_chain(fixed: bool, seed: &mut u64) -> (Network, Vec<VarRef>) {
+    use basalt_core::process::sparse::DelayDense;
+    let (n1, n2, steps) = (40, 30, 60);
+    let (w_scale, lif1, lif2) = if fixed {
+        let bias: Vec<f64> = (0..n1).map(|_| (rand(seed) * 1500.0).floor()).collect();
+        (
+            400.0,
+            Lif::new(&[n1]).du(1500.0).dv(300.0).vth(300.0).bias_mant(bias).bias_exp(2.0),
+            Lif::new(&[n2]).du(800.0).dv(600.0).vth(200.0),
+        )
+    } else {
+        let bias: Vec<f64> = (0..n1).map(|_| rand(seed) * 1.5).collect();
+        (2.0, Lif::new(&[n1]).du(0.3).dv(0.1).vth(5.0).bias_mant(bias), Lif::new(&[n2]).du(0.2).dv(0.15).vth(1.0))
+    };
+    let w = Array2::from_shape_fn((n2, n1), |_| {
+        let x = (rand(seed) - 0.4) * w_scale;
+        if fixed {
+            x.floor()
+        } else {
+            x
+        }
+    });
+    let d = Array2::from_shape_fn((n2, n1), |_| (rand(seed) * 6.0).floor());
+    let mut net = Network::new();
+    let l1 = net.add_named("lif1", lif1).unwrap();
+    let syn = net.add_named("delayed", DelayDense::new(w, d, 0).unwrap()).unwrap();
+    let l2 = net.add_named("lif2", lif2).unwrap();
+    net.connect(l1.s_out(), &syn.s_in()).unwrap();
+    net.connect(syn.a_out(), &l2.a_in()).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[n2], steps)).unwrap();
+    net.connect(l2.s_out(), &sink.a_in()).unwrap();
+    (net, vec![l2.u(), l2.v(), syn.a_buff(), sink.data()])
+}
+
+#[test]
+fn delay_dense_is_bit_exact_in_fixed_point_and_close_in_float() {
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let (net, vars) = delayed_chain(true, &mut seed);
+    let results = both(&net, &vars, &RunConfig::fixed_pt(), 60, gpu.clone());
+    for (i, (cpu, g)) in results.iter().enumerate() {
+        assert_eq!(cpu, g, "fixed: Var {} differs", vars[i].name);
+    }
+    let spikes = results[3].0.sum();
+    assert!(spikes > 10.0, "the delayed layer spikes ({spikes})");
+    let (net, vars) = delayed_chain(false, &mut seed);
+    let results = both(&net, &vars, &RunConfig::floating_pt(), 60, gpu);
+    for (i, (cpu, g)) in results.iter().enumerate() {
+        for (x, y) in cpu.iter().zip(g.iter()) {
+            assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "float: Var {} {x} vs {y}", vars[i].name);
+        }
+    }
+    assert!(results[3].0.sum() > 10.0, "the float delayed layer spikes");
+}

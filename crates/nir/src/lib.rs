@@ -22,4 +22,4 @@ pub use error::NirError;
 pub use file::{read, write, NIR_VERSION};
 pub use ir::{Graph, Node, Padding, Tensor};
 pub use netx::{netx_to_nir, nir_to_netx};
-pub use sim::{build, simulate, NirInput, NirNetwork, NirOutput, Options, Readout};
+pub use sim::{build, simulate, simulate_on, NirInput, NirNetwork, NirOutput, Options, Readout};

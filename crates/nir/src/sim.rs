@@ -29,9 +29,10 @@ use basalt_core::process::conv::{kernel_from_torch, Conv};
 use basalt_core::process::dense::Dense;
 use basalt_core::process::io::{sink, source};
 use basalt_core::process::lif::Lif;
-use basalt_core::process::monitor::Monitor;
 use basalt_core::process::sparse::DelayDense;
-use basalt_core::{InPort, Network, OutPort, PortTransforms, ProcId, RunConfig, RunSteps, VarRef};
+use basalt_core::{
+    Executable, InPort, Network, OutPort, PortTransforms, ProcId, RunConfig, Runtime, Simulator, VarRef,
+};
 use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::error::{check_dt, node_err, uniform, NirError};
@@ -445,13 +446,26 @@ fn neuron_lif(flat: &FlatGraph, name: &str, node: &Node, m: &LifMap, shape: &[us
     Ok(Lif::new(&lava).du(m.du).dv(m.dv).vth(vth).u(arr(u0)?).bias_mant(arr(bias)?))
 }
 
-/// Simulates a graph for `steps` steps: `inputs` maps each Input node to its values, shape
-/// (steps, size) with each step's values flattened in NIR's C order; returns each Output
-/// node's values alike, shape (steps, size).
+/// Simulates a graph for `steps` steps on the CPU: `inputs` maps each Input node to its
+/// values, shape (steps, size) with each step's values flattened in NIR's C order; returns
+/// each Output node's values alike, shape (steps, size).
 pub fn simulate(
     graph: &Graph,
     opts: &Options,
     inputs: &BTreeMap<String, Array2<f64>>,
+) -> Result<BTreeMap<String, Array2<f64>>, NirError> {
+    let cfg = RunConfig::floating_pt();
+    simulate_on(graph, opts, inputs, |exe| Runtime::new(exe, cfg.registry()))
+}
+
+/// [`simulate`] on any backend: `start` makes the backend's runtime from the float
+/// executable (the GPU backend's `GpuRuntime`, for one). Voltage read-outs are read after
+/// every step, so graphs that output voltages advance one step at a time.
+pub fn simulate_on<S: Simulator>(
+    graph: &Graph,
+    opts: &Options,
+    inputs: &BTreeMap<String, Array2<f64>>,
+    start: impl FnOnce(Executable) -> basalt_core::Result<S>,
 ) -> Result<BTreeMap<String, Array2<f64>>, NirError> {
     let NirNetwork { mut net, inputs: ports, outputs } = build(graph, opts)?;
     let steps = inputs.values().next().map_or(0, |x| x.nrows());
@@ -484,43 +498,45 @@ pub fn simulate(
         }
     }
     let mut sinks = BTreeMap::new();
-    let mut monitor = None;
     for (name, out) in &outputs {
-        match &out.readout {
-            Readout::Port(p) => {
-                let sink = net.add(sink::RingBuffer::new(&lava_shape(&out.shape), steps))?;
-                net.connect(p.clone(), &sink.a_in())?;
-                sinks.insert(name.clone(), sink.data());
-            }
-            Readout::Voltage { var, .. } => {
-                let mon = match &monitor {
-                    Some(m) => m,
-                    None => monitor.insert(net.add(Monitor::new())?),
-                };
-                mon.probe(&mut net, var.clone(), steps)?;
+        if let Readout::Port(p) = &out.readout {
+            let sink = net.add(sink::RingBuffer::new(&lava_shape(&out.shape), steps))?;
+            net.connect(p.clone(), &sink.a_in())?;
+            sinks.insert(name.clone(), sink.data());
+        }
+    }
+    let mut sim = start(net.compile(&RunConfig::floating_pt())?)?;
+    // Per voltage output, each step's values in Basalt's order.
+    let mut voltages: BTreeMap<&str, Vec<Vec<f64>>> = BTreeMap::new();
+    let volt_outputs: Vec<(&String, &VarRef, f64)> = outputs
+        .iter()
+        .filter_map(|(name, out)| match &out.readout {
+            Readout::Voltage { var, scale } => Some((name, var, *scale)),
+            Readout::Port(_) => None,
+        })
+        .collect();
+    if volt_outputs.is_empty() {
+        sim.advance(steps as u64)?;
+    } else {
+        for _ in 0..steps {
+            sim.advance(1)?;
+            for (name, var, scale) in &volt_outputs {
+                let v = sim.read(var)?.iter().map(|x| x * scale).collect();
+                voltages.entry(name.as_str()).or_default().push(v);
             }
         }
     }
-    let mut rt = net.runtime(&RunConfig::floating_pt())?;
-    rt.run(RunSteps::new(steps as u64))?;
     let mut result = BTreeMap::new();
     for (name, out) in &outputs {
         let size: usize = out.shape.iter().product();
-        // Per step, the values in Basalt's order.
         let per_step: Vec<Vec<f64>> = match &out.readout {
             Readout::Port(_) => {
                 // A sink holds (shape..., steps).
-                let d = rt.get(&sinks[name])?;
+                let d = sim.read(&sinks[name])?;
                 let d = d.into_shape_with_order((size, steps)).map_err(|e| NirError::Graph(e.to_string()))?;
                 d.columns().into_iter().map(|c| c.to_vec()).collect()
             }
-            Readout::Voltage { var, scale } => {
-                let Some(mon) = &monitor else { continue };
-                // A probe holds (steps, shape...).
-                let d = mon.data(&rt, net.process_name(var.proc)?, "v")?;
-                let d = d.into_shape_with_order((steps, size)).map_err(|e| NirError::Graph(e.to_string()))?;
-                d.rows().into_iter().map(|r| r.iter().map(|v| v * scale).collect()).collect()
-            }
+            Readout::Voltage { .. } => voltages.remove(name.as_str()).unwrap_or_default(),
         };
         let values: Vec<f64> = per_step.into_iter().flat_map(|v| to_nir_order(v, &out.shape)).collect();
         let a = Array2::from_shape_vec((steps, size), values).map_err(|e| NirError::Graph(e.to_string()))?;

@@ -1,51 +1,21 @@
 //! NIR files written by the real `nir` package (one exported by snnTorch) load, and their
 //! simulation matches the NumPy reference of `tools/oracle/nir_cases.py` to 1e-6.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-use basalt_core::persist::npz;
+use common::{case, data, worst_difference};
+
+use std::path::Path;
+
 use basalt_nir::{read, simulate, write, Graph, NirError, Node, Options};
 use ndarray::Array2;
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
-}
-
-/// The case's inputs, expected outputs and dt.
-type Signals = BTreeMap<String, Array2<f64>>;
-
-fn case(name: &str) -> (Signals, Signals, f64) {
-    let arrays = npz::read(&data(&format!("{name}.npz"))).expect("reference file");
-    let (mut inputs, mut outputs, mut dt) = (BTreeMap::new(), BTreeMap::new(), 0.0);
-    for a in arrays {
-        if a.name == "dt" {
-            dt = a.data[0];
-            continue;
-        }
-        let m = Array2::from_shape_vec((a.shape[0], a.shape[1]), a.data).expect("2-D array");
-        if let Some(k) = a.name.strip_prefix("input_") {
-            inputs.insert(k.to_string(), m);
-        } else if let Some(k) = a.name.strip_prefix("output_") {
-            outputs.insert(k.to_string(), m);
-        }
-    }
-    (inputs, outputs, dt)
-}
 
 fn check_case(name: &str, graph: &Graph) {
     let (inputs, expected, dt) = case(name);
     let got = simulate(graph, &Options { dt }, &inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "{name}: outputs");
-    for (k, want) in &expected {
-        let have = &got[k];
-        assert_eq!(have.dim(), want.dim(), "{name}.{k}: shape");
-        let worst = have.iter().zip(want.iter()).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0.0, f64::max);
-        assert!(worst <= 1e-6, "{name}.{k}: largest difference {worst}");
-        assert!(want.iter().any(|&x| x != 0.0), "{name}.{k}: the reference is all zero");
-    }
+    let worst = worst_difference(name, &got, &expected);
+    assert!(worst <= 1e-6, "{name}: largest difference {worst}");
 }
-
 #[test]
 fn files_written_by_nir_simulate_as_the_reference() {
     for name in ["cuba", "lif_family", "recurrent", "conv", "snntorch"] {

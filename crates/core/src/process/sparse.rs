@@ -78,13 +78,13 @@ impl CsrPattern {
 
 /// Parameters of the sparse/delay synapse models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct SynapseParams {
+pub struct SynapseParams {
     /// Stored pattern (for DelayDense: every entry).
-    pattern: CsrPattern,
+    pub pattern: CsrPattern,
     /// Fixed-point weight handling (as Dense).
-    dense: DenseParams,
+    pub dense: DenseParams,
     /// Maximum delay (None: no delays).
-    max_delay: Option<usize>,
+    pub max_delay: Option<usize>,
 }
 
 /// Sparse synapses with CSR weights (Lava `Sparse`): `a_out = W · s_in`, sent next step.
