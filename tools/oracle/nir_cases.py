@@ -21,7 +21,7 @@ import torch.nn.functional as F
 OUT = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "crates/nir/tests/data")
 OUT.mkdir(parents=True, exist_ok=True)
 T = 120
-SYNAPSES = (nir.Affine, nir.Linear, nir.Scale, nir.Delay, nir.Conv2d, nir.SumPool2d, nir.AvgPool2d)
+SYNAPSES = (nir.Affine, nir.Linear, nir.Scale, nir.Delay, nir.Conv1d, nir.Conv2d, nir.SumPool2d, nir.AvgPool2d)
 
 
 def flat_nodes(graph, prefix=""):
@@ -57,6 +57,14 @@ def flat_nodes(graph, prefix=""):
     return nodes, edges
 
 
+def conv1d(n, x):
+    """PyTorch's conv1d of a (C, L) array by a nir.Conv1d node; returns (1, Cout, Lout)."""
+    pad = n.padding if isinstance(n.padding, str) else int(np.asarray(n.padding).reshape(-1)[0])
+    return F.conv1d(torch.as_tensor(x, dtype=torch.float64)[None], torch.as_tensor(n.weight, dtype=torch.float64),
+                    torch.as_tensor(n.bias, dtype=torch.float64), stride=int(np.asarray(n.stride).reshape(-1)[0]),
+                    padding=pad, dilation=int(np.asarray(n.dilation).reshape(-1)[0]), groups=int(n.groups))
+
+
 def simulate(graph, inputs, dt):
     nodes, edges = flat_nodes(graph)
     src = {k: [a for a, b in edges if b == k] for k in nodes}
@@ -68,6 +76,8 @@ def simulate(graph, inputs, dt):
             y = F.conv2d(torch.zeros((1,) + tuple(s), dtype=torch.float64), torch.as_tensor(n.weight, dtype=torch.float64),
                          stride=tuple(n.stride), padding=tuple(n.padding), dilation=tuple(n.dilation), groups=int(n.groups))
             return tuple(y.shape[1:])
+        if isinstance(n, nir.Conv1d):
+            return tuple(conv1d(n, np.zeros(s)).shape[1:])
         if isinstance(n, (nir.SumPool2d, nir.AvgPool2d)):
             y = F.avg_pool2d(torch.zeros((1,) + tuple(s)), tuple(n.kernel_size), tuple(n.stride), tuple(n.padding))
             return tuple(y.shape[1:])
@@ -121,6 +131,9 @@ def simulate(graph, inputs, dt):
                     y = F.conv2d(xi, torch.as_tensor(n.weight, dtype=torch.float64), torch.as_tensor(n.bias, dtype=torch.float64),
                                  stride=tuple(n.stride), padding=tuple(n.padding), dilation=tuple(n.dilation), groups=int(n.groups))
                     cur[k] = y.numpy().reshape(-1)
+                elif isinstance(n, nir.Conv1d):
+                    (a,) = src[k]
+                    cur[k] = conv1d(n, x.reshape(shape[a])).numpy().reshape(-1)
                 elif isinstance(n, (nir.SumPool2d, nir.AvgPool2d)):
                     (a,) = src[k]
                     xi = torch.as_tensor(x.reshape((1,) + shape[a]), dtype=torch.float64)
@@ -310,3 +323,27 @@ with torch.no_grad():
     net[2].weight.mul_(3.0)
 g = export_to_nir(net, torch.zeros(8))
 save("snntorch", g, {"input": spikes(8, 0.4)}, 1e-4)
+
+# 6. 1-D convolutions on a (C, L) input: padded, then strided and dilated (nir 1.0.8 infers
+#    a grouped Conv1d's input channels wrongly, so groups stay 1 here),
+#    with a bias into a CUBA layer and the voltage of a leaky read-out.
+dt = 1e-3
+g = nir.NIRGraph(
+    nodes={
+        "signal": nir.Input(input_type=np.array([2, 16])),
+        "conv_a": nir.Conv1d(input_shape=16, weight=rng.normal(0.4, 0.6, (4, 2, 3)), stride=1, padding=1,
+                             dilation=1, groups=1, bias=np.array([0.1, 0.0, -0.05, 0.05])),
+        "lif_a": nir.CubaLIF(tau_syn=np.full((4, 16), 2e-3), tau_mem=np.full((4, 16), 4e-3), r=np.full((4, 16), 2.0),
+                             v_leak=np.zeros((4, 16)), v_threshold=np.full((4, 16), 1.5), w_in=np.full((4, 16), 1.0)),
+        "conv_b": nir.Conv1d(input_shape=16, weight=rng.normal(0.2, 0.5, (3, 4, 3)), stride=2, padding=2,
+                             dilation=2, groups=1, bias=np.array([0.02, -0.01, 0.0])),
+        "li_b": nir.CubaLI(tau_syn=np.full((3, 8), 3e-3), tau_mem=np.full((3, 8), 6e-3), r=np.full((3, 8), 1.0),
+                           v_leak=np.zeros((3, 8)), w_in=np.full((3, 8), 1.0)),
+        "spikes": nir.Output(output_type=np.array([4, 16])),
+        "voltage": nir.Output(output_type=np.array([3, 8])),
+    },
+    edges=[("signal", "conv_a"), ("conv_a", "lif_a"), ("lif_a", "spikes"), ("lif_a", "conv_b"), ("conv_b", "li_b"),
+           ("li_b", "voltage")],
+    type_check=False,
+)
+save("conv1d", g, {"signal": spikes(32, 0.3)}, dt)

@@ -289,7 +289,11 @@ fn node_tree(node: &Node) -> Tree {
             }
             put("weight", floats(weight));
             put("stride", int(*stride as i64));
-            put("padding", padding_value(padding));
+            // nir keeps a Conv1d's explicit padding a scalar.
+            match padding {
+                Padding::Explicit(p) if p.len() == 1 => put("padding", int(p[0] as i64)),
+                _ => put("padding", padding_value(padding)),
+            }
             put("dilation", int(*dilation as i64));
             put("groups", int(*g as i64));
             put("bias", floats(bias));

@@ -124,25 +124,49 @@ fn window_out(hw: [usize; 2], k: [usize; 2], s: [usize; 2], p: [usize; 2], d: [u
     Some([one(0)?, one(1)?])
 }
 
-/// The explicit padding of a Conv2d (PyTorch's 'same' is symmetric only for odd spans).
-pub(crate) fn conv2d_padding(name: &str, node: &Node) -> Result<[usize; 2], NirError> {
-    let Node::Conv2d { weight, padding, dilation, stride, .. } = node else { return Ok([0, 0]) };
-    match padding {
-        Padding::Explicit(p) if p.len() == 2 => Ok([p[0], p[1]]),
-        Padding::Explicit(p) => Err(node_err(name, node, format!("`padding` has {} values", p.len()))),
-        Padding::Valid => Ok([0, 0]),
+/// A convolution's window as 2-D (H, W) numbers: (kernel, stride, dilation, padding); a
+/// Conv1d is a Conv2d over a (C, 1, L) input with a (1, K) kernel.
+pub(crate) struct Window {
+    /// Kernel (kH, kW).
+    pub kernel: [usize; 2],
+    /// Stride (H, W).
+    pub stride: [usize; 2],
+    /// Dilation (H, W).
+    pub dilation: [usize; 2],
+    /// Explicit padding (H, W) (PyTorch's 'same' is symmetric only for odd spans).
+    pub padding: [usize; 2],
+}
+
+/// The window of a Conv1d or Conv2d node (None for other nodes).
+pub(crate) fn conv_window(name: &str, node: &Node) -> Result<Option<Window>, NirError> {
+    let (kernel, stride, dilation, padding) = match node {
+        Node::Conv2d { weight, padding, dilation, stride, .. } => {
+            let k = |i: usize| weight.shape.get(2 + i).copied().unwrap_or(1).max(1);
+            ([k(0), k(1)], *stride, *dilation, padding)
+        }
+        Node::Conv1d { weight, padding, dilation, stride, .. } => {
+            ([1, weight.shape.get(2).copied().unwrap_or(1).max(1)], [1, *stride], [1, *dilation], padding)
+        }
+        _ => return Ok(None),
+    };
+    let dims = if matches!(node, Node::Conv1d { .. }) { 1 } else { 2 };
+    let padding = match padding {
+        Padding::Explicit(p) if p.len() == dims => [if dims == 2 { p[0] } else { 0 }, p[dims - 1]],
+        Padding::Explicit(p) => return Err(node_err(name, node, format!("`padding` has {} values", p.len()))),
+        Padding::Valid => [0, 0],
         Padding::Same => {
             let mut out = [0, 0];
             for i in 0..2 {
-                let span = dilation[i] * (weight.shape.get(2 + i).copied().unwrap_or(1).max(1) - 1);
+                let span = dilation[i] * (kernel[i] - 1);
                 if span % 2 != 0 || stride[i] != 1 {
                     return Err(node_err(name, node, "'same' padding needs stride 1 and an odd kernel span"));
                 }
                 out[i] = span / 2;
             }
-            Ok(out)
+            out
         }
-    }
+    };
+    Ok(Some(Window { kernel, stride, dilation, padding }))
 }
 
 /// The element count a parameter implies: a scalar or one-element array broadcasts and
@@ -159,6 +183,7 @@ fn elementwise(n: &Node) -> bool {
             | Node::Linear { .. }
             | Node::Input { .. }
             | Node::Output { .. }
+            | Node::Conv1d { .. }
             | Node::Conv2d { .. }
             | Node::SumPool2d { .. }
             | Node::AvgPool2d { .. }
@@ -222,6 +247,19 @@ fn own_shapes(name: &str, node: &Node) -> Result<Known, NirError> {
             }
             Ok((input_shape.map(|[h, w]| vec![ci * groups, h, w]), None))
         }
+        Node::Conv1d { input_shape, weight, groups, bias, .. } => {
+            let [co, ci, _] = weight.shape[..] else {
+                return Err(node_err(
+                    name,
+                    node,
+                    format!("`weight` must be 3-D (Cout, Cin/groups, K), found {:?}", weight.shape),
+                ));
+            };
+            if bias.data.len() != co && bias.data.len() > 1 {
+                return Err(node_err(name, node, format!("`bias` has {} values for {co} channels", bias.data.len())));
+            }
+            Ok((input_shape.map(|l| vec![ci * groups, l]), None))
+        }
         Node::SumPool2d { .. } | Node::AvgPool2d { .. } => Ok((None, None)),
         Node::Flatten { input_type, .. } => Ok((input_type.clone(), None)),
         Node::Scale { scale } => params(&[scale]),
@@ -249,9 +287,14 @@ fn derive_output(name: &str, node: &Node, input: &[usize]) -> Result<Option<Vec<
     };
     let bad_window = || node_err(name, node, format!("the window does not fit the input {input:?}"));
     match node {
-        Node::Conv2d { weight, stride, dilation, groups, .. } => {
-            let [c, h, w] = image()?;
-            let (co, ci, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3]);
+        Node::Conv1d { weight, groups, .. } | Node::Conv2d { weight, groups, .. } => {
+            let one_d = matches!(node, Node::Conv1d { .. });
+            let [c, h, w] = match input[..] {
+                [c, l] if one_d => [c, 1, l],
+                _ if one_d => return Err(node_err(name, node, format!("needs a (C, L) input, gets shape {input:?}"))),
+                _ => image()?,
+            };
+            let (co, ci) = (weight.shape[0], weight.shape[1]);
             if ci * groups != c || *groups == 0 || co % groups != 0 {
                 return Err(node_err(
                     name,
@@ -259,9 +302,10 @@ fn derive_output(name: &str, node: &Node, input: &[usize]) -> Result<Option<Vec<
                     format!("weight {:?} with {groups} groups does not fit {c} input channels", weight.shape),
                 ));
             }
-            let p = conv2d_padding(name, node)?;
-            let [ho, wo] = window_out([h, w], [kh, kw], *stride, p, *dilation).ok_or_else(bad_window)?;
-            Ok(Some(vec![co, ho, wo]))
+            let Some(win) = conv_window(name, node)? else { return Ok(None) };
+            let [ho, wo] =
+                window_out([h, w], win.kernel, win.stride, win.padding, win.dilation).ok_or_else(bad_window)?;
+            Ok(Some(if one_d { vec![co, wo] } else { vec![co, ho, wo] }))
         }
         Node::SumPool2d { kernel_size, stride, padding } | Node::AvgPool2d { kernel_size, stride, padding } => {
             let [c, h, w] = image()?;

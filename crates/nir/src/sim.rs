@@ -17,7 +17,7 @@
 //!
 //! `Affine`/`Linear` become `Dense` (an `Affine` bias is added to the neurons it feeds),
 //! `Scale` a diagonal `Dense`, `Delay` a diagonal `DelayDense`, `Conv2d` a `Conv` (its bias
-//! also goes to the neurons), `SumPool2d`/`AvgPool2d` a per-channel `Conv` of ones (of
+//! also goes to the neurons), `Conv1d` a `Conv` over (L, 1, C), `SumPool2d`/`AvgPool2d` a per-channel `Conv` of ones (of
 //! 1/window), and `Flatten` a transform on the connection (back to NIR's axis order, then
 //! flattened in C order). As in Lava, a synapse
 //! delivers its output one step after its input: a spike entering a `Dense` at step t reaches
@@ -31,12 +31,12 @@ use basalt_core::process::io::{sink, source};
 use basalt_core::process::lif::Lif;
 use basalt_core::process::sparse::DelayDense;
 use basalt_core::{
-    Executable, InPort, Network, OutPort, PortTransforms, ProcId, RunConfig, Runtime, Simulator, VarRef,
+    Executable, InPort, Network, OutPort, PortExpr, PortTransforms, ProcId, RunConfig, Runtime, Simulator, VarRef,
 };
 use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::error::{check_dt, node_err, uniform, NirError};
-use crate::flat::{conv2d_padding, flatten, FlatGraph};
+use crate::flat::{conv_window, flatten, FlatGraph};
 use crate::ir::{per_neuron, Graph, Node, Tensor};
 
 /// How a NIR graph is discretised.
@@ -238,21 +238,24 @@ fn to_nir_order(values: Vec<f64>, nir_shape: &[usize]) -> Vec<f64> {
         .map_or_else(|_| Vec::new(), |a| a.t().iter().copied().collect())
 }
 
-/// A Conv2d or pooling node as a Basalt `Conv` over a (W, H, C) input.
+/// A Conv1d, Conv2d or pooling node as a Basalt `Conv` over a (W, H, C) input (a Conv1d's
+/// (C, L) input is (L, 1, C)).
 fn conv_process(name: &str, node: &Node, input: &[usize]) -> Result<Conv, NirError> {
-    let [c, h, w] = input[..] else {
-        return Err(node_err(name, node, format!("needs a (C, H, W) input, gets {input:?}")));
+    let [c, h, w] = match (node, input) {
+        (Node::Conv1d { .. }, &[c, l]) => [c, 1, l],
+        (_, &[c, h, w]) => [c, h, w],
+        _ => return Err(node_err(name, node, format!("does not fit its input of shape {input:?}"))),
     };
     let rev = |p: [usize; 2]| [p[1], p[0]];
     let conv = match node {
-        Node::Conv2d { weight, stride, dilation, groups, .. } => {
-            let [co, ci, kh, kw] = weight.shape[..] else {
-                return Err(node_err(name, node, format!("`weight` must be 4-D, found {:?}", weight.shape)));
-            };
+        Node::Conv1d { weight, groups, .. } | Node::Conv2d { weight, groups, .. } => {
+            let Some(win) = conv_window(name, node)? else { return Err(node_err(name, node, "not a convolution")) };
+            let (co, ci) = (weight.shape[0], weight.shape.get(1).copied().unwrap_or(0));
+            let [kh, kw] = win.kernel;
             Conv::new(kernel_from_torch(&weight.data, [co, ci, kh, kw]), [w, h, c])
-                .stride(rev(*stride))
-                .padding(rev(conv2d_padding(name, node)?))
-                .dilation(rev(*dilation))
+                .stride(rev(win.stride))
+                .padding(rev(win.padding))
+                .dilation(rev(win.dilation))
                 .groups(*groups)
         }
         Node::SumPool2d { kernel_size, stride, padding } | Node::AvgPool2d { kernel_size, stride, padding } => {
@@ -266,6 +269,19 @@ fn conv_process(name: &str, node: &Node, input: &[usize]) -> Result<Conv, NirErr
         _ => return Err(node_err(name, node, "not a convolution")),
     };
     Ok(conv)
+}
+
+/// Connects `src` to `dst`, reshaping when the two hold the same values in C order under
+/// different shapes (a Conv1d's (L, 1, C) ports next to (L, C) populations).
+fn connect_fit(net: &mut Network, src: impl Into<PortExpr>, dst: &InPort) -> Result<(), NirError> {
+    let src = src.into();
+    let (have, want) = (net.expr_shape(&src)?, net.in_port_shape(dst)?);
+    if have != want && have.iter().product::<usize>() == want.iter().product::<usize>() {
+        net.connect(src.reshape(&want), dst)?;
+    } else {
+        net.connect(src, dst)?;
+    }
+    Ok(())
 }
 
 /// Builds a NIR graph as a network of float Basalt processes, named after the NIR nodes.
@@ -314,7 +330,7 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
                 }
                 Built::Synapse(net.add_named(name, DelayDense::new(Array2::eye(n_out), d, 0)?)?.id())
             }
-            Node::Conv2d { .. } | Node::SumPool2d { .. } | Node::AvgPool2d { .. } => {
+            Node::Conv1d { .. } | Node::Conv2d { .. } | Node::SumPool2d { .. } | Node::AvgPool2d { .. } => {
                 Built::Synapse(net.add_named(name, conv_process(name, node, in_shape)?)?.id())
             }
             _ => {
@@ -354,7 +370,9 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
         }
     }
     for (a, b) in &flat.edges {
-        if let Some(node @ (Node::Affine { bias, .. } | Node::Conv2d { bias, .. })) = flat.nodes.get(a) {
+        if let Some(node @ (Node::Affine { bias, .. } | Node::Conv1d { bias, .. } | Node::Conv2d { bias, .. })) =
+            flat.nodes.get(a)
+        {
             let into_neuron = matches!(built.get(b.as_str()), Some(Built::Neuron { .. }));
             if !into_neuron && bias.data.iter().any(|&x| x != 0.0) {
                 let msg = format!("its bias feeds `{b}`, which is not a neuron; Basalt adds biases to neurons only");
@@ -393,9 +411,9 @@ pub fn build(graph: &Graph, opts: &Options) -> Result<NirNetwork, NirError> {
                 // Back to NIR's axis order, then C-order flattening as PyTorch does.
                 let dims = flat.shapes[src].1.len();
                 let axes: Vec<usize> = (0..dims).rev().collect();
-                net.connect(port.transpose(&axes).flatten(), &target)?;
+                connect_fit(&mut net, port.transpose(&axes).flatten(), &target)?;
             } else {
-                net.connect(port, &target)?;
+                connect_fit(&mut net, port, &target)?;
             }
         }
     }
@@ -414,7 +432,7 @@ fn neuron_lif(flat: &FlatGraph, name: &str, node: &Node, m: &LifMap, shape: &[us
     for src in flat.sources_of(name) {
         match flat.nodes.get(src) {
             Some(Node::Affine { bias, .. }) => bias_in.iter_mut().zip(&bias.data).for_each(|(acc, b)| *acc += b),
-            Some(Node::Conv2d { bias, .. }) if !bias.data.is_empty() => {
+            Some(Node::Conv1d { bias, .. } | Node::Conv2d { bias, .. }) if !bias.data.is_empty() => {
                 let per_channel = n / shape.first().copied().unwrap_or(1).max(1);
                 for (i, acc) in bias_in.iter_mut().enumerate() {
                     *acc += bias.data[(i / per_channel.max(1)) % bias.data.len()];
@@ -494,14 +512,14 @@ pub fn simulate_on<S: Simulator>(
                 .into_shape_with_order(IxDyn(&dims))
                 .map_err(|e| NirError::Graph(e.to_string()))?;
             let src = net.add(source::RingBuffer::new(series))?;
-            net.connect(src.s_out(), target)?;
+            connect_fit(&mut net, src.s_out(), target)?;
         }
     }
     let mut sinks = BTreeMap::new();
     for (name, out) in &outputs {
         if let Readout::Port(p) = &out.readout {
             let sink = net.add(sink::RingBuffer::new(&lava_shape(&out.shape), steps))?;
-            net.connect(p.clone(), &sink.a_in())?;
+            connect_fit(&mut net, p.clone(), &sink.a_in())?;
             sinks.insert(name.clone(), sink.data());
         }
     }

@@ -19,7 +19,7 @@ fn nir_graphs_run_on_the_gpu_like_the_reference() {
     };
     // Float32 on the GPU against the float64 reference: voltages agree to ~1e-6 relative,
     // and no spike moves (a spike difference would be an error of 1).
-    for name in ["cuba", "lif_family", "recurrent", "conv", "snntorch"] {
+    for name in ["cuba", "lif_family", "recurrent", "conv", "conv1d", "snntorch"] {
         let graph = read(data(&format!("{name}.nir"))).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (inputs, expected, dt) = case(name);
         let got = simulate_on(&graph, &Options { dt }, &inputs, |exe| Ok(GpuRuntime::new(&exe, gpu.clone())?))

@@ -18,7 +18,7 @@ fn check_case(name: &str, graph: &Graph) {
 }
 #[test]
 fn files_written_by_nir_simulate_as_the_reference() {
-    for name in ["cuba", "lif_family", "recurrent", "conv", "snntorch"] {
+    for name in ["cuba", "lif_family", "recurrent", "conv", "conv1d", "snntorch"] {
         let graph = read(data(&format!("{name}.nir"))).unwrap_or_else(|e| panic!("{name}: {e}"));
         check_case(name, &graph);
     }
@@ -60,7 +60,7 @@ fn layout(t: &basalt_core::persist::hdf5::Tree) -> Vec<(String, Vec<usize>)> {
 fn written_files_read_back_identically_and_simulate_the_same() {
     let dir = std::env::temp_dir().join(format!("basalt-nir-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    for name in ["cuba", "lif_family", "recurrent", "conv", "snntorch"] {
+    for name in ["cuba", "lif_family", "recurrent", "conv", "conv1d", "snntorch"] {
         let graph = read(data(&format!("{name}.nir"))).expect("readable");
         let path = dir.join(format!("{name}.nir"));
         write(&path, &graph).expect("writable");
