@@ -39,25 +39,38 @@ fn is_nir(p: &str) -> bool {
     Path::new(p).extension().is_some_and(|e| e == "nir")
 }
 
+fn is_basalt(p: &str) -> bool {
+    Path::new(p).extension().is_some_and(|e| e == basalt_core::persist::DEFAULT_EXTENSION)
+}
+
 fn is_netx(p: &str) -> bool {
     Path::new(p).extension().is_some_and(|e| e == "net")
 }
 
 /// `basalt convert IN OUT [--dt S]`: netx -> netx (rewritten as lava-dl writes it),
-/// netx -> NIR, NIR -> netx (Loihi fixed-point parameters) and NIR -> NIR.
+/// netx -> NIR, NIR -> netx (Loihi fixed-point parameters), NIR -> NIR, and a saved
+/// Basalt network (`.basalt`) -> NIR.
 pub fn convert(args: &[String]) -> Result<String, String> {
     let (rest, dt) = dt_arg(args)?;
     let [input, output] = &rest[..] else {
-        return Err("usage: basalt convert IN.net|IN.nir OUT.net|OUT.nir [--dt SECONDS]".into());
+        return Err("usage: basalt convert IN.net|IN.nir|IN.basalt OUT.net|OUT.nir [--dt SECONDS]".into());
     };
     let e = |e: basalt_nir::NirError| e.to_string();
     for p in [input, output] {
-        if !is_nir(p) && !is_netx(p) {
-            return Err(format!("`{p}`: the file name must end in .net (netx) or .nir (NIR)"));
+        if !is_nir(p) && !is_netx(p) && !(p == input && is_basalt(p)) {
+            return Err(format!(
+                "`{p}`: the file name must end in .net (netx) or .nir (NIR){}",
+                if p == input { ", or .basalt (a saved network, exported to NIR)" } else { "" }
+            ));
         }
     }
     let graph = if is_nir(input) {
         basalt_nir::read(input).map_err(e)?
+    } else if is_basalt(input) && is_nir(output) {
+        let (net, _) = basalt_core::persist::load(input).map_err(|e| e.to_string())?;
+        basalt_nir::network_to_nir(&net, dt).map_err(e)?
+    } else if is_basalt(input) {
+        return Err(format!("`{input}`: a saved Basalt network converts to NIR only (OUT.nir)"));
     } else if is_nir(output) {
         basalt_nir::netx_to_nir(&basalt_netx::read_layers(input).map_err(|e| e.to_string())?, dt).map_err(e)?
     } else {

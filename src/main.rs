@@ -9,7 +9,7 @@ use basalt::walkthrough::{first_spikes, run, Precision};
 
 const USAGE: &str = "usage: basalt [walkthrough] [--steps N] [--precision float|fixed|both]
        basalt info NET.net
-       basalt convert IN.net|IN.nir OUT.net|OUT.nir [--dt SECONDS]
+       basalt convert IN.net|IN.nir|IN.basalt OUT.net|OUT.nir [--dt SECONDS]
        basalt run NET.net --input X.npy --steps T --out OUT.npz [...]   (basalt run --help)
        basalt run MODEL.nir --input X.npy --steps T --out OUT.npz [--dt SECONDS]
 

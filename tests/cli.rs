@@ -229,7 +229,27 @@ fn nir_convert_and_run() {
             assert_eq!(spikes.data[i * 120 + s], want.data[s * 3 + i], "neuron {i} step {s}");
         }
     }
+    // A saved Basalt network exports to NIR: a float LIF (du 0.25, dv 0.5) becomes a
+    // CubaLIF with tau_syn = dt/du and tau_mem = dt/dv.
+    let mut net = basalt::Network::new();
+    let src = net
+        .add_named("x", basalt::process::io::source::RingBuffer::new(ndarray::Array2::<f64>::zeros((2, 4)).into_dyn()))
+        .unwrap();
+    let dense = net.add_named("w", basalt::process::dense::Dense::new(ndarray::Array2::eye(2))).unwrap();
+    let lif = net.add_named("lif", basalt::process::lif::Lif::new(&[2]).du(0.25).dv(0.5).vth(1.0)).unwrap();
+    net.connect(src.s_out(), &dense.s_in()).unwrap();
+    net.connect(dense.a_out(), &lif.a_in()).unwrap();
+    basalt::persist::save(&net, dir.join("small"), None).unwrap();
+    let (code, out, err) = basalt(&["convert", &p("small.basalt"), &p("small.nir"), "--dt", "0.001"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("3 nodes and 2 edges"), "{out}");
+    let g = basalt::nir::read(dir.join("small.nir")).unwrap();
+    let basalt::nir::Node::CubaLIF { tau_syn, tau_mem, .. } = &g.nodes["lif"] else { panic!("{:?}", g.nodes) };
+    assert_eq!((tau_syn.data[0], tau_mem.data[0]), (0.004, 0.002));
     // Errors name the problem.
+    let (code, _, err) = basalt(&["convert", &p("small.basalt"), &p("small.net")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("converts to NIR only"), "{err}");
     let (code, _, err) = basalt(&["convert", &model, &p("cuba.net")]);
     assert_eq!(code, 2);
     assert!(err.contains("`fc1`") && err.contains("bias"), "{err}");

@@ -27,6 +27,9 @@ pub enum NirError {
         /// What is wrong.
         reason: String,
     },
+    /// A Basalt network or process that has no NIR form (names the process).
+    #[error("cannot export to NIR: {0}")]
+    Export(String),
     /// An error from the netx side of a conversion.
     #[error(transparent)]
     Netx(#[from] basalt_netx::NetxError),

@@ -2,7 +2,7 @@
 //!
 //! Reads and writes NIR (Neuromorphic Intermediate Representation) graphs, the exchange
 //! format of snnTorch, Norse, Sinabs, Rockpool, Spyx and others (SPEC §5), and simulates
-//! them as Basalt Processes with a chosen time step.
+//! them as Basalt Processes with a chosen time step; exports Basalt networks as NIR graphs.
 //!
 //! ```no_run
 //! let graph = basalt_nir::read("model.nir")?;
@@ -12,6 +12,7 @@
 //! ```
 
 mod error;
+mod export;
 mod file;
 mod flat;
 pub mod ir;
@@ -19,6 +20,7 @@ mod netx;
 mod sim;
 
 pub use error::NirError;
+pub use export::{executable_to_nir, network_to_nir};
 pub use file::{read, write, NIR_VERSION};
 pub use ir::{Graph, Node, Padding, Tensor};
 pub use netx::{netx_to_nir, nir_to_netx};

@@ -340,6 +340,17 @@ pub fn kernel_from_torch(weight: &[f64], shape: [usize; 4]) -> Array4<f64> {
     })
 }
 
+/// The inverse of [`kernel_from_torch`]: a Lava `Conv` weight (Cout, kW, kH, Cin/groups)
+/// as a PyTorch kernel, C order, with its shape (Cout, Cin/groups, kH, kW).
+pub fn kernel_to_torch(kernel: &Array4<f64>) -> (Vec<f64>, [usize; 4]) {
+    let (co, kw, kh, ci) = kernel.dim();
+    let mut out = vec![0.0; co * ci * kh * kw];
+    for ((o, i, j, c), &x) in kernel.indexed_iter() {
+        out[((o * ci + c) * kh + (kh - 1 - j)) * kw + (kw - 1 - i)] = x;
+    }
+    (out, [co, ci, kh, kw])
+}
+
 /// Wraps to signed 24 bits as Lava's `signed_clamp(x, 24)`: `(x + 2^23) mod 2^24 - 2^23`.
 pub fn wrap24(x: i64) -> i64 {
     (x + (1 << 23)).rem_euclid(1 << 24) - (1 << 23)
