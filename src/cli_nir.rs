@@ -57,7 +57,7 @@ pub fn convert(args: &[String]) -> Result<String, String> {
     };
     let e = |e: basalt_nir::NirError| e.to_string();
     for p in [input, output] {
-        if !is_nir(p) && !is_netx(p) && !(p == input && is_basalt(p)) {
+        if !(is_nir(p) || is_netx(p) || (p == input && is_basalt(p))) {
             return Err(format!(
                 "`{p}`: the file name must end in .net (netx) or .nir (NIR){}",
                 if p == input { ", or .basalt (a saved network, exported to NIR)" } else { "" }
