@@ -6,6 +6,9 @@ pub enum SlayerError {
     /// Reading or writing the netx file failed.
     #[error(transparent)]
     Netx(#[from] basalt_netx::NetxError),
+    /// Converting from or to NIR failed.
+    #[error(transparent)]
+    Nir(#[from] basalt_nir::NirError),
     /// A tensor of the wrong shape.
     #[error("{what}: expected shape {expected}, got {got:?}")]
     Shape {

@@ -86,9 +86,26 @@ impl Network {
     /// `netx.hdf5` descriptions mean to slayer). Builds `dense` layers with CUBA or ALIF
     /// neurons; any other layer is a clear error naming it.
     pub fn from_netx(path: impl AsRef<Path>, device: &Device) -> Result<Network> {
-        let layers = basalt_netx::read_layers(path)?;
+        Network::from_layers(&basalt_netx::read_layers(path)?, device)
+    }
+
+    /// A NIR graph as slayer blocks on `device`, discretised with time step `dt` (seconds)
+    /// as `basalt_nir::nir_to_netx` does: a model from snnTorch, Norse or another NIR
+    /// exporter, ready to fine-tune.
+    pub fn from_nir(graph: &basalt_nir::Graph, dt: f64, device: &Device) -> Result<Network> {
+        Network::from_layers(&basalt_nir::nir_to_netx(graph, dt)?, device)
+    }
+
+    /// The network as a NIR graph with time step `dt` (seconds): the netx layers of
+    /// [`Network::netx_layers`] through `basalt_nir::netx_to_nir`.
+    pub fn to_nir(&self, dt: f64) -> Result<basalt_nir::Graph> {
+        Ok(basalt_nir::netx_to_nir(&self.netx_layers()?, dt)?)
+    }
+
+    /// netx layer descriptions as slayer blocks on `device` (see [`Network::from_netx`]).
+    pub fn from_layers(layers: &[LayerConfig], device: &Device) -> Result<Network> {
         let mut blocks = Vec::new();
-        for c in &layers {
+        for c in layers {
             let unsupported = |reason: &str| SlayerError::Unsupported {
                 layer: c.index,
                 kind: c.type_name.clone(),

@@ -306,3 +306,21 @@ fn nmnist_events_read_and_bin_as_slayers() {
     let _ = std::fs::remove_file(&cut);
     assert!(e.to_string().contains("truncated"), "{e}");
 }
+
+/// A NIR graph (lava-dl's tiny CUBA network through NIR with dt = 1 ms) loads as slayer
+/// blocks whose forward equals slayer's exactly, and exports back to the same NIR graph;
+/// a graph with what netx cannot hold is a clear error naming the node.
+#[test]
+fn nir_graphs_load_for_fine_tuning_and_export_back() {
+    let device = Device::default();
+    let layers = basalt_netx::read_layers(fixture("tiny_cuba_slayer/network.net")).unwrap();
+    let graph = basalt_nir::netx_to_nir(&layers, 1e-3).unwrap();
+    let net = Network::from_nir(&graph, 1e-3, &device).unwrap();
+    let outs = net.forward(tensor(&io("x"), &device)).unwrap();
+    assert_eq!(values(&outs[0]), io("hidden_slayer").data);
+    assert_eq!(values(&outs[1]), io("out_slayer").data);
+    assert_eq!(net.to_nir(1e-3).unwrap(), graph);
+    let snn = basalt_nir::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../nir/tests/data/conv.nir")).unwrap();
+    let e = Network::from_nir(&snn, 1e-3, &device).unwrap_err().to_string();
+    assert!(e.contains("conv") || e.contains("Conv2d"), "{e}");
+}
