@@ -6,9 +6,9 @@ pub enum SlayerError {
     /// Reading or writing the netx file failed.
     #[error(transparent)]
     Netx(#[from] basalt_netx::NetxError),
-    /// Converting from or to NIR failed.
+    /// Converting from or to NIR failed (boxed: NIR errors are large).
     #[error(transparent)]
-    Nir(#[from] basalt_nir::NirError),
+    Nir(Box<basalt_nir::NirError>),
     /// A tensor of the wrong shape.
     #[error("{what}: expected shape {expected}, got {got:?}")]
     Shape {
@@ -40,6 +40,12 @@ pub enum SlayerError {
     /// Reading a tensor back from its device failed.
     #[error("reading a tensor from its device failed: {0}")]
     Read(String),
+}
+
+impl From<basalt_nir::NirError> for SlayerError {
+    fn from(e: basalt_nir::NirError) -> Self {
+        SlayerError::Nir(Box::new(e))
+    }
 }
 
 /// Result of the slayer crate.
