@@ -1,14 +1,20 @@
 // LIF neurons (SPEC §2.1): one thread per neuron.
 // Fixed point (Lava PyLifModelBitAcc): i32 state, 24-bit wrap of u, saturation of v,
 // strict threshold against vth << 6 (scaled once, at plan creation), bias rescaled every step.
-// Float (PyLifModelFloat): f32 state (the CPU reference uses f64).
+// `lif_family_fixed` adds LIFReset (u and v zeroed at the start of steps with t mod interval
+// == offset mod interval) and TernaryLIF (+1 above vth_hi, -1 below vth_lo).
 
 struct Params {
     n: u32,
-    // 4096 - (du + 1) and 4096 - dv (fixed); unused in float.
+    // 4096 - (du + 1) and 4096 - dv.
     fu: u32,
     fv: u32,
     _pad: u32,
+    // lif_family_fixed: 1 LIFReset (reset where t mod x == y), 2 TernaryLIF.
+    kind: u32,
+    x: u32,
+    y: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,8 +24,10 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> v: array<i32>;
 @group(0) @binding(5) var<storage, read> bias_mant: array<i32>;
 @group(0) @binding(6) var<storage, read> bias_exp: array<i32>;
-// [0] = effective threshold (vth << 6).
+// Effective thresholds: [0] = vth << 6 (vth_hi for the ternary LIF), [1] = vth_lo << 6.
 @group(0) @binding(7) var<storage, read> vth: array<i32>;
+// The step clock (lif_family_fixed only).
+@group(0) @binding(8) var<storage, read> clock: array<u32>;
 
 const MAX_UV: i32 = 8388608; // 2^23
 
@@ -51,4 +59,25 @@ fn lif_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
     u[i] = cur;
     v[i] = select(volt, 0, spike);
     s_out[i] = select(0, 1, spike);
+}
+
+@compute @workgroup_size(64)
+fn lif_family_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    let reset = p.kind == 1u && clock[0] % p.x == p.y;
+    var cur = decay12(select(u[i], 0, reset), p.fu) + (a_in[i] << 6u);
+    if (cur > MAX_UV) {
+        cur = cur - 2 * MAX_UV;
+    } else if (cur <= -MAX_UV) {
+        cur = cur + 2 * MAX_UV;
+    }
+    let volt = clamp(decay12(select(v[i], 0, reset), p.fv) + cur + bias_of(i), -MAX_UV + 1, MAX_UV - 1);
+    var spike = select(0, 1, volt > vth[0]);
+    if (p.kind == 2u) {
+        spike = spike - select(0, 1, volt < vth[1]);
+    }
+    u[i] = cur;
+    v[i] = select(volt, 0, spike != 0);
+    s_out[i] = spike;
 }

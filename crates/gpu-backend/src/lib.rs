@@ -7,7 +7,8 @@
 //! once. Fixed-point models use i32 arithmetic and are bit-exact with the CPU reference;
 //! float models run in f32 (the CPU uses f64) and agree within a stated tolerance.
 //!
-//! Supported process models in this version: `Lif` (float, bit-accurate), `Dense` and
+//! Supported process models in this version: `Lif`, `LifReset`, `TernaryLif` (float,
+//! bit-accurate), `LifRefractory` (float), `Dense` and
 //! `DelayDense` (float, bit-accurate; binary and graded spikes), `source.RingBuffer`, `sink.RingBuffer`. InPorts
 //! must have at most one whole-OutPort source. Anything else is a clear error naming the
 //! process.
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 
 use basalt_core::executable::{Executable, LeafProcess, Source};
 use basalt_core::process::dense::{quantize_weights, DenseParams, SignMode};
+use basalt_core::process::lif::LifKind;
 use basalt_core::process::sparse::SynapseParams;
 use basalt_core::{ProcId, VarRef};
 use ndarray::{ArrayD, IxDyn};
@@ -309,6 +311,8 @@ impl GpuRuntime {
     pub fn new(exe: &Executable, gpu: std::sync::Arc<GpuDevice>) -> Result<GpuRuntime, GpuError> {
         let fixed_models = [
             "PyLifModelBitAcc",
+            "PyLifResetModelBitAcc",
+            "PyTernLifModelFixed",
             "PyAlifModelFixed",
             "PyDenseModelBitAcc",
             "PyDelayDenseModelBitAcc",
@@ -323,6 +327,9 @@ impl GpuRuntime {
         ];
         let float_models = [
             "PyLifModelFloat",
+            "PyLifResetModelFloat",
+            "PyTernLifModelFloat",
+            "PyLifRefractoryModelFloat",
             "PyAlifModelFloat",
             "PyDenseModelFloat",
             "PyDelayDenseModelFloat",
@@ -443,14 +450,30 @@ impl GpuRuntime {
                 };
             let shape_of = |name: &str| p.var(name).map(|v| v.shape.clone()).unwrap_or_default();
             match p.type_name.as_str() {
-                "Lif" => {
+                "Lif" | "LifReset" | "TernaryLif" | "LifRefractory" => {
                     let n = p.in_ports[0].shape.iter().product::<usize>();
                     let a_in = &ins[p.in_port_offset];
                     let s_out = &outs[p.out_port_offset];
                     let u = b.storage("u", &b.words(var(p, "u")?))?;
                     let v = b.storage("v", &b.words(var(p, "v")?))?;
                     let bias = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
-                    let (du, dv, vth) = (var(p, "du")?[0], var(p, "dv")?[0], var(p, "vth")?[0]);
+                    let (du, dv) = (var(p, "du")?[0], var(p, "dv")?[0]);
+                    let kind: LifKind =
+                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    // Thresholds: vth, or (vth_hi, vth_lo) for the ternary LIF.
+                    let (th_hi, th_lo) = match kind {
+                        LifKind::Ternary => (var(p, "vth_hi")?[0], var(p, "vth_lo")?[0]),
+                        _ => (var(p, "vth")?[0], 0.0),
+                    };
+                    // Family word: kind (0 plain, 1 reset, 2 ternary, 3 refractory) and its
+                    // step numbers (reset interval and offset mod interval, refractory period).
+                    let (code, x, y) = match kind {
+                        LifKind::Plain => (0u32, 0u32, 0u32),
+                        LifKind::Reset { interval, offset } => (1, interval as u32, (offset % interval) as u32),
+                        LifKind::Ternary => (2, 0, 0),
+                        LifKind::Refractory { period } => (3, period as u32, 0),
+                    };
+                    let mut refractory_end = None;
                     let launch = if fixed {
                         let check = |x: f64, lo: f64, hi: f64, what: &str| {
                             if x.trunc() < lo || x.trunc() > hi {
@@ -464,34 +487,66 @@ impl GpuRuntime {
                         };
                         let fu = (4096 - (check(du, -1.0, 4095.0, "du")? + 1)) as u32;
                         let fv = (4096 - check(dv, 0.0, 4095.0, "dv")?) as u32;
-                        let vth_eff = (check(vth, i32::MIN as f64, i32::MAX as f64, "vth")? as i32).wrapping_shl(6);
+                        let scaled = |t: f64, what: &str| -> Result<u32, GpuError> {
+                            Ok(((check(t, i32::MIN as f64, i32::MAX as f64, what)? as i32).wrapping_shl(6)) as u32)
+                        };
                         let exp = b.storage("bias_exp", &words_i32(var(p, "bias_exp")?))?;
-                        let vthb = b.storage("vth", &[vth_eff as u32])?;
-                        let params = b.uniform([n as u32, fu, fv, 0]);
-                        b.launch(
-                            shaders::LIF,
-                            "lif_fixed",
-                            &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, &exp), (7, &vthb)],
-                            n as u32,
-                        )
+                        let vthb = b.storage("vth", &[scaled(th_hi, "vth")?, scaled(th_lo, "vth_lo")?])?;
+                        let mut binds =
+                            vec![(1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, &exp), (7, &vthb)];
+                        let (params, entry) = if code == 0 {
+                            (b.uniform8([n as u32, fu, fv, 0, 0, 0, 0, 0]), "lif_fixed")
+                        } else {
+                            binds.push((8, &clock));
+                            (b.uniform8([n as u32, fu, fv, 0, code, x, y, 0]), "lif_family_fixed")
+                        };
+                        binds.push((0, &params));
+                        b.launch(shaders::LIF, entry, &binds, n as u32)
                     } else {
-                        let params = b.uniform([
-                            n as u32,
-                            ((1.0 - du) as f32).to_bits(),
-                            ((1.0 - dv) as f32).to_bits(),
-                            (vth as f32).to_bits(),
-                        ]);
-                        b.launch(
-                            shaders::LIF_FLOAT,
-                            "lif_float",
-                            &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias)],
-                            n as u32,
-                        )
+                        let f = |x: f64| (x as f32).to_bits();
+                        if code == 0 {
+                            let params = b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), 0, 0, 0, 0]);
+                            b.launch(
+                                shaders::LIF_FLOAT,
+                                "lif_float",
+                                &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias)],
+                                n as u32,
+                            )
+                        } else {
+                            let ends = match p.var("refractory_period_end") {
+                                Ok(e) => b.storage("refractory_period_end", &b.words(&e.data))?,
+                                Err(_) => b.storage("unused", &[0])?,
+                            };
+                            let params =
+                                b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)]);
+                            let binds = [
+                                (0, &params),
+                                (1, a_in),
+                                (2, s_out),
+                                (3, &u),
+                                (4, &v),
+                                (5, &bias),
+                                (6, &clock),
+                                (7, &ends),
+                            ];
+                            let l = b.launch(shaders::LIF_FLOAT, "lif_family_float", &binds, n as u32);
+                            if code == 3 {
+                                refractory_end = Some(ends);
+                            } else {
+                                b.keep.push(ends);
+                            }
+                            l
+                        }
                     };
                     runs.insert(pi, launch);
                     vars.insert((p.id, "u".into()), (VarHome::Buffer(u, n), shape_of("u")));
                     vars.insert((p.id, "v".into()), (VarHome::Buffer(v, n), shape_of("v")));
-                    for name in ["du", "dv", "bias_exp", "bias_mant", "vth"] {
+                    if let Some(ends) = refractory_end {
+                        let shape = shape_of("refractory_period_end");
+                        vars.insert((p.id, "refractory_period_end".into()), (VarHome::Buffer(ends, n), shape));
+                    }
+                    let thresholds: &[&str] = if code == 2 { &["vth_hi", "vth_lo"] } else { &["vth"] };
+                    for name in ["du", "dv", "bias_exp", "bias_mant"].iter().chain(thresholds) {
                         host(&mut vars, name)?;
                     }
                 }

@@ -285,3 +285,77 @@ fn delay_dense_is_bit_exact_in_fixed_point_and_close_in_float() {
     }
     assert!(results[3].0.sum() > 10.0, "the float delayed layer spikes");
 }
+
+/// A spike source -> Dense -> a LIF-family population (built by `make`) -> sink.
+fn family_network<P: basalt_core::Process>(
+    fixed: bool,
+    make: impl FnOnce(Lif) -> P,
+    seed: &mut u64,
+) -> (Network, Vec<VarRef>, basalt_core::Handle<P>) {
+    let (n_in, n, steps) = (12, 20, 60);
+    let x = ArrayD::from_shape_fn(IxDyn(&[n_in, steps]), |_| f64::from(u8::from(rand(seed) < 0.35)));
+    let w = Array2::from_shape_fn((n, n_in), |_| {
+        let r = rand(seed) - 0.3;
+        if fixed {
+            (r * 300.0).floor()
+        } else {
+            r * 1.2
+        }
+    });
+    let base = if fixed {
+        let bias: Vec<f64> = (0..n).map(|_| (rand(seed) * 600.0).floor() - 200.0).collect();
+        Lif::new(&[n]).du(900.0).dv(500.0).vth(400.0).bias_mant(bias).bias_exp(1.0)
+    } else {
+        let bias: Vec<f64> = (0..n).map(|_| rand(seed) * 0.1 - 0.03).collect();
+        Lif::new(&[n]).du(0.25).dv(0.15).vth(0.8).bias_mant(bias)
+    };
+    let mut net = Network::new();
+    let src = net.add(source::RingBuffer::new(x)).unwrap();
+    let dense = net.add_named("dense", Dense::new(w)).unwrap();
+    let lif = net.add_named("family", make(base)).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[n], steps)).unwrap();
+    net.connect(src.s_out(), &dense.s_in()).unwrap();
+    net.connect(dense.a_out(), &lif.in_port("a_in")).unwrap();
+    net.connect(lif.out_port("s_out"), &sink.a_in()).unwrap();
+    let vars = vec![lif.var("u"), lif.var("v"), sink.data()];
+    (net, vars, lif)
+}
+
+/// LIFReset and TernaryLIF bit-exact in fixed point; LIFReset, TernaryLIF and LIFRefractory
+/// within 1e-5 in float (every Var, the refractory period ends included).
+#[test]
+fn lif_family_runs_on_the_gpu_as_on_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x5DEE_CE66_D1CE_4E5Bu64;
+    let check_fixed = |(net, vars): (Network, Vec<VarRef>), label: &str| {
+        let results = both(&net, &vars, &RunConfig::fixed_pt(), 60, gpu.clone());
+        for (i, (cpu, g)) in results.iter().enumerate() {
+            assert_eq!(cpu, g, "{label}: Var {} differs", vars[i].name);
+        }
+        let spikes = results[2].0.iter().filter(|&&s| s != 0.0).count();
+        assert!(spikes > 20, "{label}: {spikes} spikes");
+        results[2].0.clone()
+    };
+    let (net, vars, _) = family_network(true, |l| l.with_reset(7, 3), &mut seed);
+    check_fixed((net, vars), "fixed LIFReset");
+    let (net, vars, _) = family_network(true, |l| l.ternary(400.0, -20.0), &mut seed);
+    let spikes = check_fixed((net, vars), "fixed TernaryLIF");
+    assert!(spikes.iter().any(|&s| s < 0.0), "negative ternary spikes");
+    let check_float = |(net, vars): (Network, Vec<VarRef>), label: &str| {
+        let results = both(&net, &vars, &RunConfig::floating_pt(), 60, gpu.clone());
+        for (i, (cpu, g)) in results.iter().enumerate() {
+            for (x, y) in cpu.iter().zip(g.iter()) {
+                assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{label}: Var {} {x} vs {y}", vars[i].name);
+            }
+        }
+        let spikes = results[2].0.iter().filter(|&&s| s != 0.0).count();
+        assert!(spikes > 20, "{label}: {spikes} spikes");
+    };
+    let (net, vars, _) = family_network(false, |l| l.with_reset(5, 12), &mut seed);
+    check_float((net, vars), "float LIFReset");
+    let (net, vars, _) = family_network(false, |l| l.ternary(0.8, -0.4), &mut seed);
+    check_float((net, vars), "float TernaryLIF");
+    let (net, mut vars, lif) = family_network(false, |l| l.refractory(4), &mut seed);
+    vars.push(lif.refractory_period_end());
+    check_float((net, vars), "float LIFRefractory");
+}
