@@ -44,21 +44,30 @@ fn bias_of(i: u32) -> i32 {
     return select(bias_mant[i] >> u32(-e), bias_mant[i] << u32(e), e >= 0);
 }
 
-@compute @workgroup_size(64)
-fn lif_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= p.n) { return; }
-    var cur = decay12(u[i], p.fu) + (a_in[i] << 6u);
+// One neuron's step from state (u0, v0): the wrapped current, the saturated voltage, the
+// spike (ternary: -1 below vth_lo too) and the reset, written back.
+fn step_fixed(i: u32, u0: i32, v0: i32, ternary: bool) {
+    var cur = decay12(u0, p.fu) + (a_in[i] << 6u);
     if (cur > MAX_UV) {
         cur = cur - 2 * MAX_UV;
     } else if (cur <= -MAX_UV) {
         cur = cur + 2 * MAX_UV;
     }
-    let volt = clamp(decay12(v[i], p.fv) + cur + bias_of(i), -MAX_UV + 1, MAX_UV - 1);
-    let spike = volt > vth[0];
+    let volt = clamp(decay12(v0, p.fv) + cur + bias_of(i), -MAX_UV + 1, MAX_UV - 1);
+    var spike = select(0, 1, volt > vth[0]);
+    if (ternary) {
+        spike = spike - select(0, 1, volt < vth[1]);
+    }
     u[i] = cur;
-    v[i] = select(volt, 0, spike);
-    s_out[i] = select(0, 1, spike);
+    v[i] = select(volt, 0, spike != 0);
+    s_out[i] = spike;
+}
+
+@compute @workgroup_size(64)
+fn lif_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.n) { return; }
+    step_fixed(i, u[i], v[i], false);
 }
 
 @compute @workgroup_size(64)
@@ -66,18 +75,5 @@ fn lif_family_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= p.n) { return; }
     let reset = p.kind == 1u && clock[0] % p.x == p.y;
-    var cur = decay12(select(u[i], 0, reset), p.fu) + (a_in[i] << 6u);
-    if (cur > MAX_UV) {
-        cur = cur - 2 * MAX_UV;
-    } else if (cur <= -MAX_UV) {
-        cur = cur + 2 * MAX_UV;
-    }
-    let volt = clamp(decay12(select(v[i], 0, reset), p.fv) + cur + bias_of(i), -MAX_UV + 1, MAX_UV - 1);
-    var spike = select(0, 1, volt > vth[0]);
-    if (p.kind == 2u) {
-        spike = spike - select(0, 1, volt < vth[1]);
-    }
-    u[i] = cur;
-    v[i] = select(volt, 0, spike != 0);
-    s_out[i] = spike;
+    step_fixed(i, select(u[i], 0, reset), select(v[i], 0, reset), p.kind == 2u);
 }

@@ -26,16 +26,25 @@ struct Params {
 @group(0) @binding(6) var<storage, read> clock: array<u32>;
 @group(0) @binding(7) var<storage, read_write> refractory_end: array<f32>;
 
+// The spike for a voltage (ternary: -1 below vth_lo too), then u, v (reset) and the output
+// written back; returns the spike.
+fn fire(i: u32, cur: f32, volt: f32, ternary: bool) -> f32 {
+    var spike = select(0.0, 1.0, volt > p.vth);
+    if (ternary) {
+        spike = spike - select(0.0, 1.0, volt < p.vth_lo);
+    }
+    u[i] = cur;
+    v[i] = select(volt, 0.0, spike != 0.0);
+    s_out[i] = spike;
+    return spike;
+}
+
 @compute @workgroup_size(64)
 fn lif_float(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= p.n) { return; }
     let cur = u[i] * p.fu + a_in[i];
-    let volt = v[i] * p.fv + cur + bias_mant[i];
-    let spike = volt > p.vth;
-    u[i] = cur;
-    v[i] = select(volt, 0.0, spike);
-    s_out[i] = select(0.0, 1.0, spike);
+    fire(i, cur, v[i] * p.fv + cur + bias_mant[i], false);
 }
 
 @compute @workgroup_size(64)
@@ -49,17 +58,12 @@ fn lif_family_float(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cur = u0 * p.fu + a_in[i];
     var volt = v0 * p.fv + cur + bias_mant[i];
     if (p.kind == 3u) {
+        // The CPU model's order inside the refractory rule: v (1 - dv) + (u + bias).
         let outside = refractory_end[i] < f32(t);
         volt = select(v0, v0 * p.fv + (cur + bias_mant[i]), outside);
     }
-    var spike = select(0.0, 1.0, volt > p.vth);
-    if (p.kind == 2u) {
-        spike = spike - select(0.0, 1.0, volt < p.vth_lo);
-    }
+    let spike = fire(i, cur, volt, p.kind == 2u);
     if (p.kind == 3u && spike != 0.0) {
         refractory_end[i] = f32(t + p.x);
     }
-    u[i] = cur;
-    v[i] = select(volt, 0.0, spike != 0.0);
-    s_out[i] = spike;
 }

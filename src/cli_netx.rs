@@ -140,18 +140,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
                     other => return Err(format!("--precision must be fixed or float, got `{other}`")),
                 }
             }
-            "--backend" => {
-                gpu = match value()?.as_str() {
-                    "cpu" => false,
-                    "gpu" if cfg!(feature = "gpu") => true,
-                    other => {
-                        return Err(format!(
-                            "backend `{other}` is not available in this build (cpu{})",
-                            if cfg!(feature = "gpu") { ", gpu" } else { "; build with --features gpu for gpu" }
-                        ))
-                    }
-                }
-            }
+            "--backend" => gpu = parse_backend(&value()?)?,
             "--sparse-fc-layer" => sparse_fc_layer = true,
             "--batch" => {
                 let v = value()?;
@@ -284,6 +273,19 @@ pub fn run(args: &[String]) -> Result<String, String> {
         (a.steps * a.batch as u64) as f64 / secs,
         a.out.display()
     ))
+}
+
+/// `--backend cpu|gpu` of `basalt run`: whether to run on the GPU (only in builds with the
+/// `gpu` feature).
+pub(crate) fn parse_backend(value: &str) -> Result<bool, String> {
+    match value {
+        "cpu" => Ok(false),
+        "gpu" if cfg!(feature = "gpu") => Ok(true),
+        other => Err(format!(
+            "backend `{other}` is not available in this build (cpu{})",
+            if cfg!(feature = "gpu") { ", gpu" } else { "; build with --features gpu for gpu" }
+        )),
+    }
 }
 
 /// Runs on the GPU; returns each sink's data, the seconds the steps took, and the device.

@@ -10,11 +10,13 @@ use basalt_core::persist::{npz, NamedArray};
 use ndarray::Array2;
 
 /// Usage of `basalt run MODEL.nir`.
-pub const RUN_NIR_USAGE: &str = "usage: basalt run MODEL.nir --input X.npy --steps T --out OUT.npz [--dt SECONDS] [--backend cpu|gpu]
+pub const RUN_NIR_USAGE: &str =
+    "usage: basalt run MODEL.nir --input X.npy --steps T --out OUT.npz [--dt SECONDS] [--backend cpu|gpu]
 
 Simulates a NIR graph in float with time step dt (default 1e-4 s, snnTorch's and NIR's Lava
-bridge's), on the CPU (f64) or, in builds with `--features gpu`, on the GPU (f32). X holds the graph's one Input, flattened, shape (n, T') with time last (T' >= T).
-OUT.npz gets one array per Output node, shape (size, T), named after the node.";
+bridge's), on the CPU (f64) or, in builds with `--features gpu`, on the GPU (f32). X holds
+the graph's one Input, flattened, shape (n, T') with time last (T' >= T). OUT.npz gets one
+array per Output node, shape (size, T), named after the node.";
 
 fn dt_arg(args: &[String]) -> Result<(Vec<String>, f64), String> {
     let mut rest = Vec::new();
@@ -106,16 +108,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         match a.as_str() {
             "--input" => input = Some(v.clone()),
             "--out" => out = Some(v.clone()),
-            "--backend" => {
-                gpu = match v.as_str() {
-                    "cpu" => false,
-                    "gpu" if cfg!(feature = "gpu") => true,
-                    "gpu" => {
-                        return Err("--backend gpu: this build has no GPU backend (build with --features gpu)".into())
-                    }
-                    other => return Err(format!("--backend: `{other}` is not cpu or gpu")),
-                }
-            }
+            "--backend" => gpu = crate::cli_netx::parse_backend(v)?,
             "--steps" => {
                 steps = Some(
                     v.parse::<usize>()

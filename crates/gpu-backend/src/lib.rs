@@ -7,11 +7,12 @@
 //! once. Fixed-point models use i32 arithmetic and are bit-exact with the CPU reference;
 //! float models run in f32 (the CPU uses f64) and agree within a stated tolerance.
 //!
-//! Supported process models in this version: `Lif`, `LifReset`, `TernaryLif` (float,
-//! bit-accurate), `LifRefractory` (float), `Dense` and
-//! `DelayDense` (float, bit-accurate; binary and graded spikes), `source.RingBuffer`, `sink.RingBuffer`. InPorts
-//! must have at most one whole-OutPort source. Anything else is a clear error naming the
-//! process.
+//! Supported process models in this version: `Lif`, `LifReset`, `TernaryLif`, `Alif` (float,
+//! bit-accurate), `LifRefractory` (float), `Dense` and `DelayDense` (binary and graded
+//! spikes), `Sigma`, `Delta`, `SigmaDelta`, `Conv`, `ConvTranspose`, `io.Reset`,
+//! `source.RingBuffer`, `sink.RingBuffer`, each in float and bit-accurate fixed point. InPorts
+//! may have several sources, transformed or concatenated (gathered, then summed). Anything
+//! else is a clear error naming the process.
 
 use std::collections::HashMap;
 
@@ -302,6 +303,11 @@ fn unsupported(p: &LeafProcess, what: &str) -> GpuError {
     GpuError::Unsupported(format!("{what} (process {} of type {}, model {})", p.name, p.type_name, p.model))
 }
 
+/// A process's parameters, or an error naming the process.
+fn params<T: serde::de::DeserializeOwned>(p: &LeafProcess) -> Result<T, GpuError> {
+    p.params().map_err(|reason| GpuError::Parameter { process: p.name.clone(), reason })
+}
+
 fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], GpuError> {
     p.var(name).map(|v| v.data.as_slice()).map_err(GpuError::UnknownVar)
 }
@@ -458,8 +464,7 @@ impl GpuRuntime {
                     let v = b.storage("v", &b.words(var(p, "v")?))?;
                     let bias = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
                     let (du, dv) = (var(p, "du")?[0], var(p, "dv")?[0]);
-                    let kind: LifKind =
-                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    let kind: LifKind = params(p)?;
                     // Thresholds: vth, or (vth_hi, vth_lo) for the ternary LIF.
                     let (th_hi, th_lo) = match kind {
                         LifKind::Ternary => (var(p, "vth_hi")?[0], var(p, "vth_lo")?[0]),
@@ -619,8 +624,7 @@ impl GpuRuntime {
                     let wv = p.var("weights").map_err(GpuError::UnknownVar)?;
                     let (rows, cols) = (wv.shape[0], wv.shape[1]);
                     let graded = var(p, "num_message_bits")?[0] > 0.0;
-                    let params_d: DenseParams =
-                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    let params_d: DenseParams = params(p)?;
                     let (weights, wexp) = dense_weights(&wv.data, &params_d, fixed);
                     let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
                     let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
@@ -643,8 +647,7 @@ impl GpuRuntime {
                     let wv = p.var("weights").map_err(GpuError::UnknownVar)?;
                     let (rows, cols) = (wv.shape[0], wv.shape[1]);
                     let graded = var(p, "num_message_bits")?[0] > 0.0;
-                    let sp: SynapseParams =
-                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    let sp: SynapseParams = params(p)?;
                     let depth = sp.max_delay.map_or(1, |m| m + 1);
                     let (weights, wexp) = dense_weights(&wv.data, &sp.dense, fixed);
                     let delays: Vec<u32> = var(p, "delays")?.iter().map(|&d| d as u32).collect();
@@ -745,8 +748,7 @@ impl GpuRuntime {
                     }
                 }
                 "Conv" | "ConvTranspose" => {
-                    let geo: basalt_core::process::conv::ConvGeometry =
-                        p.params().map_err(|r| GpuError::Parameter { process: p.name.clone(), reason: r })?;
+                    let geo: basalt_core::process::conv::ConvGeometry = params(p)?;
                     let wv = p.var("weight").map_err(GpuError::UnknownVar)?;
                     let graded = var(p, "num_message_bits")?[0] > 0.0;
                     // A ConvTranspose stores its forward convolution's geometry: its output

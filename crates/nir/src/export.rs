@@ -182,8 +182,9 @@ pub fn executable_to_nir(exe: &Executable, dt: f64) -> Result<Graph, NirError> {
             let unexpressible =
                 || refuse(p, format!("its input `{}` is a reshape or transpose NIR cannot express", port.name));
             for source in &exe.in_port_sources[p.in_port_offset + k] {
-                let (src, flatten) = match source {
-                    Source::Identity(o) if same_up_to_ones(&owner[*o].1, &port.shape) => (owner[*o].0, false),
+                // The source process and, for a NIR-order flatten, the shape it flattens.
+                let (src, flattened) = match source {
+                    Source::Identity(o) if same_up_to_ones(&owner[*o].1, &port.shape) => (owner[*o].0, None),
                     Source::Identity(_) => return Err(unexpressible()),
                     Source::Gather { port: ports, idx }
                         if !ports.is_empty() && ports.iter().all(|&q| q == ports[0]) =>
@@ -192,9 +193,9 @@ pub fn executable_to_nir(exe: &Executable, dt: f64) -> Result<Graph, NirError> {
                         let whole = idx.iter().enumerate().all(|(e, &x)| x as usize == e);
                         if whole && idx.len() == shape.iter().product::<usize>() && same_up_to_ones(shape, &port.shape)
                         {
-                            (*src, false)
+                            (*src, None)
                         } else if port.shape.len() == 1 && is_nir_flatten(idx, shape) {
-                            (*src, true)
+                            (*src, Some(shape))
                         } else {
                             return Err(unexpressible());
                         }
@@ -204,11 +205,10 @@ pub fn executable_to_nir(exe: &Executable, dt: f64) -> Result<Graph, NirError> {
                     }
                 };
                 let from = names[src].clone();
-                if flatten {
+                if let Some(shape) = flattened {
                     let flat = format!("{from}_flatten");
-                    let input_type =
-                        Some(nir_shape(&owner.iter().find(|o| o.0 == src).map(|o| o.1.clone()).unwrap_or_default()));
                     if !nodes.contains_key(&flat) {
+                        let input_type = Some(nir_shape(shape));
                         nodes.insert(flat.clone(), Node::Flatten { input_type, start_dim: 0, end_dim: -1 });
                         edges.push((from, flat.clone()));
                     }

@@ -17,9 +17,9 @@
 //!
 //! `Affine`/`Linear` become `Dense` (an `Affine` bias is added to the neurons it feeds),
 //! `Scale` a diagonal `Dense`, `Delay` a diagonal `DelayDense`, `Conv2d` a `Conv` (its bias
-//! also goes to the neurons), `Conv1d` a `Conv` over (L, 1, C), `SumPool2d`/`AvgPool2d` a per-channel `Conv` of ones (of
-//! 1/window), and `Flatten` a transform on the connection (back to NIR's axis order, then
-//! flattened in C order). As in Lava, a synapse
+//! also goes to the neurons), `Conv1d` a `Conv` over (L, 1, C), `SumPool2d`/`AvgPool2d` a
+//! per-channel `Conv` of ones (of 1/window), and `Flatten` a transform on the connection
+//! (back to NIR's axis order, then flattened in C order). As in Lava, a synapse
 //! delivers its output one step after its input: a spike entering a `Dense` at step t reaches
 //! the next neurons at step t + 1, and a `Delay` of d steps at t + 1 + d.
 
