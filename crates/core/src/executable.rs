@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::graph::ProcId;
 use crate::registry::{Backend, OutputTiming};
 use crate::value::Shape;
+use crate::var_values::VarValues;
 
 /// Version of the [`Executable`] layout; bumped when fields change meaning.
 pub const EXECUTABLE_VERSION: u32 = 1;
@@ -68,9 +69,8 @@ pub struct VarData {
     pub name: String,
     /// Shape.
     pub shape: Shape,
-    /// Values in C order (a byte blob in files).
-    #[serde(with = "crate::f64_bytes::vec")]
-    pub data: Vec<f64>,
+    /// Values in C order: owned after compiling, a view into the file after loading.
+    pub data: VarValues,
 }
 
 /// A port's name and shape.

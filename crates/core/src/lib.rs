@@ -42,6 +42,7 @@ pub mod runtime;
 pub mod simd;
 pub mod simulator;
 pub mod value;
+pub mod var_values;
 
 pub use error::{Error, ModelError, Result};
 pub use executable::Executable;
@@ -52,6 +53,7 @@ pub use registry::{Backend, ModelEntry, OutputTiming, Registry, RunConfig};
 pub use runtime::{RunCondition, RunContinuous, RunSteps, Runtime};
 pub use simulator::Simulator;
 pub use value::{matrix, Init, Shape};
+pub use var_values::VarValues;
 
 /// Everything a typical program needs.
 pub mod prelude {

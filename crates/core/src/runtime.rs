@@ -418,7 +418,7 @@ impl Runtime {
         // The models now own the state: release the initial values so that a large
         // network is held in memory once, not twice.
         for v in exe.processes.iter_mut().flat_map(|p| p.vars.iter_mut()) {
-            v.data = Vec::new();
+            v.data = crate::VarValues::default();
         }
         let exe = Arc::new(exe);
         let engine = Engine::new(exe.clone(), models)?;

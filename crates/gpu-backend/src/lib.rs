@@ -309,7 +309,7 @@ fn params<T: serde::de::DeserializeOwned>(p: &LeafProcess) -> Result<T, GpuError
 }
 
 fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], GpuError> {
-    p.var(name).map(|v| v.data.as_slice()).map_err(GpuError::UnknownVar)
+    p.var(name).map(|v| &v.data[..]).map_err(GpuError::UnknownVar)
 }
 
 impl GpuRuntime {
@@ -451,7 +451,7 @@ impl GpuRuntime {
             let host =
                 |vars: &mut HashMap<(ProcId, String), (VarHome, Vec<usize>)>, name: &str| -> Result<(), GpuError> {
                     let v = p.var(name).map_err(GpuError::UnknownVar)?;
-                    vars.insert((p.id, name.to_string()), (VarHome::Host(v.data.clone()), v.shape.clone()));
+                    vars.insert((p.id, name.to_string()), (VarHome::Host(v.data.to_vec()), v.shape.clone()));
                     Ok(())
                 };
             let shape_of = |name: &str| p.var(name).map(|v| v.shape.clone()).unwrap_or_default();
@@ -699,7 +699,7 @@ impl GpuRuntime {
                 "Sigma" | "Delta" | "SigmaDelta" => {
                     let n = p.in_ports[0].shape.iter().product::<usize>();
                     let zeros = vec![0.0; n];
-                    let get = |name: &str| p.var(name).map(|v| v.data.clone()).unwrap_or_else(|_| zeros.clone());
+                    let get = |name: &str| p.var(name).map(|v| v.data.to_vec()).unwrap_or_else(|_| zeros.clone());
                     let scalar = |name: &str| p.var(name).map(|v| v.data[0]).unwrap_or(0.0);
                     let kind = match p.type_name.as_str() {
                         "Sigma" => 0u32,

@@ -47,7 +47,7 @@ fn nir_tensor(values: &[f64], basalt_shape: &[usize]) -> Result<Tensor, NirError
 }
 
 fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], NirError> {
-    p.var(name).map(|v| v.data.as_slice()).map_err(NirError::Export)
+    p.var(name).map(|v| &v.data[..]).map_err(NirError::Export)
 }
 
 fn scalar(p: &LeafProcess, name: &str) -> Result<f64, NirError> {
@@ -99,7 +99,7 @@ fn conv_node(p: &LeafProcess) -> Result<Node, NirError> {
     let [co, kx, ky, cg] = w.shape[..] else {
         return Err(refuse(p, format!("`weight` has shape {:?}, expected 4 axes", w.shape)));
     };
-    let lava = Array4::from_shape_vec((co, kx, ky, cg), w.data.clone()).map_err(|e| refuse(p, e))?;
+    let lava = Array4::from_shape_vec((co, kx, ky, cg), w.data.to_vec()).map_err(|e| refuse(p, e))?;
     let (torch, torch_shape) = kernel_to_torch(&lava);
     let pair = |name: &str| -> Result<[usize; 2], NirError> {
         match var(p, name)? {
@@ -160,7 +160,7 @@ pub fn executable_to_nir(exe: &Executable, dt: f64) -> Result<Graph, NirError> {
             "Lif" => lif_node(p, dt)?,
             "Dense" => {
                 let w = p.var("weights").map_err(NirError::Export)?;
-                Node::Linear { weight: tensor(&w.shape, w.data.clone()) }
+                Node::Linear { weight: tensor(&w.shape, w.data.to_vec()) }
             }
             "Conv" => conv_node(p)?,
             "source.RingBuffer" => Node::Input { shape: port_shape(&p.out_ports) },

@@ -280,7 +280,7 @@ impl LearningDenseModel {
             weights: synaptic(WEIGHTS)?,
             tag_2: synaptic(TAG_2)?,
             tag_1: synaptic(TAG_1)?,
-            a_buff: p.vars[A_BUFF].data.clone(),
+            a_buff: p.vars[A_BUFF].data.to_vec(),
             num_message_bits: to_int("num_message_bits", p.vars[NUM_MESSAGE_BITS].data[0], 0, 32)? as u32,
             weights_set: false,
             plasticity,

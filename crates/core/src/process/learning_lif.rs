@@ -135,7 +135,7 @@ impl LearningLifModel {
             fixed,
             decay: (-1.0 / trace.tau).exp(),
             impulse: trace.impulse,
-            y: std::array::from_fn(|k| p.vars[Y1 + k].data.clone()),
+            y: std::array::from_fn(|k| p.vars[Y1 + k].data.to_vec()),
             prev_spikes: vec![0.0; n],
         })
     }

@@ -366,7 +366,7 @@ fn lif_vars(p: &LeafProcess) -> Result<(LifKind, Vec<&[f64]>), String> {
             return Err(format!("LIF Var `{}` has {} elements, expected {expected}", v.name, v.data.len()));
         }
     }
-    Ok((kind, p.vars.iter().map(|v| v.data.as_slice()).collect()))
+    Ok((kind, p.vars.iter().map(|v| &v.data[..]).collect()))
 }
 
 /// Whether step `t` resets u and v (LIFReset).

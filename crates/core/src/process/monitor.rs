@@ -209,7 +209,7 @@ impl MonitorModel {
             if var.data.len() != info.num_steps * numel(&info.shape) {
                 return Err(format!("Monitor buffer data_{k} does not match its probe"));
             }
-            data.push(var.data.clone());
+            data.push(var.data.to_vec());
             let port = if info.is_var { &mut ref_k } else { &mut in_k };
             probes.push((info, *port));
             *port += 1;

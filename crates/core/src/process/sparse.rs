@@ -408,7 +408,7 @@ impl<R: DenseArith> SynapseModel<R> {
             weights: Vec::new(),
             delays,
             perm,
-            weight_values: wvar.clone(),
+            weight_values: wvar.to_vec(),
             delay_values: dvar.to_vec(),
             depth,
             a_buff: buff_var.iter().map(|&x| R::from_f64(x)).collect(),
@@ -417,7 +417,7 @@ impl<R: DenseArith> SynapseModel<R> {
             has_delays,
             dense_vars,
         };
-        m.set_weights(wvar.clone(), n_var < num_out * num_in);
+        m.set_weights(wvar.to_vec(), n_var < num_out * num_in);
         Ok(m)
     }
 

@@ -186,15 +186,15 @@ impl Loader {
             return Err("the data set's inputs and ground truths differ in number".into());
         }
         let sample_size = data.data.len() / n;
-        let buffer = if spike { p.var("data")?.data.clone() } else { Vec::new() };
+        let buffer = if spike { p.var("data")?.data.to_vec() } else { Vec::new() };
         let sample_len = if spike { *data.shape.last().ok_or("no time axis")? } else { 0 };
         Ok(Loader {
             spike,
             fixed,
             schedule,
-            samples: data.data.clone(),
+            samples: data.data.to_vec(),
             sample_size,
-            gts: gt.data.clone(),
+            gts: gt.data.to_vec(),
             gt_size: gt.data.len() / n,
             n_samples: n,
             sample_id: 0,

@@ -192,7 +192,7 @@ impl ReadModel {
         let data = if fixed {
             to_ints("data", &var.data, I32.0, I32.1)?.into_iter().map(|x| x as f64).collect()
         } else {
-            var.data.clone()
+            var.data.to_vec()
         };
         Ok(ReadModel { schedule, fixed, buffer, data, reading: vec![0.0; size], counter: 0 })
     }

@@ -165,7 +165,7 @@ impl Ring {
         if var.data.len() != port_size * buffer {
             return Err(format!("data has {} elements, expected {port_size} x {buffer}", var.data.len()));
         }
-        let mut data = var.data.clone();
+        let mut data = var.data.to_vec();
         if fixed {
             data = to_ints("data", &data, I32.0, I32.1)?.into_iter().map(|x| x as f64).collect();
         }
