@@ -26,6 +26,14 @@ fn bench(c: &mut Criterion) {
     let registry = Registry::with_library();
     g.bench_function("load_executable", |b| b.iter(|| persist::load_executable(&path, &registry).expect("loads")));
     g.bench_function("load_network_and_executable", |b| b.iter(|| persist::load(&path).expect("loads")));
+    // What a deployment does end to end: an executable, then a runtime from it (the
+    // runtime copies the values into its models' state either way).
+    g.bench_function("compile_then_runtime", |b| {
+        b.iter(|| Runtime::new(w.net.compile(&cfg).expect("compiles"), &registry).expect("runtime"))
+    });
+    g.bench_function("load_executable_then_runtime", |b| {
+        b.iter(|| Runtime::new(persist::load_executable(&path, &registry).expect("loads"), &registry).expect("runtime"))
+    });
     g.bench_function("save", |b| b.iter(|| persist::save(&w.net, &path, Some(&exe)).expect("saves")));
     g.finish();
     let _ = std::fs::remove_dir_all(&dir);

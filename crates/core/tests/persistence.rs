@@ -264,7 +264,7 @@ fn random_bit_flips_are_detected() {
     }
 }
 
-/// Recomputes the trailing CRC-32 (format version 2) after editing an unsigned file.
+/// Recomputes the trailing CRC-32 (format versions 2 and 3) after editing an unsigned file.
 fn reseal(mut b: Vec<u8>) -> Vec<u8> {
     let n = b.len() - persist::TRAILER_LEN;
     let crc = crc32fast::hash(&b[..n]);
@@ -284,27 +284,73 @@ fn as_version_1(mut b: Vec<u8>) -> Vec<u8> {
 }
 
 #[test]
-fn unsigned_files_carry_a_crc32_and_version_1_files_still_load() {
+fn unsigned_files_carry_a_crc32_and_older_versions_still_load() {
     let bytes = small_file(None);
-    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 3);
     let n = bytes.len() - persist::TRAILER_LEN;
     // The trailer is the standard CRC-32 (IEEE) of everything before it, then zeros.
     assert_eq!(bytes[n..n + 4], crc32fast::hash(&bytes[..n]).to_le_bytes());
     assert!(bytes[n + 4..].iter().all(|&x| x == 0));
-    let (net2, exe2) = persist::decode(&as_version_1(bytes.clone()), None, "v1").unwrap();
-    let (net, exe) = persist::decode(&bytes, None, "v2").unwrap();
-    assert_eq!(exe2, exe);
-    // Re-encoding the version-1 load gives the version-2 file byte for byte.
-    assert_eq!(
-        persist::encode(&net2, exe2.as_ref(), None).unwrap(),
-        persist::encode(&net, exe.as_ref(), None).unwrap()
-    );
+    // The same network as written by Basalt before the value section (format version 2,
+    // committed), and as version 1 (SHA-256 trailer, same payload).
+    let v2 = std::fs::read(data_path("persist/small_v2.basalt")).unwrap();
+    assert_eq!(u32::from_le_bytes(v2[8..12].try_into().unwrap()), 2);
+    let (net, exe) = persist::decode(&bytes, None, "v3").unwrap();
+    for old in [v2.clone(), as_version_1(v2.clone())] {
+        let (net_old, exe_old) = persist::decode(&old, None, "old").unwrap();
+        assert_eq!(exe_old, exe);
+        // Re-encoding an old file's load gives today's file byte for byte.
+        assert_eq!(persist::encode(&net_old, exe_old.as_ref(), None).unwrap(), bytes);
+    }
     assert_eq!(persist::encode(&net, exe.as_ref(), None).unwrap(), bytes);
     // A version-1 file with a CRC-32 trailer is corrupt, not silently accepted.
-    let mut mixed = bytes.clone();
+    let mut mixed = v2.clone();
     mixed[8..12].copy_from_slice(&1u32.to_le_bytes());
     let e = persist::decode(&mixed, None, "mixed").unwrap_err().to_string();
     assert!(e.contains("checksum mismatch"), "{e}");
+}
+
+#[test]
+fn loaded_values_view_the_file_and_are_laid_out_aligned() {
+    let dir = tmp_dir("mapped");
+    let mut net = Network::new();
+    let w = ndarray::Array2::from_shape_fn((30, 20), |(i, j)| (i * 20 + j) as f64 * 0.25 - 7.0);
+    let a = net.add_named("a", Lif::new(&[20]).bias_mant(0.5)).unwrap();
+    let d = net.add_named("d", Dense::new(w.clone())).unwrap();
+    net.connect(a.s_out(), &d.s_in()).unwrap();
+    let exe = net.compile(&RunConfig::floating_pt()).unwrap();
+    let path = persist::save(&net, dir.join("net"), Some(&exe)).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let loaded = persist::load_executable(&path, &Registry::with_library()).unwrap();
+    assert_eq!(loaded, exe);
+    let weights = &loaded.processes[1].vars[0];
+    assert_eq!(weights.name, "weights");
+    assert!(weights.data.is_mapped(), "loaded values are views into the file");
+    // Every Var's values sit at a 64-byte aligned file offset as raw little-endian f64s.
+    let raw: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let at = bytes.windows(raw.len()).position(|win| win == &raw[..]).expect("weights stored raw");
+    assert_eq!(at % persist::VALUE_ALIGN, 0, "offset {at}");
+    // Values decoded from memory (no map) are equal copies.
+    let copied = persist::decode_executable(&bytes, None, "mem").unwrap();
+    assert!(!copied.processes[1].vars[0].data.is_mapped());
+    assert_eq!(copied, exe);
+    // Saving over the loaded file replaces it (rename) and leaves the loaded views intact.
+    persist::save(&Network::new(), &path, None).unwrap();
+    assert_eq!(loaded, exe);
+}
+
+#[test]
+fn a_cut_value_section_is_refused_naming_the_var() {
+    let bytes = small_file(None);
+    let body = bytes.len() - persist::TRAILER_LEN;
+    // Drop the last 8 bytes of values, fix the announced length and re-seal: the checksum
+    // holds, but the last Var's values no longer fit.
+    let mut cut = bytes[..body - 8].to_vec();
+    let payload = (cut.len() - persist::HEADER_LEN) as u64;
+    cut[16..24].copy_from_slice(&payload.to_le_bytes());
+    cut.extend_from_slice(&[0u8; 32]);
+    let e = persist::decode(&reseal(cut), None, "cut").unwrap_err().to_string();
+    assert!(e.contains("corrupt payload") && e.contains("of process"), "{e}");
 }
 
 #[test]
@@ -314,9 +360,9 @@ fn wrong_magic_and_future_versions_are_named() {
     m[0] = b'X';
     assert!(persist::decode(&m, None, "f").unwrap_err().to_string().contains("wrong magic"));
     let mut v = bytes.clone();
-    v[8..12].copy_from_slice(&3u32.to_le_bytes());
+    v[8..12].copy_from_slice(&4u32.to_le_bytes());
     let e = persist::decode(&reseal(v), None, "f").unwrap_err().to_string();
-    assert!(e.contains("format version 3") && e.contains("newer Basalt"), "{e}");
+    assert!(e.contains("format version 4") && e.contains("newer Basalt"), "{e}");
     let e = persist::decode(b"PK\x03\x04 a zip file, not ours", None, "f").unwrap_err().to_string();
     assert!(e.contains("not a Basalt network file"), "{e}");
 }
@@ -326,11 +372,16 @@ fn a_crafted_payload_with_a_valid_checksum_is_still_rejected_cleanly() {
     // Random payloads sealed with a correct checksum: decoding fails with an error, never
     // a panic or a huge allocation.
     let mut rng = XorShift(42);
-    let header = &small_file(None)[..persist::HEADER_LEN];
-    for len in [0usize, 1, 7, 64, 300] {
+    let mut header = small_file(None)[..persist::HEADER_LEN].to_vec();
+    for (version, len) in [2u32, 3].into_iter().flat_map(|v| [0usize, 1, 7, 9, 64, 300].map(|l| (v, l))) {
+        header[8..12].copy_from_slice(&version.to_le_bytes());
         for _ in 0..50 {
-            let payload: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-            let mut b = header.to_vec();
+            let mut payload: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            if version == 3 && len >= 8 && rng.next().is_multiple_of(2) {
+                // A plausible description length, so the description parser sees the rest.
+                payload[..8].copy_from_slice(&((len - 8) as u64 / 2).to_le_bytes());
+            }
+            let mut b = header.clone();
             b[16..24].copy_from_slice(&(len as u64).to_le_bytes());
             b.extend_from_slice(&payload);
             b.extend_from_slice(&[0u8; 32]);
