@@ -33,3 +33,13 @@ fn sink(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.n) { return; }
     data[i * p.buffer + (clock[0] - 1u) % p.buffer] = port[i];
 }
+
+// Monitor probe: data[t - 1, i] = port[i] (`buffer` holds the probe's number of steps; the
+// host refuses runs past it before submitting them, as the CPU Monitor fails).
+@compute @workgroup_size(64)
+fn record(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let row = clock[0] - 1u;
+    if (i >= p.n || row >= p.buffer) { return; }
+    data[row * p.n + i] = port[i];
+}

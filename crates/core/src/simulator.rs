@@ -5,6 +5,7 @@
 use ndarray::ArrayD;
 
 use crate::error::Result;
+use crate::executable::Executable;
 use crate::graph::VarRef;
 use crate::runtime::{RunSteps, Runtime};
 
@@ -16,6 +17,8 @@ pub trait Simulator {
     fn read(&self, var: &VarRef) -> Result<ArrayD<f64>>;
     /// The device it runs on, for reports ("cpu", or the GPU adapter's name).
     fn device(&self) -> String;
+    /// The executable it runs (process parameters such as a Monitor's probes).
+    fn executable(&self) -> &Executable;
 }
 
 impl Simulator for Runtime {
@@ -29,5 +32,9 @@ impl Simulator for Runtime {
 
     fn device(&self) -> String {
         "cpu".into()
+    }
+
+    fn executable(&self) -> &Executable {
+        Runtime::executable(self)
     }
 }

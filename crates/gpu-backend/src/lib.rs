@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use basalt_core::executable::{Executable, LeafProcess, Source};
 use basalt_core::process::dense::{quantize_weights, DenseParams, SignMode};
 use basalt_core::process::lif::LifKind;
+use basalt_core::process::monitor::ProbeInfo;
 use basalt_core::process::sparse::SynapseParams;
 use basalt_core::{ProcId, VarRef};
 use ndarray::{ArrayD, IxDyn};
@@ -54,6 +55,9 @@ pub enum GpuError {
         /// The limit.
         limit: u64,
     },
+    /// A run that cannot proceed (it was refused before anything ran).
+    #[error("{0}")]
+    Run(String),
     /// A Var that does not exist in the executable.
     #[error("Var `{0}` not found")]
     UnknownVar(String),
@@ -176,10 +180,14 @@ struct Launch {
 /// A compiled network on the GPU.
 pub struct GpuRuntime {
     gpu: std::sync::Arc<GpuDevice>,
+    /// The executable the plan was built from (its values are shared, not copied).
+    exe: Executable,
     fixed: bool,
     pipelines: Vec<wgpu::ComputePipeline>,
     step: Vec<Launch>,
     vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)>,
+    /// Monitor probes: steps each buffer holds, and `process.target` for the error.
+    probe_limits: Vec<(u64, String)>,
     time_step: u64,
     _keep: Vec<wgpu::Buffer>,
 }
@@ -348,8 +356,10 @@ impl GpuRuntime {
             "PyConvTransposeModelFloat",
             "PyResetFloat",
         ];
+        // Models that record whatever precision the rest of the network runs in.
+        let either_models = ["PyMonitorModel"];
         let mut fixed = None;
-        for p in &exe.processes {
+        for p in exe.processes.iter().filter(|p| !either_models.contains(&p.model.as_str())) {
             let f = if fixed_models.contains(&p.model.as_str()) {
                 true
             } else if float_models.contains(&p.model.as_str()) {
@@ -444,8 +454,9 @@ impl GpuRuntime {
         let tick = b.launch(shaders::IO, "tick", &[(1, &clock)], 1);
         let mut step = vec![tick];
         let mut emits = Vec::new();
-        let mut runs: HashMap<usize, Launch> = HashMap::new();
+        let mut runs: HashMap<usize, Vec<Launch>> = HashMap::new();
         let mut resets: Vec<usize> = Vec::new();
+        let mut monitors: Vec<usize> = Vec::new();
         let mut vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)> = HashMap::new();
         for (pi, p) in exe.processes.iter().enumerate() {
             let host =
@@ -543,7 +554,7 @@ impl GpuRuntime {
                             l
                         }
                     };
-                    runs.insert(pi, launch);
+                    runs.entry(pi).or_default().push(launch);
                     vars.insert((p.id, "u".into()), (VarHome::Buffer(u, n), shape_of("u")));
                     vars.insert((p.id, "v".into()), (VarHome::Buffer(v, n), shape_of("v")));
                     if let Some(ends) = refractory_end {
@@ -612,7 +623,7 @@ impl GpuRuntime {
                         bind.push((9, &exp));
                     }
                     let entry = if fixed { "alif_fixed" } else { "alif_float" };
-                    runs.insert(pi, b.launch(shaders::ALIF, entry, &bind, n as u32));
+                    runs.entry(pi).or_default().push(b.launch(shaders::ALIF, entry, &bind, n as u32));
                     for (name, buf) in state {
                         vars.insert((p.id, name.into()), (VarHome::Buffer(buf, n), shape_of(name)));
                     }
@@ -633,10 +644,12 @@ impl GpuRuntime {
                     let s_in = &ins[p.in_port_offset];
                     let a_out = &outs[p.out_port_offset];
                     emits.push(b.launch(&src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], rows as u32));
-                    runs.insert(
-                        pi,
-                        b.launch(&src, "dense", &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)], rows as u32),
-                    );
+                    runs.entry(pi).or_default().push(b.launch(
+                        &src,
+                        "dense",
+                        &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)],
+                        rows as u32,
+                    ));
                     vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows), vec![rows]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
                     host(&mut vars, "num_message_bits")?;
@@ -665,15 +678,12 @@ impl GpuRuntime {
                         &[(0, &params), (2, a_out), (3, &a_buff)],
                         rows as u32,
                     ));
-                    runs.insert(
-                        pi,
-                        b.launch(
-                            &src,
-                            "delay_dense",
-                            &[(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &dl)],
-                            rows as u32,
-                        ),
-                    );
+                    runs.entry(pi).or_default().push(b.launch(
+                        &src,
+                        "delay_dense",
+                        &[(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &dl)],
+                        rows as u32,
+                    ));
                     vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows * depth), vec![rows, depth]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
                     host(&mut vars, "delays")?;
@@ -690,10 +700,12 @@ impl GpuRuntime {
                     } else {
                         (&ins[p.in_port_offset], "sink")
                     };
-                    runs.insert(
-                        pi,
-                        b.launch(shaders::IO, entry, &[(0, &params), (1, &clock), (2, port), (3, &data)], n as u32),
-                    );
+                    runs.entry(pi).or_default().push(b.launch(
+                        shaders::IO,
+                        entry,
+                        &[(0, &params), (1, &clock), (2, port), (3, &data)],
+                        n as u32,
+                    ));
                     vars.insert((p.id, "data".into()), (VarHome::Buffer(data, d.data.len()), d.shape.clone()));
                 }
                 "Sigma" | "Delta" | "SigmaDelta" => {
@@ -735,7 +747,12 @@ impl GpuRuntime {
                         (6, &bufs[3]),
                         (7, &bufs[4]),
                     ];
-                    runs.insert(pi, b.launch(&shaders::for_precision(shaders::SDN, fixed), "sdn", &bindings, n as u32));
+                    runs.entry(pi).or_default().push(b.launch(
+                        &shaders::for_precision(shaders::SDN, fixed),
+                        "sdn",
+                        &bindings,
+                        n as u32,
+                    ));
                     for (name, buf) in ["sigma", "act", "residue", "error", "bias"].iter().zip(bufs) {
                         if p.var(name).is_ok() {
                             vars.insert((p.id, name.to_string()), (VarHome::Buffer(buf, n), shape_of(name)));
@@ -783,10 +800,12 @@ impl GpuRuntime {
                     let (emit, run) =
                         if transposed { ("conv_transpose_emit", "conv_transpose") } else { ("conv_emit", "conv") };
                     emits.push(b.launch(&src, emit, &[(0, &params), (2, a_out), (3, &a_buf)], n_out as u32));
-                    runs.insert(
-                        pi,
-                        b.launch(&src, run, &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)], n_out as u32),
-                    );
+                    runs.entry(pi).or_default().push(b.launch(
+                        &src,
+                        run,
+                        &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)],
+                        n_out as u32,
+                    ));
                     vars.insert((p.id, "a_buf".into()), (VarHome::Buffer(a_buf, n_out), out_shape.to_vec()));
                     for v in &p.vars {
                         if v.name != "a_buf" {
@@ -795,7 +814,55 @@ impl GpuRuntime {
                     }
                 }
                 "io.Reset" => resets.push(pi),
+                "Monitor" => monitors.push(pi),
                 _ => return Err(unsupported(p, "this process type")),
+            }
+        }
+        // Monitors: OutPort probes record in the Monitor's spike phase, Var probes in
+        // post-management before any Reset's write lands (as on the CPU, where RefPort
+        // writes apply after the phase).
+        let mut post_launches = Vec::new();
+        let mut probe_limits = Vec::new();
+        for pi in monitors {
+            let p = &exe.processes[pi];
+            let probes: Vec<ProbeInfo> = p
+                .params
+                .get("probes")
+                .cloned()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| GpuError::Parameter { process: p.name.clone(), reason: e.to_string() })?
+                .unwrap_or_default();
+            let (mut in_k, mut ref_k) = (0, 0);
+            for (k, info) in probes.iter().enumerate() {
+                let size: usize = info.shape.iter().product();
+                let name = format!("data_{k}");
+                let shape = p.var(&name).map_err(GpuError::UnknownVar)?.shape.clone();
+                let data = b.storage(&name, &vec![0; info.num_steps * size])?;
+                let params = b.uniform([size as u32, info.num_steps as u32, 0, 0]);
+                let bind_record = |b: &mut Builder<'_>, port: &wgpu::Buffer| {
+                    b.launch(shaders::IO, "record", &[(0, &params), (1, &clock), (2, port), (3, &data)], size as u32)
+                };
+                if info.is_var {
+                    let target = p.ref_ports.get(ref_k).and_then(|r| r.target);
+                    ref_k += 1;
+                    let (tp, tv) = target.ok_or_else(|| unsupported(p, "an unconnected Var probe"))?;
+                    let tproc = &exe.processes[tp];
+                    let source = match vars.get(&(tproc.id, tproc.vars[tv].name.clone())) {
+                        Some((VarHome::Buffer(buf, _), _)) => buf.clone(),
+                        // A Var the GPU holds as a constant records its constant value.
+                        _ => b.storage("probed constant", &b.words(&tproc.vars[tv].data))?,
+                    };
+                    post_launches.push(bind_record(&mut b, &source));
+                    b.keep.push(source);
+                } else {
+                    let port = ins[p.in_port_offset + in_k].clone();
+                    in_k += 1;
+                    let l = bind_record(&mut b, &port);
+                    runs.entry(pi).or_default().push(l);
+                }
+                probe_limits.push((info.num_steps as u64, format!("{}.{}", info.process, info.target)));
+                vars.insert((p.id, name), (VarHome::Buffer(data, info.num_steps * size), shape));
             }
         }
         // io.Reset writes its Var after every process's spike phase (post-management).
@@ -826,10 +893,9 @@ impl GpuRuntime {
         step.extend(emits);
         for &pi in &exe.schedule {
             step.extend(gathers.remove(&pi).unwrap_or_default());
-            if let Some(l) = runs.remove(&pi) {
-                step.push(l);
-            }
+            step.extend(runs.remove(&pi).unwrap_or_default());
         }
+        step.extend(post_launches);
         step.extend(reset_launches);
         for alias in &exe.var_aliases {
             let leaf = &exe.processes[alias.leaf];
@@ -846,11 +912,27 @@ impl GpuRuntime {
         kept.push(clock);
         kept.extend(outs);
         kept.extend(ins);
-        Ok(GpuRuntime { gpu: gpu.clone(), fixed, pipelines, step, vars, time_step: 0, _keep: kept })
+        Ok(GpuRuntime {
+            gpu: gpu.clone(),
+            exe: exe.clone(),
+            fixed,
+            pipelines,
+            step,
+            vars,
+            probe_limits,
+            time_step: 0,
+            _keep: kept,
+        })
     }
 
     /// Runs `steps` time steps, encoding up to 256 steps per queue submission.
     pub fn run(&mut self, steps: u64) -> Result<(), GpuError> {
+        let end = self.time_step + steps;
+        if let Some((limit, probe)) = self.probe_limits.iter().find(|(limit, _)| end > *limit) {
+            return Err(GpuError::Run(format!(
+                "Monitor buffer for {probe} holds {limit} steps; running to time step {end} would pass its end (nothing was run)"
+            )));
+        }
         let mut left = steps;
         while left > 0 {
             let chunk = left.min(256);
@@ -947,5 +1029,9 @@ impl basalt_core::Simulator for GpuRuntime {
 
     fn device(&self) -> String {
         self.gpu.describe()
+    }
+
+    fn executable(&self) -> &Executable {
+        &self.exe
     }
 }

@@ -397,3 +397,51 @@ fn saved_and_loaded_executables_run_identically_on_the_gpu() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Monitor probes on the GPU record what the CPU Monitor records: OutPort probes in the
+/// spike phase, Var probes after it and before a Reset's write of the same step, constants
+/// as constants; a run past a probe's buffer is refused before anything runs.
+#[test]
+fn monitors_record_on_the_gpu_as_on_the_cpu() {
+    use basalt_core::process::io::reset::Reset;
+    let Some(gpu) = gpu() else { return };
+    for fixed in [true, false] {
+        // vars: lif1 u, v; lif2 u, v; dense a_buff; the sinks.
+        let (mut net, vars) = walkthrough(fixed);
+        let lif1 = vars[0].proc;
+        let lif2_v = vars[3].clone();
+        Reset::attach(&mut net, &lif2_v, 0.0, 7, 3).unwrap();
+        let mon = net.add_named("monitor", Monitor::new()).unwrap();
+        mon.probe(&mut net, lif2_v, 80).unwrap();
+        mon.probe(&mut net, OutPort { proc: lif1, name: "s_out".into() }, 80).unwrap();
+        mon.probe(&mut net, vars[4].clone(), 80).unwrap();
+        mon.probe(&mut net, VarRef { proc: lif1, name: "du".into() }, 80).unwrap();
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        let exe = net.compile(&cfg).unwrap();
+        let mut g = GpuRuntime::new(&exe, gpu.clone()).unwrap();
+        let mut c = Runtime::new(exe, cfg.registry()).unwrap();
+        c.run(RunSteps::new(50)).unwrap();
+        c.run(RunSteps::new(30)).unwrap();
+        g.run(50).unwrap();
+        g.run(30).unwrap();
+        let (cpu, gpu_data) = (mon.get_data(&c).unwrap(), mon.get_data(&g).unwrap());
+        assert_eq!(cpu.keys().collect::<Vec<_>>(), gpu_data.keys().collect::<Vec<_>>());
+        for (proc, vars) in &cpu {
+            for (name, a) in vars {
+                let b = &gpu_data[proc][name];
+                assert_eq!(a.shape(), b.shape(), "{proc}.{name}");
+                for (x, y) in a.iter().zip(b.iter()) {
+                    let tol = if fixed { 0.0 } else { 1e-5 * x.abs().max(1.0) };
+                    assert!((x - y).abs() <= tol, "fixed {fixed}: {proc}.{name}: cpu {x}, gpu {y}");
+                }
+            }
+        }
+        let v = &cpu["lif2"]["v"];
+        assert!(v.iter().any(|&x| x != 0.0), "lif2 integrates");
+        assert!(cpu["lif1"]["s_out"].sum() > 0.0, "lif1 spikes");
+        // Running past the 80-step buffers is refused; nothing runs.
+        let e = g.run(1).unwrap_err().to_string();
+        assert!(e.contains("holds 80 steps"), "{e}");
+        assert_eq!(g.time_step(), 80);
+    }
+}

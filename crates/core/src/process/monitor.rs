@@ -13,7 +13,7 @@ use crate::executable::LeafProcess;
 use crate::graph::{Handle, Network, OutPort, Process, ProcessBuilder, RefPort, VarDecl, VarRef};
 use crate::model::{check_len, unknown_var, CpuModel, MgmtIo, SpikeIo};
 use crate::registry::{ModelEntry, OutputTiming, Registry};
-use crate::runtime::Runtime;
+use crate::simulator::Simulator;
 use crate::value::numel;
 
 /// A Monitor process; add probes with [`Handle::<Monitor>::probe`].
@@ -146,7 +146,7 @@ impl Handle<Monitor> {
         Ok(())
     }
 
-    fn probes(&self, rt: &Runtime) -> Result<Vec<ProbeInfo>> {
+    fn probes<S: Simulator + ?Sized>(&self, rt: &S) -> Result<Vec<ProbeInfo>> {
         let exe = rt.executable();
         let p = exe.leaf_index(self.id()).ok_or_else(|| Error::NotFound {
             kind: "process",
@@ -157,29 +157,36 @@ impl Handle<Monitor> {
         Ok(params.probes)
     }
 
-    /// All recorded data (Lava's `get_data()`), read between runs.
-    pub fn get_data(&self, rt: &Runtime) -> Result<MonitorData> {
+    /// All recorded data (Lava's `get_data()`), read between runs of the CPU [`crate::Runtime`]
+    /// or any other [`Simulator`] (the GPU runtime).
+    pub fn get_data<S: Simulator + ?Sized>(&self, rt: &S) -> Result<MonitorData> {
         let mut out = MonitorData::new();
         for (k, p) in self.probes(rt)?.into_iter().enumerate() {
-            let data = rt.get(&self.var(&format!("data_{k}")))?;
+            let data = rt.read(&self.var(&format!("data_{k}")))?;
             out.entry(p.process).or_default().insert(p.target, data);
         }
         Ok(out)
     }
 
     /// The data of one probe, by process name and Var/port name.
-    pub fn data(&self, rt: &Runtime, process: &str, target: &str) -> Result<ArrayD<f64>> {
+    pub fn data<S: Simulator + ?Sized>(&self, rt: &S, process: &str, target: &str) -> Result<ArrayD<f64>> {
         let probes = self.probes(rt)?;
         let k = probes.iter().position(|p| p.process == process && p.target == target).ok_or_else(|| {
             Error::NotFound { kind: "probe", name: format!("{process}.{target}"), context: " on this Monitor".into() }
         })?;
-        rt.get(&self.var(&format!("data_{k}")))
+        rt.read(&self.var(&format!("data_{k}")))
     }
 
     /// Plots one probe to a PNG file (one line per element; title = process name,
     /// x = "Time step", y = the Var/port name), as Lava's `Monitor.plot` does with
     /// matplotlib.
-    pub fn plot(&self, rt: &Runtime, process: &str, target: &str, path: impl AsRef<Path>) -> Result<()> {
+    pub fn plot<S: Simulator + ?Sized>(
+        &self,
+        rt: &S,
+        process: &str,
+        target: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
         let data = self.data(rt, process, target)?;
         crate::plot::line_plot_png(path.as_ref(), process, "Time step", target, &data)
     }
