@@ -140,13 +140,16 @@ pub mod shaders {
     pub const GATHER: &str = include_str!("../../../shaders/gather.wgsl");
     /// io.Reset.
     pub const RESET: &str = include_str!("../../../shaders/reset.wgsl");
+    /// Sparse and DelaySparse: CSR synapses by output row (template).
+    pub const SPARSE: &str = include_str!("../../../shaders/sparse.wgsl");
     /// Prelude of the templates in fixed point (i32).
     pub const PRECISION_FIXED: &str = include_str!("../../../shaders/precision_fixed.wgsl");
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 5] = [
+    pub const TEMPLATES: [(&str, &str); 6] = [
         ("dense.wgsl", DENSE),
+        ("sparse.wgsl", SPARSE),
         ("delay_dense.wgsl", DELAY_DENSE),
         ("conv.wgsl", CONV),
         ("sdn.wgsl", SDN),
@@ -193,7 +196,8 @@ pub struct GpuRuntime {
 }
 
 /// A Dense-like process's weights as the GPU holds them, with the weight exponent: fixed
-/// point quantises them as the CPU model does (sign mode, weight bits).
+/// point quantises them as the CPU model does (sign mode, weight bits). (A sparse matrix's
+/// implicit zeros, which Lava counts when it decides the sign mode, never change it.)
 fn dense_weights(w: &[f64], params: &DenseParams, fixed: bool) -> (Vec<f64>, i32) {
     if fixed {
         let mode = params.sign_mode.unwrap_or_else(|| SignMode::of(w));
@@ -330,6 +334,8 @@ impl GpuRuntime {
             "PyAlifModelFixed",
             "PyDenseModelBitAcc",
             "PyDelayDenseModelBitAcc",
+            "PySparseModelBitAcc",
+            "PyDelaySparseModelBitAcc",
             "PySendModelFixed",
             "PyReceiveModelFixed",
             "PySigmaModelFixed",
@@ -347,6 +353,8 @@ impl GpuRuntime {
             "PyAlifModelFloat",
             "PyDenseModelFloat",
             "PyDelayDenseModelFloat",
+            "PySparseModelFloat",
+            "PyDelaySparseModelFloat",
             "PySendModelFloat",
             "PyReceiveModelFloat",
             "PySigmaModelFloat",
@@ -689,6 +697,50 @@ impl GpuRuntime {
                     host(&mut vars, "delays")?;
                     host(&mut vars, "num_message_bits")?;
                 }
+                "Sparse" | "DelaySparse" => {
+                    // CSR weights (and delays) in Var order, rows as the pattern stores them.
+                    let sp: SynapseParams = params(p)?;
+                    let pat = &sp.pattern;
+                    pat.validate().map_err(|reason| GpuError::Parameter { process: p.name.clone(), reason })?;
+                    let [rows, cols] = pat.shape;
+                    let nnz = pat.indices.len();
+                    let wv = var(p, "weights")?;
+                    let (weights, wexp) = dense_weights(wv, &sp.dense, fixed);
+                    let depth = sp.max_delay.map_or(1, |m| m + 1);
+                    let delays: Vec<u32> = match p.var("delays") {
+                        Ok(d) => d.data.iter().map(|&x| x as u32).collect(),
+                        Err(_) => vec![0; nnz],
+                    };
+                    if weights.len() != nnz || delays.len() != nnz || delays.iter().any(|&d| d as usize >= depth) {
+                        return Err(GpuError::Parameter {
+                            process: p.name.clone(),
+                            reason: "weights or delays do not match the sparsity pattern".into(),
+                        });
+                    }
+                    let graded = var(p, "num_message_bits")?[0] > 0.0;
+                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
+                    let row_ptr: Vec<u32> = pat.indptr.iter().map(|&x| x as u32).collect();
+                    let col_idx: Vec<u32> = pat.indices.iter().map(|&x| x as u32).collect();
+                    let row_ptr = b.storage("row_ptr", &row_ptr)?;
+                    // Storage bindings need at least one element.
+                    let col_idx = b.storage("cols", if col_idx.is_empty() { &[0] } else { &col_idx })?;
+                    let dl = b.storage("delays", if delays.is_empty() { &[0] } else { &delays })?;
+                    let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
+                    let params = b.uniform([rows as u32, u32::from(graded), wexp as u32, depth as u32]);
+                    let src = shaders::for_precision(shaders::SPARSE, fixed);
+                    let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
+                    emits.push(b.launch(&src, "sparse_emit", &[(0, &params), (2, a_out), (3, &a_buff)], rows as u32));
+                    let binds =
+                        [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &row_ptr), (6, &col_idx), (7, &dl)];
+                    runs.entry(pi).or_default().push(b.launch(&src, "sparse", &binds, rows as u32));
+                    let buff_shape = if depth > 1 { vec![rows, depth] } else { vec![rows] };
+                    vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows * depth), buff_shape));
+                    let w_shape = p.var("weights").map_err(GpuError::UnknownVar)?.shape.clone();
+                    vars.insert((p.id, "weights".into()), (VarHome::Host(weights), w_shape));
+                    for v in p.vars.iter().filter(|v| v.name == "delays" || v.name == "num_message_bits") {
+                        host(&mut vars, &v.name)?;
+                    }
+                }
                 "source.RingBuffer" | "sink.RingBuffer" => {
                     let d = p.var("data").map_err(GpuError::UnknownVar)?;
                     let buffer = *d.shape.last().unwrap_or(&1);
@@ -854,7 +906,6 @@ impl GpuRuntime {
                         _ => b.storage("probed constant", &b.words(&tproc.vars[tv].data))?,
                     };
                     post_launches.push(bind_record(&mut b, &source));
-                    b.keep.push(source);
                 } else {
                     let port = ins[p.in_port_offset + in_k].clone();
                     in_k += 1;

@@ -445,3 +445,79 @@ fn monitors_record_on_the_gpu_as_on_the_cpu() {
         assert_eq!(g.time_step(), 80);
     }
 }
+
+/// Source -> Sparse (or DelaySparse) -> LIF -> sink, random CSR pattern (~25 % stored,
+/// unsorted columns in a row included), binary or graded input; returns the Vars to compare.
+fn sparse_chain(fixed: bool, delays: bool, graded: bool, seed: &mut u64) -> (Network, Vec<VarRef>) {
+    use basalt_core::process::sparse::Sparse;
+    let (n_in, n_out, steps) = (37, 23, 50);
+    let (mut indptr, mut indices, mut values, mut delay_values) = (vec![0], Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n_out {
+        let mut row: Vec<usize> = (0..n_in).filter(|_| rand(seed) < 0.25).collect();
+        row.reverse();
+        for j in row {
+            indices.push(j);
+            let w = (rand(seed) - 0.2) * if fixed { 200.0 } else { 0.6 };
+            values.push(if fixed { w.floor() } else { w });
+            delay_values.push((rand(seed) * 4.0).floor());
+        }
+        indptr.push(indices.len());
+    }
+    let x = ArrayD::from_shape_fn(IxDyn(&[n_in, 9]), |_| {
+        let r = rand(seed);
+        match (r < 0.4, graded) {
+            (false, _) => 0.0,
+            (true, false) => 1.0,
+            (true, true) => (rand(seed) * 60.0).floor() - 10.0,
+        }
+    });
+    let sparse = Sparse::from_csr([n_out, n_in], indptr, indices, values).num_message_bits(if graded { 8 } else { 0 });
+    let lif = if fixed {
+        Lif::new(&[n_out]).du(700.0).dv(400.0).vth(60.0)
+    } else {
+        Lif::new(&[n_out]).du(0.3).dv(0.2).vth(0.4)
+    };
+    let mut net = Network::new();
+    let src = net.add(source::RingBuffer::new(x)).unwrap();
+    let l = net.add_named("lif", lif).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[n_out], steps)).unwrap();
+    let a_buff = if delays {
+        let syn = net.add_named("syn", sparse.with_delays(delay_values, 0)).unwrap();
+        net.connect(src.s_out(), &syn.s_in()).unwrap();
+        net.connect(syn.a_out(), &l.a_in()).unwrap();
+        syn.a_buff()
+    } else {
+        let syn = net.add_named("syn", sparse).unwrap();
+        net.connect(src.s_out(), &syn.s_in()).unwrap();
+        net.connect(syn.a_out(), &l.a_in()).unwrap();
+        syn.a_buff()
+    };
+    net.connect(l.s_out(), &sink.a_in()).unwrap();
+    let weights = VarRef { proc: a_buff.proc, name: "weights".into() };
+    (net, vec![l.u(), l.v(), a_buff, weights, sink.data()])
+}
+
+/// Sparse and DelaySparse (binary and graded spikes): bit-exact in fixed point (quantised
+/// weights included), within 1e-5 in float.
+#[test]
+fn sparse_synapses_run_on_the_gpu_as_on_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x0BAD_5EED_1234_5678u64;
+    for (delays, graded) in [(false, false), (false, true), (true, false), (true, true)] {
+        let label = format!("delays {delays}, graded {graded}");
+        let (net, vars) = sparse_chain(true, delays, graded, &mut seed);
+        let results = both(&net, &vars, &RunConfig::fixed_pt(), 50, gpu.clone());
+        for (i, (cpu, g)) in results.iter().enumerate() {
+            assert_eq!(cpu, g, "fixed, {label}: Var {} differs", vars[i].name);
+        }
+        assert!(results[4].0.sum() > 5.0, "fixed, {label}: the LIF spikes");
+        let (net, vars) = sparse_chain(false, delays, graded, &mut seed);
+        let results = both(&net, &vars, &RunConfig::floating_pt(), 50, gpu.clone());
+        for (i, (cpu, g)) in results.iter().enumerate() {
+            for (x, y) in cpu.iter().zip(g.iter()) {
+                assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "float, {label}: Var {} {x} vs {y}", vars[i].name);
+            }
+        }
+        assert!(results[4].0.sum() > 5.0, "float, {label}: the LIF spikes");
+    }
+}
