@@ -702,7 +702,7 @@ impl GpuRuntime {
                     let sp: SynapseParams = params(p)?;
                     let pat = &sp.pattern;
                     pat.validate().map_err(|reason| GpuError::Parameter { process: p.name.clone(), reason })?;
-                    let [rows, cols] = pat.shape;
+                    let rows = pat.shape[0];
                     let nnz = pat.indices.len();
                     let wv = var(p, "weights")?;
                     let (weights, wexp) = dense_weights(wv, &sp.dense, fixed);
