@@ -1,10 +1,10 @@
-// Sparse and DelaySparse synapses (SPEC §2.4): CSR weights by output row, one thread per
-// row, written over `Scalar` (a precision prelude is prepended). a_buff is (rows, depth)
-// row-major, depth 1 without delays: column k is sent in k steps. `sparse_emit` sends
-// column 0; `sparse` shifts every row one column left (the last column becomes zero; with
-// depth 1 the row is simply replaced), then adds, per delay k, this step's sum over the
-// row's stored entries whose delay is k and whose input is non-zero (fixed point: i32 sums,
-// then the weight_exp shift, as Dense).
+// Sparse, DelaySparse and DelayDense synapses (SPEC §2.4): CSR weights by output row (a
+// DelayDense is a pattern holding every entry), one thread per row, written over `Scalar` (a
+// precision prelude is prepended). a_buff is (rows, depth) row-major, depth 1 without delays:
+// column k is sent in k steps. `sparse_emit` sends column 0; `sparse` shifts every row one
+// column left (the last column becomes zero; with depth 1 the row is simply replaced), then
+// adds, per delay k, this step's sum over the row's stored entries whose delay is k and whose
+// input is non-zero (fixed point: i32 sums, then the weight_exp shift, as Dense).
 
 struct Params {
     rows: u32,

@@ -126,8 +126,6 @@ pub mod shaders {
     pub const LIF_FLOAT: &str = include_str!("../../../shaders/lif_float.wgsl");
     /// Adaptive LIF (fixed and float entries).
     pub const ALIF: &str = include_str!("../../../shaders/alif.wgsl");
-    /// DelayDense: Dense with a delay per synapse (template).
-    pub const DELAY_DENSE: &str = include_str!("../../../shaders/delay_dense.wgsl");
     /// Dense (template).
     pub const DENSE: &str = include_str!("../../../shaders/dense.wgsl");
     /// Convolution (template).
@@ -140,17 +138,16 @@ pub mod shaders {
     pub const GATHER: &str = include_str!("../../../shaders/gather.wgsl");
     /// io.Reset.
     pub const RESET: &str = include_str!("../../../shaders/reset.wgsl");
-    /// Sparse and DelaySparse: CSR synapses by output row (template).
+    /// Sparse, DelaySparse and DelayDense: CSR synapses by output row (template).
     pub const SPARSE: &str = include_str!("../../../shaders/sparse.wgsl");
     /// Prelude of the templates in fixed point (i32).
     pub const PRECISION_FIXED: &str = include_str!("../../../shaders/precision_fixed.wgsl");
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 6] = [
+    pub const TEMPLATES: [(&str, &str); 5] = [
         ("dense.wgsl", DENSE),
         ("sparse.wgsl", SPARSE),
-        ("delay_dense.wgsl", DELAY_DENSE),
         ("conv.wgsl", CONV),
         ("sdn.wgsl", SDN),
         ("gather.wgsl", GATHER),
@@ -662,43 +659,9 @@ impl GpuRuntime {
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
                     host(&mut vars, "num_message_bits")?;
                 }
-                "DelayDense" => {
-                    // Weights and delays are (rows, cols) Vars; a_buff is (rows, depth):
-                    // column k is sent in k steps.
-                    let wv = p.var("weights").map_err(GpuError::UnknownVar)?;
-                    let (rows, cols) = (wv.shape[0], wv.shape[1]);
-                    let graded = var(p, "num_message_bits")?[0] > 0.0;
-                    let sp: SynapseParams = params(p)?;
-                    let depth = sp.max_delay.map_or(1, |m| m + 1);
-                    let (weights, wexp) = dense_weights(&wv.data, &sp.dense, fixed);
-                    let delays: Vec<u32> = var(p, "delays")?.iter().map(|&d| d as u32).collect();
-                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
-                    let dl = b.storage(&format!("{}.delays", p.name), &delays)?;
-                    let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
-                    let params =
-                        b.uniform8([rows as u32, cols as u32, u32::from(graded), wexp as u32, depth as u32, 0, 0, 0]);
-                    let src = shaders::for_precision(shaders::DELAY_DENSE, fixed);
-                    let s_in = &ins[p.in_port_offset];
-                    let a_out = &outs[p.out_port_offset];
-                    emits.push(b.launch(
-                        &src,
-                        "delay_dense_emit",
-                        &[(0, &params), (2, a_out), (3, &a_buff)],
-                        rows as u32,
-                    ));
-                    runs.entry(pi).or_default().push(b.launch(
-                        &src,
-                        "delay_dense",
-                        &[(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &dl)],
-                        rows as u32,
-                    ));
-                    vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows * depth), vec![rows, depth]));
-                    vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
-                    host(&mut vars, "delays")?;
-                    host(&mut vars, "num_message_bits")?;
-                }
-                "Sparse" | "DelaySparse" => {
-                    // CSR weights (and delays) in Var order, rows as the pattern stores them.
+                "Sparse" | "DelaySparse" | "DelayDense" => {
+                    // CSR weights (and delays) in Var order, rows as the pattern stores them
+                    // (a DelayDense stores every entry: its row-major Vars are in CSR order).
                     let sp: SynapseParams = params(p)?;
                     let pat = &sp.pattern;
                     pat.validate().map_err(|reason| GpuError::Parameter { process: p.name.clone(), reason })?;
@@ -733,7 +696,7 @@ impl GpuRuntime {
                     let binds =
                         [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &row_ptr), (6, &col_idx), (7, &dl)];
                     runs.entry(pi).or_default().push(b.launch(&src, "sparse", &binds, rows as u32));
-                    let buff_shape = if depth > 1 { vec![rows, depth] } else { vec![rows] };
+                    let buff_shape = p.var("a_buff").map_err(GpuError::UnknownVar)?.shape.clone();
                     vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows * depth), buff_shape));
                     let w_shape = p.var("weights").map_err(GpuError::UnknownVar)?.shape.clone();
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), w_shape));
