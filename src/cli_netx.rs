@@ -30,7 +30,7 @@ Loads a lava-dl netx network and runs it for T steps.
   --sparse-fc-layer
                   build dense layers with Sparse synapses (lava-dl's sparse_fc_layer).
   --backend       cpu (default) or gpu (when built with `--features gpu`; the GPU backend
-                  supports LIF, Dense, sigma-delta and Conv networks; probes need cpu).";
+                  supports LIF, Dense, sigma-delta and Conv networks).";
 
 /// `basalt info NET.net`: one line per layer.
 pub fn info(args: &[String]) -> Result<String, String> {
@@ -155,9 +155,6 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    if gpu && !probes.is_empty() {
-        return Err("--probe needs the cpu backend (Monitor probes are not on the GPU yet)".into());
-    }
     Ok(RunArgs {
         gpu,
         net: PathBuf::from(net),
@@ -226,39 +223,36 @@ pub fn run(args: &[String]) -> Result<String, String> {
         }
     }
     let cfg = if a.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    let (outs, recorded, secs, device) = if a.gpu {
-        let (outs, secs, device) = run_gpu(&net, &cfg, a.steps, &sinks)?;
-        (outs, Vec::new(), secs, device)
-    } else {
-        let mut rt = net.runtime(&cfg).map_err(e)?;
-        let t0 = Instant::now();
-        // Run in chunks, reporting progress on long runs.
-        let chunk = (a.steps / 20).max(1);
-        let mut done = 0;
-        while done < a.steps {
-            let n = chunk.min(a.steps - done);
-            rt.run(RunSteps::new(n)).map_err(e)?;
-            done += n;
-            if a.steps >= 1000 {
-                eprint!("\rstep {done}/{} ({:.0}%)", a.steps, 100.0 * done as f64 / a.steps as f64);
-            }
-        }
+    let mut sim: Box<dyn Simulator> =
+        if a.gpu { start_gpu(&net, &cfg)? } else { Box::new(net.runtime(&cfg).map_err(e)?) };
+    let device = sim.device();
+    let t0 = Instant::now();
+    // Run in chunks, reporting progress on long runs.
+    let chunk = (a.steps / 20).max(1);
+    let mut done = 0;
+    while done < a.steps {
+        let n = chunk.min(a.steps - done);
+        sim.advance(n).map_err(e)?;
+        done += n;
         if a.steps >= 1000 {
-            eprintln!();
+            eprint!("\rstep {done}/{} ({:.0}%)", a.steps, 100.0 * done as f64 / a.steps as f64);
         }
-        let secs = t0.elapsed().as_secs_f64();
-        let outs = sinks.iter().map(|s| rt.get(s)).collect::<Result<Vec<_>>>().map_err(e)?;
-        let mut recorded: Vec<(String, Vec<ArrayD<f64>>)> = Vec::new();
+    }
+    if a.steps >= 1000 {
+        eprintln!();
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let outs = sinks.iter().map(|s| sim.read(s)).collect::<Result<Vec<_>>>().map_err(e)?;
+    let mut recorded: Vec<(String, Vec<ArrayD<f64>>)> = Vec::new();
+    if let Some(mon) = &mon {
         for (proc, var, key) in &probes {
-            let Some(mon) = &mon else { break };
-            let d = mon.data(&rt, proc, var).map_err(e)?;
+            let d = mon.data(sim.as_ref(), proc, var).map_err(e)?;
             match recorded.iter_mut().find(|(k, _)| k == key) {
                 Some((_, v)) => v.push(d),
                 None => recorded.push((key.clone(), vec![d])),
             }
         }
-        (outs, recorded, secs, "cpu".to_string())
-    };
+    }
     let spikes = outs.iter().flat_map(|o| o.iter()).filter(|&&s| s != 0.0).count();
     let batched = a.batch > 1;
     let mut arrays = vec![batch_array("out".into(), &outs, batched)];
@@ -288,32 +282,16 @@ pub(crate) fn parse_backend(value: &str) -> Result<bool, String> {
     }
 }
 
-/// Runs on the GPU; returns each sink's data, the seconds the steps took, and the device.
+/// The GPU runtime of a network (only in builds with the `gpu` feature).
 #[cfg(feature = "gpu")]
-fn run_gpu(
-    net: &Network,
-    cfg: &RunConfig,
-    steps: u64,
-    sinks: &[VarRef],
-) -> Result<(Vec<ArrayD<f64>>, f64, String), String> {
+fn start_gpu(net: &Network, cfg: &RunConfig) -> Result<Box<dyn Simulator>, String> {
     let exe = net.compile(cfg).map_err(|e| e.to_string())?;
     let device = std::sync::Arc::new(basalt_gpu::GpuDevice::new().map_err(|e| e.to_string())?);
-    let name = device.describe();
-    let mut rt = basalt_gpu::GpuRuntime::new(&exe, device).map_err(|e| e.to_string())?;
-    let t0 = Instant::now();
-    rt.run(steps).map_err(|e| e.to_string())?;
-    let secs = t0.elapsed().as_secs_f64();
-    let outs = sinks.iter().map(|s| rt.get(s).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
-    Ok((outs, secs, name))
+    Ok(Box::new(basalt_gpu::GpuRuntime::new(&exe, device).map_err(|e| e.to_string())?))
 }
 
 #[cfg(not(feature = "gpu"))]
-fn run_gpu(
-    _net: &Network,
-    _cfg: &RunConfig,
-    _steps: u64,
-    _sinks: &[VarRef],
-) -> Result<(Vec<ArrayD<f64>>, f64, String), String> {
+fn start_gpu(_net: &Network, _cfg: &RunConfig) -> Result<Box<dyn Simulator>, String> {
     Err("this build has no GPU backend (build with --features gpu)".into())
 }
 

@@ -69,6 +69,7 @@ pub mod prelude {
     pub use crate::process::monitor::Monitor;
     pub use crate::registry::{ModelEntry, OutputTiming, Registry, RunConfig};
     pub use crate::runtime::{RunContinuous, RunSteps, Runtime};
+    pub use crate::simulator::Simulator;
     pub use crate::value::{matrix, Init};
     pub use crate::{Error, ModelError, Result};
 }
