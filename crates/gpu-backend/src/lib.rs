@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use basalt_core::executable::{Executable, LeafProcess, Source};
 use basalt_core::process::dense::{quantize_weights, DenseParams, SignMode};
 use basalt_core::process::lif::LifKind;
-use basalt_core::process::monitor::ProbeInfo;
+use basalt_core::process::monitor::probes_of;
 use basalt_core::process::sparse::SynapseParams;
 use basalt_core::{ProcId, VarRef};
 use ndarray::{ArrayD, IxDyn};
@@ -840,14 +840,7 @@ impl GpuRuntime {
         let mut probe_limits = Vec::new();
         for pi in monitors {
             let p = &exe.processes[pi];
-            let probes: Vec<ProbeInfo> = p
-                .params
-                .get("probes")
-                .cloned()
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|e| GpuError::Parameter { process: p.name.clone(), reason: e.to_string() })?
-                .unwrap_or_default();
+            let probes = probes_of(p).map_err(|reason| GpuError::Parameter { process: p.name.clone(), reason })?;
             let (mut in_k, mut ref_k) = (0, 0);
             for (k, info) in probes.iter().enumerate() {
                 let size: usize = info.shape.iter().product();

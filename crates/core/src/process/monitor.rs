@@ -77,6 +77,12 @@ struct MonitorParams {
     probes: Vec<ProbeInfo>,
 }
 
+/// The probes of a compiled Monitor, in the order of its `data_k` Vars (for backends that
+/// build their own Monitor model), or a message naming the process.
+pub fn probes_of(p: &LeafProcess) -> std::result::Result<Vec<ProbeInfo>, String> {
+    p.params::<MonitorParams>().map(|params| params.probes)
+}
+
 /// Recorded data: process name -> Var or port name -> array of shape `(num_steps, *shape)`.
 pub type MonitorData = BTreeMap<String, BTreeMap<String, ArrayD<f64>>>;
 
@@ -153,8 +159,7 @@ impl Handle<Monitor> {
             name: format!("Monitor #{}", self.id().0),
             context: " in this runtime".into(),
         })?;
-        let params: MonitorParams = exe.processes[p].params().map_err(Error::InvalidGraph)?;
-        Ok(params.probes)
+        probes_of(&exe.processes[p]).map_err(Error::InvalidGraph)
     }
 
     /// All recorded data (Lava's `get_data()`), read between runs of the CPU [`crate::Runtime`]
@@ -207,11 +212,10 @@ struct MonitorModel {
 
 impl MonitorModel {
     fn new(p: &LeafProcess) -> Result<Self, String> {
-        let params: MonitorParams = p.params()?;
         let (mut in_k, mut ref_k) = (0, 0);
         let mut probes = Vec::new();
         let mut data = Vec::new();
-        for (k, info) in params.probes.into_iter().enumerate() {
+        for (k, info) in probes_of(p)?.into_iter().enumerate() {
             let var = p.var(&format!("data_{k}"))?;
             if var.data.len() != info.num_steps * numel(&info.shape) {
                 return Err(format!("Monitor buffer data_{k} does not match its probe"));
