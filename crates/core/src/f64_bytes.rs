@@ -5,19 +5,29 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-fn to_bytes(v: &[f64]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len() * 8);
+/// Appends `v` to `out` as little-endian bytes.
+pub(crate) fn extend_le(out: &mut Vec<u8>, v: &[f64]) {
+    out.reserve(v.len() * 8);
     for x in v {
         out.extend_from_slice(&x.to_le_bytes());
     }
+}
+
+/// Reads little-endian bytes as values; `None` when they are not a whole number of them.
+pub(crate) fn read_le(b: &[u8]) -> Option<Vec<f64>> {
+    b.len()
+        .is_multiple_of(8)
+        .then(|| b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+}
+
+fn to_bytes(v: &[f64]) -> Vec<u8> {
+    let mut out = Vec::new();
+    extend_le(&mut out, v);
     out
 }
 
 fn from_bytes<E: serde::de::Error>(b: &[u8]) -> Result<Vec<f64>, E> {
-    if !b.len().is_multiple_of(8) {
-        return Err(E::custom(format!("{} bytes is not a whole number of f64 values", b.len())));
-    }
-    Ok(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+    read_le(b).ok_or_else(|| E::custom(format!("{} bytes is not a whole number of f64 values", b.len())))
 }
 
 /// `Vec<f64>` as a byte blob.

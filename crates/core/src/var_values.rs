@@ -40,10 +40,7 @@ impl VarValues {
     /// Values decoded from little-endian bytes (a copy); `None` when `bytes` is not a
     /// whole number of values.
     pub fn from_le_bytes(bytes: &[u8]) -> Option<Self> {
-        bytes
-            .len()
-            .is_multiple_of(8)
-            .then(|| bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk"))).collect())
+        crate::f64_bytes::read_le(bytes).map(VarValues::from)
     }
 
     /// The values as an owned vector (a copy).

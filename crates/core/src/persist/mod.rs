@@ -245,9 +245,7 @@ pub fn encode(net: &Network, exe: Option<&Executable>, key: Option<&[u8]>) -> Re
     out.extend_from_slice(&meta);
     for (data, range) in taken.iter().zip(&description.values) {
         out.resize(section_start + range.offset as usize, 0);
-        for x in data.iter() {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
+        crate::f64_bytes::extend_le(&mut out, data);
     }
     out.resize(HEADER_LEN + payload_len, 0);
     let t = trailer(&out, key)?;
@@ -256,8 +254,8 @@ pub fn encode(net: &Network, exe: Option<&Executable>, key: Option<&[u8]>) -> Re
 }
 
 /// Checks magic, version, flags, length and checksum or signature of a file's bytes;
-/// returns header and payload (without the trailer).
-fn check_envelope<'a>(bytes: &'a [u8], key: Option<&[u8]>, label: &str) -> Result<&'a [u8]> {
+/// returns header and payload (without the trailer) and the format version.
+fn check_envelope<'a>(bytes: &'a [u8], key: Option<&[u8]>, label: &str) -> Result<(&'a [u8], u32)> {
     let bad = |reason: String| Error::Format { path: label.to_string(), reason };
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(bad("not a Basalt network file (wrong magic bytes)".into()));
@@ -305,15 +303,15 @@ fn check_envelope<'a>(bytes: &'a [u8], key: Option<&[u8]>, label: &str) -> Resul
             }
         }
     }
-    Ok(body)
+    Ok((body, version))
 }
 
-/// Parses the checked body of a file: the postcard payload of versions 1 and 2, or
-/// the description and value section of version 3.
-fn decode_payload(file: FileBytes<'_>, body_len: usize, label: &str) -> Result<SavedObject> {
+/// Checks a file's envelope and parses its body: the postcard payload of versions 1 and
+/// 2, or the description and value section of version 3.
+fn decode_payload(file: FileBytes<'_>, key: Option<&[u8]>, label: &str) -> Result<SavedObject> {
     let bad = |reason: String| Error::Format { path: label.to_string(), reason };
-    let body = &file.bytes()[..body_len];
-    let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
+    let (body, version) = check_envelope(file.bytes(), key, label)?;
+    let body_len = body.len();
     if version < 3 {
         return postcard::from_bytes(&body[HEADER_LEN..]).map_err(|e| bad(format!("corrupt payload: {e}")));
     }
@@ -364,8 +362,7 @@ pub fn decode(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Result<(Network,
 
 fn decode_file(file: FileBytes<'_>, key: Option<&[u8]>, label: &str) -> Result<(Network, Option<Executable>)> {
     let bad = |reason: String| Error::Format { path: label.to_string(), reason };
-    let body_len = check_envelope(file.bytes(), key, label)?.len();
-    let mut obj = decode_payload(file, body_len, label)?;
+    let mut obj = decode_payload(file, key, label)?;
     restore_shared(&mut obj.network, obj.executable.as_ref(), &obj.shared)
         .map_err(|r| bad(format!("inconsistent file: {r}")))?;
     let net = Network::from_data(obj.network).map_err(|r| bad(format!("inconsistent network: {r}")))?;
@@ -378,8 +375,7 @@ pub fn decode_executable(bytes: &[u8], key: Option<&[u8]>, label: &str) -> Resul
 }
 
 fn decode_executable_file(file: FileBytes<'_>, key: Option<&[u8]>, label: &str) -> Result<Executable> {
-    let body_len = check_envelope(file.bytes(), key, label)?.len();
-    decode_payload(file, body_len, label)?
+    decode_payload(file, key, label)?
         .executable
         .ok_or_else(|| Error::Format { path: label.to_string(), reason: "the file holds no executable".into() })
 }
