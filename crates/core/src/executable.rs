@@ -166,6 +166,15 @@ impl Executable {
         self.var_aliases.iter().find(|a| a.proc == proc && a.name == name).map(|a| (a.leaf, a.var))
     }
 
+    /// Drops every Var's initial values (empty afterwards): for a runtime that has copied
+    /// them into its own state and keeps the executable only for its structure, so that a
+    /// large network is held in memory once, not twice.
+    pub fn release_values(&mut self) {
+        for v in self.processes.iter_mut().flat_map(|p| p.vars.iter_mut()) {
+            v.data = VarValues::default();
+        }
+    }
+
     /// Total number of InPorts.
     pub fn num_in_ports(&self) -> usize {
         self.in_port_sources.len()

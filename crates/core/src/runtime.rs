@@ -415,11 +415,8 @@ impl Runtime {
         for p in &exe.processes {
             models.push(registry.instantiate(p)?);
         }
-        // The models now own the state: release the initial values so that a large
-        // network is held in memory once, not twice.
-        for v in exe.processes.iter_mut().flat_map(|p| p.vars.iter_mut()) {
-            v.data = crate::VarValues::default();
-        }
+        // The models now own the state.
+        exe.release_values();
         let exe = Arc::new(exe);
         let engine = Engine::new(exe.clone(), models)?;
         // Start every thread of the pool the step loop runs in now, so that thread start-up

@@ -180,7 +180,7 @@ struct Launch {
 /// A compiled network on the GPU.
 pub struct GpuRuntime {
     gpu: std::sync::Arc<GpuDevice>,
-    /// The executable the plan was built from (its values are shared, not copied).
+    /// The executable the plan was built from, without its Var values (for `executable()`).
     exe: Executable,
     fixed: bool,
     pipelines: Vec<wgpu::ComputePipeline>,
@@ -919,17 +919,10 @@ impl GpuRuntime {
         kept.push(clock);
         kept.extend(outs);
         kept.extend(ins);
-        Ok(GpuRuntime {
-            gpu: gpu.clone(),
-            exe: exe.clone(),
-            fixed,
-            pipelines,
-            step,
-            vars,
-            probe_limits,
-            time_step: 0,
-            _keep: kept,
-        })
+        // The buffers now hold the state; keep the executable's structure only.
+        let mut exe = exe.clone();
+        exe.release_values();
+        Ok(GpuRuntime { gpu: gpu.clone(), exe, fixed, pipelines, step, vars, probe_limits, time_step: 0, _keep: kept })
     }
 
     /// Runs `steps` time steps, encoding up to 256 steps per queue submission.
