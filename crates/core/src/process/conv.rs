@@ -373,6 +373,22 @@ struct ConvModel {
     num_message_bits: u32,
 }
 
+/// Along `axis`: the output position whose (flipped) kernel tap `tap` reads padded input
+/// position `pos`, i.e. the `o < n_out` with `o * stride + dilation * tap = pos + padding`,
+/// if there is one.
+fn tap_output(g: &ConvGeometry, axis: usize, pos: usize, tap: usize, n_out: usize) -> Option<usize> {
+    let num = (pos + g.padding[axis]).checked_sub(g.dilation[axis] * tap)?;
+    let o = num / g.stride[axis];
+    (num.is_multiple_of(g.stride[axis]) && o < n_out).then_some(o)
+}
+
+/// Along `axis`: the input position that kernel tap `tap` of output position `out` reads,
+/// `out * stride + dilation * tap - padding`, if it lies inside the `n_in` inputs (the
+/// inverse of [`tap_output`]).
+fn tap_input(g: &ConvGeometry, axis: usize, out: usize, tap: usize, n_in: usize) -> Option<usize> {
+    (out * g.stride[axis] + g.dilation[axis] * tap).checked_sub(g.padding[axis]).filter(|&i| i < n_in)
+}
+
 impl ConvModel {
     fn new(p: &LeafProcess, fixed: bool, transposed: bool) -> std::result::Result<Self, String> {
         if p.vars.len() != VAR_NAMES.len() || p.vars.iter().zip(VAR_NAMES).any(|(v, n)| v.name != n) {
@@ -445,23 +461,9 @@ impl ConvModel {
             // Output (ox, oy) reads padded input ox*s + d*(k-1-i) at kernel tap i
             // (the kernel is flipped): solve for ox.
             for i in 0..kx {
-                let num = (x + g.padding[0]) as isize - (g.dilation[0] * (kx - 1 - i)) as isize;
-                if num < 0 || !(num as usize).is_multiple_of(g.stride[0]) {
-                    continue;
-                }
-                let ox = num as usize / g.stride[0];
-                if ox >= xo {
-                    continue;
-                }
+                let Some(ox) = tap_output(&g, 0, x, kx - 1 - i, xo) else { continue };
                 for j in 0..ky {
-                    let num = (y + g.padding[1]) as isize - (g.dilation[1] * (ky - 1 - j)) as isize;
-                    if num < 0 || !(num as usize).is_multiple_of(g.stride[1]) {
-                        continue;
-                    }
-                    let oy = num as usize / g.stride[1];
-                    if oy >= yo {
-                        continue;
-                    }
+                    let Some(oy) = tap_output(&g, 1, y, ky - 1 - j, yo) else { continue };
                     let out0 = (ox * yo + oy) * co + group * kg;
                     for k in 0..kg {
                         self.accumulate(out0 + k, (((group * kg + k) * kx + i) * ky + j) * cg + cl, s);
@@ -481,21 +483,11 @@ impl ConvModel {
         let (cg, kg) = (ci / g.groups, co / g.groups);
         for (x, y, c, s) in self.begin(s_in, g.output_shape) {
             let group = c / kg;
+            // The input position read at tap i (the kernel is flipped).
             for i in 0..kx {
-                // Padded position read at tap i (the kernel is flipped), minus padding.
-                let Some(ox) = (x * g.stride[0] + g.dilation[0] * (kx - 1 - i)).checked_sub(g.padding[0]) else {
-                    continue;
-                };
-                if ox >= xo {
-                    continue;
-                }
+                let Some(ox) = tap_input(&g, 0, x, kx - 1 - i, xo) else { continue };
                 for j in 0..ky {
-                    let Some(oy) = (y * g.stride[1] + g.dilation[1] * (ky - 1 - j)).checked_sub(g.padding[1]) else {
-                        continue;
-                    };
-                    if oy >= yo {
-                        continue;
-                    }
+                    let Some(oy) = tap_input(&g, 1, y, ky - 1 - j, yo) else { continue };
                     let out0 = (ox * yo + oy) * ci + group * cg;
                     let w0 = ((c * kx + i) * ky + j) * cg;
                     for k in 0..cg {
