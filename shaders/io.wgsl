@@ -4,7 +4,8 @@
 struct Params {
     n: u32,
     buffer: u32,
-    _a: u32,
+    // record: the first word of the probed Var in `port`.
+    offset: u32,
     _b: u32,
 }
 
@@ -41,5 +42,5 @@ fn record(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     let row = clock[0] - 1u;
     if (i >= p.n || row >= p.buffer) { return; }
-    data[row * p.n + i] = port[i];
+    data[row * p.n + i] = port[p.offset + i];
 }

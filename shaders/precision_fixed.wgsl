@@ -8,3 +8,5 @@ fn shr_s(x: i32, n: u32) -> i32 { return x >> n; }
 fn conv_finish(x: i32) -> i32 { return ((x + 8388608) & 16777215) - 8388608; }
 // The weight exponent of Dense (left shift, or arithmetic right shift when negative).
 fn dense_finish(x: i32, e: i32) -> i32 { return select(x >> u32(-e), x << u32(e), e >= 0); }
+// Templates with precision-specific branches test this (learning).
+const FIXED: bool = true;

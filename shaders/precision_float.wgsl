@@ -6,3 +6,4 @@ fn shl_s(x: f32, n: u32) -> f32 { return x; }
 fn shr_s(x: f32, n: u32) -> f32 { return x; }
 fn conv_finish(x: f32) -> f32 { return x; }
 fn dense_finish(x: f32, e: i32) -> f32 { return x; }
+const FIXED: bool = false;

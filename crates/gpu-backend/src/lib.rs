@@ -26,6 +26,8 @@ use ndarray::{ArrayD, IxDyn};
 use thiserror::Error;
 use wgpu::util::DeviceExt;
 
+mod learning;
+
 /// Errors of the GPU backend.
 #[derive(Debug, Error)]
 pub enum GpuError {
@@ -140,12 +142,18 @@ pub mod shaders {
     pub const RESET: &str = include_str!("../../../shaders/reset.wgsl");
     /// Sparse, DelaySparse and DelayDense: CSR synapses by output row (template).
     pub const SPARSE: &str = include_str!("../../../shaders/sparse.wgsl");
+    /// On-chip learning of LearningDense (template).
+    pub const LEARNING: &str = include_str!("../../../shaders/learning.wgsl");
+    /// The trace and sends of LearningLif (template).
+    pub const LEARNING_LIF: &str = include_str!("../../../shaders/learning_lif.wgsl");
     /// Prelude of the templates in fixed point (i32).
     pub const PRECISION_FIXED: &str = include_str!("../../../shaders/precision_fixed.wgsl");
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 5] = [
+    pub const TEMPLATES: [(&str, &str); 7] = [
+        ("learning.wgsl", LEARNING),
+        ("learning_lif.wgsl", LEARNING_LIF),
         ("dense.wgsl", DENSE),
         ("sparse.wgsl", SPARSE),
         ("conv.wgsl", CONV),
@@ -163,12 +171,33 @@ pub mod shaders {
 }
 
 /// How a Var is held for `get`.
+#[derive(Clone)]
 enum VarHome {
-    /// In a GPU buffer of `len` 32-bit words (i32 or f32 per the precision).
-    Buffer(wgpu::Buffer, usize),
+    /// Words of a GPU buffer.
+    Buffer(Slot),
     /// A constant kept on the host.
     Host(Vec<f64>),
 }
+
+/// `len` 32-bit words from word `offset` of a GPU buffer: i32 in fixed point or when `int`
+/// (spike times and flags of the learning models), f32 otherwise.
+#[derive(Clone)]
+struct Slot {
+    buf: wgpu::Buffer,
+    offset: usize,
+    len: usize,
+    int: bool,
+}
+
+impl VarHome {
+    /// A whole buffer of `len` words in the plan's precision.
+    fn buffer(buf: wgpu::Buffer, len: usize) -> VarHome {
+        VarHome::Buffer(Slot { buf, offset: 0, len, int: false })
+    }
+}
+
+/// Every Var the plan can read back, by (process, name), with its shape.
+type VarMap = HashMap<(ProcId, String), (VarHome, Vec<usize>)>;
 
 /// One kernel launch of a step.
 struct Launch {
@@ -185,10 +214,12 @@ pub struct GpuRuntime {
     fixed: bool,
     pipelines: Vec<wgpu::ComputePipeline>,
     step: Vec<Launch>,
-    vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)>,
+    vars: VarMap,
     /// Monitor probes: steps each buffer holds, and `process.target` for the error.
     probe_limits: Vec<(u64, String)>,
     time_step: u64,
+    /// Fixed-point learning: random numbers uploaded before each submission.
+    feeds: Vec<learning::RandomFeed>,
     _keep: Vec<wgpu::Buffer>,
 }
 
@@ -321,6 +352,116 @@ fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], GpuError> {
     p.var(name).map(|v| &v.data[..]).map_err(GpuError::UnknownVar)
 }
 
+/// Registers a Var the GPU keeps as a host constant.
+fn host_var(vars: &mut VarMap, p: &LeafProcess, name: &str) -> Result<(), GpuError> {
+    let v = p.var(name).map_err(GpuError::UnknownVar)?;
+    vars.insert((p.id, name.to_string()), (VarHome::Host(v.data.to_vec()), v.shape.clone()));
+    Ok(())
+}
+
+/// A Var's shape (empty when the process has no such Var).
+fn shape_of(p: &LeafProcess, name: &str) -> Vec<usize> {
+    p.var(name).map(|v| v.shape.clone()).unwrap_or_default()
+}
+
+/// The launch of a LIF-family population `p` of `kind` reading `a_in` and writing `s_out`;
+/// registers its Vars.
+fn plan_lif(
+    b: &mut Builder<'_>,
+    p: &LeafProcess,
+    kind: LifKind,
+    a_in: &wgpu::Buffer,
+    s_out: &wgpu::Buffer,
+    clock: &wgpu::Buffer,
+    vars: &mut VarMap,
+) -> Result<Launch, GpuError> {
+    let n = p.in_ports[0].shape.iter().product::<usize>();
+    let fixed = b.fixed;
+    let u = b.storage("u", &b.words(var(p, "u")?))?;
+    let v = b.storage("v", &b.words(var(p, "v")?))?;
+    let bias = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
+    let (du, dv) = (var(p, "du")?[0], var(p, "dv")?[0]);
+    // Thresholds: vth, or (vth_hi, vth_lo) for the ternary LIF.
+    let (th_hi, th_lo) = match kind {
+        LifKind::Ternary => (var(p, "vth_hi")?[0], var(p, "vth_lo")?[0]),
+        _ => (var(p, "vth")?[0], 0.0),
+    };
+    // Family word: kind (0 plain, 1 reset, 2 ternary, 3 refractory) and its
+    // step numbers (reset interval and offset mod interval, refractory period).
+    let (code, x, y) = match kind {
+        LifKind::Plain => (0u32, 0u32, 0u32),
+        LifKind::Reset { interval, offset } => (1, interval as u32, (offset % interval) as u32),
+        LifKind::Ternary => (2, 0, 0),
+        LifKind::Refractory { period } => (3, period as u32, 0),
+    };
+    let mut refractory_end = None;
+    let launch = if fixed {
+        let check = |x: f64, lo: f64, hi: f64, what: &str| {
+            if x.trunc() < lo || x.trunc() > hi {
+                Err(GpuError::Parameter {
+                    process: p.name.clone(),
+                    reason: format!("{what} {x} is outside {lo}..={hi}"),
+                })
+            } else {
+                Ok(x.trunc() as i64)
+            }
+        };
+        let fu = (4096 - (check(du, -1.0, 4095.0, "du")? + 1)) as u32;
+        let fv = (4096 - check(dv, 0.0, 4095.0, "dv")?) as u32;
+        let scaled = |t: f64, what: &str| -> Result<u32, GpuError> {
+            Ok(((check(t, i32::MIN as f64, i32::MAX as f64, what)? as i32).wrapping_shl(6)) as u32)
+        };
+        let exp = b.storage("bias_exp", &words_i32(var(p, "bias_exp")?))?;
+        let vthb = b.storage("vth", &[scaled(th_hi, "vth")?, scaled(th_lo, "vth_lo")?])?;
+        let mut binds = vec![(1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, &exp), (7, &vthb)];
+        let (params, entry) = if code == 0 {
+            (b.uniform8([n as u32, fu, fv, 0, 0, 0, 0, 0]), "lif_fixed")
+        } else {
+            binds.push((8, clock));
+            (b.uniform8([n as u32, fu, fv, 0, code, x, y, 0]), "lif_family_fixed")
+        };
+        binds.push((0, &params));
+        b.launch(shaders::LIF, entry, &binds, n as u32)
+    } else {
+        let f = |x: f64| (x as f32).to_bits();
+        if code == 0 {
+            let params = b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), 0, 0, 0, 0]);
+            b.launch(
+                shaders::LIF_FLOAT,
+                "lif_float",
+                &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias)],
+                n as u32,
+            )
+        } else {
+            let ends = match p.var("refractory_period_end") {
+                Ok(e) => b.storage("refractory_period_end", &b.words(&e.data))?,
+                Err(_) => b.storage("unused", &[0])?,
+            };
+            let params = b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)]);
+            let binds = [(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, clock), (7, &ends)];
+            let l = b.launch(shaders::LIF_FLOAT, "lif_family_float", &binds, n as u32);
+            if code == 3 {
+                refractory_end = Some(ends);
+            } else {
+                b.keep.push(ends);
+            }
+            l
+        }
+    };
+
+    vars.insert((p.id, "u".into()), (VarHome::buffer(u, n), shape_of(p, "u")));
+    vars.insert((p.id, "v".into()), (VarHome::buffer(v, n), shape_of(p, "v")));
+    if let Some(ends) = refractory_end {
+        let shape = shape_of(p, "refractory_period_end");
+        vars.insert((p.id, "refractory_period_end".into()), (VarHome::buffer(ends, n), shape));
+    }
+    let thresholds: &[&str] = if code == 2 { &["vth_hi", "vth_lo"] } else { &["vth"] };
+    for name in ["du", "dv", "bias_exp", "bias_mant"].iter().chain(thresholds) {
+        host_var(vars, p, name)?;
+    }
+    Ok(launch)
+}
+
 impl GpuRuntime {
     /// Builds the GPU plan of an executable compiled for the CPU (the same `Executable`).
     pub fn new(exe: &Executable, gpu: std::sync::Arc<GpuDevice>) -> Result<GpuRuntime, GpuError> {
@@ -341,6 +482,8 @@ impl GpuRuntime {
             "PyConvModelFixed",
             "PyConvTransposeModelFixed",
             "PyResetFixed",
+            "PyLearningDenseModelBitApproximate",
+            "PyLearningLIFModelFixed",
         ];
         let float_models = [
             "PyLifModelFloat",
@@ -360,6 +503,8 @@ impl GpuRuntime {
             "PyConvModelFloat",
             "PyConvTransposeModelFloat",
             "PyResetFloat",
+            "PyLearningDenseModelFloat",
+            "PyLearningLifModelFloat",
         ];
         // Models that record whatever precision the rest of the network runs in.
         let either_models = ["PyMonitorModel"];
@@ -462,114 +607,17 @@ impl GpuRuntime {
         let mut runs: HashMap<usize, Vec<Launch>> = HashMap::new();
         let mut resets: Vec<usize> = Vec::new();
         let mut monitors: Vec<usize> = Vec::new();
-        let mut vars: HashMap<(ProcId, String), (VarHome, Vec<usize>)> = HashMap::new();
+        // Learning phases (after every spike phase) and their random-number feeds.
+        let mut learn_launches = Vec::new();
+        let mut feeds = Vec::new();
+        let mut vars: VarMap = HashMap::new();
         for (pi, p) in exe.processes.iter().enumerate() {
-            let host =
-                |vars: &mut HashMap<(ProcId, String), (VarHome, Vec<usize>)>, name: &str| -> Result<(), GpuError> {
-                    let v = p.var(name).map_err(GpuError::UnknownVar)?;
-                    vars.insert((p.id, name.to_string()), (VarHome::Host(v.data.to_vec()), v.shape.clone()));
-                    Ok(())
-                };
-            let shape_of = |name: &str| p.var(name).map(|v| v.shape.clone()).unwrap_or_default();
             match p.type_name.as_str() {
                 "Lif" | "LifReset" | "TernaryLif" | "LifRefractory" => {
-                    let n = p.in_ports[0].shape.iter().product::<usize>();
-                    let a_in = &ins[p.in_port_offset];
-                    let s_out = &outs[p.out_port_offset];
-                    let u = b.storage("u", &b.words(var(p, "u")?))?;
-                    let v = b.storage("v", &b.words(var(p, "v")?))?;
-                    let bias = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
-                    let (du, dv) = (var(p, "du")?[0], var(p, "dv")?[0]);
                     let kind: LifKind = params(p)?;
-                    // Thresholds: vth, or (vth_hi, vth_lo) for the ternary LIF.
-                    let (th_hi, th_lo) = match kind {
-                        LifKind::Ternary => (var(p, "vth_hi")?[0], var(p, "vth_lo")?[0]),
-                        _ => (var(p, "vth")?[0], 0.0),
-                    };
-                    // Family word: kind (0 plain, 1 reset, 2 ternary, 3 refractory) and its
-                    // step numbers (reset interval and offset mod interval, refractory period).
-                    let (code, x, y) = match kind {
-                        LifKind::Plain => (0u32, 0u32, 0u32),
-                        LifKind::Reset { interval, offset } => (1, interval as u32, (offset % interval) as u32),
-                        LifKind::Ternary => (2, 0, 0),
-                        LifKind::Refractory { period } => (3, period as u32, 0),
-                    };
-                    let mut refractory_end = None;
-                    let launch = if fixed {
-                        let check = |x: f64, lo: f64, hi: f64, what: &str| {
-                            if x.trunc() < lo || x.trunc() > hi {
-                                Err(GpuError::Parameter {
-                                    process: p.name.clone(),
-                                    reason: format!("{what} {x} is outside {lo}..={hi}"),
-                                })
-                            } else {
-                                Ok(x.trunc() as i64)
-                            }
-                        };
-                        let fu = (4096 - (check(du, -1.0, 4095.0, "du")? + 1)) as u32;
-                        let fv = (4096 - check(dv, 0.0, 4095.0, "dv")?) as u32;
-                        let scaled = |t: f64, what: &str| -> Result<u32, GpuError> {
-                            Ok(((check(t, i32::MIN as f64, i32::MAX as f64, what)? as i32).wrapping_shl(6)) as u32)
-                        };
-                        let exp = b.storage("bias_exp", &words_i32(var(p, "bias_exp")?))?;
-                        let vthb = b.storage("vth", &[scaled(th_hi, "vth")?, scaled(th_lo, "vth_lo")?])?;
-                        let mut binds =
-                            vec![(1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, &exp), (7, &vthb)];
-                        let (params, entry) = if code == 0 {
-                            (b.uniform8([n as u32, fu, fv, 0, 0, 0, 0, 0]), "lif_fixed")
-                        } else {
-                            binds.push((8, &clock));
-                            (b.uniform8([n as u32, fu, fv, 0, code, x, y, 0]), "lif_family_fixed")
-                        };
-                        binds.push((0, &params));
-                        b.launch(shaders::LIF, entry, &binds, n as u32)
-                    } else {
-                        let f = |x: f64| (x as f32).to_bits();
-                        if code == 0 {
-                            let params = b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), 0, 0, 0, 0]);
-                            b.launch(
-                                shaders::LIF_FLOAT,
-                                "lif_float",
-                                &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias)],
-                                n as u32,
-                            )
-                        } else {
-                            let ends = match p.var("refractory_period_end") {
-                                Ok(e) => b.storage("refractory_period_end", &b.words(&e.data))?,
-                                Err(_) => b.storage("unused", &[0])?,
-                            };
-                            let params =
-                                b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)]);
-                            let binds = [
-                                (0, &params),
-                                (1, a_in),
-                                (2, s_out),
-                                (3, &u),
-                                (4, &v),
-                                (5, &bias),
-                                (6, &clock),
-                                (7, &ends),
-                            ];
-                            let l = b.launch(shaders::LIF_FLOAT, "lif_family_float", &binds, n as u32);
-                            if code == 3 {
-                                refractory_end = Some(ends);
-                            } else {
-                                b.keep.push(ends);
-                            }
-                            l
-                        }
-                    };
+                    let launch =
+                        plan_lif(&mut b, p, kind, &ins[p.in_port_offset], &outs[p.out_port_offset], &clock, &mut vars)?;
                     runs.entry(pi).or_default().push(launch);
-                    vars.insert((p.id, "u".into()), (VarHome::Buffer(u, n), shape_of("u")));
-                    vars.insert((p.id, "v".into()), (VarHome::Buffer(v, n), shape_of("v")));
-                    if let Some(ends) = refractory_end {
-                        let shape = shape_of("refractory_period_end");
-                        vars.insert((p.id, "refractory_period_end".into()), (VarHome::Buffer(ends, n), shape));
-                    }
-                    let thresholds: &[&str] = if code == 2 { &["vth_hi", "vth_lo"] } else { &["vth"] };
-                    for name in ["du", "dv", "bias_exp", "bias_mant"].iter().chain(thresholds) {
-                        host(&mut vars, name)?;
-                    }
                 }
                 "Alif" => {
                     let n = p.in_ports[0].shape.iter().product::<usize>();
@@ -630,10 +678,10 @@ impl GpuRuntime {
                     let entry = if fixed { "alif_fixed" } else { "alif_float" };
                     runs.entry(pi).or_default().push(b.launch(shaders::ALIF, entry, &bind, n as u32));
                     for (name, buf) in state {
-                        vars.insert((p.id, name.into()), (VarHome::Buffer(buf, n), shape_of(name)));
+                        vars.insert((p.id, name.into()), (VarHome::buffer(buf, n), shape_of(p, name)));
                     }
                     for name in ["bias_mant", "bias_exp", "du", "dv", "dtheta", "dr", "vth", "vth_step"] {
-                        host(&mut vars, name)?;
+                        host_var(&mut vars, p, name)?;
                     }
                 }
                 "Dense" => {
@@ -655,9 +703,9 @@ impl GpuRuntime {
                         &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)],
                         rows as u32,
                     ));
-                    vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows), vec![rows]));
+                    vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows), vec![rows]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
-                    host(&mut vars, "num_message_bits")?;
+                    host_var(&mut vars, p, "num_message_bits")?;
                 }
                 "Sparse" | "DelaySparse" | "DelayDense" => {
                     // CSR weights (and delays) in Var order, rows as the pattern stores them
@@ -697,11 +745,11 @@ impl GpuRuntime {
                         [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &row_ptr), (6, &col_idx), (7, &dl)];
                     runs.entry(pi).or_default().push(b.launch(&src, "sparse", &binds, rows as u32));
                     let buff_shape = p.var("a_buff").map_err(GpuError::UnknownVar)?.shape.clone();
-                    vars.insert((p.id, "a_buff".into()), (VarHome::Buffer(a_buff, rows * depth), buff_shape));
+                    vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows * depth), buff_shape));
                     let w_shape = p.var("weights").map_err(GpuError::UnknownVar)?.shape.clone();
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), w_shape));
                     for v in p.vars.iter().filter(|v| v.name == "delays" || v.name == "num_message_bits") {
-                        host(&mut vars, &v.name)?;
+                        host_var(&mut vars, p, &v.name)?;
                     }
                 }
                 "source.RingBuffer" | "sink.RingBuffer" => {
@@ -721,7 +769,7 @@ impl GpuRuntime {
                         &[(0, &params), (1, &clock), (2, port), (3, &data)],
                         n as u32,
                     ));
-                    vars.insert((p.id, "data".into()), (VarHome::Buffer(data, d.data.len()), d.shape.clone()));
+                    vars.insert((p.id, "data".into()), (VarHome::buffer(data, d.data.len()), d.shape.clone()));
                 }
                 "Sigma" | "Delta" | "SigmaDelta" => {
                     let n = p.in_ports[0].shape.iter().product::<usize>();
@@ -770,12 +818,12 @@ impl GpuRuntime {
                     ));
                     for (name, buf) in ["sigma", "act", "residue", "error", "bias"].iter().zip(bufs) {
                         if p.var(name).is_ok() {
-                            vars.insert((p.id, name.to_string()), (VarHome::Buffer(buf, n), shape_of(name)));
+                            vars.insert((p.id, name.to_string()), (VarHome::buffer(buf, n), shape_of(p, name)));
                         }
                     }
                     for v in &p.vars {
                         if !vars.contains_key(&(p.id, v.name.clone())) {
-                            host(&mut vars, &v.name)?;
+                            host_var(&mut vars, p, &v.name)?;
                         }
                     }
                 }
@@ -821,12 +869,23 @@ impl GpuRuntime {
                         &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)],
                         n_out as u32,
                     ));
-                    vars.insert((p.id, "a_buf".into()), (VarHome::Buffer(a_buf, n_out), out_shape.to_vec()));
+                    vars.insert((p.id, "a_buf".into()), (VarHome::buffer(a_buf, n_out), out_shape.to_vec()));
                     for v in &p.vars {
                         if v.name != "a_buf" {
-                            host(&mut vars, &v.name)?;
+                            host_var(&mut vars, p, &v.name)?;
                         }
                     }
+                }
+                "LearningDense" => {
+                    let plan = learning::plan_learning_dense(&mut b, p, &ins, &outs, &clock, &mut vars)?;
+                    emits.extend(plan.emits);
+                    runs.entry(pi).or_default().extend(plan.spike);
+                    learn_launches.extend(plan.learn);
+                    feeds.extend(plan.feed);
+                }
+                "LearningLif" => {
+                    let launches = learning::plan_learning_lif(&mut b, p, &ins, &outs, &clock, &mut vars)?;
+                    runs.entry(pi).or_default().extend(launches);
                 }
                 "io.Reset" => resets.push(pi),
                 "Monitor" => monitors.push(pi),
@@ -847,29 +906,35 @@ impl GpuRuntime {
                 let name = format!("data_{k}");
                 let shape = p.var(&name).map_err(GpuError::UnknownVar)?.shape.clone();
                 let data = b.storage(&name, &vec![0; info.num_steps * size])?;
-                let params = b.uniform([size as u32, info.num_steps as u32, 0, 0]);
-                let bind_record = |b: &mut Builder<'_>, port: &wgpu::Buffer| {
+                // Records `size` words from word `offset` of a port or Var buffer.
+                let bind_record = |b: &mut Builder<'_>, port: &wgpu::Buffer, offset: usize| {
+                    let params = b.uniform([size as u32, info.num_steps as u32, offset as u32, 0]);
                     b.launch(shaders::IO, "record", &[(0, &params), (1, &clock), (2, port), (3, &data)], size as u32)
                 };
+                let mut int = false;
                 if info.is_var {
                     let target = p.ref_ports.get(ref_k).and_then(|r| r.target);
                     ref_k += 1;
                     let (tp, tv) = target.ok_or_else(|| unsupported(p, "an unconnected Var probe"))?;
                     let tproc = &exe.processes[tp];
-                    let source = match vars.get(&(tproc.id, tproc.vars[tv].name.clone())) {
-                        Some((VarHome::Buffer(buf, _), _)) => buf.clone(),
+                    let (source, offset) = match vars.get(&(tproc.id, tproc.vars[tv].name.clone())) {
+                        Some((VarHome::Buffer(slot), _)) => {
+                            int = slot.int;
+                            (slot.buf.clone(), slot.offset)
+                        }
                         // A Var the GPU holds as a constant records its constant value.
-                        _ => b.storage("probed constant", &b.words(&tproc.vars[tv].data))?,
+                        _ => (b.storage("probed constant", &b.words(&tproc.vars[tv].data))?, 0),
                     };
-                    post_launches.push(bind_record(&mut b, &source));
+                    post_launches.push(bind_record(&mut b, &source, offset));
                 } else {
                     let port = ins[p.in_port_offset + in_k].clone();
                     in_k += 1;
-                    let l = bind_record(&mut b, &port);
+                    let l = bind_record(&mut b, &port, 0);
                     runs.entry(pi).or_default().push(l);
                 }
                 probe_limits.push((info.num_steps as u64, format!("{}.{}", info.process, info.target)));
-                vars.insert((p.id, name), (VarHome::Buffer(data, info.num_steps * size), shape));
+                let slot = Slot { buf: data, offset: 0, len: info.num_steps * size, int };
+                vars.insert((p.id, name), (VarHome::Buffer(slot), shape));
             }
         }
         // io.Reset writes its Var after every process's spike phase (post-management).
@@ -881,13 +946,19 @@ impl GpuRuntime {
             let (tp, tv) = target;
             let tproc = &exe.processes[tp];
             let tname = tproc.vars[tv].name.clone();
-            let Some((VarHome::Buffer(buf, n), _)) = vars.get(&(tproc.id, tname.clone())) else {
-                return Err(unsupported(
-                    p,
-                    &format!("a Reset of {}.{}, which the GPU holds as a constant", tproc.name, tname),
-                ));
+            let slot = match vars.get(&(tproc.id, tname.clone())) {
+                Some((VarHome::Buffer(slot), _)) if slot.offset == 0 && !slot.int => slot,
+                _ => {
+                    return Err(unsupported(
+                        p,
+                        &format!(
+                            "a Reset of {}.{}, which the GPU holds as a constant or a part of a buffer",
+                            tproc.name, tname
+                        ),
+                    ))
+                }
             };
-            let (buf, n) = (buf.clone(), *n);
+            let (buf, n) = (slot.buf.clone(), slot.len);
             let params: serde_json::Value = p.params.clone();
             let value = params.get("reset_value").and_then(|v| v.as_f64()).unwrap_or(0.0);
             let sched = params.get("schedule").cloned().unwrap_or_default();
@@ -902,17 +973,15 @@ impl GpuRuntime {
             step.extend(gathers.remove(&pi).unwrap_or_default());
             step.extend(runs.remove(&pi).unwrap_or_default());
         }
+        step.extend(learn_launches);
         step.extend(post_launches);
         step.extend(reset_launches);
         for alias in &exe.var_aliases {
             let leaf = &exe.processes[alias.leaf];
             let name = &leaf.vars[alias.var].name;
-            if let Some((home, shape)) = vars.get(&(leaf.id, name.clone())) {
-                let home = match home {
-                    VarHome::Buffer(buf, n) => VarHome::Buffer(buf.clone(), *n),
-                    VarHome::Host(v) => VarHome::Host(v.clone()),
-                };
-                vars.insert((alias.proc, alias.name.clone()), (home, shape.clone()));
+            if let Some(entry) = vars.get(&(leaf.id, name.clone())) {
+                let entry = entry.clone();
+                vars.insert((alias.proc, alias.name.clone()), entry);
             }
         }
         let Builder { pipelines, keep: mut kept, .. } = b;
@@ -922,7 +991,18 @@ impl GpuRuntime {
         // The buffers now hold the state; keep the executable's structure only.
         let mut exe = exe.clone();
         exe.release_values();
-        Ok(GpuRuntime { gpu: gpu.clone(), exe, fixed, pipelines, step, vars, probe_limits, time_step: 0, _keep: kept })
+        Ok(GpuRuntime {
+            gpu: gpu.clone(),
+            exe,
+            fixed,
+            pipelines,
+            step,
+            vars,
+            probe_limits,
+            feeds,
+            time_step: 0,
+            _keep: kept,
+        })
     }
 
     /// Runs `steps` time steps, encoding up to 256 steps per queue submission.
@@ -935,7 +1015,10 @@ impl GpuRuntime {
         }
         let mut left = steps;
         while left > 0 {
-            let chunk = left.min(256);
+            let chunk = left.min(learning::RANDOM_SLOTS as u64);
+            for feed in &mut self.feeds {
+                feed.upload(&self.gpu.queue, self.time_step + steps - left + 1, chunk);
+            }
             let mut enc =
                 self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("steps") });
             {
@@ -973,8 +1056,8 @@ impl GpuRuntime {
             self.vars.get(&(var.proc, var.name.clone())).ok_or_else(|| GpuError::UnknownVar(var.name.clone()))?;
         let data = match home {
             VarHome::Host(v) => v.clone(),
-            VarHome::Buffer(buf, n) => {
-                let bytes = (*n * 4) as u64;
+            VarHome::Buffer(Slot { buf, offset, len, int }) => {
+                let bytes = (*len * 4) as u64;
                 let staging = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("readback"),
                     size: bytes.max(4),
@@ -983,7 +1066,7 @@ impl GpuRuntime {
                 });
                 let mut enc =
                     self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
-                enc.copy_buffer_to_buffer(buf, 0, &staging, 0, bytes.max(4));
+                enc.copy_buffer_to_buffer(buf, (*offset * 4) as u64, &staging, 0, bytes);
                 self.gpu.queue.submit([enc.finish()]);
                 let slice = staging.slice(..);
                 let (tx, rx) = std::sync::mpsc::channel();
@@ -999,9 +1082,10 @@ impl GpuRuntime {
                     .map_err(|e| GpuError::Readback(e.to_string()))?;
                 let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
                 let words: &[u32] = bytemuck::cast_slice(&view);
-                let out: Vec<f64> = words[..*n]
+                let as_int = self.fixed || *int;
+                let out: Vec<f64> = words[..*len]
                     .iter()
-                    .map(|&w| if self.fixed { f64::from(w as i32) } else { f64::from(f32::from_bits(w)) })
+                    .map(|&w| if as_int { f64::from(w as i32) } else { f64::from(f32::from_bits(w)) })
                     .collect();
                 drop(view);
                 staging.unmap();

@@ -181,6 +181,13 @@ fn unsupported_processes_are_clear_errors() {
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap();
     assert!(e.to_string().contains("does not support") && e.to_string().contains("adaptive"), "{e}");
+    // A fixed-point trace decaying faster than the GPU's exact decay covers (factor < 2^-32).
+    let rule = basalt_core::learning::LearningRule::stdp(1.0, 1.0, -2.0, 0.01, 10.0).unwrap();
+    let mut net = Network::new();
+    net.add_named("fast", LearningDense::new(Array2::zeros((2, 3)), rule)).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap().to_string();
+    assert!(e.contains("tau = 0.01") && e.contains("fast"), "{e}");
 }
 
 /// Two ring buffers (one through a reshape), a concatenation of two more, and a recurrent
@@ -519,5 +526,268 @@ fn sparse_synapses_run_on_the_gpu_as_on_the_cpu() {
             }
         }
         assert!(results[4].0.sum() > 5.0, "float, {label}: the LIF spikes");
+    }
+}
+
+/// A plastic network: `pre` (a LIF, or a ring buffer of graded payloads) -> LearningDense ->
+/// post neurons (a LearningLif with a reward through a Dense of ones for three-factor rules)
+/// whose spikes come back on `s_in_bap`. Returns it with every learning Var to compare.
+struct Plastic {
+    rule: basalt_core::learning::LearningRule,
+    fixed: bool,
+    n_pre: usize,
+    n_post: usize,
+    graded: Option<basalt_core::learning::GradedSpikeCfg>,
+    sign_mode: basalt_core::process::dense::SignMode,
+    tags: bool,
+}
+
+fn plastic(s: &Plastic, steps: usize, seed: &mut u64) -> (Network, Vec<VarRef>) {
+    use basalt_core::learning::RuleKind;
+    let mut net = Network::new();
+    let (n_pre, n_post) = (s.n_pre, s.n_post);
+    let (unit, vth) = if s.fixed { (1000.0, 100.0) } else { (0.1, 1.0) };
+    let bias = |n: usize, seed: &mut u64, lo: f64| -> Vec<f64> {
+        (0..n).map(|_| ((lo + rand(seed)) * 2.0 * unit).floor_if(s.fixed)).collect()
+    };
+    let lif = |b: Vec<f64>| Lif::new(&[b.len()]).du(0.0).dv(0.0).vth(vth).bias_mant(b);
+    let wscale = if s.fixed { 60.0 } else { 0.6 };
+    let sign = |x: f64| match s.sign_mode {
+        basalt_core::process::dense::SignMode::Excitatory => x.abs(),
+        basalt_core::process::dense::SignMode::Inhibitory => -x.abs(),
+        basalt_core::process::dense::SignMode::Mixed => x,
+    };
+    let w = Array2::from_shape_fn((n_post, n_pre), |_| sign((rand(seed) - 0.3) * wscale).floor_if(s.fixed));
+    let mut dense = LearningDense::new(w, s.rule.clone()).sign_mode(s.sign_mode);
+    if s.tags {
+        let t = |seed: &mut u64| Array2::from_shape_fn((n_post, n_pre), |_| ((rand(seed) - 0.4) * 8.0).floor());
+        dense = dense.tag_1(t(seed)).tag_2(t(seed).mapv(f64::abs));
+    }
+    if let Some(cfg) = s.graded {
+        dense = dense.num_message_bits(8).graded_spike_cfg(cfg);
+    }
+    let dense = net.add_named("plastic", dense).unwrap();
+    let mut vars = Vec::new();
+    match s.graded {
+        Some(_) => {
+            let x = ArrayD::from_shape_fn(IxDyn(&[n_pre, 11]), |_| {
+                if rand(seed) < 0.4 {
+                    (rand(seed) * if s.fixed { 300.0 } else { 3.0 }).floor_if(s.fixed)
+                } else {
+                    0.0
+                }
+            });
+            let src = net.add(source::RingBuffer::new(x)).unwrap();
+            net.connect(src.s_out(), &dense.s_in()).unwrap();
+        }
+        None => {
+            let pre = net.add_named("pre", lif(bias(n_pre, seed, 0.3))).unwrap();
+            net.connect(pre.s_out(), &dense.s_in()).unwrap();
+            vars.push(pre.v());
+        }
+    }
+    if s.rule.kind == RuleKind::ThreeFactor {
+        let post = net.add_named("post", lif(bias(n_post, seed, 0.2)).learning(20.0, 10.0)).unwrap();
+        net.connect(dense.a_out(), &post.a_in()).unwrap();
+        let reward = ArrayD::from_shape_fn(IxDyn(&[n_post, steps]), |_| if rand(seed) < 0.2 { 1.0 } else { 0.0 });
+        let src = net.add(source::RingBuffer::new(reward)).unwrap();
+        // Rewards of both signs and beyond 8 bits (fixed point: weights up to 255 << 4).
+        let gains = Array2::from_shape_fn((n_post, n_post), |(i, j)| {
+            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            match (i == j, s.fixed) {
+                (false, _) => 0.0,
+                (true, true) => sign * (100.0 + 25.0 * i as f64),
+                (true, false) => sign * (0.5 + 0.6 * i as f64),
+            }
+        });
+        let conn = net.add(Dense::new(gains).weight_exp(if s.fixed { 4 } else { 0 })).unwrap();
+        net.connect(src.s_out(), &conn.s_in()).unwrap();
+        net.connect(conn.a_out(), &post.a_third_factor_in()).unwrap();
+        net.connect(post.s_out_bap(), &dense.s_in_bap()).unwrap();
+        for k in 1..=3 {
+            net.connect(post.s_out_y(k), &dense.s_in_y(k)).unwrap();
+            vars.push(post.y(k));
+        }
+        vars.push(post.v());
+    } else {
+        let post = net.add_named("post", lif(bias(n_post, seed, 0.1))).unwrap();
+        net.connect(dense.a_out(), &post.a_in()).unwrap();
+        net.connect(post.s_out(), &dense.s_in_bap()).unwrap();
+        vars.push(post.v());
+    }
+    for v in ["weights", "tag_1", "tag_2", "x0", "tx", "x1", "x2", "y0", "ty", "y1", "y2", "y3", "a_buff"] {
+        vars.push(dense.trace(v));
+    }
+    // A Monitor records parts of the learning buffers (the tags after weights and delays,
+    // integer spike times in a float network) as the CPU's does.
+    let mon = net.add_named("monitor", Monitor::new()).unwrap();
+    for (k, v) in ["tag_1", "ty", "y2"].into_iter().enumerate() {
+        mon.probe(&mut net, dense.trace(v), steps).unwrap();
+        vars.push(mon.var(&format!("data_{k}")));
+    }
+    (net, vars)
+}
+
+trait FloorIf {
+    fn floor_if(self, fixed: bool) -> f64;
+}
+
+impl FloorIf for f64 {
+    fn floor_if(self, fixed: bool) -> f64 {
+        if fixed {
+            self.floor()
+        } else {
+            self
+        }
+    }
+}
+
+/// Runs `net` on both backends, comparing `vars` after each of the first `per_step` steps
+/// (one step per run) and after one more run of `bulk` steps (several GPU submissions).
+/// Returns each Var's (min, max) over the compared steps, to check what the case exercised.
+fn compare_stepwise(
+    net: &Network,
+    vars: &[VarRef],
+    fixed: bool,
+    per_step: u64,
+    bulk: u64,
+    gpu: Arc<GpuDevice>,
+    what: &str,
+) -> std::collections::BTreeMap<String, (f64, f64)> {
+    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let exe = net.compile(&cfg).unwrap();
+    let mut g = GpuRuntime::new(&exe, gpu).unwrap();
+    let mut c = Runtime::new(exe, cfg.registry()).unwrap();
+    let check = |c: &Runtime, g: &GpuRuntime| {
+        for v in vars {
+            let (a, b) = (c.get(v).unwrap(), g.get(v).unwrap());
+            assert_eq!(a.shape(), b.shape(), "{what}: {}", v.name);
+            for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+                let ok = if fixed { x == y } else { (x - y).abs() <= 1e-4 * x.abs().max(1.0) };
+                assert!(ok, "{what}: {}[{k}] at step {}: cpu {x}, gpu {y}", v.name, c.time_step());
+            }
+        }
+    };
+    let weights = vars.iter().find(|v| v.name == "weights").expect("weights are compared");
+    let initial = c.get(weights).unwrap();
+    let mut range = std::collections::BTreeMap::new();
+    for _ in 0..per_step {
+        c.run(RunSteps::new(1)).unwrap();
+        g.run(1).unwrap();
+        check(&c, &g);
+        for v in vars {
+            let r = range.entry(v.name.clone()).or_insert((0.0f64, 0.0f64));
+            for &x in c.get(v).unwrap().iter() {
+                *r = (r.0.min(x), r.1.max(x));
+            }
+        }
+    }
+    c.run(RunSteps::new(bulk)).unwrap();
+    g.run(bulk).unwrap();
+    check(&c, &g);
+    assert_ne!(initial, c.get(weights).unwrap(), "{what}: the weights never changed");
+    range
+}
+
+#[test]
+fn learning_runs_on_the_gpu_as_on_the_cpu() {
+    use basalt_core::learning::{GradedSpikeCfg, LearningRule, RewardStdp};
+    use basalt_core::process::dense::SignMode;
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let stdp = |t_epoch| LearningRule::stdp(1.0, 1.0, -2.0, 10.0, 10.0).unwrap().t_epoch(t_epoch).rng_seed(1);
+    let tags = LearningRule::two_factor()
+        .dw("x0 * (y1 + 2) * 2^-3 - y0 * x1 * 2^-2 + u1 * t * 2^-4 - y0 * x2 * y3 * 2^-6")
+        .dd("y0 * x2 * 2^-2 - x0 * d * 2^-3 + x0 * (y3 - 5) * 2")
+        .dt("x0 * y2 * 3 * 2^-3 - u1 * t * 2^-1 + y0 * sgn(w - 2) * x1 * 2^-3")
+        .x_trace(1, 16.5, 8.0)
+        .x_trace(2, 10.25, 20.0)
+        .y_trace(1, 12.0, 6.0)
+        .y_trace(2, 7.75, 15.0)
+        .y_trace(3, 20.0, 30.0)
+        .t_epoch(4)
+        .rng_seed(3);
+    let reward = |fixed: bool| {
+        let p = RewardStdp {
+            learning_rate: 1.0,
+            a_plus: if fixed { 4.0 } else { 2.0 },
+            a_minus: -2.0,
+            pre_trace_decay_tau: 10.0,
+            post_trace_decay_tau: 10.0,
+            pre_trace_kernel_magnitude: 20.0,
+            post_trace_kernel_magnitude: 20.0,
+            eligibility_trace_decay_tau: 2.4,
+        };
+        LearningRule::reward_modulated_stdp(&p).unwrap().t_epoch(2).rng_seed(5)
+    };
+    for fixed in [true, false] {
+        let base = Plastic {
+            rule: stdp(1),
+            fixed,
+            n_pre: 12,
+            n_post: 7,
+            graded: None,
+            sign_mode: SignMode::Mixed,
+            tags: false,
+        };
+        let mut cases = vec![
+            ("stdp, t_epoch 1", base.clone_with(|_| {})),
+            (
+                "stdp, t_epoch 5, excitatory",
+                base.clone_with(|c| {
+                    c.rule = stdp(5);
+                    c.sign_mode = SignMode::Excitatory;
+                }),
+            ),
+            (
+                "tags, delays and u1",
+                base.clone_with(|c| {
+                    c.rule = tags.clone();
+                    c.tags = true;
+                }),
+            ),
+            ("three-factor", base.clone_with(|c| c.rule = reward(fixed))),
+        ];
+        for cfg in [GradedSpikeCfg::Overwrite, GradedSpikeCfg::AddWithSaturation, GradedSpikeCfg::AddWithoutSaturation]
+        {
+            cases.push((
+                "graded",
+                base.clone_with(|c| {
+                    c.graded = Some(cfg);
+                    c.rule = stdp(3);
+                }),
+            ));
+        }
+        for (name, case) in cases {
+            let (net, vars) = plastic(&case, 400, &mut seed);
+            let what = format!("{name} (fixed: {fixed}, {:?})", case.graded);
+            let range = compare_stepwise(&net, &vars, fixed, 40, 300, gpu.clone(), &what);
+            // What each case must have exercised: spikes on both sides, pre traces, and
+            // the case's own variables (tags and delays; a third factor of both signs
+            // beyond 8 bits).
+            let mut wanted = vec!["x1", "y1"];
+            if case.rule.t_epoch > 1 {
+                // (With one-step epochs the spike flags are cleared within the step.)
+                wanted.push("y0");
+            }
+            if name.starts_with("tags") {
+                wanted.extend(["x2", "y2", "y3", "tag_1", "tag_2"]);
+            }
+            for v in wanted {
+                assert!(range[v] != (0.0, 0.0), "{what}: {v} stayed 0");
+            }
+            if name == "three-factor" {
+                let (lo, hi) = range["y2"];
+                assert!(lo < 0.0 && hi > if fixed { 255.0 } else { 1.0 }, "{what}: y2 within {lo}..{hi}");
+            }
+        }
+    }
+}
+
+impl Plastic {
+    fn clone_with(&self, f: impl FnOnce(&mut Plastic)) -> Plastic {
+        let mut c = Plastic { rule: self.rule.clone(), ..*self };
+        f(&mut c);
+        c
     }
 }

@@ -10,5 +10,5 @@ pub mod plasticity;
 pub mod rng;
 pub mod rule;
 
-pub use plasticity::{GradedSpikeCfg, Plasticity, Synapses};
+pub use plasticity::{fixed_impulse, trace_decay_factor, GradedSpikeCfg, LearningRandoms, Plasticity, Synapses};
 pub use rule::{float_to_literal, LearningRule, RewardStdp, RuleError, RuleKind, Target, TraceParams};

@@ -76,13 +76,59 @@ impl TraceRandom {
     }
 }
 
-/// The fixed-point generators (absent in float).
+/// The stochastic-rounding numbers of a fixed-point learning connection, drawn as Lava
+/// draws them: the pre (x) and post (y) trace generators (seeds `rng_seed` .. `rng_seed + 3`)
+/// advance twice per step (after the pre and after the post spikes), the synaptic generator
+/// (seed 2) once per epoch end. Public so that other backends draw the same numbers.
 #[derive(Clone, Debug)]
-struct Randoms {
+pub struct LearningRandoms {
     x: TraceRandom,
     y: TraceRandom,
     syn_rng: NumpyRng,
     syn: f64,
+}
+
+impl LearningRandoms {
+    /// The generators of a rule seeded with `rng_seed`, before the first step.
+    pub fn new(rng_seed: u64) -> Self {
+        let mut syn_rng = NumpyRng::new(2);
+        let syn = syn_rng.random();
+        LearningRandoms {
+            x: TraceRandom::new(rng_seed, rng_seed + 1),
+            y: TraceRandom::new(rng_seed + 2, rng_seed + 3),
+            syn_rng,
+            syn,
+        }
+    }
+    /// Advances both sides' trace generators.
+    pub fn advance_traces(&mut self) {
+        self.x.advance();
+        self.y.advance();
+    }
+    /// Draws the synaptic variables' number (at an epoch end, before learning).
+    pub fn advance_synapses(&mut self) {
+        self.syn = self.syn_rng.random();
+    }
+    /// The decay rounding number of the pre (`post = false`) or post side, in [0, 1).
+    pub fn trace_decay(&self, post: bool) -> f64 {
+        if post {
+            self.y.decay
+        } else {
+            self.x.decay
+        }
+    }
+    /// The impulse rounding number of the pre or post side, an integer in 0..128.
+    pub fn trace_impulse(&self, post: bool) -> f64 {
+        if post {
+            self.y.impulse
+        } else {
+            self.x.impulse
+        }
+    }
+    /// The synaptic variables' rounding number, in [0, 1).
+    pub fn synapse(&self) -> f64 {
+        self.syn
+    }
 }
 
 /// An impulse split as the fixed-point model uses it: integer part and 8 fractional bits.
@@ -95,9 +141,21 @@ struct Impulse {
 
 impl Impulse {
     fn new(value: f64) -> Self {
-        let int = value.floor();
-        Impulse { value, int, frac: ((value - int) * 256.0).round_ties_even() }
+        let (int, frac) = fixed_impulse(value);
+        Impulse { value, int, frac }
     }
+}
+
+/// A fixed-point impulse as (integer part, fraction in 1/256): a trace gets `int`, plus 1
+/// when the impulse rounding number is below `frac`.
+pub fn fixed_impulse(value: f64) -> (f64, f64) {
+    let int = value.floor();
+    (int, ((value - int) * 256.0).round_ties_even())
+}
+
+/// The per-step decay factor `exp(-1/tau)` of a trace; None for `tau = 0` (no memory).
+pub fn trace_decay_factor(tau: f64) -> Option<f64> {
+    (tau != 0.0).then(|| (-1.0 / tau).exp())
 }
 
 /// Trace state and learning of one plastic (num_post, num_pre) connection.
@@ -114,7 +172,7 @@ pub struct Plasticity {
     impulses: [Impulse; 5],
     /// `exp(-1/tau)` per trace, None for tau = 0.
     decay: [Option<f64>; 5],
-    randoms: Option<Randoms>,
+    randoms: Option<LearningRandoms>,
     /// x1, x2 (n_pre each), y1, y2, y3 (n_post each).
     pub(crate) traces: [Vec<f64>; 5],
     /// Within-epoch spike step of each pre / post neuron (0 = none).
@@ -158,16 +216,11 @@ impl Plasticity {
             .collect();
         let params: Vec<_> = rule.x.iter().chain(&rule.y).collect();
         let impulses = std::array::from_fn(|k| Impulse::new(params[k].impulse));
-        let decay = std::array::from_fn(|k| (params[k].tau != 0.0).then(|| (-1.0 / params[k].tau).exp()));
+        let decay = std::array::from_fn(|k| trace_decay_factor(params[k].tau));
         let n = |k: usize| if k < 2 { n_pre } else { n_post };
         let t_epoch = u64::from(rule.t_epoch);
-        let randoms = fixed.then(|| Randoms {
-            x: TraceRandom::new(rule.rng_seed, rule.rng_seed + 1),
-            y: TraceRandom::new(rule.rng_seed + 2, rule.rng_seed + 3),
-            syn_rng: NumpyRng::new(2),
-            syn: 0.0,
-        });
-        let mut p = Plasticity {
+        let randoms = fixed.then(|| LearningRandoms::new(rule.rng_seed));
+        Ok(Plasticity {
             rule: compiled,
             kind: rule.kind,
             t_epoch,
@@ -187,11 +240,7 @@ impl Plasticity {
             history: std::array::from_fn(|k| vec![0.0; (t_epoch as usize + 1) * n(k)]),
             new_values: vec![vec![0.0; n_pre * n_post]; 3],
             scales: compiled_scales,
-        };
-        if let Some(r) = &mut p.randoms {
-            r.syn = r.syn_rng.random();
-        }
-        Ok(p)
+        })
     }
 
     /// The rule kind (two or three factors).
@@ -220,8 +269,7 @@ impl Plasticity {
     /// Advances both sides' trace generators (fixed point only).
     fn advance_trace_randoms(&mut self) {
         if let Some(r) = &mut self.randoms {
-            r.x.advance();
-            r.y.advance();
+            r.advance_traces();
         }
     }
 
@@ -359,7 +407,7 @@ impl Plasticity {
     /// The learning phase at the end of an epoch: updates `syn` in place.
     pub fn learn(&mut self, time_step: u64, syn: Synapses<'_>) {
         if let Some(r) = &mut self.randoms {
-            r.syn = r.syn_rng.random();
+            r.advance_synapses();
         }
         for (x0, &t) in self.x0.iter_mut().zip(&self.tx) {
             *x0 = t > 0;
