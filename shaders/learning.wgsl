@@ -1,6 +1,6 @@
-// On-chip learning of a LearningDense (docs/LEARNING.md; Lava PyLearningDenseModelFloat and
-// PyLearningDenseModelBitApproximate), written over `Scalar` with `FIXED` branches (a
-// precision prelude is prepended). The forward pass is dense.wgsl's; these kernels keep the
+// On-chip learning of a LearningDense (docs/ARCHITECTURE.md, "Learning on the GPU"; Lava
+// PyLearningDenseModelFloat and PyLearningDenseModelBitApproximate), written over `Scalar`
+// with `FIXED` branches (a precision prelude is prepended). The forward pass is dense.wgsl's; these kernels keep the
 // traces and apply the rule:
 //   learn_pre (one thread per pre neuron) and learn_post (per post neuron) record this step's
 //   spikes: spike step in the epoch, repeated-spike impulses, graded-spike modes, y0;

@@ -10,7 +10,8 @@
 //! Supported process models in this version: `Lif`, `LifReset`, `TernaryLif`, `Alif` (float,
 //! bit-accurate), `LifRefractory` (float), `Dense` and `DelayDense` (binary and graded
 //! spikes), `Sigma`, `Delta`, `SigmaDelta`, `Conv`, `ConvTranspose`, `io.Reset`,
-//! `source.RingBuffer`, `sink.RingBuffer`, each in float and bit-accurate fixed point. InPorts
+//! `source.RingBuffer`, `sink.RingBuffer`, `LearningDense` and `LearningLif` (on-chip learning,
+//! see the `learning` module), each in float and bit-accurate fixed point. InPorts
 //! may have several sources, transformed or concatenated (gathered, then summed). Anything
 //! else is a clear error naming the process.
 
