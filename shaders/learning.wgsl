@@ -172,23 +172,6 @@ fn is_zero96(a: vec3<u32>) -> bool {
     return (a.x | a.y | a.z) == 0u;
 }
 
-// The full 64-bit product of two u32 as (lo, hi).
-fn mul32(a: u32, b: u32) -> vec2<u32> {
-    let a0 = a & 0xFFFFu;
-    let a1 = a >> 16u;
-    let b0 = b & 0xFFFFu;
-    let b1 = b >> 16u;
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let lo1 = p00 + (p01 << 16u);
-    let c1 = select(0u, 1u, lo1 < p00);
-    let lo = lo1 + (p10 << 16u);
-    let c2 = select(0u, 1u, lo < lo1);
-    return vec2<u32>(lo, p11 + (p01 >> 16u) + (p10 >> 16u) + c1 + c2);
-}
-
 fn bit_length96(a: vec3<u32>) -> u32 {
     if (a.z != 0u) { return 96u - countLeadingZeros(a.z); }
     if (a.y != 0u) { return 64u - countLeadingZeros(a.y); }

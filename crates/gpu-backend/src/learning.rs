@@ -253,7 +253,7 @@ pub(crate) fn plan_learning_dense(
     let dense = shaders::for_precision(shaders::DENSE, fixed);
     let dense_params = b.uniform([n_post as u32, n_pre as u32, u32::from(graded), lp.weight_exp as u32]);
     let emits = vec![b.launch(&dense, "dense_emit", &[(0, &dense_params), (2, a_out), (3, &a_buff)], n_post as u32)];
-    let code = shaders::for_precision(shaders::LEARNING, fixed);
+    let code = shaders::with_wide_int(shaders::LEARNING, fixed);
     let neurons = (n_pre + n_post) as u32;
     let mut spike = vec![
         b.launch(&dense, "dense", &[(0, &dense_params), (1, s_in), (3, &a_buff), (4, &syn_buf)], n_post as u32),

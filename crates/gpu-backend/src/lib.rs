@@ -10,7 +10,7 @@
 //! Supported process models in this version: `Lif`, `LifReset`, `TernaryLif`, `Alif` (float,
 //! bit-accurate), `LifRefractory` (float), `Dense` and `DelayDense` (binary and graded
 //! spikes), `Sigma`, `Delta`, `SigmaDelta`, `Conv`, `ConvTranspose`, `io.Reset`,
-//! `source.RingBuffer`, `sink.RingBuffer`, `LearningDense` and `LearningLif` (on-chip learning,
+//! `source.RingBuffer`, `sink.RingBuffer`, `Atrlif`, `Rf`, `RfIz`, `LearningDense` and `LearningLif` (on-chip learning,
 //! see the `learning` module), each in float and bit-accurate fixed point. InPorts
 //! may have several sources, transformed or concatenated (gathered, then summed). Anything
 //! else is a clear error naming the process.
@@ -27,7 +27,9 @@ use ndarray::{ArrayD, IxDyn};
 use thiserror::Error;
 use wgpu::util::DeviceExt;
 
+mod atrlif;
 mod learning;
+mod rf;
 
 /// Errors of the GPU backend.
 #[derive(Debug, Error)]
@@ -147,12 +149,20 @@ pub mod shaders {
     pub const LEARNING: &str = include_str!("../../../shaders/learning.wgsl");
     /// The trace and sends of LearningLif (template).
     pub const LEARNING_LIF: &str = include_str!("../../../shaders/learning_lif.wgsl");
+    /// ATRLIF neurons (template, with the wide-integer helpers).
+    pub const ATRLIF: &str = include_str!("../../../shaders/atrlif.wgsl");
+    /// RF and RF-IZ neurons (template, with the wide-integer helpers).
+    pub const RF: &str = include_str!("../../../shaders/rf.wgsl");
+    /// 64- and 96-bit integer helpers, prepended to the kernels that need them.
+    pub const WIDE_INT: &str = include_str!("../../../shaders/wide_int.wgsl");
     /// Prelude of the templates in fixed point (i32).
     pub const PRECISION_FIXED: &str = include_str!("../../../shaders/precision_fixed.wgsl");
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 7] = [
+    pub const TEMPLATES: [(&str, &str); 9] = [
+        ("atrlif.wgsl", ATRLIF),
+        ("rf.wgsl", RF),
         ("learning.wgsl", LEARNING),
         ("learning_lif.wgsl", LEARNING_LIF),
         ("dense.wgsl", DENSE),
@@ -168,6 +178,11 @@ pub mod shaders {
     /// A template completed for one precision.
     pub fn for_precision(template: &str, fixed: bool) -> String {
         format!("{}\n{template}", if fixed { PRECISION_FIXED } else { PRECISION_FLOAT })
+    }
+
+    /// A template that uses the wide-integer helpers, completed for one precision.
+    pub fn with_wide_int(template: &str, fixed: bool) -> String {
+        for_precision(&format!("{WIDE_INT}\n{template}"), fixed)
     }
 }
 
@@ -485,6 +500,9 @@ impl GpuRuntime {
             "PyResetFixed",
             "PyLearningDenseModelBitApproximate",
             "PyLearningLIFModelFixed",
+            "PyATRLIFModelFixed",
+            "PyRFModelFixed",
+            "PyRF_IZModelFixed",
         ];
         let float_models = [
             "PyLifModelFloat",
@@ -506,6 +524,9 @@ impl GpuRuntime {
             "PyResetFloat",
             "PyLearningDenseModelFloat",
             "PyLearningLifModelFloat",
+            "PyATRLIFModelFloat",
+            "PyRFModelFloat",
+            "PyRF_IZModelFloat",
         ];
         // Models that record whatever precision the rest of the network runs in.
         let either_models = ["PyMonitorModel"];
@@ -887,6 +908,14 @@ impl GpuRuntime {
                 "LearningLif" => {
                     let launches = learning::plan_learning_lif(&mut b, p, &ins, &outs, &clock, &mut vars)?;
                     runs.entry(pi).or_default().extend(launches);
+                }
+                "Atrlif" => {
+                    let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
+                    runs.entry(pi).or_default().push(atrlif::plan_atrlif(&mut b, p, a_in, s_out, &mut vars)?);
+                }
+                "Rf" | "RfIz" => {
+                    let launch = rf::plan_rf(&mut b, p, &ins, &outs[p.out_port_offset], &mut vars)?;
+                    runs.entry(pi).or_default().push(launch);
                 }
                 "io.Reset" => resets.push(pi),
                 "Monitor" => monitors.push(pi),

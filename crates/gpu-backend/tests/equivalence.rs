@@ -29,7 +29,7 @@ fn every_shader_validates_with_naga() {
         shaders::COMPLETE.iter().map(|(name, src)| (name.to_string(), src.to_string())).collect();
     for (name, template) in shaders::TEMPLATES {
         for fixed in [true, false] {
-            sources.push((format!("{name} (fixed: {fixed})"), shaders::for_precision(template, fixed)));
+            sources.push((format!("{name} (fixed: {fixed})"), shaders::with_wide_int(template, fixed)));
         }
     }
     for (name, src) in &sources {
@@ -177,10 +177,10 @@ fn random_fixed_networks_are_bit_exact_binary_and_graded() {
 fn unsupported_processes_are_clear_errors() {
     let Some(gpu) = gpu() else { return };
     let mut net = Network::new();
-    net.add_named("adaptive", basalt_core::process::atrlif::Atrlif::new(&[2])).unwrap();
+    net.add_named("spikes", basalt_core::process::spiker::Spiker::new(&[2], 3.0, 1.0)).unwrap();
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap();
-    assert!(e.to_string().contains("does not support") && e.to_string().contains("adaptive"), "{e}");
+    assert!(e.to_string().contains("does not support") && e.to_string().contains("spikes"), "{e}");
     // A fixed-point trace decaying faster than the GPU's exact decay covers (factor < 2^-32).
     let rule = basalt_core::learning::LearningRule::stdp(1.0, 1.0, -2.0, 0.01, 10.0).unwrap();
     let mut net = Network::new();
@@ -789,5 +789,115 @@ impl Plastic {
         let mut c = Plastic { rule: self.rule.clone(), ..*self };
         f(&mut c);
         c
+    }
+}
+
+/// Ring buffers of random spikes through Dense synapses into `inputs` InPorts of one
+/// population of `n` built by `make`, with a sink on its spikes.
+fn driven<P: basalt_core::Process>(
+    fixed: bool,
+    n: usize,
+    inputs: &[&str],
+    weight: f64,
+    make: P,
+    seed: &mut u64,
+) -> (Network, basalt_core::Handle<P>, VarRef) {
+    let (n_in, steps) = (10, 80);
+    let mut net = Network::new();
+    let neurons = net.add_named("neurons", make).unwrap();
+    for port in inputs {
+        let x = ArrayD::from_shape_fn(IxDyn(&[n_in, steps]), |_| f64::from(u8::from(rand(seed) < 0.3)));
+        let w = Array2::from_shape_fn((n, n_in), |_| {
+            let r = (rand(seed) - 0.35) * weight;
+            if fixed {
+                r.floor()
+            } else {
+                r
+            }
+        });
+        let src = net.add(source::RingBuffer::new(x)).unwrap();
+        let dense = net.add(Dense::new(w)).unwrap();
+        net.connect(src.s_out(), &dense.s_in()).unwrap();
+        net.connect(dense.a_out(), &neurons.in_port(port)).unwrap();
+    }
+    let sink = net.add(sink::RingBuffer::new(&[n], steps)).unwrap();
+    net.connect(neurons.out_port("s_out"), &sink.a_in()).unwrap();
+    (net, neurons, sink.data())
+}
+
+/// Compares `vars` after 80 steps (two runs) on both backends; returns the CPU's last Var.
+fn agree(net: &Network, vars: &[VarRef], fixed: bool, gpu: Arc<GpuDevice>, label: &str) -> ArrayD<f64> {
+    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let results = both(net, vars, &cfg, 80, gpu);
+    for (i, (cpu, g)) in results.iter().enumerate() {
+        for (x, y) in cpu.iter().zip(g.iter()) {
+            let ok = if fixed { x == y } else { (x - y).abs() <= 1e-4 * x.abs().max(1.0) };
+            assert!(ok, "{label}: Var {}: cpu {x}, gpu {y}", vars[i].name);
+        }
+    }
+    results.last().map(|r| r.0.clone()).unwrap_or_default()
+}
+
+#[test]
+fn atrlif_and_resonators_run_on_the_gpu_as_on_the_cpu() {
+    use basalt_core::process::atrlif::Atrlif;
+    use basalt_core::process::rf::Rf;
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0xA076_1D64_78BD_642Fu64;
+    let n = 24;
+    let spikes = |s: &ArrayD<f64>| s.iter().filter(|&&x| x != 0.0).count();
+    // ATRLIF: Lava-like integer deltas (factors 4095, 4096, 3276-ish), then deltas whose
+    // uint16 factors wrap to 57344 and 0 (products past 2^32; the current's product wraps).
+    let atrlif_cases = [
+        (
+            true,
+            Atrlif::new(&[n]).delta_i(0.0).delta_v(0.0).delta_theta(0.0).delta_r(0.0).theta_0(300.0).theta_step(40.0),
+            900.0,
+        ),
+        (
+            true,
+            Atrlif::new(&[n]).delta_i(2.0).delta_v(3.0).delta_theta(1.0).delta_r(3.0).theta_0(900.0).theta_step(5.0),
+            700.0,
+        ),
+        (
+            false,
+            Atrlif::new(&[n]).delta_i(0.3).delta_v(0.2).delta_theta(0.1).delta_r(0.25).theta_0(1.0).theta_step(0.4),
+            3.0,
+        ),
+    ];
+    for (k, (fixed, neurons, weight)) in atrlif_cases.into_iter().enumerate() {
+        let neurons = if fixed {
+            neurons.bias_mant(vec![40.0; n]).bias_exp(vec![2.0; n])
+        } else {
+            neurons.bias_mant(vec![0.05; n])
+        };
+        let (net, h, sink) = driven(fixed, n, &["a_in"], weight, neurons, &mut seed);
+        let vars = [h.i(), h.v(), h.theta(), h.r(), h.s(), sink];
+        let s = agree(&net, &vars, fixed, gpu.clone(), &format!("ATRLIF case {k} (fixed: {fixed})"));
+        assert!(spikes(&s) > 10, "ATRLIF case {k}: {} spikes", spikes(&s));
+    }
+    // RF and RF-IZ: a slow resonator, and period 3 whose negative cosine wraps to a uint16
+    // decay near 2^16 in fixed point (64-bit sums before the saturation).
+    for fixed in [true, false] {
+        for (period, alpha) in [(10.0, 0.05), (3.0, 0.2)] {
+            for iz in [false, true] {
+                let rf = Rf::new(&[n], period, alpha);
+                let rf = if fixed { rf.state_exp(6).decay_bits(12).vth(1.5) } else { rf.vth(0.6) };
+                let weight = if fixed { 120.0 } else { 1.5 };
+                let label = format!("RF period {period} (fixed: {fixed}, izhikevich: {iz})");
+                let s = if iz {
+                    let (net, h, sink) =
+                        driven(fixed, n, &["a_real_in", "a_imag_in"], weight, rf.izhikevich(), &mut seed);
+                    agree(&net, &[h.real(), h.imag(), sink], fixed, gpu.clone(), &label)
+                } else {
+                    let (net, h, sink) = driven(fixed, n, &["a_real_in", "a_imag_in"], weight, rf, &mut seed);
+                    agree(&net, &[h.real(), h.imag(), sink], fixed, gpu.clone(), &label)
+                };
+                // (The wrapped decays drive the fixed-point state to saturation.)
+                if period == 10.0 || !fixed {
+                    assert!(spikes(&s) > 5, "{label}: {} spikes", spikes(&s));
+                }
+            }
+        }
     }
 }
