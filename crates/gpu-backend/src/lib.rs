@@ -10,8 +10,9 @@
 //! Supported process models in this version: `Lif`, `LifReset`, `TernaryLif`, `Alif` (float,
 //! bit-accurate), `LifRefractory` (float), `Dense` and `DelayDense` (binary and graded
 //! spikes), `Sigma`, `Delta`, `SigmaDelta`, `Conv`, `ConvTranspose`, `io.Reset`,
-//! `source.RingBuffer`, `sink.RingBuffer`, `Atrlif`, `Rf`, `RfIz`, `LearningDense` and `LearningLif` (on-chip learning,
-//! see the `learning` module), each in float and bit-accurate fixed point. InPorts
+//! `source.RingBuffer`, `sink.RingBuffer`, `io.Read`, `Spiker`, `Receiver`, `Atrlif`, `Rf`,
+//! `RfIz`, `LearningDense` and `LearningLif` (on-chip learning, see the `learning` module),
+//! each in float and bit-accurate fixed point. InPorts
 //! may have several sources, transformed or concatenated (gathered, then summed). Anything
 //! else is a clear error naming the process.
 
@@ -30,6 +31,7 @@ use wgpu::util::DeviceExt;
 mod atrlif;
 mod learning;
 mod rf;
+mod spiker;
 
 /// Errors of the GPU backend.
 #[derive(Debug, Error)]
@@ -153,6 +155,10 @@ pub mod shaders {
     pub const ATRLIF: &str = include_str!("../../../shaders/atrlif.wgsl");
     /// RF and RF-IZ neurons (template, with the wide-integer helpers).
     pub const RF: &str = include_str!("../../../shaders/rf.wgsl");
+    /// Spiker and Receiver (template).
+    pub const SPIKER: &str = include_str!("../../../shaders/spiker.wgsl");
+    /// io.Read.
+    pub const READ: &str = include_str!("../../../shaders/read.wgsl");
     /// 64- and 96-bit integer helpers, prepended to the kernels that need them.
     pub const WIDE_INT: &str = include_str!("../../../shaders/wide_int.wgsl");
     /// Prelude of the templates in fixed point (i32).
@@ -160,7 +166,8 @@ pub mod shaders {
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 9] = [
+    pub const TEMPLATES: [(&str, &str); 10] = [
+        ("spiker.wgsl", SPIKER),
         ("atrlif.wgsl", ATRLIF),
         ("rf.wgsl", RF),
         ("learning.wgsl", LEARNING),
@@ -172,8 +179,14 @@ pub mod shaders {
         ("gather.wgsl", GATHER),
     ];
     /// Complete shaders, by file name.
-    pub const COMPLETE: [(&str, &str); 5] =
-        [("lif.wgsl", LIF), ("lif_float.wgsl", LIF_FLOAT), ("alif.wgsl", ALIF), ("io.wgsl", IO), ("reset.wgsl", RESET)];
+    pub const COMPLETE: [(&str, &str); 6] = [
+        ("lif.wgsl", LIF),
+        ("lif_float.wgsl", LIF_FLOAT),
+        ("alif.wgsl", ALIF),
+        ("io.wgsl", IO),
+        ("reset.wgsl", RESET),
+        ("read.wgsl", READ),
+    ];
 
     /// A template completed for one precision.
     pub fn for_precision(template: &str, fixed: bool) -> String {
@@ -368,6 +381,21 @@ fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], GpuError> {
     p.var(name).map(|v| &v.data[..]).map_err(GpuError::UnknownVar)
 }
 
+/// Where a RefPort's target Var `tv` of `tproc` lives for reading on the GPU: its slot, or
+/// (a Var the GPU holds as a host constant) a new buffer of its constant value.
+fn var_source(b: &mut Builder<'_>, vars: &VarMap, tproc: &LeafProcess, tv: usize) -> Result<Slot, GpuError> {
+    let var = tproc.vars.get(tv).ok_or_else(|| GpuError::UnknownVar(format!("{}[{tv}]", tproc.name)))?;
+    let constant = |b: &mut Builder<'_>, values: &[f64]| -> Result<Slot, GpuError> {
+        Ok(Slot { buf: b.storage("probed constant", &b.words(values))?, offset: 0, len: values.len(), int: false })
+    };
+    match vars.get(&(tproc.id, var.name.clone())) {
+        Some((VarHome::Buffer(slot), _)) => Ok(slot.clone()),
+        // The value the model uses (e.g. fixed-point weights after quantisation).
+        Some((VarHome::Host(values), _)) => constant(b, values),
+        None => constant(b, &var.data),
+    }
+}
+
 /// Registers a Var the GPU keeps as a host constant.
 fn host_var(vars: &mut VarMap, p: &LeafProcess, name: &str) -> Result<(), GpuError> {
     let v = p.var(name).map_err(GpuError::UnknownVar)?;
@@ -503,6 +531,7 @@ impl GpuRuntime {
             "PyATRLIFModelFixed",
             "PyRFModelFixed",
             "PyRF_IZModelFixed",
+            "PyReadFixed",
         ];
         let float_models = [
             "PyLifModelFloat",
@@ -527,9 +556,10 @@ impl GpuRuntime {
             "PyATRLIFModelFloat",
             "PyRFModelFloat",
             "PyRF_IZModelFloat",
+            "PyReadFloat",
         ];
         // Models that record whatever precision the rest of the network runs in.
-        let either_models = ["PyMonitorModel"];
+        let either_models = ["PyMonitorModel", "SpikerModel", "ReceiverModel"];
         let mut fixed = None;
         for p in exe.processes.iter().filter(|p| !either_models.contains(&p.model.as_str())) {
             let f = if fixed_models.contains(&p.model.as_str()) {
@@ -629,6 +659,7 @@ impl GpuRuntime {
         let mut runs: HashMap<usize, Vec<Launch>> = HashMap::new();
         let mut resets: Vec<usize> = Vec::new();
         let mut monitors: Vec<usize> = Vec::new();
+        let mut reads: Vec<usize> = Vec::new();
         // Learning phases (after every spike phase) and their random-number feeds.
         let mut learn_launches = Vec::new();
         let mut feeds = Vec::new();
@@ -917,6 +948,11 @@ impl GpuRuntime {
                     let launch = rf::plan_rf(&mut b, p, &ins, &outs[p.out_port_offset], &mut vars)?;
                     runs.entry(pi).or_default().push(launch);
                 }
+                "Spiker" | "Receiver" => {
+                    let launch = spiker::plan_spiker_or_receiver(&mut b, p, &ins, &outs, &mut vars)?;
+                    runs.entry(pi).or_default().push(launch);
+                }
+                "io.Read" => reads.push(pi),
                 "io.Reset" => resets.push(pi),
                 "Monitor" => monitors.push(pi),
                 _ => return Err(unsupported(p, "this process type")),
@@ -946,16 +982,9 @@ impl GpuRuntime {
                     let target = p.ref_ports.get(ref_k).and_then(|r| r.target);
                     ref_k += 1;
                     let (tp, tv) = target.ok_or_else(|| unsupported(p, "an unconnected Var probe"))?;
-                    let tproc = &exe.processes[tp];
-                    let (source, offset) = match vars.get(&(tproc.id, tproc.vars[tv].name.clone())) {
-                        Some((VarHome::Buffer(slot), _)) => {
-                            int = slot.int;
-                            (slot.buf.clone(), slot.offset)
-                        }
-                        // A Var the GPU holds as a constant records its constant value.
-                        _ => (b.storage("probed constant", &b.words(&tproc.vars[tv].data))?, 0),
-                    };
-                    post_launches.push(bind_record(&mut b, &source, offset));
+                    let source = var_source(&mut b, &vars, &exe.processes[tp], tv)?;
+                    int = source.int;
+                    post_launches.push(bind_record(&mut b, &source.buf, source.offset));
                 } else {
                     let port = ins[p.in_port_offset + in_k].clone();
                     in_k += 1;
@@ -966,6 +995,37 @@ impl GpuRuntime {
                 let slot = Slot { buf: data, offset: 0, len: info.num_steps * size, int };
                 vars.insert((p.id, name), (VarHome::Buffer(slot), shape));
             }
+        }
+        // io.Read copies its Var in post-management, before any Reset's write (as Var probes).
+        for pi in reads {
+            let p = &exe.processes[pi];
+            let (tp, tv) =
+                p.ref_ports.first().and_then(|r| r.target).ok_or_else(|| unsupported(p, "an unconnected Read"))?;
+            let source = var_source(&mut b, &vars, &exe.processes[tp], tv)?;
+            let d = p.var("data").map_err(GpuError::UnknownVar)?;
+            let buffer = *d.shape.last().unwrap_or(&1);
+            let n = d.data.len() / buffer.max(1);
+            let sched: basalt_core::process::io::mgmt::Schedule = params(p)?;
+            let words = if fixed || source.int { words_i32(&d.data) } else { words_f32(&d.data) };
+            let data = b.storage("read data", &words)?;
+            let u = b.uniform8([
+                n as u32,
+                sched.interval as u32,
+                sched.offset as u32,
+                buffer as u32,
+                source.offset as u32,
+                0,
+                0,
+                0,
+            ]);
+            post_launches.push(b.launch(
+                shaders::READ,
+                "read_var",
+                &[(0, &u), (1, &clock), (2, &source.buf), (3, &data)],
+                n as u32,
+            ));
+            let slot = Slot { buf: data, offset: 0, len: d.data.len(), int: source.int };
+            vars.insert((p.id, "data".into()), (VarHome::Buffer(slot), d.shape.clone()));
         }
         // io.Reset writes its Var after every process's spike phase (post-management).
         let mut reset_launches = Vec::new();

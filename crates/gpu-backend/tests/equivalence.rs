@@ -177,7 +177,10 @@ fn random_fixed_networks_are_bit_exact_binary_and_graded() {
 fn unsupported_processes_are_clear_errors() {
     let Some(gpu) = gpu() else { return };
     let mut net = Network::new();
-    net.add_named("spikes", basalt_core::process::spiker::Spiker::new(&[2], 3.0, 1.0)).unwrap();
+    use basalt_core::process::io::dataloader::{Dataset, SpikeDataloader};
+    let dataset =
+        Dataset { data: vec![ArrayD::zeros(IxDyn(&[2, 4])); 2], ground_truth: vec![ArrayD::zeros(IxDyn(&[1])); 2] };
+    net.add_named("spikes", SpikeDataloader::new(&dataset, 4, 0).unwrap()).unwrap();
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap();
     assert!(e.to_string().contains("does not support") && e.to_string().contains("spikes"), "{e}");
@@ -898,6 +901,41 @@ fn atrlif_and_resonators_run_on_the_gpu_as_on_the_cpu() {
                     assert!(spikes(&s) > 5, "{label}: {} spikes", spikes(&s));
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn spikers_receivers_and_reads_run_on_the_gpu_as_on_the_cpu() {
+    use basalt_core::process::io::mgmt::Read;
+    use basalt_core::process::spiker::{Receiver, Spiker};
+    let Some(gpu) = gpu() else { return };
+    for fixed in [true, false] {
+        let n = 9;
+        let mut net = Network::new();
+        let periods: Vec<f64> = (0..n).map(|k| (1 + k % 4) as f64).collect();
+        let payloads: Vec<f64> = (0..n).map(|k| (k as f64 - 3.0) * if fixed { 7.0 } else { 1.0 }).collect();
+        let spiker = net.add_named("spiker", Spiker::new(&[n], periods, payloads)).unwrap();
+        let w = Array2::from_shape_fn((4, n), |(i, j)| ((i * n + j) % 5) as f64 - 2.0);
+        let dense = net.add_named("dense", Dense::new(w).num_message_bits(16)).unwrap();
+        let lif =
+            if fixed { Lif::new(&[4]).vth(30.0).du(400.0).dv(300.0) } else { Lif::new(&[4]).vth(3.0).du(0.1).dv(0.2) };
+        let lif = net.add_named("lif", lif).unwrap();
+        let receiver = net.add_named("receiver", Receiver::new(&[4])).unwrap();
+        net.connect(spiker.s_out(), &dense.s_in()).unwrap();
+        net.connect(dense.a_out(), &lif.a_in()).unwrap();
+        net.connect(dense.a_out(), &receiver.a_in()).unwrap();
+        let read_v = Read::attach(&mut net, &lif.v(), 5, 3, 1).unwrap();
+        let read_w = Read::attach(&mut net, &dense.weights(), 2, 4, 0).unwrap();
+        let read_counter = Read::attach(&mut net, &spiker.counter(), 3, 1, 0).unwrap();
+        let vars = [spiker.counter(), receiver.payload(), lif.v(), read_v.data(), read_w.data(), read_counter.data()];
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        for (i, (cpu, g)) in both(&net, &vars, &cfg, 40, gpu.clone()).into_iter().enumerate() {
+            for (x, y) in cpu.iter().zip(g.iter()) {
+                let ok = if fixed { x == y } else { (x - y).abs() <= 1e-5 * x.abs().max(1.0) };
+                assert!(ok, "fixed {fixed}: {}: cpu {cpu}, gpu {g}", vars[i].name);
+            }
+            assert!(cpu.iter().any(|&x| x != 0.0), "fixed {fixed}: {} stayed 0", vars[i].name);
         }
     }
 }
