@@ -553,7 +553,10 @@ fn plastic(s: &Plastic, steps: usize, seed: &mut u64) -> (Network, Vec<VarRef>) 
     let bias = |n: usize, seed: &mut u64, lo: f64| -> Vec<f64> {
         (0..n).map(|_| ((lo + rand(seed)) * 2.0 * unit).floor_if(s.fixed)).collect()
     };
-    let lif = |b: Vec<f64>| Lif::new(&[b.len()]).du(0.0).dv(0.0).vth(vth).bias_mant(b);
+    // Leaky neurons: without leaks f32 rounding accumulates in the voltages over hundreds of
+    // steps until a spike flips (the float tolerance is for the arithmetic, not for chaos).
+    let (du, dv) = if s.fixed { (400.0, 400.0) } else { (0.1, 0.1) };
+    let lif = |b: Vec<f64>| Lif::new(&[b.len()]).du(du).dv(dv).vth(vth).bias_mant(b);
     let wscale = if s.fixed { 60.0 } else { 0.6 };
     let sign = |x: f64| match s.sign_mode {
         basalt_core::process::dense::SignMode::Excitatory => x.abs(),
@@ -600,7 +603,7 @@ fn plastic(s: &Plastic, steps: usize, seed: &mut u64) -> (Network, Vec<VarRef>) 
             match (i == j, s.fixed) {
                 (false, _) => 0.0,
                 (true, true) => sign * (100.0 + 25.0 * i as f64),
-                (true, false) => sign * (0.5 + 0.6 * i as f64),
+                (true, false) => sign * (0.05 + 0.06 * i as f64),
             }
         });
         let conn = net.add(Dense::new(gains).weight_exp(if s.fixed { 4 } else { 0 })).unwrap();
@@ -699,29 +702,30 @@ fn learning_runs_on_the_gpu_as_on_the_cpu() {
     let Some(gpu) = gpu() else { return };
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     let stdp = |t_epoch| LearningRule::stdp(1.0, 1.0, -2.0, 10.0, 10.0).unwrap().t_epoch(t_epoch).rng_seed(1);
+    // Every factor kind, a decimated u2 dependency and all three synaptic variables.
     let tags = LearningRule::two_factor()
-        .dw("x0 * (y1 + 2) * 2^-3 - y0 * x1 * 2^-2 + u1 * t * 2^-4 - y0 * x2 * y3 * 2^-6")
-        .dd("y0 * x2 * 2^-2 - x0 * d * 2^-3 + x0 * (y3 - 5) * 2")
-        .dt("x0 * y2 * 3 * 2^-3 - u1 * t * 2^-1 + y0 * sgn(w - 2) * x1 * 2^-3")
-        .x_trace(1, 16.5, 8.0)
-        .x_trace(2, 10.25, 20.0)
-        .y_trace(1, 12.0, 6.0)
-        .y_trace(2, 7.75, 15.0)
-        .y_trace(3, 20.0, 30.0)
-        .t_epoch(4)
-        .rng_seed(3);
+        .dw("x0 * (y2 - 3) * 2^-2 - y0 * x2 * 2^-1 + u2 * t * 2^-3 - y0 * x1 * y1 * 2^-5")
+        .dd("y0 * x1 * 2^-1 - x0 * d * 2^-2 + x0 * (y1 - 4)")
+        .dt("x0 * y3 * 5 * 2^-4 - u2 * t * 2^-2 + y0 * sgn(d - 1) * x2 * 2^-2")
+        .x_trace(1, 12.25, 6.0)
+        .x_trace(2, 9.5, 14.0)
+        .y_trace(1, 15.0, 9.0)
+        .y_trace(2, 6.75, 3.5)
+        .y_trace(3, 18.0, 40.0)
+        .t_epoch(3)
+        .rng_seed(7);
     let reward = |fixed: bool| {
         let p = RewardStdp {
             learning_rate: 1.0,
-            a_plus: if fixed { 4.0 } else { 2.0 },
-            a_minus: -2.0,
-            pre_trace_decay_tau: 10.0,
-            post_trace_decay_tau: 10.0,
-            pre_trace_kernel_magnitude: 20.0,
-            post_trace_kernel_magnitude: 20.0,
-            eligibility_trace_decay_tau: 2.4,
+            a_plus: if fixed { 3.0 } else { 1.5 },
+            a_minus: -1.0,
+            pre_trace_decay_tau: 8.0,
+            post_trace_decay_tau: 12.0,
+            pre_trace_kernel_magnitude: 16.0,
+            post_trace_kernel_magnitude: 24.0,
+            eligibility_trace_decay_tau: 3.2,
         };
-        LearningRule::reward_modulated_stdp(&p).unwrap().t_epoch(2).rng_seed(5)
+        LearningRule::reward_modulated_stdp(&p).unwrap().t_epoch(2).rng_seed(11)
     };
     for fixed in [true, false] {
         let base = Plastic {
@@ -743,7 +747,7 @@ fn learning_runs_on_the_gpu_as_on_the_cpu() {
                 }),
             ),
             (
-                "tags, delays and u1",
+                "tags, delays and u2",
                 base.clone_with(|c| {
                     c.rule = tags.clone();
                     c.tags = true;
@@ -764,7 +768,11 @@ fn learning_runs_on_the_gpu_as_on_the_cpu() {
         for (name, case) in cases {
             let (net, vars) = plastic(&case, 400, &mut seed);
             let what = format!("{name} (fixed: {fixed}, {:?})", case.graded);
-            let range = compare_stepwise(&net, &vars, fixed, 40, 300, gpu.clone(), &what);
+            // Fixed point: 340 steps, the last 300 in one run (two submissions, so the random
+            // numbers of a second upload). Float: 120 steps; over longer runs f32 rounding in
+            // the learned weights grows until a spike flips, and the runs part ways.
+            let (per_step, bulk) = if fixed { (40, 300) } else { (100, 20) };
+            let range = compare_stepwise(&net, &vars, fixed, per_step, bulk, gpu.clone(), &what);
             // What each case must have exercised: spikes on both sides, pre traces, and
             // the case's own variables (tags and delays; a third factor of both signs
             // beyond 8 bits).
@@ -781,7 +789,7 @@ fn learning_runs_on_the_gpu_as_on_the_cpu() {
             }
             if name == "three-factor" {
                 let (lo, hi) = range["y2"];
-                assert!(lo < 0.0 && hi > if fixed { 255.0 } else { 1.0 }, "{what}: y2 within {lo}..{hi}");
+                assert!(lo < 0.0 && hi > if fixed { 255.0 } else { 0.1 }, "{what}: y2 within {lo}..{hi}");
             }
         }
     }
