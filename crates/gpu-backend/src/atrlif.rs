@@ -3,30 +3,12 @@
 
 use basalt_core::executable::LeafProcess;
 
-use crate::{host_var, shaders, shape_of, var, words_i32, Builder, GpuError, Launch, VarHome, VarMap};
+use crate::{host_var, i32s, ints, shaders, shape_of, var, words_i32, Builder, GpuError, Launch, VarHome, VarMap};
 
 /// The per-neuron state Vars, in binding order (3..=7).
 const STATE: [&str; 5] = ["i", "v", "theta", "r", "s"];
 /// The scalar parameters: δi, δv, δθ, δr, θ0, θ_step.
 const SCALARS: [&str; 6] = ["delta_i", "delta_v", "delta_theta", "delta_r", "theta_0", "theta_step"];
-
-/// Values of Var `name` as integers in `lo..=hi` (fixed point), or an error naming it.
-pub(crate) fn ints(p: &LeafProcess, name: &str, lo: f64, hi: f64) -> Result<Vec<f64>, GpuError> {
-    var(p, name)?
-        .iter()
-        .map(|&x| {
-            let t = x.trunc();
-            if t >= lo && t <= hi {
-                Ok(t)
-            } else {
-                Err(GpuError::Parameter {
-                    process: p.name.clone(),
-                    reason: format!("{name} {x} is outside {lo}..={hi}"),
-                })
-            }
-        })
-        .collect()
-}
 
 /// Plans an ATRLIF population: one launch reading `a_in` and writing `s_out`.
 pub(crate) fn plan_atrlif(
@@ -38,10 +20,9 @@ pub(crate) fn plan_atrlif(
 ) -> Result<Launch, GpuError> {
     let fixed = b.fixed;
     let n = p.in_ports[0].shape.iter().product::<usize>();
-    let i32_range = (f64::from(i32::MIN), f64::from(i32::MAX));
     let mut state: Vec<Vec<f64>> = Vec::new();
     for name in STATE {
-        state.push(if fixed { ints(p, name, i32_range.0, i32_range.1)? } else { var(p, name)?.to_vec() });
+        state.push(if fixed { i32s(p, name)? } else { var(p, name)?.to_vec() });
     }
     let params = if fixed {
         // Lava types the parameters uint16 and computes the factors in uint16.
@@ -67,7 +48,7 @@ pub(crate) fn plan_atrlif(
     for (name, data) in STATE.iter().zip(&state) {
         bufs.push(b.storage(name, &b.words(data))?);
     }
-    let mant = if fixed { ints(p, "bias_mant", i32_range.0, i32_range.1)? } else { var(p, "bias_mant")?.to_vec() };
+    let mant = if fixed { i32s(p, "bias_mant")? } else { var(p, "bias_mant")?.to_vec() };
     let mant = b.storage("bias_mant", &b.words(&mant))?;
     let exp = b.storage("bias_exp", &words_i32(&ints(p, "bias_exp", -64.0, 64.0)?))?;
     let mut bind = vec![(0, &params), (1, a_in), (2, s_out), (8, &mant), (9, &exp)];

@@ -16,7 +16,9 @@ use basalt_core::process::dense::{truncate_weight, SignMode};
 use basalt_core::process::learning_dense::LearningDenseParams;
 use basalt_core::process::lif::LifKind;
 
-use crate::{host_var, params, plan_lif, shaders, shape_of, var, Builder, GpuError, Launch, Slot, VarHome, VarMap};
+use crate::{
+    host_var, i32s, params, plan_lif, shaders, shape_of, var, Builder, GpuError, Launch, Slot, VarHome, VarMap,
+};
 
 /// Steps of random numbers one upload holds (the most steps per submission).
 pub(crate) const RANDOM_SLOTS: usize = 256;
@@ -145,24 +147,14 @@ pub(crate) fn plan_learning_dense(
     // integers and the weights to their bits (the CPU model does so in its first step).
     let mut syn = Vec::with_capacity(3 * n);
     for name in ["weights", "tag_2", "tag_1"] {
-        let d = var(p, name)?;
+        let d = if fixed { i32s(p, name)? } else { var(p, name)?.to_vec() };
         if d.len() != n {
             return Err(bad(p, format!("Var `{name}` must have {n} elements")));
         }
-        for &x in d {
-            syn.push(if fixed {
-                let t = x.trunc();
-                if !(f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&t) {
-                    return Err(bad(p, format!("Var `{name}` value {x} does not fit int32")));
-                }
-                if name == "weights" {
-                    truncate_weight(t as i64, lp.sign_mode, lp.num_weight_bits) as f64
-                } else {
-                    t
-                }
-            } else {
-                x
-            });
+        if fixed && name == "weights" {
+            syn.extend(d.iter().map(|&t| truncate_weight(t as i64, lp.sign_mode, lp.num_weight_bits) as f64));
+        } else {
+            syn.extend(d);
         }
     }
     let three_factor = lp.rule.kind == RuleKind::ThreeFactor;

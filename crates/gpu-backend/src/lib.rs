@@ -381,6 +381,26 @@ fn var<'a>(p: &'a LeafProcess, name: &str) -> Result<&'a [f64], GpuError> {
     p.var(name).map(|v| &v.data[..]).map_err(GpuError::UnknownVar)
 }
 
+/// `x` truncated to an integer in `lo..=hi` (fixed point), or an error naming `what`.
+fn int_in(p: &LeafProcess, what: &str, x: f64, lo: f64, hi: f64) -> Result<f64, GpuError> {
+    let t = x.trunc();
+    if t >= lo && t <= hi {
+        Ok(t)
+    } else {
+        Err(GpuError::Parameter { process: p.name.clone(), reason: format!("{what} {x} is outside {lo}..={hi}") })
+    }
+}
+
+/// Values of Var `name` as integers in `lo..=hi` (fixed point), or an error naming it.
+fn ints(p: &LeafProcess, name: &str, lo: f64, hi: f64) -> Result<Vec<f64>, GpuError> {
+    var(p, name)?.iter().map(|&x| int_in(p, name, x, lo, hi)).collect()
+}
+
+/// Values of Var `name` as int32 integers, as Lava's fixed-point arrays hold them.
+fn i32s(p: &LeafProcess, name: &str) -> Result<Vec<f64>, GpuError> {
+    ints(p, name, f64::from(i32::MIN), f64::from(i32::MAX))
+}
+
 /// Where a RefPort's target Var `tv` of `tproc` lives for reading on the GPU: its slot, or
 /// (a Var the GPU holds as a host constant) a new buffer of its constant value.
 fn var_source(b: &mut Builder<'_>, vars: &VarMap, tproc: &LeafProcess, tv: usize) -> Result<Slot, GpuError> {
@@ -440,16 +460,7 @@ fn plan_lif(
     };
     let mut refractory_end = None;
     let launch = if fixed {
-        let check = |x: f64, lo: f64, hi: f64, what: &str| {
-            if x.trunc() < lo || x.trunc() > hi {
-                Err(GpuError::Parameter {
-                    process: p.name.clone(),
-                    reason: format!("{what} {x} is outside {lo}..={hi}"),
-                })
-            } else {
-                Ok(x.trunc() as i64)
-            }
-        };
+        let check = |x: f64, lo: f64, hi: f64, what: &str| int_in(p, what, x, lo, hi).map(|t| t as i64);
         let fu = (4096 - (check(du, -1.0, 4095.0, "du")? + 1)) as u32;
         let fv = (4096 - check(dv, 0.0, 4095.0, "dv")?) as u32;
         let scaled = |t: f64, what: &str| -> Result<u32, GpuError> {

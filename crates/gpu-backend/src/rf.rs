@@ -2,8 +2,7 @@
 
 use basalt_core::executable::LeafProcess;
 
-use crate::atrlif::ints;
-use crate::{host_var, shaders, shape_of, var, Builder, GpuError, Launch, VarHome, VarMap};
+use crate::{host_var, i32s, ints, shaders, shape_of, var, Builder, GpuError, Launch, VarHome, VarMap};
 
 /// Plans an RF or RF-IZ population reading the real and imaginary inputs, writing `s_out`.
 pub(crate) fn plan_rf(
@@ -17,11 +16,9 @@ pub(crate) fn plan_rf(
     let n = p.in_ports[0].shape.iter().product::<usize>();
     let kind = u32::from(p.type_name == "RfIz");
     let scalar = |name: &str| var(p, name).map(|v| v[0]);
-    let (i32_lo, i32_hi) = (f64::from(i32::MIN), f64::from(i32::MAX));
     let (real, imag, params) = if fixed {
         // Lava's decays are uint16 (negative values wrap as NumPy's cast does).
-        let decay =
-            |name: &str| -> Result<u32, GpuError> { Ok(u32::from(ints(p, name, i32_lo, i32_hi)?[0] as i32 as u16)) };
+        let decay = |name: &str| -> Result<u32, GpuError> { Ok(u32::from(i32s(p, name)?[0] as i32 as u16)) };
         let params = [
             n as u32,
             kind,
@@ -29,10 +26,10 @@ pub(crate) fn plan_rf(
             decay("cos_decay")?,
             ints(p, "state_exp", 0.0, 24.0)?[0] as u32,
             ints(p, "decay_bits", 0.0, 24.0)?[0] as u32,
-            (ints(p, "vth", i32_lo, i32_hi)?[0] as i32) as u32,
+            (i32s(p, "vth")?[0] as i32) as u32,
             0,
         ];
-        (ints(p, "real", i32_lo, i32_hi)?, ints(p, "imag", i32_lo, i32_hi)?, params)
+        (i32s(p, "real")?, i32s(p, "imag")?, params)
     } else {
         let f = |x: f64| (x as f32).to_bits();
         let params = [n as u32, kind, f(scalar("sin_decay")?), f(scalar("cos_decay")?), 0, 0, f(scalar("vth")?), 0];

@@ -3,8 +3,7 @@
 
 use basalt_core::executable::LeafProcess;
 
-use crate::atrlif::ints;
-use crate::{shaders, shape_of, words_i32, Builder, GpuError, Launch, Slot, VarHome, VarMap};
+use crate::{i32s, ints, shaders, shape_of, words_i32, Builder, GpuError, Launch, Slot, VarHome, VarMap};
 
 /// Plans a Spiker (sending on `outs`) or a Receiver (reading `ins`).
 pub(crate) fn plan_spiker_or_receiver(
@@ -15,15 +14,14 @@ pub(crate) fn plan_spiker_or_receiver(
     vars: &mut VarMap,
 ) -> Result<Launch, GpuError> {
     let code = shaders::for_precision(shaders::SPIKER, b.fixed);
-    let (lo, hi) = (f64::from(i32::MIN), f64::from(i32::MAX));
     let int_slot =
         |buf: &wgpu::Buffer, len: usize| VarHome::Buffer(Slot { buf: buf.clone(), offset: 0, len, int: true });
     if p.type_name == "Spiker" {
         let n = p.out_ports[0].shape.iter().product::<usize>();
         let params = b.uniform([n as u32, 0, 0, 0]);
-        let rate = b.storage("rate", &words_i32(&ints(p, "rate", 1.0, hi)?))?;
-        let counter = b.storage("counter", &words_i32(&ints(p, "counter", lo, hi)?))?;
-        let payload = b.storage("payload", &b.words(&ints(p, "payload", lo, hi)?))?;
+        let rate = b.storage("rate", &words_i32(&ints(p, "rate", 1.0, f64::from(i32::MAX))?))?;
+        let counter = b.storage("counter", &words_i32(&i32s(p, "counter")?))?;
+        let payload = b.storage("payload", &b.words(&i32s(p, "payload")?))?;
         let s_out = &outs[p.out_port_offset];
         let binds = [(0, &params), (1, &rate), (2, &counter), (3, &payload), (4, s_out)];
         let launch = b.launch(&code, "spiker", &binds, n as u32);
@@ -35,7 +33,7 @@ pub(crate) fn plan_spiker_or_receiver(
     } else {
         let n = p.in_ports[0].shape.iter().product::<usize>();
         let params = b.uniform([n as u32, 0, 0, 0]);
-        let received = b.storage("payload", &words_i32(&ints(p, "payload", lo, hi)?))?;
+        let received = b.storage("payload", &words_i32(&i32s(p, "payload")?))?;
         let launch =
             b.launch(&code, "receiver", &[(0, &params), (5, &ins[p.in_port_offset]), (6, &received)], n as u32);
         vars.insert((p.id, "payload".into()), (int_slot(&received, n), shape_of(p, "payload")));
