@@ -2,11 +2,14 @@
 //! fixed-point-faithful dynamics exactly, loaded from and exported to netx HDF5 files so
 //! that a network's spikes equal the Basalt Process simulation of the exported file.
 //!
-//! State of this crate: the CUBA neuron's forward, the Dense synapse (with slayer's
-//! `quantize_8bit` weights), `cuba::Dense` blocks, and networks of them read from and
-//! written to netx files. Surrogate-gradient training (the hand-written backward over the
-//! time axis), the other neuron models, synapses, losses and the training assistant are
-//! not built yet.
+//! State of this crate: CUBA, ALIF and sigma-delta (ReLU) neurons with slayer's exact
+//! forward and gradients (surrogate gradients for the spiking ones, the CUBA/ALIF dynamics
+//! as one backend operation with a hand-written backward), the Dense synapse (slayer's
+//! `quantize_8bit` weights), dense blocks of each (plus the sigma-delta Input and Output
+//! blocks), networks of them read from and written to netx files and NIR graphs, the
+//! SpikeTime / SpikeRate / SpikeMax losses, a training assistant and an NMNIST reader.
+//! Not built yet: RF neurons, Conv/Pool synapses, delays, the other blocks, learnable
+//! decays and thresholds.
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); the device
 //! picks the backend (burn `flex` on the CPU by default, `wgpu` with the feature).
@@ -17,13 +20,15 @@ pub mod error;
 pub mod loss;
 pub mod network;
 pub mod neuron;
+pub mod quantize;
 pub mod synapse;
 pub mod train;
 
 pub use error::SlayerError;
 pub use loss::{SpikeMax, SpikeMaxMode, SpikeRate, SpikeTime};
-pub use network::{DenseBlock, Network};
+pub use network::{DenseBlock, InputBlock, Network};
 pub use neuron::cuba::CubaNeuron;
+pub use neuron::sigma_delta::SigmaDeltaNeuron;
 pub use synapse::Dense;
 
 /// burn's tensor API, re-exported so that users need not name the burn version.

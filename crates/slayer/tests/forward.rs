@@ -97,6 +97,13 @@ fn bad_inputs_are_clear_errors() {
     let e = Network::from_netx(fixture("tinynet/tiny.net"), &device).unwrap_err();
     assert!(matches!(e, SlayerError::Unsupported { layer: 0, .. }), "{e}");
     assert!(basalt_slayer::CubaNeuron::new(f64::NAN, 0.1, 0.1).is_err());
+    // Sigma-delta: a negative threshold, a network without outputs, inputs of the wrong size.
+    let e = basalt_slayer::SigmaDeltaNeuron::new(-0.5).unwrap_err();
+    assert!(e.to_string().contains("-0.5 is not a finite value >= 0"), "{e}");
+    assert!(Network::sigma_delta(&[4], 0.1, 1.0, &device).is_err());
+    let sd = Network::sigma_delta(&[4, 3], 0.1, 1.0, &device).unwrap();
+    let e = sd.forward(Tensor::<3>::zeros([2, 5, 3], &device)).unwrap_err();
+    assert!(e.to_string().contains("Input block input: expected shape (batch, 4, time), got [2, 5, 3]"), "{e}");
 }
 
 /// The netx ALIF oracle (`tools/oracle/netx_alif.py`: alif.Dense 12 -> 8 -> cuba.Dense 8 -> 3
@@ -125,19 +132,21 @@ fn gradients_equal_slayers(net_path: PathBuf, x: &NamedArray, label: i64, spikes
     let got_loss = loss.clone().try_into_vec_as::<f32>().unwrap()[0];
     assert!((f64::from(got_loss) - want("loss")[0]).abs() < 1e-6, "loss {got_loss}");
     let grads = loss.backward();
-    let close = |name: &str, got: Vec<f32>, want: Vec<f64>| {
-        let peak = want.iter().fold(0f64, |m, w| m.max(w.abs()));
-        assert!(peak > 0.0, "{name}: the truth has gradients");
-        assert_eq!(got.len(), want.len(), "{name}");
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((f64::from(*g) - w).abs() <= 1e-5 * peak, "{name}[{i}]: {g} vs slayer {w} (peak {peak})");
-        }
-    };
     for (k, key) in ["w0", "w1"].iter().enumerate() {
         let g = net.blocks[k].synapse.weight.grad(&grads).unwrap();
-        close(key, g.try_into_vec_as::<f32>().unwrap(), want(key));
+        assert_close(key, g.try_into_vec_as::<f32>().unwrap(), want(key));
     }
-    close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), want("x"));
+    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), want("x"));
+}
+
+/// `got` equals slayer's gradient `want` to 1e-5 of its largest magnitude (which is not 0).
+fn assert_close(name: &str, got: Vec<f32>, want: Vec<f64>) {
+    let peak = want.iter().fold(0f64, |m, w| m.max(w.abs()));
+    assert!(peak > 0.0, "{name}: the truth has gradients");
+    assert_eq!(got.len(), want.len(), "{name}");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!((f64::from(*g) - w).abs() <= 1e-5 * peak, "{name}[{i}]: {g} vs slayer {w} (peak {peak})");
+    }
 }
 
 /// CUBA: the tiny_cuba_slayer network on its `x`, label 1.
@@ -323,4 +332,160 @@ fn nir_graphs_load_for_fine_tuning_and_export_back() {
     let snn = basalt_nir::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../nir/tests/data/conv.nir")).unwrap();
     let e = Network::from_nir(&snn, 1e-3, &device).unwrap_err().to_string();
     assert!(e.contains("conv") || e.contains("Conv2d"), "{e}");
+}
+
+/// The sigma-delta oracle (`tools/oracle/slayer_sigma_delta.py`: slayer's sigma_delta Input
+/// -> Dense 12 -> 16 -> Dense 16 -> 8 -> Output 8 -> 3, exported by lava-dl's export_hdf5).
+fn sd_oracle(name: &str) -> NamedArray {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigma_delta/sigma_delta.npz");
+    npz::read(&path).unwrap().into_iter().find(|a| a.name == name).unwrap()
+}
+
+fn sd_net_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigma_delta/sigma_delta.net")
+}
+
+fn tensor_of(a: &NamedArray, device: &Device) -> Tensor<3> {
+    let data: Vec<f32> = a.data.iter().map(|&x| x as f32).collect();
+    Tensor::from_data(TensorData::new(data, [a.shape[0], a.shape[1], a.shape[2]]), device)
+}
+
+/// A sigma-delta network read from lava-dl's own export: every block's messages on two
+/// random-walk samples equal slayer's exactly, and the gradients of a squared-error loss
+/// w.r.t. the three weight matrices and the input equal slayer's to 1e-5.
+#[test]
+fn sigma_delta_forward_and_gradients_equal_slayers() {
+    let device = Device::default().autodiff();
+    let net = Network::from_netx(sd_net_path(), &device).unwrap();
+    assert!(net.input.is_some());
+    assert_eq!(net.blocks.len(), 3);
+    let x = tensor_of(&sd_oracle("x"), &device).require_grad();
+    let exact = net.forward(x.clone()).unwrap();
+    let outs = net.forward_train(x.clone()).unwrap();
+    for (k, name) in ["input", "hidden1", "hidden2", "out"].iter().enumerate() {
+        let want = sd_oracle(name).data;
+        assert_eq!(values(&exact[k]), want, "{name}");
+        assert_eq!(values(&outs[k]), want, "{name} (training forward)");
+    }
+    let target = tensor_of(&sd_oracle("target"), &device);
+    let loss = (outs[3].clone() - target).powi_scalar(2).sum();
+    let got_loss = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
+    let want_loss = sd_oracle("loss").data[0];
+    assert!((got_loss - want_loss).abs() <= 1e-6 * want_loss, "loss {got_loss} vs slayer {want_loss}");
+    let grads = loss.backward();
+    for (k, key) in ["w0", "w1", "w2"].iter().enumerate() {
+        let g = net.blocks[k].synapse.weight.grad(&grads).unwrap();
+        assert_close(key, g.try_into_vec_as::<f32>().unwrap(), sd_oracle(key).data);
+    }
+    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), sd_oracle("grad_x").data);
+}
+
+/// Runs a netx file of a 12-input sigma-delta network in Lava fixed point on one sample
+/// `x_q64` (12 x steps integers: the 8-bit-quantized input times 64) for `steps + hops`
+/// steps; returns the output layer's s_out (outputs x (steps + hops)).
+fn simulate_sdnn(path: &std::path::Path, x_q64: &[f64], steps: usize, hops: usize) -> Vec<f64> {
+    let mut netx = basalt_netx::load(path, &basalt_netx::Options::default()).unwrap();
+    let total = steps + hops;
+    let mut padded = vec![0.0; 12 * total];
+    for i in 0..12 {
+        padded[i * total..i * total + steps].copy_from_slice(&x_q64[i * steps..(i + 1) * steps]);
+    }
+    let sim = &mut netx.net;
+    let src = sim.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&[12, total]), padded).unwrap())).unwrap();
+    sim.connect(src.s_out(), &netx.input).unwrap();
+    let out_shape = netx.blocks.last().unwrap().shape.clone();
+    let sink = sim.add(sink::RingBuffer::new(&out_shape, total)).unwrap();
+    sim.connect(netx.output.clone(), &sink.a_in()).unwrap();
+    let mut rt = sim.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(total as u64)).unwrap();
+    rt.get(&sink.data()).unwrap().iter().copied().collect()
+}
+
+/// The Lava message scale: a sigma-delta output of 1.0 in slayer is 2^18 in Lava fixed point
+/// (weights x64, messages x4096).
+const SD_SCALE: f64 = (1 << 18) as f64;
+
+/// Deploy: the Process simulation (basalt-netx, fixed point) of lava-dl's exported
+/// sigma-delta file equals Lava's own run of it (`out_lava`) exactly; and a sigma-delta
+/// network trained here (squared error toward a smoothed, rescaled copy of its input)
+/// learns, is exported, and simulates on held-out inputs to exactly its own forward output,
+/// one step later per synapse hop (three for the oracle's network, two for ours).
+#[test]
+fn sigma_delta_networks_train_export_and_deploy_exactly() {
+    use burn::optim::{AdamConfig, GradientsParams};
+    let steps = 40;
+    // Lava's run of the oracle file.
+    let x = sd_oracle("x");
+    let q64 =
+        |v: &[f64]| -> Vec<f64> { v.iter().map(|&x| ((x as f32 * 32.0).round_ties_even() * 2.0) as f64).collect() };
+    let got = simulate_sdnn(&sd_net_path(), &q64(&x.data[..12 * steps]), steps, 3);
+    assert_eq!(got, sd_oracle("out_lava").data);
+
+    // Train a fresh network: 12 -> 24 -> 3, output k should follow the mean of inputs 4k..4k+4.
+    let device = Device::default().autodiff();
+    let mut net = Network::sigma_delta(&[12, 24, 3], 0.05, 1.0, &device).unwrap();
+    let mut seed = 0x5D_u64;
+    let mut walk = |batch: usize| -> Vec<f64> {
+        let mut v = vec![0.0; batch * 12 * steps];
+        for row in v.chunks_mut(steps) {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut level = ((seed >> 33) % 1000) as f64 / 500.0;
+            for x in row.iter_mut() {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                level = (level + (((seed >> 33) % 1000) as f64 / 1000.0 - 0.5) * 0.4).clamp(0.0, 2.5);
+                *x = level;
+            }
+        }
+        v
+    };
+    let batch = 8;
+    let targets = |x: &[f64], batch: usize| -> Vec<f32> {
+        let mut t = vec![0f32; batch * 3 * steps];
+        for b in 0..batch {
+            for k in 0..3 {
+                for s in 0..steps {
+                    let m: f64 = (0..4).map(|i| x[(b * 12 + 4 * k + i) * steps + s]).sum::<f64>() / 4.0;
+                    t[(b * 3 + k) * steps + s] = m as f32;
+                }
+            }
+        }
+        t
+    };
+    let to_tensor = |v: &[f64], dims: [usize; 3]| -> Tensor<3> {
+        Tensor::from_data(TensorData::new(v.iter().map(|&x| x as f32).collect::<Vec<_>>(), dims), &device)
+    };
+    let mut optim = AdamConfig::new().init();
+    let mut losses = Vec::new();
+    for _ in 0..60 {
+        let xs = walk(batch);
+        let target = Tensor::<3>::from_data(TensorData::new(targets(&xs, batch), [batch, 3, steps]), &device);
+        let out = net.forward_train(to_tensor(&xs, [batch, 12, steps])).unwrap().pop().unwrap();
+        let loss = (out - target).powi_scalar(2).mean();
+        losses.push(f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]));
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(0.01, net, grads);
+    }
+    let first: f64 = losses[..5].iter().sum::<f64>() / 5.0;
+    let last: f64 = losses[losses.len() - 5..].iter().sum::<f64>() / 5.0;
+    assert!(last < 0.1 * first, "training lowers the loss: {first} -> {last}");
+
+    let hops = net.blocks.len();
+    let path = std::env::temp_dir().join(format!("basalt-slayer-sd-{}.net", std::process::id()));
+    net.export_netx(&path).unwrap();
+    assert_eq!(Network::from_netx(&path, &device).unwrap().netx_layers().unwrap(), net.netx_layers().unwrap());
+    let mut nonzero = 0;
+    for sample in 0..3 {
+        let xs = walk(1);
+        let want = values(&net.forward(to_tensor(&xs, [1, 12, steps])).unwrap()[2]);
+        let got = simulate_sdnn(&path, &q64(&xs), steps, hops);
+        for k in 0..3 {
+            assert!(got[k * (steps + hops)..k * (steps + hops) + hops].iter().all(|&v| v == 0.0));
+            let lava: Vec<f64> = got[k * (steps + hops) + hops..(k + 1) * (steps + hops)].to_vec();
+            let ours: Vec<f64> = want[k * steps..(k + 1) * steps].iter().map(|v| v * SD_SCALE).collect();
+            assert_eq!(lava, ours, "sample {sample}, output {k}");
+            nonzero += ours.iter().filter(|v| **v != 0.0).count();
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+    assert!(nonzero > 100, "the outputs are not silent ({nonzero})");
 }

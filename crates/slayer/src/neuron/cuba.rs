@@ -126,7 +126,7 @@ impl CubaNeuron {
     /// backward (`neuron::ops`), O(neurons·time) both ways; on other devices the integrators
     /// are one (time x time) matmul.
     pub fn forward_train(&self, z: Tensor<3>) -> Result<Tensor<3>> {
-        if self.graded_spike && z.is_require_grad() {
+        if self.graded_spike && z.is_tracked() {
             return Err(SlayerError::Parameter {
                 what: "graded_spike".into(),
                 reason: "training graded-spike CUBA neurons is not supported yet".into(),

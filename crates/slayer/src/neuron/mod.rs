@@ -3,6 +3,7 @@
 pub mod alif;
 pub mod cuba;
 pub mod ops;
+pub mod sigma_delta;
 
 use burn::tensor::Tensor;
 
@@ -15,21 +16,30 @@ pub enum Neuron {
     Cuba(cuba::CubaNeuron),
     /// Adaptive LIF.
     Alif(alif::AlifNeuron),
+    /// Sigma-delta ReLU neurons (graded messages).
+    SigmaDelta(sigma_delta::SigmaDeltaNeuron),
+    /// The sigma half of sigma-delta neurons: slayer's sigma-delta Output block, which
+    /// accumulates messages back into activations.
+    Sigma(sigma_delta::SigmaDeltaNeuron),
 }
 
 impl Neuron {
-    /// The spikes for currents `z` (batch, neurons, time).
+    /// The spikes (messages) for currents `z` (batch, neurons, time).
     pub fn forward(&self, z: Tensor<3>) -> Result<Tensor<3>> {
         match self {
             Neuron::Cuba(n) => n.forward(z),
             Neuron::Alif(n) => n.forward(z),
+            Neuron::SigmaDelta(n) => n.forward(z.detach()),
+            Neuron::Sigma(n) => n.accumulate(z.detach()),
         }
     }
-    /// The spikes with surrogate gradients.
+    /// The same outputs, differentiable (surrogate gradients for spiking neurons).
     pub fn forward_train(&self, z: Tensor<3>) -> Result<Tensor<3>> {
         match self {
             Neuron::Cuba(n) => n.forward_train(z),
             Neuron::Alif(n) => n.forward_train(z),
+            Neuron::SigmaDelta(n) => n.forward(z),
+            Neuron::Sigma(n) => n.accumulate(z),
         }
     }
 }

@@ -182,7 +182,7 @@ pub(crate) fn spikes(z: Tensor<3>, c: &CubaConstants) -> crate::error::Result<Te
 }
 
 /// A tensor's values on the host.
-fn host(t: Tensor<3>) -> crate::error::Result<Vec<f32>> {
+pub(crate) fn host(t: Tensor<3>) -> crate::error::Result<Vec<f32>> {
     t.try_into_vec_as::<f32>().map_err(|e| crate::error::SlayerError::Read(e.to_string()))
 }
 

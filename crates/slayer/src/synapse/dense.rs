@@ -6,8 +6,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{Distribution, Tensor, TensorData};
 
 use crate::error::{Result, SlayerError};
-
-const W_SCALE: f32 = 64.0;
+use crate::quantize::{quantize_8bit, W_SCALE};
 
 /// A dense synapse: `z[b, o, t] = Σ_i q(w)[o, i]·x[b, i, t]` with `q` = `quantize_8bit`.
 #[derive(Module, Debug)]
@@ -44,14 +43,10 @@ impl Dense {
         self.weight.val().dims()
     }
 
-    /// The weights after `quantize_8bit`; in backward the quantizer is the identity
-    /// (straight-through), as slayer's.
+    /// The weights after `quantize_8bit`; in backward the quantizer is straight-through
+    /// inside the 8-bit range (and 0 outside it), as slayer's.
     pub fn quantized_weight(&self) -> Tensor<2> {
-        let step = 2.0 / W_SCALE;
-        let w = self.weight.val();
-        let q = (w.clone() / step).round().clamp(-128.0, 127.0) * step;
-        // Exactly q in value (w - w = 0), the identity in gradient.
-        q.detach() + (w.clone() - w.detach())
+        quantize_8bit(self.weight.val())
     }
 
     /// The exported integer weights (`quantize_8bit(w, descale=True)`), (out, in).

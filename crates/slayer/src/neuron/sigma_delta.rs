@@ -1,0 +1,183 @@
+//! Sigma-delta neurons (slayer's `slayer.neuron.sigma_delta` with `axon.Delta` and
+//! `dendrite.Sigma`, SPEC §3.4): a sigma unit accumulates the input over time, a ReLU
+//! activates it, and a delta unit sends only changes of at least the threshold (graded
+//! messages), keeping the rest as a residue; messages are floor-quantized to 1/4096. The
+//! arithmetic follows slayer's float32 PyTorch code, so the messages equal slayer's — and,
+//! through a netx export, Lava's `Delta` / `SigmaDelta` / `Sigma` processes in fixed point.
+
+use burn::tensor::{Tensor, TensorData};
+
+use super::cuba::{step_delay, S_SCALE, W_SCALE};
+use super::ops::host;
+use crate::error::{Result, SlayerError};
+
+/// Which part of a sigma-delta neuron runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// The delta encoder alone (slayer's sigma-delta Input block).
+    Delta,
+    /// Sigma, ReLU, delta: a sigma-delta neuron (Dense / Conv blocks).
+    SigmaDelta,
+    /// The sigma accumulator alone (slayer's sigma-delta Output block).
+    Sigma,
+}
+
+/// A population of sigma-delta ReLU neurons (slayer's `sigma_delta.Neuron(threshold,
+/// activation=relu)` with `scale = 64`, shared threshold, no persistent state, no bias).
+/// The threshold is not learnable here (slayer's default `requires_grad=False`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SigmaDeltaNeuron {
+    /// Threshold of the delta unit, quantized as slayer does (`int(θ·64)/64`).
+    threshold: f64,
+    /// Fire on the error accumulated since the last message (slayer's `cum_error`).
+    cum_error: bool,
+}
+
+impl SigmaDeltaNeuron {
+    /// Neurons whose delta units send changes of at least `threshold`.
+    pub fn new(threshold: f64) -> Result<Self> {
+        if !threshold.is_finite() || threshold < 0.0 {
+            return Err(SlayerError::Parameter {
+                what: "sigma-delta threshold".into(),
+                reason: format!("{threshold} is not a finite value >= 0"),
+            });
+        }
+        Ok(SigmaDeltaNeuron { threshold: (threshold * W_SCALE).trunc() / W_SCALE, cum_error: false })
+    }
+
+    /// Neurons from a netx `SDNN` neuron group (θ = vThMant / 64).
+    pub fn from_device_params(vth_mant: f64) -> Result<Self> {
+        SigmaDeltaNeuron::new(vth_mant / W_SCALE)
+    }
+
+    /// Fire when the error accumulated since the last message reaches the threshold
+    /// (slayer's `cum_error`; off by default).
+    pub fn cum_error(mut self, on: bool) -> Self {
+        self.cum_error = on;
+        self
+    }
+
+    /// The threshold (a multiple of 1/64).
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The exported threshold mantissa `vThMant = int(θ·64)`.
+    pub fn vth_mant(&self) -> f64 {
+        (self.threshold * W_SCALE).trunc()
+    }
+
+    /// The delta unit alone on activations `x` (batch, neurons, time): slayer's
+    /// `neuron.delta`, used by the sigma-delta Input block. Differentiable: the gradient of
+    /// `x[t]` is `g[t] - g[t+1]`, as slayer's.
+    pub fn encode(&self, x: Tensor<3>) -> Result<Tensor<3>> {
+        self.run(x, Stage::Delta)
+    }
+
+    /// The messages of sigma-delta ReLU neurons for input `z` (batch, neurons, time), from
+    /// rest: `σ = Σ_t z`, `a = max(σ, 0)`, `Δ = a[t] - a[t-1] + r`, message `Δ` where `|Δ| >=
+    /// θ` (else 0, and `r = Δ` carries over), floored to 1/4096. Differentiable as slayer's
+    /// (delta: `g[t] - g[t+1]`; ReLU: where `σ > 0`; sigma: reversed cumulative sum).
+    pub fn forward(&self, z: Tensor<3>) -> Result<Tensor<3>> {
+        self.run(z, Stage::SigmaDelta)
+    }
+
+    /// The sigma unit alone: the running sum of `z` over time (slayer's sigma-delta Output
+    /// block, which decodes messages back into activations).
+    pub fn accumulate(&self, z: Tensor<3>) -> Result<Tensor<3>> {
+        self.run(z, Stage::Sigma)
+    }
+
+    /// slayer clamps the threshold to at least one message step, 1/4096.
+    fn effective_threshold(&self) -> f32 {
+        self.threshold.max(1.0 / S_SCALE) as f32
+    }
+
+    fn run(&self, z: Tensor<3>, stage: Stage) -> Result<Tensor<3>> {
+        let dims = z.dims();
+        let device = z.device();
+        let (out, mask) =
+            dynamics(&host(z.clone().detach())?, dims[2], stage, self.effective_threshold(), self.cum_error);
+        let out = Tensor::<3>::from_data(TensorData::new(out, dims), &device);
+        if !z.is_tracked() {
+            return Ok(out);
+        }
+        // A differentiable expression with slayer's gradient; its value is cancelled.
+        let difference = |x: Tensor<3>| x.clone() - step_delay(x);
+        let p = match stage {
+            Stage::Delta => difference(z),
+            Stage::SigmaDelta => difference(z.cumsum(2) * Tensor::<3>::from_data(TensorData::new(mask, dims), &device)),
+            Stage::Sigma => z.cumsum(2),
+        };
+        Ok(out + (p.clone() - p.detach()))
+    }
+}
+
+/// slayer's sigma-delta arithmetic over rows of `steps` values: the outputs and, for
+/// [`Stage::SigmaDelta`], the ReLU's mask (1 where `σ > 0`). The sigma sums in f64 and
+/// rounds each partial sum to f32 (torch's CPU `cumsum`); the delta unit works in f32.
+fn dynamics(z: &[f32], steps: usize, stage: Stage, threshold: f32, cum_error: bool) -> (Vec<f32>, Vec<f32>) {
+    let mut out = vec![0f32; z.len()];
+    let mut mask = if stage == Stage::SigmaDelta { vec![0f32; z.len()] } else { Vec::new() };
+    for (row, (x, y)) in z.chunks(steps.max(1)).zip(out.chunks_mut(steps.max(1))).enumerate() {
+        let (mut sum, mut pre, mut residue, mut error) = (0f64, 0f32, 0f32, 0f32);
+        for (t, (&zt, yt)) in x.iter().zip(y.iter_mut()).enumerate() {
+            let a = if stage == Stage::Delta {
+                zt
+            } else {
+                sum += f64::from(zt);
+                let sigma = sum as f32;
+                if stage == Stage::Sigma {
+                    *yt = sigma;
+                    continue;
+                }
+                mask[row * steps + t] = f32::from(u8::from(sigma > 0.0));
+                sigma.max(0.0)
+            };
+            let delta = a - pre + residue;
+            let fire = if cum_error {
+                error += delta;
+                error.abs() >= threshold
+            } else {
+                delta.abs() >= threshold
+            };
+            let sent = if fire { delta } else { 0.0 };
+            if cum_error && sent != 0.0 {
+                error = 0.0;
+            }
+            residue = delta - sent;
+            pre = a;
+            *yt = (sent * S_SCALE as f32).floor() / S_SCALE as f32;
+        }
+    }
+    (out, mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hand-derived: θ = 0.5 on a = [0.3, 0.6, 0.6, 1.7, 1.0]: Δ = 0.3 (kept), 0.6 (sent,
+    /// r = 0), 0 , 1.1 (sent), -0.7 (sent); messages floored to 1/4096.
+    #[test]
+    fn the_delta_unit_sends_changes_of_at_least_the_threshold() {
+        let a = [0.3f32, 0.6, 0.6, 1.7, 1.0];
+        let (y, _) = dynamics(&a, 5, Stage::Delta, 0.5, false);
+        let floor = |x: f32| (x * 4096.0).floor() / 4096.0;
+        assert_eq!(y, vec![0.0, floor(0.6), 0.0, floor(1.7 - 0.6), floor(1.0 - 1.7)]);
+        // cum_error fires on the accumulated error: 0.3, then 0.9 -> sends Δ = 0.6.
+        let (y, _) = dynamics(&[0.3f32, 0.6, 0.9], 3, Stage::Delta, 0.5, true);
+        assert_eq!(y, vec![0.0, floor(0.6), 0.0]);
+    }
+
+    /// Sigma then ReLU: inputs [1, -2, 3] sum to [1, -1, 2]; the ReLU mask is [1, 0, 1].
+    #[test]
+    fn sigma_sums_and_relu_masks() {
+        let (y, _) = dynamics(&[1.0f32, -2.0, 3.0], 3, Stage::Sigma, 0.5, false);
+        assert_eq!(y, vec![1.0, -1.0, 2.0]);
+        let (y, mask) = dynamics(&[1.0f32, -2.0, 3.0], 3, Stage::SigmaDelta, 0.5, false);
+        assert_eq!(mask, vec![1.0, 0.0, 1.0]);
+        // a = [1, 0, 2]: Δ = 1, -1, 2, all sent.
+        assert_eq!(y, vec![1.0, -1.0, 2.0]);
+    }
+}
