@@ -26,10 +26,10 @@ pub mod train;
 
 pub use error::SlayerError;
 pub use loss::{SpikeMax, SpikeMaxMode, SpikeRate, SpikeTime};
-pub use network::{DenseBlock, InputBlock, Network};
+pub use network::{Block, DenseBlock, InputBlock, Network};
 pub use neuron::cuba::CubaNeuron;
 pub use neuron::sigma_delta::SigmaDeltaNeuron;
-pub use synapse::Dense;
+pub use synapse::{Conv, ConvGeometry, Dense, Pool, Synapse};
 
 /// burn's tensor API, re-exported so that users need not name the burn version.
 pub use burn::tensor::{Device, Tensor, TensorData};

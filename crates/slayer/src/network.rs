@@ -12,50 +12,91 @@ use crate::neuron::cuba::{step_delay, CubaNeuron};
 use crate::neuron::sigma_delta::SigmaDeltaNeuron;
 use crate::neuron::Neuron;
 use crate::quantize::quantize_8bit;
-use crate::synapse::Dense;
+use crate::synapse::{Conv, ConvGeometry, Dense, Pool, Synapse};
 
-/// slayer's `sigma_delta.Input` block: inputs quantized to 8 bits (`quantize_8bit`), then
-/// delta-encoded into graded messages (no learnable input weight or bias).
+/// slayer's Input block: inputs quantized to 8 bits (`quantize_8bit`), then either
+/// delta-encoded into graded messages (`sigma_delta.Input`) or fed as currents to spiking
+/// neurons whose spikes are shifted one step later (`cuba.Input` / `alif.Input`). No
+/// learnable input weight or bias.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputBlock {
-    /// The encoder (only its delta unit runs).
-    pub neuron: SigmaDeltaNeuron,
-    /// Number of inputs.
-    pub size: usize,
+    /// The neurons: sigma-delta (only the delta unit runs), CUBA or ALIF.
+    pub neuron: Neuron,
+    /// Input shape (C, H, W); a flat input of n values is (n, 1, 1).
+    pub shape: [usize; 3],
 }
 
 impl InputBlock {
-    /// The messages for inputs `x` (batch, size, time); differentiable.
-    pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
+    /// An input block of `shape` (C, H, W); refuses a sigma (Output) neuron.
+    pub fn new(neuron: Neuron, shape: [usize; 3]) -> Result<Self> {
+        if let Neuron::Sigma(_) = neuron {
+            return Err(SlayerError::Parameter {
+                what: "Input block neuron".into(),
+                reason: "a sigma (Output) neuron cannot encode inputs".into(),
+            });
+        }
+        Ok(InputBlock { neuron, shape })
+    }
+
+    /// The block's output for inputs `x` (batch, C·H·W, time); with `train`, differentiable
+    /// (surrogate gradients for spiking neurons).
+    pub fn forward(&self, x: Tensor<3>, train: bool) -> Result<Tensor<3>> {
         let [batch, n, steps] = x.dims();
-        if n != self.size {
+        let size: usize = self.shape.iter().product();
+        if n != size {
             return Err(SlayerError::Shape {
                 what: "Input block input".into(),
-                expected: format!("(batch, {}, time)", self.size),
+                expected: format!("(batch, {size}, time)"),
                 got: vec![batch, n, steps],
             });
         }
-        self.neuron.encode(quantize_8bit(x))
+        let z = quantize_8bit(x);
+        match &self.neuron {
+            Neuron::SigmaDelta(n) => n.encode(z),
+            spiking if train => Ok(step_delay(spiking.forward_train(z)?)),
+            spiking => Ok(step_delay(spiking.forward(z)?)),
+        }
     }
 }
 
-/// slayer's `cuba.Dense` / `alif.Dense` / `sigma_delta.Dense` / `sigma_delta.Output` block: a
-/// Dense synapse into neurons. Spiking blocks shift their spikes one step later
-/// (`delay_shift`, on by default) to mirror the hop between Lava layers; sigma-delta blocks
-/// do not (slayer's default for them).
+/// A slayer block with a synapse: `cuba.Dense` / `Conv` / `Pool`, their `alif` and
+/// `sigma_delta` versions, and `sigma_delta.Output` (Dense + sigma). Spiking blocks shift
+/// their spikes one step later (`delay_shift`, on by default) to mirror the hop between Lava
+/// layers; sigma-delta blocks do not (slayer's default for them).
 #[derive(Module, Debug)]
-pub struct DenseBlock {
+pub struct Block {
     /// The synapse (its weights are the trainable parameters).
-    pub synapse: Dense,
+    pub synapse: Synapse,
     /// The neurons.
     #[module(skip)]
     pub neuron: Neuron,
     /// Shift the output one step later (slayer's `delay_shift`).
     #[module(skip)]
     pub delay_shift: bool,
+    /// A Flatten block comes before this block (a netx `flatten` layer). The tensors are
+    /// always flat here, so it only matters to the exported file.
+    #[module(skip)]
+    pub flatten: bool,
 }
 
-impl DenseBlock {
+/// The former name of [`Block`] (dense synapses only then).
+pub type DenseBlock = Block;
+
+impl Block {
+    /// A block of `synapse` into `neuron` with slayer's default `delay_shift` (on for
+    /// spiking neurons, off for sigma-delta ones).
+    pub fn new(synapse: Synapse, neuron: Neuron) -> Self {
+        let delay_shift = !matches!(neuron, Neuron::SigmaDelta(_) | Neuron::Sigma(_));
+        Block { synapse, neuron, delay_shift, flatten: false }
+    }
+
+    /// Marks a Flatten block before this one (as slayer networks have between a
+    /// convolution or pool and a dense block).
+    pub fn after_flatten(mut self) -> Self {
+        self.flatten = true;
+        self
+    }
+
     /// The block's output spikes for input spikes `x` (batch, in, time).
     pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
         let s = self.neuron.forward(self.synapse.forward(x)?)?;
@@ -69,14 +110,14 @@ impl DenseBlock {
     }
 }
 
-/// A feed-forward chain of blocks, optionally behind a sigma-delta Input block.
+/// A feed-forward chain of blocks, optionally behind an Input block.
 #[derive(Module, Debug)]
 pub struct Network {
-    /// The sigma-delta Input block (netx layer 0 when present).
+    /// The Input block (netx layer 0 when present).
     #[module(skip)]
     pub input: Option<InputBlock>,
     /// Blocks, input to output.
-    pub blocks: Vec<DenseBlock>,
+    pub blocks: Vec<Block>,
 }
 
 impl Network {
@@ -85,10 +126,8 @@ impl Network {
     pub fn dense(sizes: &[usize], neuron: &CubaNeuron, weight_scale: f64, device: &Device) -> Network {
         let blocks = sizes
             .windows(2)
-            .map(|w| DenseBlock {
-                synapse: Dense::init(w[0], w[1], weight_scale, device),
-                neuron: Neuron::Cuba(neuron.clone()),
-                delay_shift: true,
+            .map(|w| {
+                Block::new(Synapse::Dense(Dense::init(w[0], w[1], weight_scale, device)), Neuron::Cuba(neuron.clone()))
             })
             .collect();
         Network { input: None, blocks }
@@ -111,18 +150,18 @@ impl Network {
         let blocks = sizes
             .windows(2)
             .enumerate()
-            .map(|(i, w)| DenseBlock {
-                synapse: Dense::init(w[0], w[1], weight_scale, device),
-                neuron: if i == last { Neuron::Sigma(neuron.clone()) } else { Neuron::SigmaDelta(neuron.clone()) },
-                delay_shift: false,
+            .map(|(i, w)| {
+                let n = if i == last { Neuron::Sigma(neuron.clone()) } else { Neuron::SigmaDelta(neuron.clone()) };
+                Block::new(Synapse::Dense(Dense::init(w[0], w[1], weight_scale, device)), n)
             })
             .collect();
-        Ok(Network { input: Some(InputBlock { neuron, size: sizes[0] }), blocks })
+        let input = InputBlock::new(Neuron::SigmaDelta(neuron), [sizes[0], 1, 1])?;
+        Ok(Network { input: Some(input), blocks })
     }
 
     /// Every block's output for input spikes `x`, with surrogate gradients (training).
     pub fn forward_train(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
-        self.chain(x, DenseBlock::forward_train)
+        self.chain(x, true, Block::forward_train)
     }
 
     /// Feeds `x` through the Input block (if any) and the blocks with `step`; returns every
@@ -130,12 +169,13 @@ impl Network {
     fn chain(
         &self,
         x: Tensor<3>,
-        step: impl Fn(&DenseBlock, Tensor<3>) -> Result<Tensor<3>>,
+        train: bool,
+        step: impl Fn(&Block, Tensor<3>) -> Result<Tensor<3>>,
     ) -> Result<Vec<Tensor<3>>> {
         let mut outs = Vec::with_capacity(self.blocks.len() + 1);
         let mut h = x;
         if let Some(input) = &self.input {
-            h = input.forward(h)?;
+            h = input.forward(h, train)?;
             outs.push(h.clone());
         }
         for b in &self.blocks {
@@ -166,108 +206,164 @@ impl Network {
     }
 
     /// netx layer descriptions as slayer blocks on `device` (see [`Network::from_netx`]):
-    /// `dense` layers with CUBA, ALIF or SDNN neurons (SDNN with `sigma_output` as a
-    /// sigma-delta Output block) and a first `input` layer with SDNN neurons.
+    /// `input` (first), `dense`, `conv`, `pool` and `flatten` layers with CUBA, ALIF or SDNN
+    /// neurons (SDNN with `sigma_output` as a sigma-delta Output block). Anything else (bias,
+    /// delays, recurrence, other layer types) is a clear error naming the layer.
     pub fn from_layers(layers: &[LayerConfig], device: &Device) -> Result<Network> {
         let mut input = None;
-        let mut blocks = Vec::new();
+        let mut blocks: Vec<Block> = Vec::new();
+        // The previous layer's output (C, H, W), and whether a flatten layer came since.
+        let mut shape: Option<[usize; 3]> = None;
+        let mut flatten = false;
         for (position, c) in layers.iter().enumerate() {
             let unsupported = |reason: &str| SlayerError::Unsupported {
                 layer: c.index,
                 kind: c.type_name.clone(),
                 reason: reason.into(),
             };
-            let neuron_kind = c.neuron.as_ref().map(|n| &n.kind);
-            if let LayerKind::Input = c.kind {
-                let Some(NeuronKind::Sdnn { vth_mant, sigma_output: false }) = neuron_kind else {
-                    return Err(unsupported("only sigma-delta (SDNN) input layers are built so far"));
-                };
-                if position != 0 {
-                    return Err(unsupported("an input layer must come first"));
+            let file_shape = as_chw(&c.shape).ok_or_else(|| unsupported("`shape` must be (N) or (C, H, W)"))?;
+            let needs_shape = || shape.ok_or_else(|| unsupported("needs an input layer before it (its input shape)"));
+            let synapse = match &c.kind {
+                LayerKind::Input => {
+                    if position != 0 {
+                        return Err(unsupported("an input layer must come first"));
+                    }
+                    let neuron = block_neuron(c.neuron.as_ref(), &unsupported)?;
+                    input = Some(InputBlock::new(neuron, file_shape)?);
+                    shape = Some(file_shape);
+                    continue;
                 }
-                let size = c.shape.iter().product();
-                if c.shape.len() != 1 {
-                    return Err(unsupported("only flat (1-D) inputs are built so far"));
+                LayerKind::Flatten => {
+                    let [ch, h, w] = needs_shape()?;
+                    shape = Some([ch * h * w, 1, 1]);
+                    flatten = true;
+                    continue;
                 }
-                input = Some(InputBlock { neuron: SigmaDeltaNeuron::from_device_params(*vth_mant)?, size });
-                continue;
+                LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None } => {
+                    if let Some(prev) = shape {
+                        if prev.iter().product::<usize>() != weight.ncols() {
+                            return Err(unsupported(&format!("has {} inputs, the layer before gives {prev:?}", weight.ncols())));
+                        }
+                    }
+                    Synapse::Dense(Dense::from_netx_weights(weight, device)?)
+                }
+                LayerKind::Conv {
+                    weight,
+                    weight_shape,
+                    transposed: false,
+                    bias: None,
+                    stride,
+                    padding,
+                    dilation,
+                    groups,
+                } => {
+                    let geometry = ConvGeometry {
+                        in_shape: needs_shape()?,
+                        stride: *stride,
+                        padding: *padding,
+                        dilation: *dilation,
+                        groups: *groups,
+                    };
+                    Synapse::Conv(Conv::from_netx_weights(weight, *weight_shape, geometry, device)?)
+                }
+                LayerKind::Pool { transposed: false, weight, kernel, stride, padding, dilation } => {
+                    Synapse::Pool(Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation])?)
+                }
+                _ => {
+                    return Err(unsupported(
+                        "only input, dense, conv, pool and flatten layers without bias, delay or recurrence are built so far",
+                    ))
+                }
+            };
+            let out = synapse.out_shape()?;
+            if out.iter().product::<usize>() != file_shape.iter().product::<usize>() {
+                return Err(unsupported(&format!("computes an output of {out:?}, the file says {:?}", c.shape)));
             }
-            let LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None } = &c.kind
-            else {
-                return Err(unsupported("only dense layers without bias, delay or recurrence are built so far"));
-            };
-            let (neuron, delay_shift) = match neuron_kind {
-                Some(NeuronKind::Cuba { i_decay, v_decay, vth_mant }) => {
-                    (Neuron::Cuba(CubaNeuron::from_device_params(*i_decay, *v_decay, *vth_mant)?), true)
+            let block = Block::new(synapse, block_neuron(c.neuron.as_ref(), &unsupported)?);
+            if let Neuron::Sigma(_) = block.neuron {
+                if !matches!(block.synapse, Synapse::Dense(_)) {
+                    return Err(unsupported("a sigma (Output) neuron needs a dense synapse"));
                 }
-                Some(NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }) => (
-                    Neuron::Alif(AlifNeuron::from_device_params(
-                        [*i_decay, *v_decay, *th_decay, *ref_decay],
-                        *vth_mant,
-                        *vth_step,
-                    )?),
-                    true,
-                ),
-                Some(NeuronKind::Sdnn { vth_mant, sigma_output }) => {
-                    let n = SigmaDeltaNeuron::from_device_params(*vth_mant)?;
-                    (if *sigma_output { Neuron::Sigma(n) } else { Neuron::SigmaDelta(n) }, false)
-                }
-                _ => return Err(unsupported("only CUBA, ALIF and SDNN neurons are built so far")),
-            };
-            blocks.push(DenseBlock { synapse: Dense::from_netx_weights(weight, device)?, neuron, delay_shift });
+            }
+            blocks.push(if std::mem::take(&mut flatten) { block.after_flatten() } else { block });
+            shape = Some(out);
         }
         Ok(Network { input, blocks })
     }
 
     /// Every block's output for input spikes `x` (batch, in, time), input to output.
     pub fn forward(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
-        self.chain(x, DenseBlock::forward)
+        self.chain(x, false, Block::forward)
     }
 
     /// The netx layer descriptions slayer's `export_hdf5` writes for these blocks.
     pub fn netx_layers(&self) -> Result<Vec<LayerConfig>> {
-        let mut layers = Vec::with_capacity(self.blocks.len() + 1);
+        let mut layers = Vec::with_capacity(self.blocks.len() + 2);
+        let mut shape = None;
         if let Some(input) = &self.input {
             layers.push(LayerConfig {
                 index: 0,
                 type_name: "input".into(),
-                shape: vec![input.size],
+                shape: chw_vec(input.shape),
                 kind: LayerKind::Input,
-                neuron: Some(NeuronConfig {
-                    kind: NeuronKind::Sdnn { vth_mant: input.neuron.vth_mant(), sigma_output: false },
-                    message_bits: None,
-                }),
+                neuron: Some(NeuronConfig { kind: neuron_kind(&input.neuron, 0)?, message_bits: None }),
             });
+            shape = Some(input.shape);
         }
         for b in &self.blocks {
+            if b.flatten {
+                let [c, h, w] = shape.unwrap_or([0, 0, 0]);
+                layers.push(LayerConfig {
+                    index: layers.len(),
+                    type_name: "flatten".into(),
+                    shape: vec![c * h * w, 1, 1],
+                    kind: LayerKind::Flatten,
+                    neuron: None,
+                });
+            }
             let index = layers.len();
-            let kind = match &b.neuron {
-                Neuron::Cuba(n) if n.is_graded() => {
-                    return Err(SlayerError::Unsupported {
-                        layer: index,
-                        kind: "dense".into(),
-                        reason: "exporting graded-spike CUBA neurons is not supported yet".into(),
-                    })
+            let out = b.synapse.out_shape()?;
+            let (type_name, kind, layer_shape) = match &b.synapse {
+                Synapse::Dense(d) => {
+                    let weight = d.netx_weights()?;
+                    let kind =
+                        LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None };
+                    ("dense", kind, vec![out[0]])
                 }
-                Neuron::Cuba(n) => {
-                    let (i_decay, v_decay, vth_mant) = n.device_params();
-                    NeuronKind::Cuba { i_decay, v_decay, vth_mant }
+                Synapse::Conv(cv) => {
+                    let g = cv.geometry;
+                    let kind = LayerKind::Conv {
+                        weight: cv.netx_weights()?,
+                        weight_shape: cv.dims(),
+                        transposed: false,
+                        bias: None,
+                        stride: g.stride,
+                        padding: g.padding,
+                        dilation: g.dilation,
+                        groups: g.groups,
+                    };
+                    ("conv", kind, out.to_vec())
                 }
-                Neuron::Alif(n) => {
-                    let ([i_decay, v_decay, th_decay, ref_decay], vth_mant, vth_step) = n.device_params();
-                    NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }
+                Synapse::Pool(p) => {
+                    let kind = LayerKind::Pool {
+                        transposed: false,
+                        weight: p.netx_weights(),
+                        kernel: p.kernel,
+                        stride: p.stride,
+                        padding: p.padding,
+                        dilation: p.dilation,
+                    };
+                    ("pool", kind, out.to_vec())
                 }
-                Neuron::SigmaDelta(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: false },
-                Neuron::Sigma(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: true },
             };
-            let weight = b.synapse.netx_weights()?;
             layers.push(LayerConfig {
                 index,
-                type_name: "dense".into(),
-                shape: vec![weight.nrows()],
-                kind: LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None },
-                neuron: Some(NeuronConfig { kind, message_bits: None }),
+                type_name: type_name.into(),
+                shape: layer_shape,
+                kind,
+                neuron: Some(NeuronConfig { kind: neuron_kind(&b.neuron, index)?, message_bits: None }),
             });
+            shape = Some(out);
         }
         Ok(layers)
     }
@@ -278,4 +374,66 @@ impl Network {
         basalt_netx::write(path, &self.netx_layers()?)?;
         Ok(())
     }
+}
+
+/// A netx `shape` as (C, H, W): (N) is (N, 1, 1).
+fn as_chw(shape: &[usize]) -> Option<[usize; 3]> {
+    match *shape {
+        [n] => Some([n, 1, 1]),
+        [c, h, w] => Some([c, h, w]),
+        _ => None,
+    }
+}
+
+/// (C, H, W) as a netx `shape`: (C) when H = W = 1, as slayer writes dense shapes.
+fn chw_vec(shape: [usize; 3]) -> Vec<usize> {
+    if shape[1..] == [1, 1] {
+        vec![shape[0]]
+    } else {
+        shape.to_vec()
+    }
+}
+
+/// A netx layer's neuron group as a block's neurons.
+fn block_neuron(n: Option<&NeuronConfig>, unsupported: &dyn Fn(&str) -> SlayerError) -> Result<Neuron> {
+    Ok(match n.map(|n| &n.kind) {
+        Some(NeuronKind::Cuba { i_decay, v_decay, vth_mant }) => {
+            Neuron::Cuba(CubaNeuron::from_device_params(*i_decay, *v_decay, *vth_mant)?)
+        }
+        Some(NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }) => Neuron::Alif(
+            AlifNeuron::from_device_params([*i_decay, *v_decay, *th_decay, *ref_decay], *vth_mant, *vth_step)?,
+        ),
+        Some(NeuronKind::Sdnn { vth_mant, sigma_output }) => {
+            let n = SigmaDeltaNeuron::from_device_params(*vth_mant)?;
+            if *sigma_output {
+                Neuron::Sigma(n)
+            } else {
+                Neuron::SigmaDelta(n)
+            }
+        }
+        _ => return Err(unsupported("only CUBA, ALIF and SDNN neurons are built so far")),
+    })
+}
+
+/// The neuron group slayer's `device_params` write for a block's neurons.
+fn neuron_kind(n: &Neuron, index: usize) -> Result<NeuronKind> {
+    Ok(match n {
+        Neuron::Cuba(n) if n.is_graded() => {
+            return Err(SlayerError::Unsupported {
+                layer: index,
+                kind: "dense".into(),
+                reason: "exporting graded-spike CUBA neurons is not supported yet".into(),
+            })
+        }
+        Neuron::Cuba(n) => {
+            let (i_decay, v_decay, vth_mant) = n.device_params();
+            NeuronKind::Cuba { i_decay, v_decay, vth_mant }
+        }
+        Neuron::Alif(n) => {
+            let ([i_decay, v_decay, th_decay, ref_decay], vth_mant, vth_step) = n.device_params();
+            NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }
+        }
+        Neuron::SigmaDelta(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: false },
+        Neuron::Sigma(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: true },
+    })
 }

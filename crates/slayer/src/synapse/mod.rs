@@ -1,5 +1,62 @@
-//! Synapses (slayer's `slayer.synapse`): weighted sums of the previous layer's spikes.
+//! Synapses (slayer's `slayer.synapse`): weighted sums of the previous layer's spikes, in
+//! this crate's flat layout (batch, C·H·W, time).
 
+pub mod conv;
 mod dense;
+pub mod pool;
 
+use burn::module::Module;
+use burn::tensor::Tensor;
+
+pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
+pub use pool::Pool;
+
+use crate::error::Result;
+
+/// A block's synapse.
+#[derive(Module, Debug)]
+pub enum Synapse {
+    /// All-to-all (slayer's `synapse.Dense`).
+    Dense(Dense),
+    /// 2-D convolution (slayer's `synapse.Conv`).
+    Conv(Conv),
+    /// Sum pooling (slayer's `synapse.Pool`).
+    Pool(Pool),
+}
+
+impl Synapse {
+    /// Weighted input of `x` (batch, inputs, time).
+    pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
+        match self {
+            Synapse::Dense(s) => s.forward(x),
+            Synapse::Conv(s) => s.forward(x),
+            Synapse::Pool(s) => s.forward(x),
+        }
+    }
+
+    /// The output shape (C, H, W); a dense synapse's is (outputs, 1, 1).
+    pub fn out_shape(&self) -> Result<[usize; 3]> {
+        match self {
+            Synapse::Dense(s) => Ok([s.dims()[0], 1, 1]),
+            Synapse::Conv(s) => Ok(s.out_shape()),
+            Synapse::Pool(s) => s.out_shape(),
+        }
+    }
+
+    /// The dense synapse, if this is one.
+    pub fn as_dense(&self) -> Option<&Dense> {
+        match self {
+            Synapse::Dense(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The convolution, if this is one.
+    pub fn as_conv(&self) -> Option<&Conv> {
+        match self {
+            Synapse::Conv(s) => Some(s),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! 2-D convolution synapses (slayer's `synapse.Conv`, a `Conv3d` with a (kH, kW, 1) kernel
+//! over (N, C, H, W, T)) with slayer's `quantize_8bit` weights. Tensors stay in this crate's
+//! flat layout (batch, C·H·W, time), C-order CHW as slayer's Flatten block writes it.
+
+use burn::module::{Module, Param};
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+
+use crate::error::{Result, SlayerError};
+use crate::quantize::{quantize_8bit, W_SCALE};
+
+/// The fixed geometry of a convolution: input shape and torch's `(H, W)` parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Input (C, H, W).
+    pub in_shape: [usize; 3],
+    /// Stride (H, W).
+    pub stride: [usize; 2],
+    /// Zero padding on both sides (H, W).
+    pub padding: [usize; 2],
+    /// Dilation (H, W).
+    pub dilation: [usize; 2],
+    /// Channel groups.
+    pub groups: usize,
+}
+
+impl ConvGeometry {
+    /// The output (C, H, W) of `out_channels` kernels of `kernel` (kH, kW), or an error when
+    /// the kernel does not fit the (padded) input or the groups do not divide the channels.
+    pub fn out_shape(&self, out_channels: usize, kernel: [usize; 2]) -> Result<[usize; 3]> {
+        let bad = |reason: String| SlayerError::Parameter { what: "convolution".into(), reason };
+        let g = self.groups;
+        if g == 0 || !self.in_shape[0].is_multiple_of(g) || !out_channels.is_multiple_of(g) {
+            return Err(bad(format!("{g} groups do not divide {} -> {out_channels} channels", self.in_shape[0])));
+        }
+        if self.stride.contains(&0) || self.dilation.contains(&0) || kernel.contains(&0) {
+            return Err(bad(format!(
+                "stride {:?}, dilation {:?}, kernel {kernel:?} must be positive",
+                self.stride, self.dilation
+            )));
+        }
+        let mut out = [out_channels, 0, 0];
+        for d in 0..2 {
+            let span = self.dilation[d] * (kernel[d] - 1) + 1;
+            let padded = self.in_shape[d + 1] + 2 * self.padding[d];
+            if span > padded {
+                return Err(bad(format!("kernel {kernel:?} does not fit the input {:?}", self.in_shape)));
+            }
+            out[d + 1] = (padded - span) / self.stride[d] + 1;
+        }
+        Ok(out)
+    }
+
+    fn options(&self) -> ConvOptions<2> {
+        ConvOptions::new(self.stride, self.padding, self.dilation, self.groups)
+    }
+}
+
+/// A convolution synapse: `z = conv2d(x, q(w))` per time step, `q` = `quantize_8bit`.
+#[derive(Module, Debug)]
+pub struct Conv {
+    /// Weights (Cout, Cin/groups, kH, kW) in slayer units (a trainable parameter).
+    pub weight: Param<Tensor<4>>,
+    /// Input shape, stride, padding, dilation, groups.
+    #[module(skip)]
+    pub geometry: ConvGeometry,
+}
+
+impl Conv {
+    /// A synapse with `weight` (Cout, Cin/groups, kH, kW) in slayer units; checks the shapes.
+    pub fn new(weight: Tensor<4>, geometry: ConvGeometry) -> Result<Self> {
+        let [co, ci, kh, kw] = weight.dims();
+        if ci * geometry.groups != geometry.in_shape[0] {
+            return Err(SlayerError::Shape {
+                what: "Conv weight".into(),
+                expected: format!("({co}, {}, {kh}, {kw})", geometry.in_shape[0] / geometry.groups.max(1)),
+                got: vec![co, ci, kh, kw],
+            });
+        }
+        geometry.out_shape(co, [kh, kw])?;
+        Ok(Conv { weight: Param::from_tensor(weight), geometry })
+    }
+
+    /// `out_channels` kernels of `kernel` over inputs of `geometry`, initialised as slayer's
+    /// (PyTorch's `U(-1/sqrt(fan_in), 1/sqrt(fan_in))` times `weight_scale`).
+    pub fn init(
+        geometry: ConvGeometry,
+        out_channels: usize,
+        kernel: [usize; 2],
+        weight_scale: f64,
+        device: &Device,
+    ) -> Result<Self> {
+        geometry.out_shape(out_channels, kernel)?;
+        let ci = geometry.in_shape[0] / geometry.groups;
+        let k = weight_scale / ((ci * kernel[0] * kernel[1]).max(1) as f64).sqrt();
+        let w = Tensor::random([out_channels, ci, kernel[0], kernel[1]], Distribution::Uniform(-k, k), device);
+        Conv::new(w, geometry)
+    }
+
+    /// A synapse from netx integer weights (`w·64`, C order, `shape` (Cout, Cin/groups, kH, kW)).
+    pub fn from_netx_weights(
+        weight: &[f64],
+        shape: [usize; 4],
+        geometry: ConvGeometry,
+        device: &Device,
+    ) -> Result<Self> {
+        if let Some(bad) = weight.iter().find(|w| !w.is_finite()) {
+            return Err(SlayerError::Parameter { what: "conv weight".into(), reason: format!("holds {bad}") });
+        }
+        let values: Vec<f32> = weight.iter().map(|&w| w as f32 / W_SCALE).collect();
+        Conv::new(Tensor::from_data(TensorData::new(values, shape), device), geometry)
+    }
+
+    /// (Cout, Cin/groups, kH, kW).
+    pub fn dims(&self) -> [usize; 4] {
+        self.weight.val().dims()
+    }
+
+    /// The output (C, H, W).
+    pub fn out_shape(&self) -> [usize; 3] {
+        let [co, _, kh, kw] = self.dims();
+        // Checked when the synapse was made.
+        self.geometry.out_shape(co, [kh, kw]).unwrap_or([co, 0, 0])
+    }
+
+    /// The exported integer weights (`quantize_8bit(w, descale=True)`), C order.
+    pub fn netx_weights(&self) -> Result<Vec<f64>> {
+        let w = quantize_8bit(self.weight.val()) * W_SCALE;
+        let values: Vec<f32> = w.try_into_vec_as::<f32>().map_err(|e| SlayerError::Read(e.to_string()))?;
+        Ok(values.into_iter().map(f64::from).collect())
+    }
+
+    /// Weighted input of `x` (batch, C·H·W, time): (batch, C'·H'·W', time).
+    pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
+        let [c, h, w] = self.geometry.in_shape;
+        let images = per_step_images(x, [c, h, w], "Conv input")?;
+        let z = conv2d(images.x, quantize_8bit(self.weight.val()), None, self.geometry.options());
+        Ok(from_images(z, images.batch, images.steps))
+    }
+}
+
+/// A (batch, C·H·W, time) tensor as (batch·time, C, H, W) images.
+pub(crate) struct StepImages {
+    pub x: Tensor<4>,
+    pub batch: usize,
+    pub steps: usize,
+}
+
+/// Checks `x` is (batch, C·H·W, time) for `shape` and lays it out as one image per step.
+pub(crate) fn per_step_images(x: Tensor<3>, shape: [usize; 3], what: &str) -> Result<StepImages> {
+    let [batch, n, steps] = x.dims();
+    let [c, h, w] = shape;
+    if n != c * h * w {
+        return Err(SlayerError::Shape {
+            what: what.into(),
+            expected: format!("(batch, {} = {c}x{h}x{w}, time)", c * h * w),
+            got: vec![batch, n, steps],
+        });
+    }
+    Ok(StepImages { x: x.swap_dims(1, 2).reshape([batch * steps, c, h, w]), batch, steps })
+}
+
+/// (batch·time, C, H, W) images back to (batch, C·H·W, time).
+pub(crate) fn from_images(z: Tensor<4>, batch: usize, steps: usize) -> Tensor<3> {
+    let [_, c, h, w] = z.dims();
+    z.reshape([batch, steps, c * h * w]).swap_dims(1, 2)
+}
