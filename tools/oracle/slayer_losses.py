@@ -3,7 +3,8 @@ python tools/oracle/slayer_losses.py OUT_DIR
 
 Random spike trains (batch 3, 4 outputs, 30 steps, rate 0.3), labels [2, 0, 3] and random
 desired spike trains; slayer's SpikeMax (probability and logsoftmax modes), SpikeTime
-(time_constant 5, length 20) and SpikeRate (0.2 / 0.03), all with reduction 'sum': each
+(time_constant 5, length 20), SpikeRate (0.2 / 0.03) and SpikeMoid (alpha 0.2, theta 0.25,
+for random 0/1 targets `moid_target` (3, 4) drawn after the rest), all with reduction 'sum': each
 loss value and its gradient w.r.t. the input spikes go to losses.npz."""
 import os, sys
 import numpy as np, torch
@@ -14,13 +15,15 @@ torch.manual_seed(17)
 spikes = (torch.rand(3, 4, 30) < 0.3).float()
 desired = (torch.rand(3, 4, 30) < 0.2).float()
 labels = torch.tensor([2, 0, 3])
+moid_target = (torch.rand(3, 4) < 0.5).float()
 arrays = {"spikes": spikes.numpy().astype(np.float64), "desired": desired.numpy().astype(np.float64),
-          "labels": labels.numpy().astype(np.float64)}
+          "labels": labels.numpy().astype(np.float64), "moid_target": moid_target.numpy().astype(np.float64)}
 cases = {
     "max_probability": lambda x: slayer.loss.SpikeMax(mode="probability")(x, labels),
     "max_logsoftmax": lambda x: slayer.loss.SpikeMax(mode="logsoftmax")(x, labels),
     "time": lambda x: slayer.loss.SpikeTime(time_constant=5, length=20)(x, desired),
     "rate": lambda x: slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03)(x, labels),
+    "moid": lambda x: slayer.loss.SpikeMoid(alpha=0.2, theta=0.25)(x, moid_target),
 }
 for name, f in cases.items():
     x = spikes.clone().requires_grad_(True)

@@ -7,7 +7,7 @@
 //! as one backend operation with a hand-written backward), the Dense synapse (slayer's
 //! `quantize_8bit` weights), dense blocks of each (plus the sigma-delta Input and Output
 //! blocks), networks of them read from and written to netx files and NIR graphs, the
-//! SpikeTime / SpikeRate / SpikeMax losses, a training assistant and an NMNIST reader.
+//! SpikeTime / SpikeRate / SpikeMax / SpikeMoid losses, a training assistant and an NMNIST reader.
 //! Not built yet: RF neurons, Conv/Pool synapses, delays, the other blocks, learnable
 //! decays and thresholds.
 //!
@@ -25,7 +25,7 @@ pub mod synapse;
 pub mod train;
 
 pub use error::SlayerError;
-pub use loss::{SpikeMax, SpikeMaxMode, SpikeRate, SpikeTime};
+pub use loss::{SpikeMax, SpikeMaxMode, SpikeMoid, SpikeRate, SpikeTime};
 pub use network::{Block, DenseBlock, InputBlock, Network};
 pub use neuron::cuba::CubaNeuron;
 pub use neuron::sigma_delta::SigmaDeltaNeuron;

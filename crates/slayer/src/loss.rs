@@ -37,6 +37,55 @@ impl SpikeRate {
     }
 }
 
+/// slayer's `SpikeMoid(alpha, theta, reduction='sum')`: each output's mean over time of
+/// `(s - θ)/α` through a sigmoid is a probability, scored against 0/1 `targets` (batch,
+/// outputs) with torch's binary cross entropy (logs clamped at -100), summed: a multi-label
+/// loss for spike outputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpikeMoid {
+    /// Sigmoid width α (slayer's default 1).
+    pub alpha: f64,
+    /// Offset θ subtracted from the spikes (slayer's default 0).
+    pub theta: f64,
+}
+
+impl SpikeMoid {
+    /// The loss with finite `alpha` ≠ 0 and finite `theta`.
+    pub fn new(alpha: f64, theta: f64) -> Result<Self> {
+        if !alpha.is_finite() || alpha == 0.0 || !theta.is_finite() {
+            return Err(SlayerError::Parameter {
+                what: "SpikeMoid".into(),
+                reason: format!("alpha {alpha} must be finite and not 0, theta {theta} finite"),
+            });
+        }
+        Ok(SpikeMoid { alpha, theta })
+    }
+
+    /// The loss of outputs (batch, outputs, time) for `targets` (batch, outputs) in [0, 1].
+    pub fn forward(&self, spikes: Tensor<3>, targets: Tensor<2>) -> Result<Tensor<1>> {
+        let [batch, outputs, steps] = spikes.dims();
+        if targets.dims() != [batch, outputs] {
+            return Err(SlayerError::Shape {
+                what: "SpikeMoid targets".into(),
+                expected: format!("({batch}, {outputs})"),
+                got: targets.dims().to_vec(),
+            });
+        }
+        if steps == 0 {
+            return Err(SlayerError::Shape {
+                what: "SpikeMoid input".into(),
+                expected: "time > 0".into(),
+                got: vec![batch, outputs, 0],
+            });
+        }
+        let scaled = ((spikes - self.theta) / self.alpha).mean_dim(2).squeeze_dim::<2>(2);
+        let p = burn::tensor::activation::sigmoid(scaled);
+        let log_p = p.clone().log().clamp_min(-100.0);
+        let log_q = p.neg().log1p().clamp_min(-100.0);
+        Ok((targets.clone() * log_p + (targets.neg() + 1.0) * log_q).sum().neg())
+    }
+}
+
 /// How [`SpikeMax`] turns rates into class log-probabilities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpikeMaxMode {

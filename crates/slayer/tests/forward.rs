@@ -253,11 +253,12 @@ fn training_learns_digits_and_deploys_identically() {
 }
 
 /// slayer's losses (`tools/oracle/slayer_losses.py`): SpikeMax (probability and logsoftmax),
-/// SpikeTime (time constant 5, length 20) and SpikeRate on random spikes: values to 1e-6
-/// relative, gradients w.r.t. the spikes to 1e-5 of their largest magnitude.
+/// SpikeTime (time constant 5, length 20), SpikeRate and SpikeMoid (α 0.2, θ 0.25, 0/1
+/// targets) on random spikes: values to 1e-6 relative, gradients w.r.t. the spikes to 1e-5
+/// of their largest magnitude.
 #[test]
 fn losses_and_their_gradients_equal_slayers() {
-    use basalt_slayer::{SpikeMax, SpikeMaxMode, SpikeRate, SpikeTime};
+    use basalt_slayer::{SpikeMax, SpikeMaxMode, SpikeMoid, SpikeRate, SpikeTime};
     let truth = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/losses.npz")).unwrap();
     let get = |k: &str| truth.iter().find(|a| a.name == k).unwrap().clone();
     let device = Device::default().autodiff();
@@ -273,11 +274,16 @@ fn losses_and_their_gradients_equal_slayers() {
     };
     type LossFn<'a> = Box<dyn Fn(Tensor<3>) -> Tensor<1> + 'a>;
     let desired = as3(&get("desired"));
+    let moid_target = Tensor::<2>::from_data(
+        TensorData::new(get("moid_target").data.iter().map(|&x| x as f32).collect::<Vec<_>>(), [3, 4]),
+        &device,
+    );
     let cases: Vec<(&str, LossFn<'_>)> = vec![
         ("max_probability", Box::new(|x| SpikeMax { mode: SpikeMaxMode::Probability }.forward(x, labels()).unwrap())),
         ("max_logsoftmax", Box::new(|x| SpikeMax { mode: SpikeMaxMode::LogSoftmax }.forward(x, labels()).unwrap())),
         ("time", Box::new(move |x| SpikeTime { time_constant: 5.0, length: 20 }.forward(x, desired.clone()).unwrap())),
         ("rate", Box::new(|x| SpikeRate::new(0.2, 0.03).unwrap().forward(x, labels()).unwrap())),
+        ("moid", Box::new(move |x| SpikeMoid::new(0.2, 0.25).unwrap().forward(x, moid_target.clone()).unwrap())),
     ];
     for (name, f) in cases {
         let x = as3(&get("spikes")).require_grad();
