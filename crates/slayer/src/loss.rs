@@ -2,6 +2,7 @@
 
 use burn::tensor::{Int, Tensor};
 
+use crate::classifier::MovingWindow;
 use crate::error::{Result, SlayerError};
 
 /// slayer's `SpikeRate(true_rate, false_rate, reduction='sum')`: the squared error between
@@ -34,6 +35,23 @@ impl SpikeRate {
         let one_hot = labels.one_hot::<2>(classes).float();
         let target = one_hot * (self.true_rate - self.false_rate) + self.false_rate;
         Ok((rate - target).powi_scalar(2).sum())
+    }
+
+    /// slayer's `SpikeRate(..., moving_window=w)`: the squared error between the sliding
+    /// rate of `window` at every step and the target rates of per-step `labels` (batch, time).
+    /// (Per-sample labels repeat along time: `labels.unsqueeze_dim(1).expand([batch, time])`.)
+    pub fn forward_windowed(
+        &self,
+        spikes: Tensor<3>,
+        labels: Tensor<2, Int>,
+        window: &MovingWindow,
+    ) -> Result<Tensor<1>> {
+        let [batch, classes, steps] = spikes.dims();
+        check_step_labels(&labels, batch, steps)?;
+        let one_hot = one_hot_in_time(labels, classes);
+        let target = one_hot.clone() * self.true_rate + (one_hot.neg() + 1.0) * self.false_rate;
+        // Summed per row first: f32 rounding stays near torch's (blocked) sum.
+        Ok((window.rate(spikes) - target).powi_scalar(2).sum_dim(2).sum())
     }
 }
 
@@ -108,16 +126,36 @@ impl SpikeMax {
     pub fn forward(&self, spikes: Tensor<3>, labels: Tensor<1, Int>) -> Result<Tensor<1>> {
         let [batch, classes, _] = spikes.dims();
         check_labels(&labels, batch)?;
-        let rate = crate::classifier::rate(spikes);
-        let log_p = match self.mode {
+        let log_p = self.log_confidence(crate::classifier::rate(spikes));
+        let one_hot = labels.one_hot::<2>(classes).float();
+        Ok((log_p * one_hot).sum().neg())
+    }
+
+    /// slayer's `SpikeMax(moving_window=w)`: the negative log-likelihood of per-step `labels`
+    /// (batch, time) under the confidences of `window`'s sliding rates, summed over batch
+    /// and time. In probability mode an output that has not spiked within the window gives
+    /// log(0) = -inf for its label, as in slayer; log-softmax mode avoids that.
+    pub fn forward_windowed(
+        &self,
+        spikes: Tensor<3>,
+        labels: Tensor<2, Int>,
+        window: &MovingWindow,
+    ) -> Result<Tensor<1>> {
+        let [batch, classes, steps] = spikes.dims();
+        check_step_labels(&labels, batch, steps)?;
+        let log_p = self.log_confidence(window.rate(spikes));
+        Ok((log_p * one_hot_in_time(labels, classes)).sum().neg())
+    }
+
+    /// Log-confidences of rates over the class axis (dimension 1).
+    fn log_confidence<const D: usize>(&self, rate: Tensor<D>) -> Tensor<D> {
+        match self.mode {
             SpikeMaxMode::Probability => {
                 let total = rate.clone().sum_dim(1) + 1e-6;
                 (rate / total).log()
             }
             SpikeMaxMode::LogSoftmax => burn::tensor::activation::log_softmax(rate, 1),
-        };
-        let one_hot = labels.one_hot::<2>(classes).float();
-        Ok((log_p * one_hot).sum().neg())
+        }
     }
 }
 
@@ -155,18 +193,28 @@ impl SpikeTime {
         Ok(diff.powi_scalar(2).sum())
     }
 
-    /// `y[t] = Σ_{k < length} h[k]·x[t - k]` along time, as one (time x time) matmul.
+    /// `y[t] = Σ_{k < length} h[k]·x[t - k]` along time.
     fn filter(&self, x: Tensor<3>) -> Tensor<3> {
-        let [batch, n, steps] = x.dims();
-        let mut k = vec![0f32; steps * steps];
-        for from in 0..steps {
-            for to in from..steps.min(from + self.length) {
-                k[from * steps + to] = (-((to - from) as f64) / self.time_constant).exp() as f32;
-            }
-        }
-        let kernel = Tensor::<2>::from_data(burn::tensor::TensorData::new(k, [steps, steps]), &x.device());
-        x.reshape([batch * n, steps]).matmul(kernel).reshape([batch, n, steps])
+        let taps: Vec<f64> = (0..self.length).map(|k| (-(k as f64) / self.time_constant).exp()).collect();
+        crate::classifier::causal_fir(x, &taps)
     }
+}
+
+/// Checks per-step labels (batch, time) against outputs (batch, classes, time).
+fn check_step_labels(labels: &Tensor<2, Int>, batch: usize, steps: usize) -> Result<()> {
+    if labels.dims() != [batch, steps] {
+        return Err(SlayerError::Shape {
+            what: "per-step labels".into(),
+            expected: format!("({batch}, {steps})"),
+            got: labels.dims().to_vec(),
+        });
+    }
+    Ok(())
+}
+
+/// One-hot per-step labels (batch, time) as (batch, classes, time).
+fn one_hot_in_time(labels: Tensor<2, Int>, classes: usize) -> Tensor<3> {
+    labels.one_hot::<3>(classes).float().swap_dims(1, 2)
 }
 
 fn check_labels(labels: &Tensor<1, Int>, batch: usize) -> Result<()> {

@@ -254,8 +254,10 @@ fn training_learns_digits_and_deploys_identically() {
 
 /// slayer's losses (`tools/oracle/slayer_losses.py`): SpikeMax (probability and logsoftmax),
 /// SpikeTime (time constant 5, length 20), SpikeRate and SpikeMoid (α 0.2, θ 0.25, 0/1
-/// targets) on random spikes: values to 1e-6 relative, gradients w.r.t. the spikes to 1e-5
-/// of their largest magnitude.
+/// targets), and with a moving window of 5 steps for per-step labels SpikeRate and SpikeMax
+/// (logsoftmax), on random spikes: values to 1e-6 relative, gradients w.r.t. the spikes to
+/// 1e-5 of their largest magnitude; MovingWindow's sliding rate and per-step predictions
+/// equal slayer's.
 #[test]
 fn losses_and_their_gradients_equal_slayers() {
     use basalt_slayer::{SpikeMax, SpikeMaxMode, SpikeMoid, SpikeRate, SpikeTime};
@@ -274,6 +276,19 @@ fn losses_and_their_gradients_equal_slayers() {
     };
     type LossFn<'a> = Box<dyn Fn(Tensor<3>) -> Tensor<1> + 'a>;
     let desired = as3(&get("desired"));
+    let window = basalt_slayer::classifier::MovingWindow::new(5).unwrap();
+    let step_labels = || {
+        let l: Vec<i64> = get("step_labels").data.iter().map(|&x| x as i64).collect();
+        Tensor::<2, burn::tensor::Int>::from_data(TensorData::new(l, [3, 30]), &device)
+    };
+    let spikes = as3(&get("spikes"));
+    assert_eq!(
+        values(&window.rate(spikes.clone())),
+        get("window_rate").data.iter().map(|&x| x as f32 as f64).collect::<Vec<_>>()
+    );
+    let predicted: Vec<f64> =
+        window.predict(spikes).try_into_vec_as::<i64>().unwrap().into_iter().map(|p| p as f64).collect();
+    assert_eq!(predicted, get("window_predict").data);
     let moid_target = Tensor::<2>::from_data(
         TensorData::new(get("moid_target").data.iter().map(|&x| x as f32).collect::<Vec<_>>(), [3, 4]),
         &device,
@@ -284,6 +299,16 @@ fn losses_and_their_gradients_equal_slayers() {
         ("time", Box::new(move |x| SpikeTime { time_constant: 5.0, length: 20 }.forward(x, desired.clone()).unwrap())),
         ("rate", Box::new(|x| SpikeRate::new(0.2, 0.03).unwrap().forward(x, labels()).unwrap())),
         ("moid", Box::new(move |x| SpikeMoid::new(0.2, 0.25).unwrap().forward(x, moid_target.clone()).unwrap())),
+        (
+            "rate_window",
+            Box::new(|x| SpikeRate::new(0.2, 0.03).unwrap().forward_windowed(x, step_labels(), &window).unwrap()),
+        ),
+        (
+            "max_window_logsoftmax",
+            Box::new(|x| {
+                SpikeMax { mode: SpikeMaxMode::LogSoftmax }.forward_windowed(x, step_labels(), &window).unwrap()
+            }),
+        ),
     ];
     for (name, f) in cases {
         let x = as3(&get("spikes")).require_grad();
