@@ -21,6 +21,15 @@ def export(blocks, path, sample):
             b.export_hdf5(lay.create_group(f"{i}"))
 
 
+def forward_all(blocks, x):
+    """Every block's output for input x, in order (gradients on)."""
+    outs = []
+    for b in blocks:
+        x = b(x)
+        outs.append(x)
+    return outs
+
+
 def run(net_path, inp):
     """Runs the netx file for inp.shape[-1] steps; returns (layer-1 spikes, output spikes)."""
     steps = inp.shape[-1]

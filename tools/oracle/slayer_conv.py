@@ -49,10 +49,7 @@ x_np = np.clip(walk, 0, 3).astype(np.float32)
 path = os.path.join(out, "sd_conv.net")
 netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
 x = torch.tensor(x_np, requires_grad=True)
-outs, h = [], x
-for b in blocks:
-    h = b(h)
-    outs.append(h)
+outs = netx_oracle.forward_all(blocks, x)
 target = torch.tensor(np.random.rand(2, 3, steps).astype(np.float32))
 loss = ((outs[-1] - target) ** 2).sum()
 loss.backward()
@@ -87,10 +84,7 @@ x_np = (np.random.rand(2, 2, 8, 10, steps) < 0.3).astype(np.float32)
 path = os.path.join(out, "cuba_conv.net")
 netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
 x = torch.tensor(x_np, requires_grad=True)
-outs, h = [], x
-for b in blocks:
-    h = b(h)
-    outs.append(h)
+outs = netx_oracle.forward_all(blocks, x)
 loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([1, 2]))
 loss.backward()
 with_weights = [b for b in blocks if hasattr(b, 'synapse') and b.synapse.weight.requires_grad]

@@ -36,11 +36,7 @@ path = os.path.join(out, "sigma_delta.net")
 netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
 
 x = torch.tensor(x_np, requires_grad=True)
-outs = []
-h = x
-for b in blocks:
-    h = b(h)
-    outs.append(h)
+outs = netx_oracle.forward_all(blocks, x)
 target = torch.tensor(np.random.rand(2, 3, steps).astype(np.float32))
 loss = ((outs[-1] - target) ** 2).sum()
 loss.backward()

@@ -46,9 +46,7 @@ impl SpikeRate {
         labels: Tensor<2, Int>,
         window: &MovingWindow,
     ) -> Result<Tensor<1>> {
-        let [batch, classes, steps] = spikes.dims();
-        check_step_labels(&labels, batch, steps)?;
-        let one_hot = one_hot_in_time(labels, classes);
+        let one_hot = step_one_hot(&spikes, labels)?;
         let target = one_hot.clone() * self.true_rate + (one_hot.neg() + 1.0) * self.false_rate;
         // Summed per row first: f32 rounding stays near torch's (blocked) sum.
         Ok((window.rate(spikes) - target).powi_scalar(2).sum_dim(2).sum())
@@ -141,10 +139,8 @@ impl SpikeMax {
         labels: Tensor<2, Int>,
         window: &MovingWindow,
     ) -> Result<Tensor<1>> {
-        let [batch, classes, steps] = spikes.dims();
-        check_step_labels(&labels, batch, steps)?;
-        let log_p = self.log_confidence(window.rate(spikes));
-        Ok((log_p * one_hot_in_time(labels, classes)).sum().neg())
+        let one_hot = step_one_hot(&spikes, labels)?;
+        Ok((self.log_confidence(window.rate(spikes)) * one_hot).sum().neg())
     }
 
     /// Log-confidences of rates over the class axis (dimension 1).
@@ -200,8 +196,10 @@ impl SpikeTime {
     }
 }
 
-/// Checks per-step labels (batch, time) against outputs (batch, classes, time).
-fn check_step_labels(labels: &Tensor<2, Int>, batch: usize, steps: usize) -> Result<()> {
+/// Per-step labels (batch, time) one-hot as (batch, classes, time), checked against the
+/// outputs (batch, classes, time).
+fn step_one_hot(spikes: &Tensor<3>, labels: Tensor<2, Int>) -> Result<Tensor<3>> {
+    let [batch, classes, steps] = spikes.dims();
     if labels.dims() != [batch, steps] {
         return Err(SlayerError::Shape {
             what: "per-step labels".into(),
@@ -209,12 +207,7 @@ fn check_step_labels(labels: &Tensor<2, Int>, batch: usize, steps: usize) -> Res
             got: labels.dims().to_vec(),
         });
     }
-    Ok(())
-}
-
-/// One-hot per-step labels (batch, time) as (batch, classes, time).
-fn one_hot_in_time(labels: Tensor<2, Int>, classes: usize) -> Tensor<3> {
-    labels.one_hot::<3>(classes).float().swap_dims(1, 2)
+    Ok(labels.one_hot::<3>(classes).float().swap_dims(1, 2))
 }
 
 fn check_labels(labels: &Tensor<1, Int>, batch: usize) -> Result<()> {
