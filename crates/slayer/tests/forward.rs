@@ -554,14 +554,20 @@ fn conv_networks_export_and_deploy_exactly() {
     let device = Device::default();
     let cuba = |th: f64| Neuron::Cuba(CubaNeuron::new(th, 0.25, 0.1).unwrap());
     let geometry = ConvGeometry { in_shape: [2, 8, 10], stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
-    let conv = Conv::init(geometry, 4, [3, 3], 4.0, &device).unwrap();
+    // Fixed weights (not burn's global RNG, which parallel tests share): U(-k, k) with
+    // k = 4/sqrt(fan_in), slayer's initialisation with weight_scale 4.
+    let conv = Conv::new(uniform_weights([4, 2, 3, 3], 4.0 / 18f64.sqrt(), 0xC0, &device), geometry).unwrap();
     let pool = Pool::new([4, 8, 10], [2, 2], 1.0).unwrap();
     let net = Network {
         input: Some(InputBlock::new(cuba(0.5), [2, 8, 10]).unwrap()),
         blocks: vec![
             Block::new(Synapse::Conv(conv), cuba(0.75)),
             Block::new(Synapse::Pool(pool), cuba(0.5)),
-            Block::new(Synapse::Dense(Dense::init(80, 3, 4.0, &device)), cuba(0.5)).after_flatten(),
+            Block::new(
+                Synapse::Dense(Dense::new(uniform_weights([3, 80], 4.0 / 80f64.sqrt(), 0xDE, &device))),
+                cuba(0.5),
+            )
+            .after_flatten(),
         ],
     };
     let path = std::env::temp_dir().join(format!("basalt-slayer-conv-{}.net", std::process::id()));
@@ -619,6 +625,16 @@ fn sigma_delta_networks_train_export_and_deploy_exactly() {
     // Train a fresh network: 12 -> 24 -> 3, output k should follow the mean of inputs 4k..4k+4.
     let device = Device::default().autodiff();
     let mut net = Network::sigma_delta(&[12, 24, 3], 0.05, 1.0, &device).unwrap();
+    // Fixed initial weights (burn's RNG is global and shared by parallel tests).
+    for (k, b) in net.blocks.iter_mut().enumerate() {
+        let [o, i] = b.synapse.as_dense().unwrap().dims();
+        b.synapse = Synapse::Dense(basalt_slayer::Dense::new(uniform_weights(
+            [o, i],
+            1.0 / (i as f64).sqrt(),
+            k as u64,
+            &device,
+        )));
+    }
     let mut seed = 0x5D_u64;
     let mut walk = |batch: usize| -> Vec<f64> {
         let mut v = vec![0.0; batch * 12 * steps];
@@ -683,4 +699,17 @@ fn sigma_delta_networks_train_export_and_deploy_exactly() {
     }
     let _ = std::fs::remove_file(&path);
     assert!(nonzero > 100, "the outputs are not silent ({nonzero})");
+}
+
+/// Deterministic weights U(-k, k) of `shape` from an LCG seeded with `seed`.
+fn uniform_weights<const D: usize>(shape: [usize; D], k: f64, seed: u64, device: &Device) -> Tensor<D> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let n: usize = shape.iter().product();
+    let values: Vec<f32> = (0..n)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((((state >> 33) as f64) / (1u64 << 31) as f64 * 2.0 - 1.0) * k) as f32
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(values, shape), device)
 }
