@@ -4,15 +4,19 @@
 //!
 //! State of this crate: CUBA, ALIF and sigma-delta (ReLU) neurons with slayer's exact
 //! forward and gradients (surrogate gradients for the spiking ones, the CUBA/ALIF dynamics
-//! as one backend operation with a hand-written backward), the Dense synapse (slayer's
-//! `quantize_8bit` weights), dense blocks of each (plus the sigma-delta Input and Output
-//! blocks), networks of them read from and written to netx files and NIR graphs, the
-//! SpikeTime / SpikeRate / SpikeMax / SpikeMoid losses, a training assistant and an NMNIST reader.
-//! Not built yet: RF neurons, Conv/Pool synapses, delays, the other blocks, learnable
+//! as one backend operation with a hand-written backward); Dense, Conv and Pool synapses
+//! with slayer's `quantize_8bit` weights; Input, Dense, Conv, Pool and Flatten blocks of
+//! each neuron and the sigma-delta Output block; networks of them read from and written to
+//! netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate / SpikeMax /
+//! SpikeMoid losses (the last two also over a moving window), the Rate and MovingWindow
+//! classifiers, a training assistant and an NMNIST reader. Not built yet: RF neurons,
+//! ConvT/Unpool, axonal delays, Affine/Average/KWTA/Recurrent blocks, biases, learnable
 //! decays and thresholds.
 //!
-//! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); the device
-//! picks the backend (burn `flex` on the CPU by default, `wgpu` with the feature).
+//! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are
+//! flattened C·H·W in C order (what slayer's Flatten block gives), so every block takes and
+//! returns (batch, neurons, time); the device picks the backend (burn `flex` on the CPU by
+//! default, `wgpu` with the feature).
 
 pub mod classifier;
 pub mod data;
