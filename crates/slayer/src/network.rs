@@ -186,8 +186,8 @@ impl Network {
     }
 
     /// Reads a netx file's layers as slayer blocks on `device` (what lava-dl's
-    /// `netx.hdf5` descriptions mean to slayer). Builds `dense` layers with CUBA or ALIF
-    /// neurons; any other layer is a clear error naming it.
+    /// `netx.hdf5` descriptions mean to slayer); see [`Network::from_layers`] for the layers
+    /// built. Any other layer is a clear error naming it.
     pub fn from_netx(path: impl AsRef<Path>, device: &Device) -> Result<Network> {
         Network::from_layers(&basalt_netx::read_layers(path)?, device)
     }
@@ -299,24 +299,21 @@ impl Network {
     /// The netx layer descriptions slayer's `export_hdf5` writes for these blocks.
     pub fn netx_layers(&self) -> Result<Vec<LayerConfig>> {
         let mut layers = Vec::with_capacity(self.blocks.len() + 2);
-        let mut shape = None;
         if let Some(input) = &self.input {
             layers.push(LayerConfig {
                 index: 0,
                 type_name: "input".into(),
                 shape: chw_vec(input.shape),
                 kind: LayerKind::Input,
-                neuron: Some(NeuronConfig { kind: neuron_kind(&input.neuron, 0)?, message_bits: None }),
+                neuron: Some(NeuronConfig { kind: neuron_kind(&input.neuron, 0, "input")?, message_bits: None }),
             });
-            shape = Some(input.shape);
         }
         for b in &self.blocks {
             if b.flatten {
-                let [c, h, w] = shape.unwrap_or([0, 0, 0]);
                 layers.push(LayerConfig {
                     index: layers.len(),
                     type_name: "flatten".into(),
-                    shape: vec![c * h * w, 1, 1],
+                    shape: vec![b.synapse.in_size(), 1, 1],
                     kind: LayerKind::Flatten,
                     neuron: None,
                 });
@@ -361,9 +358,8 @@ impl Network {
                 type_name: type_name.into(),
                 shape: layer_shape,
                 kind,
-                neuron: Some(NeuronConfig { kind: neuron_kind(&b.neuron, index)?, message_bits: None }),
+                neuron: Some(NeuronConfig { kind: neuron_kind(&b.neuron, index, type_name)?, message_bits: None }),
             });
-            shape = Some(out);
         }
         Ok(layers)
     }
@@ -415,13 +411,14 @@ fn block_neuron(n: Option<&NeuronConfig>, unsupported: &dyn Fn(&str) -> SlayerEr
     })
 }
 
-/// The neuron group slayer's `device_params` write for a block's neurons.
-fn neuron_kind(n: &Neuron, index: usize) -> Result<NeuronKind> {
+/// The neuron group slayer's `device_params` write for the neurons of layer `index` (of
+/// type `kind`).
+fn neuron_kind(n: &Neuron, index: usize, kind: &str) -> Result<NeuronKind> {
     Ok(match n {
         Neuron::Cuba(n) if n.is_graded() => {
             return Err(SlayerError::Unsupported {
                 layer: index,
-                kind: "dense".into(),
+                kind: kind.into(),
                 reason: "exporting graded-spike CUBA neurons is not supported yet".into(),
             })
         }

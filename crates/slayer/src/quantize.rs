@@ -8,6 +8,12 @@ use burn::tensor::Tensor;
 /// slayer's weight scale: exported integers are values times 64.
 pub(crate) const W_SCALE: f32 = 64.0;
 
+/// [`quantize_8bit`] of one value on the host (a pool's fixed kernel value; what a netx
+/// input layer receives, times 64).
+pub fn quantize_8bit_value(x: f32) -> f32 {
+    ((x * W_SCALE / 2.0).round_ties_even() * 2.0 / W_SCALE).clamp(-256.0 / W_SCALE, 254.0 / W_SCALE)
+}
+
 /// `quantize_8bit(x)`: `clamp(round_half_even(x·32)/32, -4, 254/64)`. In backward, as
 /// slayer's (a straight-through rounding, then torch's clamp), the gradient passes
 /// unchanged where the rounded value lies inside the range and is 0 outside it.

@@ -107,7 +107,7 @@ fn bad_inputs_are_clear_errors() {
         groups: 2,
     };
     let e = basalt_slayer::Conv::init(g, 4, [3, 3], 1.0, &device).unwrap_err();
-    assert!(e.to_string().contains("2 groups do not divide 3 -> 4 channels"), "{e}");
+    assert!(e.to_string().contains("groups (2) must divide the input channels (3) and the output channels (4)"), "{e}");
     assert!(basalt_slayer::CubaNeuron::new(f64::NAN, 0.1, 0.1).is_err());
     // Sigma-delta: a negative threshold, a network without outputs, inputs of the wrong size.
     let e = basalt_slayer::SigmaDeltaNeuron::new(-0.5).unwrap_err();

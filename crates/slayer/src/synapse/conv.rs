@@ -29,32 +29,37 @@ impl ConvGeometry {
     /// The output (C, H, W) of `out_channels` kernels of `kernel` (kH, kW), or an error when
     /// the kernel does not fit the (padded) input or the groups do not divide the channels.
     pub fn out_shape(&self, out_channels: usize, kernel: [usize; 2]) -> Result<[usize; 3]> {
-        let bad = |reason: String| SlayerError::Parameter { what: "convolution".into(), reason };
-        let g = self.groups;
-        if g == 0 || !self.in_shape[0].is_multiple_of(g) || !out_channels.is_multiple_of(g) {
-            return Err(bad(format!("{g} groups do not divide {} -> {out_channels} channels", self.in_shape[0])));
-        }
-        if self.stride.contains(&0) || self.dilation.contains(&0) || kernel.contains(&0) {
-            return Err(bad(format!(
-                "stride {:?}, dilation {:?}, kernel {kernel:?} must be positive",
-                self.stride, self.dilation
-            )));
-        }
-        let mut out = [out_channels, 0, 0];
-        for d in 0..2 {
-            let span = self.dilation[d] * (kernel[d] - 1) + 1;
-            let padded = self.in_shape[d + 1] + 2 * self.padding[d];
-            if span > padded {
-                return Err(bad(format!("kernel {kernel:?} does not fit the input {:?}", self.in_shape)));
-            }
-            out[d + 1] = (padded - span) / self.stride[d] + 1;
-        }
-        Ok(out)
+        conv_out_shape(self.in_shape, out_channels, kernel, [self.stride, self.padding, self.dilation], self.groups)
+            .map_err(|reason| SlayerError::Parameter { what: "convolution".into(), reason })
     }
 
     fn options(&self) -> ConvOptions<2> {
         ConvOptions::new(self.stride, self.padding, self.dilation, self.groups)
     }
+}
+
+/// The output (C, H, W) of `out_channels` kernels of `kernel` (kH, kW) over `in_shape`
+/// (C, H, W) with `[stride, padding, dilation]` (H, W) in `groups`: the checks and output
+/// size of core's convolution (the one the Process simulation runs), read in (H, W) order.
+pub(crate) fn conv_out_shape(
+    in_shape: [usize; 3],
+    out_channels: usize,
+    kernel: [usize; 2],
+    [stride, padding, dilation]: [[usize; 2]; 3],
+    groups: usize,
+) -> std::result::Result<[usize; 3], String> {
+    let [c, h, w] = in_shape;
+    let weight_shape = [out_channels, kernel[0], kernel[1], c / groups.max(1)];
+    let g = basalt_core::process::conv::ConvGeometry::new(
+        [h, w, c],
+        weight_shape,
+        padding.into(),
+        stride.into(),
+        dilation.into(),
+        groups,
+    )?;
+    let [oh, ow, co] = g.output_shape;
+    Ok([co, oh, ow])
 }
 
 /// A convolution synapse: `z = conv2d(x, q(w))` per time step, `q` = `quantize_8bit`.

@@ -35,6 +35,15 @@ impl Synapse {
         }
     }
 
+    /// Number of inputs (C·H·W of the input image for Conv and Pool).
+    pub fn in_size(&self) -> usize {
+        match self {
+            Synapse::Dense(s) => s.dims()[1],
+            Synapse::Conv(s) => s.geometry.in_shape.iter().product(),
+            Synapse::Pool(s) => s.in_shape.iter().product(),
+        }
+    }
+
     /// The output shape (C, H, W); a dense synapse's is (outputs, 1, 1).
     pub fn out_shape(&self) -> Result<[usize; 3]> {
         match self {

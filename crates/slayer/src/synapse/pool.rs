@@ -9,9 +9,9 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::Tensor;
 
-use super::conv::{from_images, per_step_images};
+use super::conv::{conv_out_shape, from_images, per_step_images};
 use crate::error::{Result, SlayerError};
-use crate::quantize::W_SCALE;
+use crate::quantize::{quantize_8bit_value, W_SCALE};
 
 /// A pooling synapse (not trainable).
 #[derive(Module, Debug)]
@@ -40,8 +40,7 @@ impl Pool {
     /// `kernel` sum pooling over inputs of `in_shape` (C, H, W) with stride = kernel and
     /// kernel value `weight_scale` (slayer's `Pool(kernel_size, weight_scale=...)`).
     pub fn new(in_shape: [usize; 3], kernel: [usize; 2], weight_scale: f64) -> Result<Self> {
-        let q = ((weight_scale * 32.0).round_ties_even() / 32.0).clamp(-4.0, 254.0 / 64.0) as f32;
-        Pool::with_geometry(in_shape, kernel, kernel, [0, 0], [1, 1], q)
+        Pool::with_geometry(in_shape, kernel, kernel, [0, 0], [1, 1], quantize_8bit_value(weight_scale as f32))
     }
 
     /// A pool with every parameter given (`weight` already quantized, slayer units).
@@ -86,24 +85,16 @@ impl Pool {
     fn sizes(&self) -> Result<([usize; 2], [usize; 3])> {
         let [c, h, w] = self.in_shape;
         let bad = |reason: String| SlayerError::Parameter { what: "pool".into(), reason };
-        if [self.kernel, self.stride, self.dilation].iter().any(|p| p.contains(&0)) || c == 0 {
-            return Err(bad(format!("kernel {:?}, stride, dilation and channels must be positive", self.kernel)));
+        if self.kernel.contains(&0) || c == 0 {
+            return Err(bad(format!("kernel {:?} and channels must be positive", self.kernel)));
         }
         let padded = [h + h % self.kernel[0], w + w % self.kernel[1]];
-        let tall = [c * padded[0], padded[1]];
-        let mut out = [0usize; 2];
-        for d in 0..2 {
-            let span = self.dilation[d] * (self.kernel[d] - 1) + 1;
-            let size = tall[d] + 2 * self.padding[d];
-            if span > size {
-                return Err(bad(format!("kernel {:?} does not fit the input {:?}", self.kernel, self.in_shape)));
-            }
-            out[d] = (size - span) / self.stride[d] + 1;
+        let geometry = [self.stride, self.padding, self.dilation];
+        let [_, rows, ow] = conv_out_shape([1, c * padded[0], padded[1]], 1, self.kernel, geometry, 1).map_err(bad)?;
+        if rows % c != 0 {
+            return Err(bad(format!("{rows} pooled rows do not split into {c} channels (slayer cannot reshape)")));
         }
-        if out[0] % c != 0 {
-            return Err(bad(format!("{} pooled rows do not split into {c} channels (slayer cannot reshape)", out[0])));
-        }
-        Ok((padded, [c, out[0] / c, out[1]]))
+        Ok((padded, [c, rows / c, ow]))
     }
 
     /// The output (C, H, W).
