@@ -12,14 +12,33 @@ fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/lava-dl").join(rel)
 }
 
-fn io(name: &str) -> NamedArray {
-    let arrays = npz::read(&fixture("tiny_cuba_slayer/io.npz")).unwrap();
-    arrays.into_iter().find(|a| a.name == name).unwrap()
+/// A file under this crate's `tests/data`.
+fn test_data(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
 }
 
+/// The array `name` of the npz file at `path`.
+fn npz_array(path: &std::path::Path, name: &str) -> NamedArray {
+    npz::read(path).unwrap().into_iter().find(|a| a.name == name).unwrap()
+}
+
+fn io(name: &str) -> NamedArray {
+    npz_array(&fixture("tiny_cuba_slayer/io.npz"), name)
+}
+
+/// `values` as an f32 tensor of `dims`.
+fn f32_tensor<const D: usize>(values: &[f64], dims: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(values.iter().map(|&x| x as f32).collect::<Vec<_>>(), dims), device)
+}
+
+/// Integer `values` (labels) as an Int tensor of `dims`.
+fn int_tensor<const D: usize>(values: &[f64], dims: [usize; D], device: &Device) -> Tensor<D, burn::tensor::Int> {
+    Tensor::from_data(TensorData::new(values.iter().map(|&x| x as i64).collect::<Vec<_>>(), dims), device)
+}
+
+/// A (neurons, time) array as a batch of one.
 fn tensor(a: &NamedArray, device: &Device) -> Tensor<3> {
-    let data: Vec<f32> = a.data.iter().map(|&x| x as f32).collect();
-    Tensor::from_data(TensorData::new(data, [1, a.shape[0], a.shape[1]]), device)
+    f32_tensor(&a.data, [1, a.shape[0], a.shape[1]], device)
 }
 
 fn values(t: &Tensor<3>) -> Vec<f64> {
@@ -121,8 +140,7 @@ fn bad_inputs_are_clear_errors() {
 /// The netx ALIF oracle (`tools/oracle/netx_alif.py`: alif.Dense 12 -> 8 -> cuba.Dense 8 -> 3
 /// exported by slayer, with slayer's own forward spikes).
 fn alif_oracle(name: &str) -> NamedArray {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netx/tests/data/alif/alif.npz");
-    npz::read(&path).unwrap().into_iter().find(|a| a.name == name).unwrap()
+    npz_array(&test_data("../../../netx/tests/data/alif/alif.npz"), name)
 }
 
 /// Back-propagates slayer's SpikeRate loss (true 0.2, false 0.03) of `label` through the
@@ -139,7 +157,7 @@ fn gradients_equal_slayers(net_path: PathBuf, x: &NamedArray, label: i64, spikes
     assert_eq!(values(&outs[1]), spikes[1].data);
     let labels = Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(vec![label], [1]), &device);
     let loss = basalt_slayer::SpikeRate::new(0.2, 0.03).unwrap().forward(outs[1].clone(), labels).unwrap();
-    let truth = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(truth)).unwrap();
+    let truth = npz::read(&test_data(truth)).unwrap();
     let want = |k: &str| truth.iter().find(|a| a.name == k).unwrap().data.clone();
     let got_loss = loss.clone().try_into_vec_as::<f32>().unwrap()[0];
     assert!((f64::from(got_loss) - want("loss")[0]).abs() < 1e-6, "loss {got_loss}");
@@ -261,26 +279,15 @@ fn training_learns_digits_and_deploys_identically() {
 #[test]
 fn losses_and_their_gradients_equal_slayers() {
     use basalt_slayer::{SpikeMax, SpikeMaxMode, SpikeMoid, SpikeRate, SpikeTime};
-    let truth = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/losses.npz")).unwrap();
+    let truth = npz::read(&test_data("losses.npz")).unwrap();
     let get = |k: &str| truth.iter().find(|a| a.name == k).unwrap().clone();
     let device = Device::default().autodiff();
-    let as3 = |a: &NamedArray| {
-        Tensor::<3>::from_data(
-            TensorData::new(a.data.iter().map(|&x| x as f32).collect::<Vec<_>>(), [3, 4, 30]),
-            &device,
-        )
-    };
-    let labels = || {
-        let l: Vec<i64> = get("labels").data.iter().map(|&x| x as i64).collect();
-        Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(l, [3]), &device)
-    };
+    let as3 = |a: &NamedArray| f32_tensor(&a.data, [3, 4, 30], &device);
+    let labels = || int_tensor(&get("labels").data, [3], &device);
     type LossFn<'a> = Box<dyn Fn(Tensor<3>) -> Tensor<1> + 'a>;
     let desired = as3(&get("desired"));
     let window = basalt_slayer::classifier::MovingWindow::new(5).unwrap();
-    let step_labels = || {
-        let l: Vec<i64> = get("step_labels").data.iter().map(|&x| x as i64).collect();
-        Tensor::<2, burn::tensor::Int>::from_data(TensorData::new(l, [3, 30]), &device)
-    };
+    let step_labels = || int_tensor(&get("step_labels").data, [3, 30], &device);
     let spikes = as3(&get("spikes"));
     assert_eq!(
         values(&window.rate(spikes.clone())),
@@ -289,10 +296,7 @@ fn losses_and_their_gradients_equal_slayers() {
     let predicted: Vec<f64> =
         window.predict(spikes).try_into_vec_as::<i64>().unwrap().into_iter().map(|p| p as f64).collect();
     assert_eq!(predicted, get("window_predict").data);
-    let moid_target = Tensor::<2>::from_data(
-        TensorData::new(get("moid_target").data.iter().map(|&x| x as f32).collect::<Vec<_>>(), [3, 4]),
-        &device,
-    );
+    let moid_target = f32_tensor(&get("moid_target").data, [3, 4], &device);
     let cases: Vec<(&str, LossFn<'_>)> = vec![
         ("max_probability", Box::new(|x| SpikeMax { mode: SpikeMaxMode::Probability }.forward(x, labels()).unwrap())),
         ("max_logsoftmax", Box::new(|x| SpikeMax { mode: SpikeMaxMode::LogSoftmax }.forward(x, labels()).unwrap())),
@@ -332,7 +336,7 @@ fn losses_and_their_gradients_equal_slayers() {
 #[test]
 fn nmnist_events_read_and_bin_as_slayers() {
     use basalt_slayer::data::{bin_events, read_nmnist};
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/nmnist");
+    let dir = test_data("nmnist");
     let truth = npz::read(&dir.join("events.npz")).unwrap();
     let get = |k: &str| truth.iter().find(|a| a.name == k).unwrap().data.clone();
     let events = read_nmnist(dir.join("events.bin")).unwrap();
@@ -380,17 +384,16 @@ fn nir_graphs_load_for_fine_tuning_and_export_back() {
 /// The sigma-delta oracle (`tools/oracle/slayer_sigma_delta.py`: slayer's sigma_delta Input
 /// -> Dense 12 -> 16 -> Dense 16 -> 8 -> Output 8 -> 3, exported by lava-dl's export_hdf5).
 fn sd_oracle(name: &str) -> NamedArray {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigma_delta/sigma_delta.npz");
-    npz::read(&path).unwrap().into_iter().find(|a| a.name == name).unwrap()
+    npz_array(&test_data("sigma_delta/sigma_delta.npz"), name)
 }
 
 fn sd_net_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigma_delta/sigma_delta.net")
+    test_data("sigma_delta/sigma_delta.net")
 }
 
+/// A (batch, neurons, time) array as a tensor.
 fn tensor_of(a: &NamedArray, device: &Device) -> Tensor<3> {
-    let data: Vec<f32> = a.data.iter().map(|&x| x as f32).collect();
-    Tensor::from_data(TensorData::new(data, [a.shape[0], a.shape[1], a.shape[2]]), device)
+    f32_tensor(&a.data, [a.shape[0], a.shape[1], a.shape[2]], device)
 }
 
 /// A sigma-delta network read from lava-dl's own export: every block's messages on two
@@ -467,12 +470,11 @@ fn to_whc(x: &[f64], [c, h, w]: [usize; 3], steps: usize) -> Vec<f64> {
 
 /// The 8-bit-quantized input times 64: what a netx input layer's `a_in` receives.
 fn q64(v: &[f64]) -> Vec<f64> {
-    v.iter().map(|&x| ((x as f32 * 32.0).round_ties_even().clamp(-128.0, 127.0) * 2.0) as f64).collect()
+    v.iter().map(|&x| f64::from(basalt_slayer::quantize::quantize_8bit_value(x as f32) * 64.0)).collect()
 }
 
 fn conv_oracle(file: &str, name: &str) -> NamedArray {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/conv").join(file);
-    npz::read(&path).unwrap().into_iter().find(|a| a.name == name).unwrap()
+    npz_array(&test_data("conv").join(file), name)
 }
 
 /// slayer's conv networks (`tools/oracle/slayer_conv.py`) read from lava-dl's own exports:
@@ -484,7 +486,7 @@ fn conv_oracle(file: &str, name: &str) -> NamedArray {
 #[test]
 fn conv_and_pool_blocks_equal_slayers() {
     let device = Device::default().autodiff();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/conv");
+    let dir = test_data("conv");
     for (file, names, weights) in [
         ("sd_conv", &["input", "conv1", "conv2", "dense", "out"][..], &["w0", "w1", "w2", "w3"][..]),
         ("cuba_conv", &["input", "conv", "pool", "out"][..], &["w0", "w1"][..]),
@@ -494,11 +496,7 @@ fn conv_and_pool_blocks_equal_slayers() {
         assert_eq!(net.blocks.len(), names.len() - 1, "{file}");
         let x = truth("x");
         let steps = *x.shape.last().unwrap();
-        let x = Tensor::<3>::from_data(
-            TensorData::new(x.data.iter().map(|&v| v as f32).collect::<Vec<_>>(), [2, 160, steps]),
-            &device,
-        )
-        .require_grad();
+        let x = f32_tensor(&x.data, [2, 160, steps], &device).require_grad();
         let exact = net.forward(x.clone()).unwrap();
         let outs = net.forward_train(x.clone()).unwrap();
         for (k, name) in names.iter().enumerate() {
@@ -585,11 +583,7 @@ fn conv_networks_export_and_deploy_exactly() {
                 f64::from(u8::from((seed >> 33) % 100 < 30))
             })
             .collect();
-        let xt = Tensor::<3>::from_data(
-            TensorData::new(x.iter().map(|&v| v as f32).collect::<Vec<_>>(), [1, 160, steps]),
-            &device,
-        );
-        let want = values(net.forward(xt).unwrap().last().unwrap());
+        let want = values(net.forward(f32_tensor(&x, [1, 160, steps], &device)).unwrap().last().unwrap());
         let got = simulate(&path, &[10, 8, 2], &to_whc(&q64(&x), [2, 8, 10], steps), steps, 0);
         for k in 0..3 {
             let (lava, ours) = (&got[k * steps..(k + 1) * steps], &want[k * steps..(k + 1) * steps]);
@@ -662,15 +656,12 @@ fn sigma_delta_networks_train_export_and_deploy_exactly() {
         }
         t
     };
-    let to_tensor = |v: &[f64], dims: [usize; 3]| -> Tensor<3> {
-        Tensor::from_data(TensorData::new(v.iter().map(|&x| x as f32).collect::<Vec<_>>(), dims), &device)
-    };
     let mut optim = AdamConfig::new().init();
     let mut losses = Vec::new();
     for _ in 0..60 {
         let xs = walk(batch);
         let target = Tensor::<3>::from_data(TensorData::new(targets(&xs, batch), [batch, 3, steps]), &device);
-        let out = net.forward_train(to_tensor(&xs, [batch, 12, steps])).unwrap().pop().unwrap();
+        let out = net.forward_train(f32_tensor(&xs, [batch, 12, steps], &device)).unwrap().pop().unwrap();
         let loss = (out - target).powi_scalar(2).mean();
         losses.push(f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]));
         let grads = GradientsParams::from_grads(loss.backward(), &net);
@@ -687,7 +678,7 @@ fn sigma_delta_networks_train_export_and_deploy_exactly() {
     let mut nonzero = 0;
     for sample in 0..3 {
         let xs = walk(1);
-        let want = values(&net.forward(to_tensor(&xs, [1, 12, steps])).unwrap()[2]);
+        let want = values(&net.forward(f32_tensor(&xs, [1, 12, steps], &device)).unwrap()[2]);
         let got = simulate_sdnn(&path, &q64(&xs), steps, hops);
         for k in 0..3 {
             assert!(got[k * (steps + hops)..k * (steps + hops) + hops].iter().all(|&v| v == 0.0));
