@@ -161,17 +161,12 @@ impl Network {
 
     /// Every block's output for input spikes `x`, with surrogate gradients (training).
     pub fn forward_train(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
-        self.chain(x, true, Block::forward_train)
+        self.chain(x, true)
     }
 
-    /// Feeds `x` through the Input block (if any) and the blocks with `step`; returns every
-    /// block's output.
-    fn chain(
-        &self,
-        x: Tensor<3>,
-        train: bool,
-        step: impl Fn(&Block, Tensor<3>) -> Result<Tensor<3>>,
-    ) -> Result<Vec<Tensor<3>>> {
+    /// Feeds `x` through the Input block (if any) and the blocks, differentiably with
+    /// `train`; returns every block's output.
+    fn chain(&self, x: Tensor<3>, train: bool) -> Result<Vec<Tensor<3>>> {
         let mut outs = Vec::with_capacity(self.blocks.len() + 1);
         let mut h = x;
         if let Some(input) = &self.input {
@@ -179,7 +174,7 @@ impl Network {
             outs.push(h.clone());
         }
         for b in &self.blocks {
-            h = step(b, h)?;
+            h = if train { b.forward_train(h)? } else { b.forward(h)? };
             outs.push(h.clone());
         }
         Ok(outs)
@@ -293,7 +288,7 @@ impl Network {
 
     /// Every block's output for input spikes `x` (batch, in, time), input to output.
     pub fn forward(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
-        self.chain(x, false, Block::forward)
+        self.chain(x, false)
     }
 
     /// The netx layer descriptions slayer's `export_hdf5` writes for these blocks.
