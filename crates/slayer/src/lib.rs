@@ -18,6 +18,7 @@
 //! returns (batch, neurons, time); the device picks the backend (burn `flex` on the CPU by
 //! default, `wgpu` with the feature).
 
+pub mod axon;
 pub mod classifier;
 pub mod data;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod loss;
 pub mod network;
 pub mod neuron;
 pub mod quantize;
+mod recurrent;
 pub mod synapse;
 pub mod train;
 

@@ -6,6 +6,7 @@ use basalt_netx::{LayerConfig, LayerKind, NeuronConfig, NeuronKind};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
+use crate::axon::AxonDelay;
 use crate::error::{Result, SlayerError};
 use crate::neuron::alif::AlifNeuron;
 use crate::neuron::cuba::{step_delay, CubaNeuron};
@@ -60,13 +61,18 @@ impl InputBlock {
 }
 
 /// A slayer block with a synapse: `cuba.Dense` / `Conv` / `Pool`, their `alif` and
-/// `sigma_delta` versions, and `sigma_delta.Output` (Dense + sigma). Spiking blocks shift
-/// their spikes one step later (`delay_shift`, on by default) to mirror the hop between Lava
-/// layers; sigma-delta blocks do not (slayer's default for them).
+/// `sigma_delta` versions, `sigma_delta.Output` (Dense + sigma) and the spiking `Recurrent`
+/// blocks. Spiking blocks shift their spikes one step later (`delay_shift`, on by default)
+/// to mirror the hop between Lava layers; sigma-delta blocks do not (slayer's default for
+/// them). An optional learnable axonal delay (slayer's `delay=True`) comes last.
 #[derive(Module, Debug)]
 pub struct Block {
     /// The synapse (its weights are the trainable parameters).
     pub synapse: Synapse,
+    /// Recurrent weights (n, n) of a `Recurrent` block: `s[t] = f(W x[t] + R s[t-1])`.
+    pub recurrent: Option<Dense>,
+    /// Axonal delays of the output, one per channel (slayer's `delay=True`).
+    pub delay: Option<AxonDelay>,
     /// The neurons.
     #[module(skip)]
     pub neuron: Neuron,
@@ -87,7 +93,37 @@ impl Block {
     /// spiking neurons, off for sigma-delta ones).
     pub fn new(synapse: Synapse, neuron: Neuron) -> Self {
         let delay_shift = !matches!(neuron, Neuron::SigmaDelta(_) | Neuron::Sigma(_));
-        Block { synapse, neuron, delay_shift, flatten: false }
+        Block { synapse, recurrent: None, delay: None, neuron, delay_shift, flatten: false }
+    }
+
+    /// slayer's `cuba.Recurrent` / `alif.Recurrent`: input weights `synapse` (n, in),
+    /// recurrent weights `recurrent` (n, n) from the block's own spikes one step earlier,
+    /// into spiking `neuron`s (CUBA or ALIF).
+    pub fn recurrent(synapse: Dense, recurrent: Dense, neuron: Neuron) -> Result<Self> {
+        let n = synapse.dims()[0];
+        if recurrent.dims() != [n, n] {
+            return Err(SlayerError::Shape {
+                what: "recurrent weights".into(),
+                expected: format!("({n}, {n})"),
+                got: recurrent.dims().to_vec(),
+            });
+        }
+        if neuron.spiking_constants().is_none() {
+            return Err(SlayerError::Parameter {
+                what: "Recurrent block neuron".into(),
+                reason: "must be CUBA or ALIF (slayer has no sigma-delta Recurrent block)".into(),
+            });
+        }
+        let mut block = Block::new(Synapse::Dense(synapse), neuron);
+        block.recurrent = Some(recurrent);
+        Ok(block)
+    }
+
+    /// Delays the block's output by `delay` (one per output channel), after the neurons
+    /// and the `delay_shift` (slayer's `delay=True`; [`AxonDelay::init`] starts at 0).
+    pub fn with_delay(mut self, delay: AxonDelay) -> Self {
+        self.delay = Some(delay);
+        self
     }
 
     /// Marks a Flatten block before this one (as slayer networks have between a
@@ -99,14 +135,47 @@ impl Block {
 
     /// The block's output spikes for input spikes `x` (batch, in, time).
     pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
-        let s = self.neuron.forward(self.synapse.forward(x)?)?;
-        Ok(if self.delay_shift { step_delay(s) } else { s })
+        Ok(self.run(x, false)?.detach())
     }
 
     /// The same spikes with slayer's surrogate gradients (for training).
     pub fn forward_train(&self, x: Tensor<3>) -> Result<Tensor<3>> {
-        let s = self.neuron.forward_train(self.synapse.forward(x)?)?;
-        Ok(if self.delay_shift { step_delay(s) } else { s })
+        self.run(x, true)
+    }
+
+    /// The block's clamped copy: delays in [0, 62], as slayer clamps them before every
+    /// forward (call after an optimiser step).
+    pub fn clamped(mut self) -> Self {
+        self.delay = self.delay.map(AxonDelay::clamped);
+        self
+    }
+
+    fn run(&self, x: Tensor<3>, train: bool) -> Result<Tensor<3>> {
+        let z = self.synapse.forward(x)?;
+        let s = match (&self.recurrent, self.neuron.spiking_constants()) {
+            (Some(r), Some(c)) => {
+                if c.graded && train {
+                    return Err(SlayerError::Parameter {
+                        what: "graded_spike".into(),
+                        reason: "training graded-spike Recurrent blocks is not supported yet".into(),
+                    });
+                }
+                crate::recurrent::spikes(&c, z, r.quantized_weight(), train)?
+            }
+            (Some(_), None) => {
+                return Err(SlayerError::Parameter {
+                    what: "Recurrent block neuron".into(),
+                    reason: "must be CUBA or ALIF".into(),
+                })
+            }
+            (None, _) if train => self.neuron.forward_train(z)?,
+            (None, _) => self.neuron.forward(z)?,
+        };
+        let s = if self.delay_shift { step_delay(s) } else { s };
+        match &self.delay {
+            Some(d) => d.forward(s),
+            None => Ok(s),
+        }
     }
 }
 
@@ -159,6 +228,12 @@ impl Network {
         Ok(Network { input: Some(input), blocks })
     }
 
+    /// The network with every block's delays clamped to [0, 62] ([`Block::clamped`]), as
+    /// slayer keeps them; apply after each optimiser step.
+    pub fn clamped(self) -> Self {
+        Network { input: self.input, blocks: self.blocks.into_iter().map(Block::clamped).collect() }
+    }
+
     /// Every block's output for input spikes `x`, with surrogate gradients (training).
     pub fn forward_train(&self, x: Tensor<3>) -> Result<Vec<Tensor<3>>> {
         self.chain(x, true)
@@ -201,15 +276,18 @@ impl Network {
     }
 
     /// netx layer descriptions as slayer blocks on `device` (see [`Network::from_netx`]):
-    /// `input` (first), `dense`, `conv`, `pool` and `flatten` layers with CUBA, ALIF or SDNN
-    /// neurons (SDNN with `sigma_output` as a sigma-delta Output block). Anything else (bias,
-    /// delays, recurrence, other layer types) is a clear error naming the layer.
+    /// `input` (first), `dense` (with one delay per output neuron: the block's axonal delay),
+    /// `dense_rec` (a Recurrent block), `conv`, `pool` and `flatten` layers with CUBA, ALIF
+    /// or SDNN neurons (SDNN with `sigma_output` as a sigma-delta Output block). Anything else
+    /// (bias, other delay layouts, other layer types) is a clear error naming the layer.
     pub fn from_layers(layers: &[LayerConfig], device: &Device) -> Result<Network> {
         let mut input = None;
         let mut blocks: Vec<Block> = Vec::new();
         // The previous layer's output (C, H, W), and whether a flatten layer came since.
         let mut shape: Option<[usize; 3]> = None;
         let mut flatten = false;
+        // A dense layer's recurrent weights and delays, for its block.
+        let (mut recurrent, mut delay) = (None, None);
         for (position, c) in layers.iter().enumerate() {
             let unsupported = |reason: &str| SlayerError::Unsupported {
                 layer: c.index,
@@ -234,12 +312,32 @@ impl Network {
                     flatten = true;
                     continue;
                 }
-                LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None } => {
+                LayerKind::Dense { weight, weight_rec, weight_imag: None, bias: None, delay: file_delay } => {
                     if let Some(prev) = shape {
                         if prev.iter().product::<usize>() != weight.ncols() {
-                            return Err(unsupported(&format!("has {} inputs, the layer before gives {prev:?}", weight.ncols())));
+                            return Err(unsupported(&format!(
+                                "has {} inputs, the layer before gives {prev:?}",
+                                weight.ncols()
+                            )));
                         }
                     }
+                    recurrent = weight_rec.as_ref().map(|r| Dense::from_netx_weights(r, device)).transpose()?;
+                    delay = match file_delay {
+                        None => None,
+                        Some(_) if recurrent.is_some() => {
+                            return Err(unsupported(
+                                "a recurrent layer with delays is not supported (nor by basalt-netx)",
+                            ))
+                        }
+                        Some(d) if d.len() == weight.nrows() => Some(AxonDelay::from_steps(d, device)?),
+                        Some(d) => {
+                            return Err(unsupported(&format!(
+                                "{} delays: only one per output neuron (slayer's axonal delay, as lava-dl exports it) \
+                                 is a slayer block; per-synapse or per-input delays are not",
+                                d.len()
+                            )))
+                        }
+                    };
                     Synapse::Dense(Dense::from_netx_weights(weight, device)?)
                 }
                 LayerKind::Conv {
@@ -264,17 +362,21 @@ impl Network {
                 LayerKind::Pool { transposed: false, weight, kernel, stride, padding, dilation } => {
                     Synapse::Pool(Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation])?)
                 }
-                _ => {
-                    return Err(unsupported(
-                        "only input, dense, conv, pool and flatten layers without bias, delay or recurrence are built so far",
-                    ))
-                }
+                _ => return Err(unsupported(
+                    "only input, dense (with delays or recurrence), conv, pool and flatten layers without bias are \
+                         built so far",
+                )),
             };
             let out = synapse.out_shape()?;
             if out.iter().product::<usize>() != file_shape.iter().product::<usize>() {
                 return Err(unsupported(&format!("computes an output of {out:?}, the file says {:?}", c.shape)));
             }
-            let block = Block::new(synapse, block_neuron(c.neuron.as_ref(), &unsupported)?);
+            let neuron = block_neuron(c.neuron.as_ref(), &unsupported)?;
+            let mut block = match (recurrent.take(), synapse) {
+                (Some(r), Synapse::Dense(w)) => Block::recurrent(w, r, neuron)?,
+                (_, synapse) => Block::new(synapse, neuron),
+            };
+            block.delay = delay.take();
             if let Neuron::Sigma(_) = block.neuron {
                 if !matches!(block.synapse, Synapse::Dense(_)) {
                     return Err(unsupported("a sigma (Output) neuron needs a dense synapse"));
@@ -315,12 +417,27 @@ impl Network {
             }
             let index = layers.len();
             let out = b.synapse.out_shape()?;
+            if b.delay.is_some() && !matches!(b.synapse, Synapse::Dense(_)) {
+                return Err(unsupported_export(index, "conv/pool", "a delay: netx has delays on dense layers only"));
+            }
             let (type_name, kind, layer_shape) = match &b.synapse {
                 Synapse::Dense(d) => {
                     let weight = d.netx_weights()?;
-                    let kind =
-                        LayerKind::Dense { weight, weight_rec: None, weight_imag: None, bias: None, delay: None };
-                    ("dense", kind, vec![out[0]])
+                    let weight_rec = b.recurrent.as_ref().map(Dense::netx_weights).transpose()?;
+                    // lava-dl's layout: the block's floor(delay) per neuron on its own layer,
+                    // which netx applies to the synapses into it. The neurons start at rest
+                    // without bias, so delaying all of a neuron's input by d delays its
+                    // spikes by d: the same network.
+                    let delay = match &b.delay {
+                        Some(_) if weight_rec.is_some() => {
+                            return Err(unsupported_export(index, "dense_rec", "a delay on a recurrent block"))
+                        }
+                        Some(d) => Some(d.steps()?.into_iter().map(|d| d as f64).collect()),
+                        None => None,
+                    };
+                    let type_name = if weight_rec.is_some() { "dense_rec" } else { "dense" };
+                    let kind = LayerKind::Dense { weight, weight_rec, weight_imag: None, bias: None, delay };
+                    (type_name, kind, vec![out[0]])
                 }
                 Synapse::Conv(cv) => {
                     let g = cv.geometry;
@@ -365,6 +482,11 @@ impl Network {
         basalt_netx::write(path, &self.netx_layers()?)?;
         Ok(())
     }
+}
+
+/// A block that netx cannot hold.
+fn unsupported_export(layer: usize, kind: &str, reason: &str) -> SlayerError {
+    SlayerError::Unsupported { layer, kind: kind.into(), reason: format!("cannot export {reason}") }
 }
 
 /// A netx `shape` as (C, H, W): (N) is (N, 1, 1).

@@ -93,7 +93,7 @@ impl Assistant {
         let value = scalar(loss.clone())?;
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         stat.add(batch, value, correct);
-        Ok(self.optim.step(self.lr, net, grads))
+        Ok(self.optim.step(self.lr, net, grads).clamped())
     }
 
     /// Evaluates a batch with the exact forward; adds it to `stat`.

@@ -135,6 +135,33 @@ fn bad_inputs_are_clear_errors() {
     let sd = Network::sigma_delta(&[4, 3], 0.1, 1.0, &device).unwrap();
     let e = sd.forward(Tensor::<3>::zeros([2, 5, 3], &device)).unwrap_err();
     assert!(e.to_string().contains("Input block input: expected shape (batch, 4, time), got [2, 5, 3]"), "{e}");
+    // Delays: one per output neuron only; the wrong channel count; none on a conv export.
+    let mut layers = basalt_netx::read_layers(test_data("delay_recurrent/delay.net")).unwrap();
+    if let basalt_netx::LayerKind::Dense { delay: Some(d), .. } = &mut layers[1].kind {
+        d.push(1.0);
+    }
+    let e = Network::from_layers(&layers, &device).unwrap_err();
+    assert!(e.to_string().contains("layer 1 (dense): 13 delays: only one per output neuron"), "{e}");
+    let cuba = || basalt_slayer::neuron::Neuron::Cuba(basalt_slayer::CubaNeuron::new(0.5, 0.1, 0.1).unwrap());
+    let dense = |o: usize, i: usize| basalt_slayer::Dense::new(Tensor::zeros([o, i], &device));
+    let three = || basalt_slayer::axon::AxonDelay::from_steps(&[1.0, 2.0, 3.0], &device).unwrap();
+    let b = basalt_slayer::Block::new(Synapse::Dense(dense(4, 2)), cuba()).with_delay(three());
+    let e = b.forward(Tensor::zeros([1, 2, 5], &device)).unwrap_err();
+    assert!(e.to_string().contains("delayed input: expected shape (batch, a multiple of 3 channels, time)"), "{e}");
+    assert!(basalt_slayer::axon::AxonDelay::from_steps(&[f64::NAN], &device).is_err());
+    let g1 = basalt_slayer::ConvGeometry { groups: 1, ..g };
+    let conv = basalt_slayer::Conv::init(g1, 3, [3, 3], 1.0, &device).unwrap();
+    let net = Network {
+        input: None,
+        blocks: vec![basalt_slayer::Block::new(Synapse::Conv(conv), cuba()).with_delay(three())],
+    };
+    let e = net.netx_layers().unwrap_err();
+    assert!(e.to_string().contains("cannot export a delay: netx has delays on dense layers only"), "{e}");
+    // Recurrent: square weights of the block's size, spiking neurons only.
+    let e = basalt_slayer::Block::recurrent(dense(4, 2), dense(3, 3), cuba()).unwrap_err();
+    assert!(e.to_string().contains("recurrent weights: expected shape (4, 4), got [3, 3]"), "{e}");
+    let sd_neuron = basalt_slayer::neuron::Neuron::SigmaDelta(basalt_slayer::SigmaDeltaNeuron::new(0.1).unwrap());
+    assert!(basalt_slayer::Block::recurrent(dense(4, 2), dense(4, 4), sd_neuron).is_err());
 }
 
 /// The netx ALIF oracle (`tools/oracle/netx_alif.py`: alif.Dense 12 -> 8 -> cuba.Dense 8 -> 3
@@ -703,4 +730,146 @@ fn uniform_weights<const D: usize>(shape: [usize; D], k: f64, seed: u64, device:
         })
         .collect();
     Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+/// An array of `tools/oracle/slayer_delay_recurrent.py`'s `file` (delay.npz, recurrent.npz).
+fn dr_oracle(file: &str, name: &str) -> NamedArray {
+    npz_array(&test_data(&format!("delay_recurrent/{file}")), name)
+}
+
+/// Loads the oracle network `{stem}.net`, checks every block's training-forward spikes on
+/// the oracle's `x` (2, 8, 50) against slayer's (`blocks`, exact) and the SpikeRate loss of
+/// `labels`; returns the network, the input and the gradients of that loss.
+fn forward_against_slayer(
+    stem: &str,
+    blocks: &[&str],
+    labels: [f64; 2],
+) -> (Network, Tensor<3>, burn::tensor::Gradients) {
+    let device = Device::default().autodiff();
+    let net = Network::from_netx(test_data(&format!("delay_recurrent/{stem}.net")), &device).unwrap();
+    let file = format!("{stem}.npz");
+    let x = dr_oracle(&file, "x");
+    let x = f32_tensor(&x.data, [2, 8, 50], &device).require_grad();
+    let outs = net.forward_train(x.clone()).unwrap();
+    for (name, out) in blocks.iter().zip(&outs) {
+        assert_eq!(values(out), dr_oracle(&file, name).data, "{stem}: block {name}");
+    }
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+        .unwrap()
+        .forward(outs.last().unwrap().clone(), int_tensor(&labels, [2], &device))
+        .unwrap();
+    let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
+    let want = dr_oracle(&file, "loss").data[0];
+    assert!((got - want).abs() < 1e-5 * want, "{stem}: loss {got} vs slayer {want}");
+    let grads = loss.backward();
+    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), dr_oracle(&file, "grad_x").data);
+    (net, x, grads)
+}
+
+/// Deploy: basalt-netx's fixed-point simulation of the oracle file on sample 0 equals
+/// Lava's run of it (`out_lava`, which the oracle checked to be slayer's output one step
+/// earlier); then `net` learns for a few Adam steps (its delays or recurrent weights
+/// included), is exported, and simulates on held-out inputs exactly as its own forward,
+/// one step earlier (the Input block's shift).
+fn deploys_exactly(stem: &str, mut net: Network) {
+    use burn::optim::{AdamConfig, GradientsParams};
+    let file = format!("{stem}.npz");
+    let x = dr_oracle(&file, "x");
+    let steps = 50;
+    let got = simulate(&test_data(&format!("delay_recurrent/{stem}.net")), &[8], &q64(&x.data[..8 * steps]), steps, 0);
+    assert_eq!(got, dr_oracle(&file, "out_lava").data, "{stem}: Lava's run");
+
+    let device = Device::default().autodiff();
+    let mut seed = 0xDE1A_u64;
+    let mut spikes = |n: usize| -> Vec<f64> {
+        (0..n)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                f64::from(u8::from((seed >> 33) % 100 < 30))
+            })
+            .collect()
+    };
+    let delays = |net: &Network| -> Vec<Vec<usize>> {
+        net.blocks.iter().filter_map(|b| b.delay.as_ref()).map(|d| d.steps().unwrap()).collect()
+    };
+    let before = delays(&net);
+    let mut optim = AdamConfig::new().init();
+    for _ in 0..5 {
+        let x = f32_tensor(&spikes(4 * 8 * steps), [4, 8, steps], &device);
+        let out = net.forward_train(x).unwrap().pop().unwrap();
+        let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+            .unwrap()
+            .forward(out, int_tensor(&[0.0, 1.0, 2.0, 0.0], [4], &device))
+            .unwrap();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(0.01, net, grads).clamped();
+    }
+    if !before.is_empty() {
+        assert_ne!(delays(&net), before, "{stem}: the delays learn");
+    }
+    let path = std::env::temp_dir().join(format!("basalt-slayer-{stem}-{}.net", std::process::id()));
+    net.export_netx(&path).unwrap();
+    assert_eq!(Network::from_netx(&path, &device).unwrap().netx_layers().unwrap(), net.netx_layers().unwrap());
+    let mut total = 0.0;
+    for sample in 0..2 {
+        let x = spikes(8 * steps);
+        let want = values(net.forward(f32_tensor(&x, [1, 8, steps], &device)).unwrap().last().unwrap());
+        let got = simulate(&path, &[8], &q64(&x), steps, 0);
+        for k in 0..3 {
+            let (lava, ours) = (&got[k * steps..(k + 1) * steps], &want[k * steps..(k + 1) * steps]);
+            assert_eq!(lava[..steps - 1], ours[1..], "{stem}: sample {sample}, output {k}");
+        }
+        total += want.iter().sum::<f64>();
+    }
+    let _ = std::fs::remove_file(&path);
+    assert!(total > 5.0, "{stem}: the trained network spikes ({total})");
+}
+
+/// Axonal delays (slayer's `delay=True`): lava-dl's export of Input(8) -> Dense(8 -> 12,
+/// delay) -> Dense(12 -> 10, delay) -> Dense(10 -> 3) reads back as blocks with those
+/// delays; every block's spikes equal slayer's, the loss, and the gradients w.r.t. the
+/// weights, the delays and the input are slayer's; trained delays export and deploy.
+#[test]
+fn axonal_delays_equal_slayers_and_deploy_exactly() {
+    let (net, _, grads) = forward_against_slayer("delay", &["input", "dense1", "dense2", "out"], [0.0, 2.0]);
+    let delays: Vec<Vec<usize>> = net.blocks[..2].iter().map(|b| b.delay.as_ref().unwrap().steps().unwrap()).collect();
+    for (k, d) in delays.iter().enumerate() {
+        let want: Vec<usize> = dr_oracle("delay.npz", &format!("d{k}")).data.iter().map(|&d| d as usize).collect();
+        assert_eq!(*d, want, "delays of block {k}");
+        assert!(d.iter().any(|&d| d > 0));
+    }
+    for (k, b) in net.blocks.iter().enumerate() {
+        let g = b.synapse.as_dense().unwrap().weight.grad(&grads).unwrap();
+        assert_close(
+            &format!("w{k}"),
+            g.try_into_vec_as::<f32>().unwrap(),
+            dr_oracle("delay.npz", &format!("w{k}")).data,
+        );
+    }
+    for k in 0..2 {
+        let g = net.blocks[k].delay.as_ref().unwrap().delay.grad(&grads).unwrap();
+        let want = dr_oracle("delay.npz", &format!("grad_d{k}")).data;
+        assert_close(&format!("delay {k}"), g.try_into_vec_as::<f32>().unwrap(), want);
+    }
+    deploys_exactly("delay", net);
+}
+
+/// slayer's cuba.Recurrent: lava-dl's export (dense_rec) of Input(8) -> Recurrent(8 -> 12)
+/// -> Dense(12 -> 3) reads back as a Recurrent block; spikes, loss and the gradients w.r.t.
+/// the input, recurrent and dense weights and the input equal slayer's; a trained recurrent
+/// network exports and deploys exactly.
+#[test]
+fn recurrent_blocks_equal_slayers_and_deploy_exactly() {
+    let (net, _, grads) = forward_against_slayer("recurrent", &["input", "rec", "out"], [1.0, 2.0]);
+    let rec = &net.blocks[0];
+    let weights = [
+        ("w_in", rec.synapse.as_dense().unwrap()),
+        ("w_rec", rec.recurrent.as_ref().unwrap()),
+        ("w_out", net.blocks[1].synapse.as_dense().unwrap()),
+    ];
+    for (name, w) in weights {
+        let g = w.weight.grad(&grads).unwrap();
+        assert_close(name, g.try_into_vec_as::<f32>().unwrap(), dr_oracle("recurrent.npz", name).data);
+    }
+    deploys_exactly("recurrent", net);
 }

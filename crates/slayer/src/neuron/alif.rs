@@ -66,7 +66,7 @@ impl AlifNeuron {
         )
     }
 
-    fn constants(&self) -> CubaConstants {
+    pub(crate) fn constants(&self) -> CubaConstants {
         let [cd, vd, td, rd] = self.decays.map(quantized);
         let tau = TAU_RHO_MULT * self.tau_grad * self.threshold;
         CubaConstants {

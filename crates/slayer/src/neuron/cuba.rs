@@ -91,7 +91,7 @@ impl CubaNeuron {
     }
 
     /// The constants of the dynamics and the surrogate, as the backend operation takes them.
-    fn constants(&self) -> CubaConstants {
+    pub(crate) fn constants(&self) -> CubaConstants {
         let theta = self.threshold + 0.01 / S_SCALE;
         let tau = TAU_RHO_MULT * self.tau_grad * self.threshold;
         let (cd, vd) = (quantized(self.current_decay), quantized(self.voltage_decay));

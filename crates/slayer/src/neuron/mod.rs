@@ -24,6 +24,16 @@ pub enum Neuron {
 }
 
 impl Neuron {
+    /// The constants of the integer spiking dynamics (CUBA and ALIF); `None` for
+    /// sigma-delta neurons.
+    pub(crate) fn spiking_constants(&self) -> Option<ops::CubaConstants> {
+        match self {
+            Neuron::Cuba(n) => Some(n.constants()),
+            Neuron::Alif(n) => Some(n.constants()),
+            Neuron::SigmaDelta(_) | Neuron::Sigma(_) => None,
+        }
+    }
+
     /// The spikes (messages) for currents `z` (batch, neurons, time).
     pub fn forward(&self, z: Tensor<3>) -> Result<Tensor<3>> {
         match self {

@@ -115,49 +115,82 @@ fn exp_neg(x: f32) -> f32 {
     p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
+/// One neuron's integer state in slayer's units (x4096): current, voltage and, for ALIF,
+/// the adaptive threshold and refractory state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NeuronState {
+    u: i64,
+    v: i64,
+    theta: i64,
+    r: i64,
+}
+
+impl NeuronState {
+    /// A neuron at rest (ALIF threshold at its base value).
+    pub(crate) fn at_rest(c: &CubaConstants) -> Self {
+        NeuronState { u: 0, v: 0, theta: c.adaptation.map_or(0, |a| a.theta0), r: 0 }
+    }
+
+    /// Advances one step with input current `z`: returns the output (0, 1 or the graded
+    /// voltage) and the pre-reset voltage minus the spike threshold (the surrogate's
+    /// argument; around `θ + r` for ALIF).
+    #[inline(always)]
+    pub(crate) fn step(&mut self, c: &CubaConstants, z: f32) -> (f32, f32) {
+        let [cd, vd] = c.factors;
+        self.u = rtz12(self.u * cd) + (4096f32 * z) as i32 as i64;
+        let current = (self.u as f32) / 4096f32;
+        self.v = rtz12(self.v * vd) + (4096f32 * current) as i32 as i64;
+        let voltage = (self.v as f32) / 4096f32;
+        let (spike, centre) = match c.adaptation {
+            None => (voltage >= c.spike_at, c.spike_at),
+            Some(a) => {
+                self.r = rtz12(self.r * a.factors[1]);
+                self.theta = rtz12((self.theta - a.theta0) * a.factors[0]) + a.theta0;
+                // slayer emits on the float32 sum, adapts on the integers.
+                let centre = (self.theta as f32) / 4096f32 + (self.r as f32) / 4096f32;
+                if self.v >= self.theta + self.r {
+                    self.r += 2 * self.theta;
+                    self.theta += a.step;
+                }
+                (voltage >= centre, centre)
+            }
+        };
+        if c.adaptation.is_none() && (self.v as f32) >= c.reset_at {
+            self.v = 0;
+        }
+        let out = match (spike, c.graded) {
+            (false, _) => 0.0,
+            (true, true) => voltage,
+            (true, false) => 1.0,
+        };
+        (out, voltage - centre)
+    }
+}
+
+/// The surrogate gradient `height·exp(-|x|/tau)` at `x` = voltage minus threshold.
+#[inline(always)]
+pub(crate) fn surrogate(c: &CubaConstants, x: f32) -> f32 {
+    c.height * exp_neg((x / c.tau).abs())
+}
+
 /// slayer's integer dynamics over rows of `steps` values: the spikes, and (when asked) the
 /// surrogate slope at each pre-reset voltage (around `θ + r` for ALIF).
 pub(crate) fn dynamics(c: &CubaConstants, data: &[f32], steps: usize, with_slope: bool) -> (Vec<f32>, Vec<f32>) {
-    let [cd, vd] = c.factors;
     let mut spikes = vec![0f32; data.len()];
     let mut slope = if with_slope { vec![0f32; data.len()] } else { Vec::new() };
-    // For ALIF the slope's centre moves: keep `voltage - centre` per element.
     for (row, x) in data.chunks(steps.max(1)).enumerate() {
-        let (mut u, mut v) = (0i64, 0i64);
-        let (mut theta, mut r) = (c.adaptation.map_or(0, |a| a.theta0), 0i64);
+        let mut state = NeuronState::at_rest(c);
         for (t, &z) in x.iter().enumerate() {
             let k = row * steps + t;
-            u = rtz12(u * cd) + (4096f32 * z) as i32 as i64;
-            let current = (u as f32) / 4096f32;
-            v = rtz12(v * vd) + (4096f32 * current) as i32 as i64;
-            let voltage = (v as f32) / 4096f32;
-            let (spike, centre) = match c.adaptation {
-                None => (voltage >= c.spike_at, c.spike_at),
-                Some(a) => {
-                    r = rtz12(r * a.factors[1]);
-                    theta = rtz12((theta - a.theta0) * a.factors[0]) + a.theta0;
-                    // slayer emits on the float32 sum, adapts on the integers.
-                    let centre = (theta as f32) / 4096f32 + (r as f32) / 4096f32;
-                    if v >= theta + r {
-                        r += 2 * theta;
-                        theta += a.step;
-                    }
-                    (voltage >= centre, centre)
-                }
-            };
+            let (spike, above) = state.step(c, z);
+            spikes[k] = spike;
             if with_slope {
-                slope[k] = voltage - centre;
-            }
-            if spike {
-                spikes[k] = if c.graded { voltage } else { 1.0 };
-            }
-            if c.adaptation.is_none() && (v as f32) >= c.reset_at {
-                v = 0;
+                slope[k] = above;
             }
         }
     }
     for s in slope.iter_mut() {
-        *s = c.height * exp_neg((*s / c.tau).abs());
+        *s = surrogate(c, *s);
     }
     (spikes, slope)
 }
