@@ -15,7 +15,8 @@ python tools/oracle/slayer_delay_recurrent.py OUT_DIR
    cuba.Dense(12 -> 3) on two samples (2, 8, 50): every block's spikes, SpikeRate loss for
    labels [1, 2], gradients w.r.t. the input weights, the recurrent weights, the dense
    weights and the input; Lava runs lava-dl's export (dense_rec) on sample 0 and spikes as
-   slayer one step earlier."""
+   slayer one step earlier. The same for alif.Recurrent (alif_recurrent.net / .npz), without the
+   Lava run (lava-dl's netx loader builds no ALIF neurons for dense_rec layers)."""
 import os, sys
 import numpy as np, torch
 import netx_oracle
@@ -79,30 +80,41 @@ np.savez(os.path.join(out, "delay.npz"), x=x_np.astype(np.float64),
          **{f"grad_d{i}": blocks[i + 1].delay.delay.grad.numpy().astype(np.float64) for i in range(2)})
 print("delays: loss", loss.item(), "| spikes per block", [int(o.sum()) for o in outs])
 
-# 2. Recurrent
+# 2. Recurrent (CUBA, then ALIF)
 p_rec = {'threshold': 1.0, 'current_decay': 0.3, 'voltage_decay': 0.1}
-blocks = torch.nn.ModuleList([
-    slayer.block.cuba.Input(p),
-    slayer.block.cuba.Recurrent(p_rec, 8, 12, weight_scale=3),
-    slayer.block.cuba.Dense(p, 12, 3, weight_scale=3),
-])
-path = os.path.join(out, "recurrent.net")
-x_np = (np.random.rand(2, 8, steps) < 0.3).astype(np.float32)
-netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
-# A fresh block: slayer's Recurrent keeps its neuron state across calls.
-blocks[1].neuron.current_state = torch.zeros(1)
-blocks[1].neuron.voltage_state = torch.zeros(1)
-x = torch.tensor(x_np, requires_grad=True)
-outs = netx_oracle.forward_all(blocks, x)
-loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([1, 2]))
-loss.backward()
-same, out_lava = check_lava(path, lava_input(blocks, x_np), flat(outs[-1][0]), "recurrent")
-assert same
-rec = blocks[1]
-g2 = lambda w: w.grad.reshape(w.shape[:2]).numpy().astype(np.float64)
-np.savez(os.path.join(out, "recurrent.npz"), x=x_np.astype(np.float64),
-         **{n: flat(o) for n, o in zip(["input", "rec", "out"], outs)}, loss=np.array([loss.item()]),
-         grad_x=flat(x.grad), out_lava=out_lava.astype(np.float64),
-         w_in=g2(rec.input_synapse.weight), w_rec=g2(rec.recurrent_synapse.weight),
-         w_out=g2(blocks[2].synapse.weight))
-print("recurrent: loss", loss.item(), "| spikes per block", [int(o.sum()) for o in outs])
+p_alif = {'threshold': 1.0, 'threshold_step': 0.5, 'current_decay': 0.3, 'voltage_decay': 0.1,
+          'threshold_decay': 0.1, 'refractory_decay': 0.2}
+for stem, kind, params in [("recurrent", slayer.block.cuba, p_rec), ("alif_recurrent", slayer.block.alif, p_alif)]:
+    blocks = torch.nn.ModuleList([
+        slayer.block.cuba.Input(p),
+        kind.Recurrent(params, 8, 12, weight_scale=3),
+        slayer.block.cuba.Dense(p, 12, 3, weight_scale=3),
+    ])
+    path = os.path.join(out, f"{stem}.net")
+    x_np = (np.random.rand(2, 8, steps) < 0.3).astype(np.float32)
+    netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
+    # A fresh block: slayer's Recurrent keeps its neuron state across calls.
+    for name in ["current_state", "voltage_state", "refractory_state"]:
+        if hasattr(blocks[1].neuron, name):
+            setattr(blocks[1].neuron, name, torch.zeros(1))
+    if hasattr(blocks[1].neuron, "threshold_state"):
+        blocks[1].neuron.threshold_state = blocks[1].neuron.threshold * torch.ones(1)
+    x = torch.tensor(x_np, requires_grad=True)
+    outs = netx_oracle.forward_all(blocks, x)
+    loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([1, 2]))
+    loss.backward()
+    # lava-dl's netx builds no ALIF neurons for dense_rec layers (its loader fails), so
+    # only the CUBA file runs in Lava.
+    extra = {}
+    if kind is slayer.block.cuba:
+        same, out_lava = check_lava(path, lava_input(blocks, x_np), flat(outs[-1][0]), stem)
+        assert same
+        extra["out_lava"] = out_lava.astype(np.float64)
+    rec = blocks[1]
+    g2 = lambda w: w.grad.reshape(w.shape[:2]).numpy().astype(np.float64)
+    np.savez(os.path.join(out, f"{stem}.npz"), x=x_np.astype(np.float64),
+             **{n: flat(o) for n, o in zip(["input", "rec", "out"], outs)}, loss=np.array([loss.item()]),
+             grad_x=flat(x.grad), **extra,
+             w_in=g2(rec.input_synapse.weight), w_rec=g2(rec.recurrent_synapse.weight),
+             w_out=g2(blocks[2].synapse.weight))
+    print(f"{stem}: loss", loss.item(), "| spikes per block", [int(o.sum()) for o in outs])
