@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use basalt_core::persist::npz;
 use basalt_core::prelude::{sink, source, Network as ProcessNetwork, RunConfig, RunSteps};
-use basalt_slayer::train::{rate_encode, Assistant, LearningStat};
+use basalt_slayer::stats::{epoch_progress, LearningStats};
+use basalt_slayer::train::{rate_encode, Assistant};
 use basalt_slayer::{classifier, CubaNeuron, Device, Network, SpikeRate, Tensor, TensorData};
 use burn::tensor::Int;
 
@@ -50,30 +51,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut net = Network::dense(&[64, 128, 10], &neuron, 1.0, &device);
     let mut assistant = Assistant::new(SpikeRate::new(0.2, 0.03)?, 3e-3);
     let t0 = Instant::now();
+    let mut stats = LearningStats::new();
     for epoch in 1..=epochs {
         // Reduce the learning rate by 10/3 after 60 % and 80 % of the epochs.
         if epoch * 10 == epochs * 6 + 10 || epoch * 10 == epochs * 8 + 10 {
             assistant.reduce_lr(10.0 / 3.0);
         }
-        let mut stat = LearningStat::default();
+        let bar = epoch_progress(epoch, train.len().div_ceil(BATCH));
         for chunk in train.chunks(BATCH) {
             let (x, y) = batch(chunk);
-            net = assistant.train(net, x, y, &mut stat)?;
+            net = assistant.train(net, x, y, &mut stats.training)?;
+            bar.set_message(stats.training.to_string());
+            bar.inc(1);
         }
-        let mut held_out = LearningStat::default();
+        bar.finish_and_clear();
         for chunk in test.chunks(BATCH) {
             let (x, y) = batch(chunk);
-            assistant.test(&net, x, y, &mut held_out)?;
+            assistant.test(&net, x, y, &mut stats.testing)?;
         }
-        println!(
-            "[Epoch {epoch:2}/{epochs}] Train loss = {:.5} accuracy = {:.4} | Test loss = {:.5} accuracy = {:.4} ({:.1} s)",
-            stat.loss(),
-            stat.accuracy(),
-            held_out.loss(),
-            held_out.accuracy(),
-            t0.elapsed().as_secs_f64()
-        );
+        println!("[Epoch {epoch:2}/{epochs}] {stats}({:.1} s)", t0.elapsed().as_secs_f64());
+        stats.update();
     }
+    let stats_dir = std::env::temp_dir().join("basalt-digits-stats");
+    std::fs::create_dir_all(&stats_dir)?;
+    stats.save(&stats_dir)?;
+    stats.plot(&stats_dir)?;
+    println!("Learning statistics: loss.txt, accuracy.txt, loss.png, accuracy.png in {}", stats_dir.display());
 
     // Export, load as Processes, simulate every held-out image in fixed point.
     let path = std::env::temp_dir().join("basalt-digits.net");

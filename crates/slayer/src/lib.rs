@@ -27,6 +27,7 @@ pub mod network;
 pub mod neuron;
 pub mod quantize;
 mod recurrent;
+pub mod stats;
 pub mod synapse;
 pub mod train;
 

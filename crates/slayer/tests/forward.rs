@@ -262,7 +262,7 @@ fn training_learns_digits_and_deploys_identically() {
         let mut held_out = LearningStat::default();
         let (x, y) = batch(1000..1300);
         assistant.test(net, x, y, &mut held_out).unwrap();
-        held_out.accuracy()
+        held_out.accuracy().unwrap()
     };
     let before = evaluate(&net, &assistant);
     for _ in 0..12 {
