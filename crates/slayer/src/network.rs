@@ -277,7 +277,7 @@ impl Network {
 
     /// netx layer descriptions as slayer blocks on `device` (see [`Network::from_netx`]):
     /// `input` (first), `dense` (with one delay per output neuron: the block's axonal delay),
-    /// `dense_rec` (a Recurrent block), `conv`, `pool` and `flatten` layers with CUBA, ALIF
+    /// `dense_rec` (a Recurrent block), `conv`, `convT`, `pool`, `unpool` and `flatten` layers with CUBA, ALIF
     /// or SDNN neurons (SDNN with `sigma_output` as a sigma-delta Output block). Anything else
     /// (bias, other delay layouts, other layer types) is a clear error naming the layer.
     pub fn from_layers(layers: &[LayerConfig], device: &Device) -> Result<Network> {
@@ -340,16 +340,7 @@ impl Network {
                     };
                     Synapse::Dense(Dense::from_netx_weights(weight, device)?)
                 }
-                LayerKind::Conv {
-                    weight,
-                    weight_shape,
-                    transposed: false,
-                    bias: None,
-                    stride,
-                    padding,
-                    dilation,
-                    groups,
-                } => {
+                LayerKind::Conv { weight, weight_shape, transposed, bias: None, stride, padding, dilation, groups } => {
                     let geometry = ConvGeometry {
                         in_shape: needs_shape()?,
                         stride: *stride,
@@ -357,11 +348,15 @@ impl Network {
                         dilation: *dilation,
                         groups: *groups,
                     };
-                    Synapse::Conv(Conv::from_netx_weights(weight, *weight_shape, geometry, device)?)
+                    Synapse::Conv(if *transposed {
+                        Conv::from_netx_weights_transposed(weight, *weight_shape, geometry, device)?
+                    } else {
+                        Conv::from_netx_weights(weight, *weight_shape, geometry, device)?
+                    })
                 }
-                LayerKind::Pool { transposed: false, weight, kernel, stride, padding, dilation } => {
-                    Synapse::Pool(Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation])?)
-                }
+                LayerKind::Pool { transposed, weight, kernel, stride, padding, dilation } => Synapse::Pool(
+                    Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation], *transposed)?,
+                ),
                 _ => return Err(unsupported(
                     "only input, dense (with delays or recurrence), conv, pool and flatten layers without bias are \
                          built so far",
@@ -444,25 +439,36 @@ impl Network {
                     let kind = LayerKind::Conv {
                         weight: cv.netx_weights()?,
                         weight_shape: cv.dims(),
-                        transposed: false,
+                        transposed: cv.transposed,
                         bias: None,
                         stride: g.stride,
                         padding: g.padding,
                         dilation: g.dilation,
                         groups: g.groups,
                     };
-                    ("conv", kind, out.to_vec())
+                    (if cv.transposed { "convT" } else { "conv" }, kind, out.to_vec())
                 }
                 Synapse::Pool(p) => {
+                    // netx builds an unpool per channel; slayer unpools the channels as one
+                    // tall image, the same only when windows do not overlap.
+                    let overlapping = p.stride != p.kernel || p.padding != [0, 0] || p.dilation != [1, 1];
+                    if p.transposed && overlapping && p.in_shape[0] > 1 {
+                        return Err(unsupported_export(
+                            index,
+                            "unpool",
+                            "an unpool whose windows overlap (stride != kernel, padding or dilation): netx unpools \
+                             each channel on its own",
+                        ));
+                    }
                     let kind = LayerKind::Pool {
-                        transposed: false,
+                        transposed: p.transposed,
                         weight: p.netx_weights(),
                         kernel: p.kernel,
                         stride: p.stride,
                         padding: p.padding,
                         dilation: p.dilation,
                     };
-                    ("pool", kind, out.to_vec())
+                    (if p.transposed { "unpool" } else { "pool" }, kind, out.to_vec())
                 }
             };
             layers.push(LayerConfig {

@@ -157,6 +157,14 @@ fn bad_inputs_are_clear_errors() {
     };
     let e = net.netx_layers().unwrap_err();
     assert!(e.to_string().contains("cannot export a delay: netx has delays on dense layers only"), "{e}");
+    // ConvT: weights of the input's channels; an overlapping unpool does not export.
+    let e = basalt_slayer::Conv::new_transposed(Tensor::zeros([2, 3, 3, 3], &device), g1).unwrap_err();
+    assert!(e.to_string().contains("ConvT weight: expected shape (3, Cout/1, kH, kW), got [2, 3, 3, 3]"), "{e}");
+    let overlapping = basalt_slayer::Pool::from_netx([2, 4, 4], [3, 3], &[64.0; 9], [[1, 1], [0, 0], [1, 1]], true);
+    let net =
+        Network { input: None, blocks: vec![basalt_slayer::Block::new(Synapse::Pool(overlapping.unwrap()), cuba())] };
+    let e = net.netx_layers().unwrap_err();
+    assert!(e.to_string().contains("netx unpools each channel on its own"), "{e}");
     // Recurrent: square weights of the block's size, spiking neurons only.
     let e = basalt_slayer::Block::recurrent(dense(4, 2), dense(3, 3), cuba()).unwrap_err();
     assert!(e.to_string().contains("recurrent weights: expected shape (4, 4), got [3, 3]"), "{e}");
@@ -879,4 +887,53 @@ fn recurrent_blocks_equal_slayers_and_deploy_exactly() {
         }
         deploys_exactly(stem, net);
     }
+}
+
+/// slayer's ConvT and Unpool blocks (`tools/oracle/slayer_convt.py`): lava-dl's export of
+/// cuba Input(2x4x5) -> ConvT(2 -> 3, 3x3, stride 2, padding 1) -> Unpool(2) -> Flatten ->
+/// Dense(756 -> 3) reads back as blocks whose spikes equal slayer's; the loss and the
+/// gradients w.r.t. the ConvT and dense weights and the input equal slayer's; our export
+/// holds the same layers and its Process simulation spikes as the blocks, one step earlier.
+#[test]
+fn convt_and_unpool_blocks_equal_slayers_and_deploy_exactly() {
+    let oracle = |name: &str| npz_array(&test_data("convt/convt.npz"), name);
+    let device = Device::default().autodiff();
+    let file = test_data("convt/convt.net");
+    let net = Network::from_netx(&file, &device).unwrap();
+    let steps = 40;
+    let x = f32_tensor(&oracle("x").data, [2, 40, steps], &device).require_grad();
+    let outs = net.forward_train(x.clone()).unwrap();
+    for (name, out) in ["input", "convt", "unpool", "out"].iter().zip(&outs) {
+        assert_eq!(values(out), oracle(name).data, "block {name}");
+    }
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+        .unwrap()
+        .forward(outs[3].clone(), int_tensor(&[2.0, 0.0], [2], &device))
+        .unwrap();
+    let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
+    assert!((got - oracle("loss").data[0]).abs() < 1e-6, "loss {got}");
+    let grads = loss.backward();
+    let convt = net.blocks[0].synapse.as_conv().unwrap();
+    assert!(convt.transposed);
+    assert_close("w0", convt.weight.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), oracle("w0").data);
+    let dense = net.blocks[2].synapse.as_dense().unwrap();
+    assert_close("w1", dense.weight.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), oracle("w1").data);
+    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), oracle("grad_x").data);
+
+    let path = std::env::temp_dir().join(format!("basalt-slayer-convt-{}.net", std::process::id()));
+    net.export_netx(&path).unwrap();
+    assert_eq!(basalt_netx::read_layers(&path).unwrap(), basalt_netx::read_layers(&file).unwrap());
+    let mut spikes = 0.0;
+    for sample in 0..2 {
+        let xs = &oracle("x").data[sample * 40 * steps..(sample + 1) * 40 * steps];
+        let got = simulate(&path, &[5, 4, 2], &to_whc(&q64(xs), [2, 4, 5], steps), steps, 0);
+        let want = &oracle("out").data[sample * 3 * steps..(sample + 1) * 3 * steps];
+        for k in 0..3 {
+            let (lava, ours) = (&got[k * steps..(k + 1) * steps], &want[k * steps..(k + 1) * steps]);
+            assert_eq!(lava[..steps - 1], ours[1..], "sample {sample}, output {k}");
+        }
+        spikes += want.iter().sum::<f64>();
+    }
+    let _ = std::fs::remove_file(&path);
+    assert!(spikes > 5.0, "the output spikes ({spikes})");
 }

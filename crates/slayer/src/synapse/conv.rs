@@ -3,8 +3,8 @@
 //! flat layout (batch, C·H·W, time), C-order CHW as slayer's Flatten block writes it.
 
 use burn::module::{Module, Param};
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::module::{conv2d, conv_transpose2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 use crate::error::{Result, SlayerError};
@@ -33,8 +33,36 @@ impl ConvGeometry {
             .map_err(|reason| SlayerError::Parameter { what: "convolution".into(), reason })
     }
 
+    /// The output (C, H, W) of the transposed convolution (slayer's `ConvTranspose`, torch's
+    /// `conv_transpose`) with `out_channels` and `kernel` (kH, kW): `(n-1)·s - 2p + d(k-1) +
+    /// 1` per axis; an error unless the forward convolution of that output gives back the
+    /// input (what core's `ConvTranspose`, which deploys it, checks).
+    pub fn transposed_out_shape(&self, out_channels: usize, kernel: [usize; 2]) -> Result<[usize; 3]> {
+        let bad = |reason: String| SlayerError::Parameter { what: "transposed convolution".into(), reason };
+        let [c, h, w] = self.in_shape;
+        let mut out = [out_channels, 0, 0];
+        for a in 0..2 {
+            let n = [h, w][a];
+            let full = (n.max(1) - 1) * self.stride[a] + self.dilation[a] * (kernel[a].max(1) - 1) + 1;
+            out[a + 1] =
+                full.checked_sub(2 * self.padding[a]).filter(|&o| o > 0 && n > 0 && kernel[a] > 0).ok_or_else(
+                    || bad(format!("padding {:?} leaves no output for input {:?}", self.padding, self.in_shape)),
+                )?;
+        }
+        let forward =
+            conv_out_shape(out, c, kernel, [self.stride, self.padding, self.dilation], self.groups).map_err(bad)?;
+        if forward != self.in_shape {
+            return Err(bad(format!("input {:?} is not a convolution output of {out:?}", self.in_shape)));
+        }
+        Ok(out)
+    }
+
     fn options(&self) -> ConvOptions<2> {
         ConvOptions::new(self.stride, self.padding, self.dilation, self.groups)
+    }
+
+    fn transposed_options(&self) -> ConvTransposeOptions<2> {
+        ConvTransposeOptions::new(self.stride, self.padding, [0, 0], self.dilation, self.groups)
     }
 }
 
@@ -62,14 +90,19 @@ pub(crate) fn conv_out_shape(
     Ok([co, oh, ow])
 }
 
-/// A convolution synapse: `z = conv2d(x, q(w))` per time step, `q` = `quantize_8bit`.
+/// A convolution synapse: `z = conv2d(x, q(w))` per time step, `q` = `quantize_8bit`; or,
+/// `transposed`, slayer's `ConvTranspose` (`z = conv_transpose2d(x, q(w))`).
 #[derive(Module, Debug)]
 pub struct Conv {
-    /// Weights (Cout, Cin/groups, kH, kW) in slayer units (a trainable parameter).
+    /// Weights in slayer units (a trainable parameter): (Cout, Cin/groups, kH, kW), or
+    /// (Cin, Cout/groups, kH, kW) when transposed (torch's layouts).
     pub weight: Param<Tensor<4>>,
     /// Input shape, stride, padding, dilation, groups.
     #[module(skip)]
     pub geometry: ConvGeometry,
+    /// A transposed convolution (netx `convT`).
+    #[module(skip)]
+    pub transposed: bool,
 }
 
 impl Conv {
@@ -84,7 +117,40 @@ impl Conv {
             });
         }
         geometry.out_shape(co, [kh, kw])?;
-        Ok(Conv { weight: Param::from_tensor(weight), geometry })
+        Ok(Conv { weight: Param::from_tensor(weight), geometry, transposed: false })
+    }
+
+    /// A transposed convolution (slayer's `synapse.ConvTranspose`) with `weight` (Cin,
+    /// Cout/groups, kH, kW) in slayer units; checks the shapes.
+    pub fn new_transposed(weight: Tensor<4>, geometry: ConvGeometry) -> Result<Self> {
+        let [ci, co_g, kh, kw] = weight.dims();
+        let groups = geometry.groups.max(1);
+        if ci != geometry.in_shape[0] || ci % groups != 0 {
+            return Err(SlayerError::Shape {
+                what: "ConvT weight".into(),
+                expected: format!("({}, Cout/{groups}, kH, kW)", geometry.in_shape[0]),
+                got: vec![ci, co_g, kh, kw],
+            });
+        }
+        geometry.transposed_out_shape(co_g * groups, [kh, kw])?;
+        Ok(Conv { weight: Param::from_tensor(weight), geometry, transposed: true })
+    }
+
+    /// A transposed convolution of `geometry` to `out_channels` with `kernel`, initialised
+    /// as torch's `ConvTranspose3d` (`U(-1/sqrt(fan_in), ..)` with fan_in = Cout/groups·kH·kW)
+    /// times `weight_scale`.
+    pub fn init_transposed(
+        geometry: ConvGeometry,
+        out_channels: usize,
+        kernel: [usize; 2],
+        weight_scale: f64,
+        device: &Device,
+    ) -> Result<Self> {
+        let co_g = out_channels / geometry.groups.max(1);
+        let k = weight_scale / ((co_g * kernel[0] * kernel[1]).max(1) as f64).sqrt();
+        let w =
+            Tensor::random([geometry.in_shape[0], co_g, kernel[0], kernel[1]], Distribution::Uniform(-k, k), device);
+        Conv::new_transposed(w, geometry)
     }
 
     /// `out_channels` kernels of `kernel` over inputs of `geometry`, initialised as slayer's
@@ -110,11 +176,18 @@ impl Conv {
         geometry: ConvGeometry,
         device: &Device,
     ) -> Result<Self> {
-        if let Some(bad) = weight.iter().find(|w| !w.is_finite()) {
-            return Err(SlayerError::Parameter { what: "conv weight".into(), reason: format!("holds {bad}") });
-        }
-        let values: Vec<f32> = weight.iter().map(|&w| w as f32 / W_SCALE).collect();
-        Conv::new(Tensor::from_data(TensorData::new(values, shape), device), geometry)
+        Conv::new(netx_kernel(weight, shape, "conv weight", device)?, geometry)
+    }
+
+    /// A transposed convolution from netx `convT` integer weights (C order, `shape` (Cin,
+    /// Cout/groups, kH, kW)).
+    pub fn from_netx_weights_transposed(
+        weight: &[f64],
+        shape: [usize; 4],
+        geometry: ConvGeometry,
+        device: &Device,
+    ) -> Result<Self> {
+        Conv::new_transposed(netx_kernel(weight, shape, "convT weight", device)?, geometry)
     }
 
     /// (Cout, Cin/groups, kH, kW).
@@ -124,9 +197,14 @@ impl Conv {
 
     /// The output (C, H, W).
     pub fn out_shape(&self) -> [usize; 3] {
-        let [co, _, kh, kw] = self.dims();
+        let [a, b, kh, kw] = self.dims();
         // Checked when the synapse was made.
-        self.geometry.out_shape(co, [kh, kw]).unwrap_or([co, 0, 0])
+        if self.transposed {
+            let co = b * self.geometry.groups;
+            self.geometry.transposed_out_shape(co, [kh, kw]).unwrap_or([co, 0, 0])
+        } else {
+            self.geometry.out_shape(a, [kh, kw]).unwrap_or([a, 0, 0])
+        }
     }
 
     /// The exported integer weights (`quantize_8bit(w, descale=True)`), C order.
@@ -140,9 +218,24 @@ impl Conv {
     pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
         let [c, h, w] = self.geometry.in_shape;
         let images = per_step_images(x, [c, h, w], "Conv input")?;
-        let z = conv2d(images.x, quantize_8bit(self.weight.val()), None, self.geometry.options());
+        let w = quantize_8bit(self.weight.val());
+        let z = if self.transposed {
+            conv_transpose2d(images.x, w, None, self.geometry.transposed_options())
+        } else {
+            conv2d(images.x, w, None, self.geometry.options())
+        };
         Ok(from_images(z, images.batch, images.steps))
     }
+}
+
+/// netx integer kernel values (`w·64`, C order) of `shape` as slayer weights; refuses
+/// non-finite values.
+fn netx_kernel(weight: &[f64], shape: [usize; 4], what: &str, device: &Device) -> Result<Tensor<4>> {
+    if let Some(bad) = weight.iter().find(|w| !w.is_finite()) {
+        return Err(SlayerError::Parameter { what: what.into(), reason: format!("holds {bad}") });
+    }
+    let values: Vec<f32> = weight.iter().map(|&w| w as f32 / W_SCALE).collect();
+    Ok(Tensor::from_data(TensorData::new(values, shape), device))
 }
 
 /// A (batch, C·H·W, time) tensor as (batch·time, C, H, W) images.

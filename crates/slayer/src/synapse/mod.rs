@@ -19,9 +19,9 @@ use crate::error::Result;
 pub enum Synapse {
     /// All-to-all (slayer's `synapse.Dense`).
     Dense(Dense),
-    /// 2-D convolution (slayer's `synapse.Conv`).
+    /// 2-D convolution (slayer's `synapse.Conv`) or its transpose (`synapse.ConvTranspose`).
     Conv(Conv),
-    /// Sum pooling (slayer's `synapse.Pool`).
+    /// Sum pooling (slayer's `synapse.Pool`) or unpooling (`synapse.Unpool`).
     Pool(Pool),
 }
 

@@ -5,11 +5,11 @@
 //! multiple of the kernel.
 
 use burn::module::Module;
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::module::{conv2d, conv_transpose2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::Tensor;
 
-use super::conv::{conv_out_shape, from_images, per_step_images};
+use super::conv::{conv_out_shape, from_images, per_step_images, ConvGeometry};
 use crate::error::{Result, SlayerError};
 use crate::quantize::{quantize_8bit_value, W_SCALE};
 
@@ -31,6 +31,10 @@ pub struct Pool {
     /// Dilation (H, W).
     #[module(skip)]
     pub dilation: [usize; 2],
+    /// Unpooling (slayer's `Unpool`, netx `unpool`): a transposed convolution of the tall
+    /// image with the same fixed kernel.
+    #[module(skip)]
+    pub transposed: bool,
     /// The kernel's value in slayer units, quantized (`quantize_8bit(weight_scale)`).
     #[module(skip)]
     pub weight: f32,
@@ -52,23 +56,25 @@ impl Pool {
         dilation: [usize; 2],
         weight: f32,
     ) -> Result<Self> {
-        let p = Pool { in_shape, kernel, stride, padding, dilation, weight };
-        if !weight.is_finite() {
-            return Err(SlayerError::Parameter {
-                what: "pool weight".into(),
-                reason: format!("{weight} is not finite"),
-            });
-        }
-        p.out_shape()?;
-        Ok(p)
+        Pool { in_shape, kernel, stride, padding, dilation, transposed: false, weight }.checked()
     }
 
-    /// A pool from a netx `pool` layer's shared kernel (integers `w·64`, all equal).
+    /// `kernel` unpooling of inputs of `in_shape` (C, H, W) with stride = kernel and kernel
+    /// value `weight_scale` (slayer's `Unpool(kernel_size, weight_scale=...)`): every input
+    /// spreads to a kH x kW patch.
+    pub fn unpool(in_shape: [usize; 3], kernel: [usize; 2], weight_scale: f64) -> Result<Self> {
+        let weight = quantize_8bit_value(weight_scale as f32);
+        Pool { in_shape, kernel, stride: kernel, padding: [0, 0], dilation: [1, 1], transposed: true, weight }.checked()
+    }
+
+    /// A pool (or, `transposed`, an unpool) from a netx `pool` (`unpool`) layer's shared
+    /// kernel (integers `w·64`, all equal).
     pub fn from_netx(
         in_shape: [usize; 3],
         kernel: [usize; 2],
         weight: &[f64],
-        geometry: [[usize; 2]; 3],
+        [stride, padding, dilation]: [[usize; 2]; 3],
+        transposed: bool,
     ) -> Result<Self> {
         let first = weight.first().copied().unwrap_or(0.0);
         if weight.iter().any(|&w| w != first) {
@@ -77,8 +83,20 @@ impl Pool {
                 reason: "slayer's pooling kernel holds one value; the file's differ".into(),
             });
         }
-        let [stride, padding, dilation] = geometry;
-        Pool::with_geometry(in_shape, kernel, stride, padding, dilation, first as f32 / W_SCALE)
+        let weight = first as f32 / W_SCALE;
+        Pool { in_shape, kernel, stride, padding, dilation, transposed, weight }.checked()
+    }
+
+    /// The pool if its weight is finite and its geometry gives an output.
+    fn checked(self) -> Result<Self> {
+        if !self.weight.is_finite() {
+            return Err(SlayerError::Parameter {
+                what: "pool weight".into(),
+                reason: format!("{} is not finite", self.weight),
+            });
+        }
+        self.out_shape()?;
+        Ok(self)
     }
 
     /// The padded input (H, W) and the output (C, H, W).
@@ -87,6 +105,23 @@ impl Pool {
         let bad = |reason: String| SlayerError::Parameter { what: "pool".into(), reason };
         if self.kernel.contains(&0) || c == 0 {
             return Err(bad(format!("kernel {:?} and channels must be positive", self.kernel)));
+        }
+        if self.transposed {
+            // The transposed convolution of the tall (C·H, W) image, no end padding.
+            let geometry = ConvGeometry {
+                in_shape: [1, c * h, w],
+                stride: self.stride,
+                padding: self.padding,
+                dilation: self.dilation,
+                groups: 1,
+            };
+            let [_, rows, ow] = geometry.transposed_out_shape(1, self.kernel)?;
+            if rows % c != 0 {
+                return Err(bad(format!(
+                    "{rows} unpooled rows do not split into {c} channels (slayer cannot reshape)"
+                )));
+            }
+            return Ok(([h, w], [c, rows / c, ow]));
         }
         let padded = [h + h % self.kernel[0], w + w % self.kernel[1]];
         let geometry = [self.stride, self.padding, self.dilation];
@@ -121,8 +156,13 @@ impl Pool {
             x = Tensor::cat(vec![x, Tensor::zeros([n, c, ph, pw - w], &device)], 3);
         }
         let kernel = Tensor::<4>::ones([1, 1, self.kernel[0], self.kernel[1]], &device) * self.weight;
-        let options = ConvOptions::new(self.stride, self.padding, self.dilation, 1);
-        let z = conv2d(x.reshape([n, 1, c * ph, pw]), kernel, None, options);
+        let z = if self.transposed {
+            let options = ConvTransposeOptions::new(self.stride, self.padding, [0, 0], self.dilation, 1);
+            conv_transpose2d(x.reshape([n, 1, c * ph, pw]), kernel, None, options)
+        } else {
+            let options = ConvOptions::new(self.stride, self.padding, self.dilation, 1);
+            conv2d(x.reshape([n, 1, c * ph, pw]), kernel, None, options)
+        };
         Ok(from_images(z.reshape([n, c, oh, ow]), images.batch, images.steps))
     }
 }
