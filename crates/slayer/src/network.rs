@@ -357,10 +357,12 @@ impl Network {
                 LayerKind::Pool { transposed, weight, kernel, stride, padding, dilation } => Synapse::Pool(
                     Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation], *transposed)?,
                 ),
-                _ => return Err(unsupported(
-                    "only input, dense (with delays or recurrence), conv, pool and flatten layers without bias are \
-                         built so far",
-                )),
+                _ => {
+                    return Err(unsupported(
+                        "only input, dense (with delays or recurrence), conv, convT, pool, unpool and flatten layers \
+                     without bias are built so far",
+                    ))
+                }
             };
             let out = synapse.out_shape()?;
             if out.iter().product::<usize>() != file_shape.iter().product::<usize>() {
