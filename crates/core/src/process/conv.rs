@@ -122,6 +122,24 @@ impl ConvGeometry {
     }
 }
 
+/// The spatial output of a transposed convolution (the forward convolution's input) for an
+/// `input` of (X, Y) with `kernel` (kx, ky): `(n-1)·s + d(k-1) + 1 - 2p` per axis; `None`
+/// when an axis is empty or the padding leaves no output.
+pub fn transposed_output_size(
+    input: [usize; 2],
+    kernel: [usize; 2],
+    padding: Pair,
+    stride: Pair,
+    dilation: Pair,
+) -> Option<[usize; 2]> {
+    let mut out = [0usize; 2];
+    for a in 0..2 {
+        let full = (input[a].max(1) - 1) * stride.0[a] + dilation.0[a] * (kernel[a].max(1) - 1) + 1;
+        out[a] = full.checked_sub(2 * padding.0[a]).filter(|&n| n > 0 && input[a] > 0)?;
+    }
+    Some(out)
+}
+
 /// Convolution synapses; see the module docs.
 #[derive(Clone, Debug)]
 pub struct Conv {
@@ -239,19 +257,15 @@ impl Process for ConvTranspose {
                 ),
             });
         }
-        // The forward convolution's input: ·s + d(k-1) + 1 - 2p per axis.
-        let mut out = [0usize; 3];
-        for a in 0..2 {
-            let full = ([x, y][a].max(1) - 1) * conv.stride.0[a] + conv.dilation.0[a] * ([kx, ky][a].max(1) - 1) + 1;
-            out[a] = full.checked_sub(2 * conv.padding.0[a]).filter(|&n| n > 0 && [x, y][a] > 0).ok_or_else(|| {
+        let [ox, oy] =
+            transposed_output_size([x, y], [kx, ky], conv.padding, conv.stride, conv.dilation).ok_or_else(|| {
                 Error::InvalidParameter {
                     process: b.name().into(),
                     param: "padding".into(),
                     reason: format!("padding {:?} leaves no output of the transposed convolution", conv.padding.0),
                 }
             })?;
-        }
-        out[2] = c_out_per_group * conv.groups;
+        let out = [ox, oy, c_out_per_group * conv.groups];
         let geo = conv.geometry(b, out)?;
         if geo.output_shape != conv.input_shape {
             return Err(Error::InvalidParameter {

@@ -34,21 +34,22 @@ impl ConvGeometry {
     }
 
     /// The output (C, H, W) of the transposed convolution (slayer's `ConvTranspose`, torch's
-    /// `conv_transpose`) with `out_channels` and `kernel` (kH, kW): `(n-1)·s - 2p + d(k-1) +
-    /// 1` per axis; an error unless the forward convolution of that output gives back the
-    /// input (what core's `ConvTranspose`, which deploys it, checks).
+    /// `conv_transpose`) with `out_channels` and `kernel` (kH, kW): core's
+    /// `transposed_output_size` (`(n-1)·s - 2p + d(k-1) + 1` per axis); an error unless the
+    /// forward convolution of that output gives back the input (what core's `ConvTranspose`,
+    /// which deploys it, checks).
     pub fn transposed_out_shape(&self, out_channels: usize, kernel: [usize; 2]) -> Result<[usize; 3]> {
         let bad = |reason: String| SlayerError::Parameter { what: "transposed convolution".into(), reason };
         let [c, h, w] = self.in_shape;
-        let mut out = [out_channels, 0, 0];
-        for a in 0..2 {
-            let n = [h, w][a];
-            let full = (n.max(1) - 1) * self.stride[a] + self.dilation[a] * (kernel[a].max(1) - 1) + 1;
-            out[a + 1] =
-                full.checked_sub(2 * self.padding[a]).filter(|&o| o > 0 && n > 0 && kernel[a] > 0).ok_or_else(
-                    || bad(format!("padding {:?} leaves no output for input {:?}", self.padding, self.in_shape)),
-                )?;
-        }
+        let [oh, ow] = basalt_core::process::conv::transposed_output_size(
+            [h, w],
+            kernel,
+            self.padding.into(),
+            self.stride.into(),
+            self.dilation.into(),
+        )
+        .ok_or_else(|| bad(format!("padding {:?} leaves no output for input {:?}", self.padding, self.in_shape)))?;
+        let out = [out_channels, oh, ow];
         let forward =
             conv_out_shape(out, c, kernel, [self.stride, self.padding, self.dilation], self.groups).map_err(bad)?;
         if forward != self.in_shape {
