@@ -286,8 +286,6 @@ impl Network {
         // The previous layer's output (C, H, W), and whether a flatten layer came since.
         let mut shape: Option<[usize; 3]> = None;
         let mut flatten = false;
-        // A dense layer's recurrent weights and delays, for its block.
-        let (mut recurrent, mut delay) = (None, None);
         for (position, c) in layers.iter().enumerate() {
             let unsupported = |reason: &str| SlayerError::Unsupported {
                 layer: c.index,
@@ -296,7 +294,8 @@ impl Network {
             };
             let file_shape = as_chw(&c.shape).ok_or_else(|| unsupported("`shape` must be (N) or (C, H, W)"))?;
             let needs_shape = || shape.ok_or_else(|| unsupported("needs an input layer before it (its input shape)"));
-            let synapse = match &c.kind {
+            // The synapse, and a dense layer's recurrent weights and axonal delays.
+            let (synapse, recurrent, delay) = match &c.kind {
                 LayerKind::Input => {
                     if position != 0 {
                         return Err(unsupported("an input layer must come first"));
@@ -321,8 +320,8 @@ impl Network {
                             )));
                         }
                     }
-                    recurrent = weight_rec.as_ref().map(|r| Dense::from_netx_weights(r, device)).transpose()?;
-                    delay = match file_delay {
+                    let recurrent = weight_rec.as_ref().map(|r| Dense::from_netx_weights(r, device)).transpose()?;
+                    let delay = match file_delay {
                         None => None,
                         Some(_) if recurrent.is_some() => {
                             return Err(unsupported(
@@ -338,7 +337,7 @@ impl Network {
                             )))
                         }
                     };
-                    Synapse::Dense(Dense::from_netx_weights(weight, device)?)
+                    (Synapse::Dense(Dense::from_netx_weights(weight, device)?), recurrent, delay)
                 }
                 LayerKind::Conv { weight, weight_shape, transposed, bias: None, stride, padding, dilation, groups } => {
                     let geometry = ConvGeometry {
@@ -348,19 +347,22 @@ impl Network {
                         dilation: *dilation,
                         groups: *groups,
                     };
-                    Synapse::Conv(if *transposed {
+                    let conv = if *transposed {
                         Conv::from_netx_weights_transposed(weight, *weight_shape, geometry, device)?
                     } else {
                         Conv::from_netx_weights(weight, *weight_shape, geometry, device)?
-                    })
+                    };
+                    (Synapse::Conv(conv), None, None)
                 }
-                LayerKind::Pool { transposed, weight, kernel, stride, padding, dilation } => Synapse::Pool(
-                    Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation], *transposed)?,
-                ),
+                LayerKind::Pool { transposed, weight, kernel, stride, padding, dilation } => {
+                    let pool =
+                        Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation], *transposed)?;
+                    (Synapse::Pool(pool), None, None)
+                }
                 _ => {
                     return Err(unsupported(
                         "only input, dense (with delays or recurrence), conv, convT, pool, unpool and flatten layers \
-                     without bias are built so far",
+                         without bias are built so far",
                     ))
                 }
             };
@@ -369,11 +371,11 @@ impl Network {
                 return Err(unsupported(&format!("computes an output of {out:?}, the file says {:?}", c.shape)));
             }
             let neuron = block_neuron(c.neuron.as_ref(), &unsupported)?;
-            let mut block = match (recurrent.take(), synapse) {
+            let mut block = match (recurrent, synapse) {
                 (Some(r), Synapse::Dense(w)) => Block::recurrent(w, r, neuron)?,
                 (_, synapse) => Block::new(synapse, neuron),
             };
-            block.delay = delay.take();
+            block.delay = delay;
             if let Neuron::Sigma(_) = block.neuron {
                 if !matches!(block.synapse, Synapse::Dense(_)) {
                     return Err(unsupported("a sigma (Output) neuron needs a dense synapse"));
