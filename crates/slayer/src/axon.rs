@@ -53,12 +53,7 @@ impl AxonDelay {
     /// The delays clamped to [0, 62] (slayer clamps its parameter before every forward);
     /// call after an optimiser step to keep learnt delays in range.
     pub fn clamped(self) -> Self {
-        // A new leaf (the clamp is not part of any gradient), trainable as before.
-        let delay = self.delay.map(|d| {
-            let trainable = d.is_require_grad();
-            d.clamp(0.0, MAX_DELAY).detach().set_require_grad(trainable)
-        });
-        AxonDelay { delay }
+        AxonDelay { delay: crate::neuron::learned::clamp_param(self.delay, 0.0, MAX_DELAY as f32) }
     }
 
     /// `x` (batch, channels·positions, time) with channel `c` shifted `steps[c]` steps

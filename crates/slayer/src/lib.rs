@@ -7,12 +7,13 @@
 //! as one backend operation with a hand-written backward); Dense, Conv, ConvT, Pool and
 //! Unpool synapses with slayer's `quantize_8bit` weights; Input, Dense, Conv, ConvT, Pool,
 //! Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and ALIF),
-//! learnable axonal delays, and the sigma-delta Output block; networks of them read from
+//! learnable axonal delays, slayer's mean-only batch norm (exported as neuron biases) and
+//! learnable decays on CUBA blocks, and the sigma-delta Output block; networks of them read from
 //! and written to netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate /
 //! SpikeMax / SpikeMoid losses (the last two also over a moving window), the Rate and
 //! MovingWindow classifiers, learning statistics (slayer's print, text files and plots)
 //! with a progress bar, a training assistant and an NMNIST reader. Not built yet: RF
-//! neurons, Affine/Average/KWTA blocks, biases, learnable decays and thresholds.
+//! neurons, Affine/Average/KWTA blocks, learnable ALIF decays and thresholds.
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are
 //! flattened C·H·W in C order (what slayer's Flatten block gives), so every block takes and

@@ -10,7 +10,10 @@ use crate::axon::AxonDelay;
 use crate::error::{Result, SlayerError};
 use crate::neuron::alif::AlifNeuron;
 use crate::neuron::cuba::{step_delay, CubaNeuron};
+use crate::neuron::learned::LearnableDecays;
+use crate::neuron::norm::MeanOnlyBatchNorm;
 use crate::neuron::sigma_delta::SigmaDeltaNeuron;
+use crate::neuron::staged::Stages;
 use crate::neuron::Neuron;
 use crate::quantize::quantize_8bit;
 use crate::synapse::{Conv, ConvGeometry, Dense, Pool, Synapse};
@@ -73,6 +76,11 @@ pub struct Block {
     pub recurrent: Option<Dense>,
     /// Axonal delays of the output, one per channel (slayer's `delay=True`).
     pub delay: Option<AxonDelay>,
+    /// Mean-only batch norm of the CUBA neurons' current (slayer's `norm`); exported as the
+    /// layer's bias.
+    pub norm: Option<MeanOnlyBatchNorm>,
+    /// Learnable CUBA decays (slayer's `requires_grad=True`); they replace the neuron's.
+    pub decays: Option<LearnableDecays>,
     /// The neurons.
     #[module(skip)]
     pub neuron: Neuron,
@@ -93,7 +101,7 @@ impl Block {
     /// spiking neurons, off for sigma-delta ones).
     pub fn new(synapse: Synapse, neuron: Neuron) -> Self {
         let delay_shift = !matches!(neuron, Neuron::SigmaDelta(_) | Neuron::Sigma(_));
-        Block { synapse, recurrent: None, delay: None, neuron, delay_shift, flatten: false }
+        Block { synapse, recurrent: None, delay: None, norm: None, decays: None, neuron, delay_shift, flatten: false }
     }
 
     /// slayer's `cuba.Recurrent` / `alif.Recurrent`: input weights `synapse` (n, in),
@@ -126,6 +134,43 @@ impl Block {
         self
     }
 
+    /// Adds slayer's mean-only batch norm (`neuron_params['norm'] = MeanOnlyBatchNorm`) to
+    /// the block's CUBA neurons, one mean per output channel, starting at 0.
+    pub fn with_norm(mut self, device: &Device) -> Result<Self> {
+        self.staged_neuron("batch norm")?;
+        self.norm = Some(MeanOnlyBatchNorm::new(self.synapse.out_shape()?[0], device));
+        Ok(self)
+    }
+
+    /// Makes the block's CUBA decays learnable (slayer's `requires_grad=True`), starting
+    /// from the neuron's.
+    pub fn with_learnable_decays(mut self, device: &Device) -> Result<Self> {
+        let neuron = self.staged_neuron("learnable decays")?;
+        self.decays = Some(LearnableDecays::new(neuron, device));
+        Ok(self)
+    }
+
+    /// The CUBA neurons of a block that may have a batch norm or learnable decays (`what`).
+    fn staged_neuron(&self, what: &str) -> Result<&CubaNeuron> {
+        match (&self.neuron, &self.recurrent) {
+            (Neuron::Cuba(n), None) => Ok(n),
+            _ => Err(SlayerError::Parameter {
+                what: what.into(),
+                reason: "only CUBA blocks without recurrence have them (slayer's ALIF norm acts on the input \
+                         current, which a netx bias cannot hold)"
+                    .into(),
+            }),
+        }
+    }
+
+    /// The block's neurons as they are now: learnt decays in place of the initial ones.
+    pub fn current_neuron(&self) -> Result<Neuron> {
+        match (&self.decays, &self.neuron) {
+            (Some(d), Neuron::Cuba(n)) => Ok(Neuron::Cuba(d.applied_to(n)?)),
+            _ => Ok(self.neuron.clone()),
+        }
+    }
+
     /// Marks a Flatten block before this one (as slayer networks have between a
     /// convolution or pool and a dense block).
     pub fn after_flatten(mut self) -> Self {
@@ -143,16 +188,22 @@ impl Block {
         self.run(x, true)
     }
 
-    /// The block's clamped copy: delays in [0, 62], as slayer clamps them before every
-    /// forward (call after an optimiser step).
+    /// The block's clamped copy: delays in [0, 62] and decays in [0, 4096], as slayer
+    /// clamps them before every forward (call after an optimiser step).
     pub fn clamped(mut self) -> Self {
         self.delay = self.delay.map(AxonDelay::clamped);
+        self.decays = self.decays.map(LearnableDecays::clamped);
         self
     }
 
     fn run(&self, x: Tensor<3>, train: bool) -> Result<Tensor<3>> {
         let z = self.synapse.forward(x)?;
+        let staged = self.norm.is_some() || self.decays.is_some();
         let s = match (&self.recurrent, self.neuron.spiking_constants()) {
+            _ if staged => {
+                let stages = Stages { norm: self.norm.as_ref(), decays: self.decays.as_ref() };
+                self.staged_neuron("batch norm or learnable decays")?.forward_staged(z, &stages, train)?
+            }
             (Some(r), Some(c)) => {
                 if c.graded && train {
                     return Err(SlayerError::Parameter {
@@ -278,8 +329,10 @@ impl Network {
     /// netx layer descriptions as slayer blocks on `device` (see [`Network::from_netx`]):
     /// `input` (first), `dense` (with one delay per output neuron: the block's axonal delay),
     /// `dense_rec` (a Recurrent block), `conv`, `convT`, `pool`, `unpool` and `flatten` layers with CUBA, ALIF
-    /// or SDNN neurons (SDNN with `sigma_output` as a sigma-delta Output block). Anything else
-    /// (bias, other delay layouts, other layer types) is a clear error naming the layer.
+    /// or SDNN neurons (SDNN with `sigma_output` as a sigma-delta Output block); a CUBA dense
+    /// or conv layer's per-channel `bias` as slayer's batch norm with that running mean.
+    /// Anything else (other biases, other delay layouts, other layer types) is a clear error
+    /// naming the layer.
     pub fn from_layers(layers: &[LayerConfig], device: &Device) -> Result<Network> {
         let mut input = None;
         let mut blocks: Vec<Block> = Vec::new();
@@ -294,8 +347,8 @@ impl Network {
             };
             let file_shape = as_chw(&c.shape).ok_or_else(|| unsupported("`shape` must be (N) or (C, H, W)"))?;
             let needs_shape = || shape.ok_or_else(|| unsupported("needs an input layer before it (its input shape)"));
-            // The synapse, and a dense layer's recurrent weights and axonal delays.
-            let (synapse, recurrent, delay) = match &c.kind {
+            // The synapse, a dense layer's recurrent weights and axonal delays, the bias.
+            let (synapse, recurrent, delay, bias) = match &c.kind {
                 LayerKind::Input => {
                     if position != 0 {
                         return Err(unsupported("an input layer must come first"));
@@ -311,7 +364,7 @@ impl Network {
                     flatten = true;
                     continue;
                 }
-                LayerKind::Dense { weight, weight_rec, weight_imag: None, bias: None, delay: file_delay } => {
+                LayerKind::Dense { weight, weight_rec, weight_imag: None, bias, delay: file_delay } => {
                     if let Some(prev) = shape {
                         if prev.iter().product::<usize>() != weight.ncols() {
                             return Err(unsupported(&format!(
@@ -337,9 +390,9 @@ impl Network {
                             )))
                         }
                     };
-                    (Synapse::Dense(Dense::from_netx_weights(weight, device)?), recurrent, delay)
+                    (Synapse::Dense(Dense::from_netx_weights(weight, device)?), recurrent, delay, bias.as_ref())
                 }
-                LayerKind::Conv { weight, weight_shape, transposed, bias: None, stride, padding, dilation, groups } => {
+                LayerKind::Conv { weight, weight_shape, transposed, bias, stride, padding, dilation, groups } => {
                     let geometry = ConvGeometry {
                         in_shape: needs_shape()?,
                         stride: *stride,
@@ -352,17 +405,17 @@ impl Network {
                     } else {
                         Conv::from_netx_weights(weight, *weight_shape, geometry, device)?
                     };
-                    (Synapse::Conv(conv), None, None)
+                    (Synapse::Conv(conv), None, None, bias.as_ref())
                 }
                 LayerKind::Pool { transposed, weight, kernel, stride, padding, dilation } => {
                     let pool =
                         Pool::from_netx(needs_shape()?, *kernel, weight, [*stride, *padding, *dilation], *transposed)?;
-                    (Synapse::Pool(pool), None, None)
+                    (Synapse::Pool(pool), None, None, None)
                 }
                 _ => {
                     return Err(unsupported(
-                        "only input, dense (with delays or recurrence), conv, convT, pool, unpool and flatten layers \
-                         without bias are built so far",
+                        "only input, dense (with delays, recurrence or bias), conv, convT, pool, unpool and flatten \
+                         layers are built so far",
                     ))
                 }
             };
@@ -375,6 +428,17 @@ impl Network {
                 (Some(r), Synapse::Dense(w)) => Block::recurrent(w, r, neuron)?,
                 (_, synapse) => Block::new(synapse, neuron),
             };
+            if let Some(bias) = bias {
+                // slayer's bias is its batch norm's: CUBA, no recurrence and no delay (a
+                // netx delay holds back the synapses, not the bias; slayer's the spikes).
+                if delay.is_some() {
+                    return Err(unsupported("a bias with delays has no slayer block"));
+                }
+                block.staged_neuron("bias").map_err(|e| unsupported(&e.to_string()))?;
+                let norm =
+                    MeanOnlyBatchNorm::from_netx_bias(bias, out[0], device).map_err(|e| unsupported(&e.to_string()))?;
+                block.norm = Some(norm);
+            }
             block.delay = delay;
             if let Neuron::Sigma(_) = block.neuron {
                 if !matches!(block.synapse, Synapse::Dense(_)) {
@@ -419,6 +483,20 @@ impl Network {
             if b.delay.is_some() && !matches!(b.synapse, Synapse::Dense(_)) {
                 return Err(unsupported_export(index, "conv/pool", "a delay: netx has delays on dense layers only"));
             }
+            let bias = match &b.norm {
+                Some(_) if b.delay.is_some() => {
+                    return Err(unsupported_export(
+                        index,
+                        "dense",
+                        "a batch norm (bias) with delays: netx delays the synapses, not the bias",
+                    ))
+                }
+                Some(norm) => Some(norm.netx_bias()?),
+                None => None,
+            };
+            if bias.is_some() && matches!(b.synapse, Synapse::Pool(_)) {
+                return Err(unsupported_export(index, "pool", "a batch norm (bias): netx pool layers have none"));
+            }
             let (type_name, kind, layer_shape) = match &b.synapse {
                 Synapse::Dense(d) => {
                     let weight = d.netx_weights()?;
@@ -435,7 +513,7 @@ impl Network {
                         None => None,
                     };
                     let type_name = if weight_rec.is_some() { "dense_rec" } else { "dense" };
-                    let kind = LayerKind::Dense { weight, weight_rec, weight_imag: None, bias: None, delay };
+                    let kind = LayerKind::Dense { weight, weight_rec, weight_imag: None, bias, delay };
                     (type_name, kind, vec![out[0]])
                 }
                 Synapse::Conv(cv) => {
@@ -444,7 +522,7 @@ impl Network {
                         weight: cv.netx_weights()?,
                         weight_shape: cv.dims(),
                         transposed: cv.transposed,
-                        bias: None,
+                        bias,
                         stride: g.stride,
                         padding: g.padding,
                         dilation: g.dilation,
@@ -480,7 +558,10 @@ impl Network {
                 type_name: type_name.into(),
                 shape: layer_shape,
                 kind,
-                neuron: Some(NeuronConfig { kind: neuron_kind(&b.neuron, index, type_name)?, message_bits: None }),
+                neuron: Some(NeuronConfig {
+                    kind: neuron_kind(&b.current_neuron()?, index, type_name)?,
+                    message_bits: None,
+                }),
             });
         }
         Ok(layers)

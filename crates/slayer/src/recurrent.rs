@@ -58,7 +58,7 @@ fn run(c: &CubaConstants, z: &[f32], r: &[f32], [batch, n, time]: [usize; 3]) ->
                 let feedback: f32 =
                     if silent { 0.0 } else { r[i * n..(i + 1) * n].iter().zip(&previous).map(|(w, s)| w * s).sum() };
                 let k = (b * n + i) * time + t;
-                let (s, above) = state.step(c, z[k] + feedback);
+                let (s, above, _) = state.step(c, z[k] + feedback);
                 current[i] = s;
                 spikes[k] = s;
                 slope[k] = surrogate(c, above);

@@ -113,9 +113,30 @@ fn bad_inputs_are_clear_errors() {
     let wrong = Tensor::<3>::zeros([1, 7, 5], &device);
     let e = net.forward(wrong).unwrap_err();
     assert!(e.to_string().contains("expected shape (batch, 20, time), got [1, 7, 5]"), "{e}");
-    let e = Network::from_netx(fixture("tinynet/tiny.net"), &device).unwrap_err();
-    // tinynet's conv layers carry a bias (a batch-norm's), which is not built yet.
-    assert!(matches!(e, SlayerError::Unsupported { layer: 1, .. }) && e.to_string().contains("without bias"), "{e}");
+    // tinynet's conv layers carry a bias (a batch norm's): read as a norm, written back the
+    // same; a bias slayer cannot have (odd, or per neuron) is refused.
+    let mut layers = basalt_netx::read_layers(fixture("tinynet/tiny.net")).unwrap();
+    let tiny = Network::from_layers(&layers, &device).unwrap();
+    assert!(tiny.blocks.iter().all(|b| b.norm.is_some()));
+    let bias = |l: &basalt_netx::LayerConfig| match &l.kind {
+        basalt_netx::LayerKind::Conv { bias, .. } => bias.clone(),
+        _ => None,
+    };
+    let written = tiny.netx_layers().unwrap();
+    assert!(bias(&layers[1]).is_some_and(|b| b.len() == 24));
+    assert_eq!(bias(&written[1]), bias(&layers[1]));
+    assert_eq!(bias(&written[2]), bias(&layers[2]));
+    if let basalt_netx::LayerKind::Conv { bias: Some(b), .. } = &mut layers[1].kind {
+        b[0] = 3.0;
+    }
+    let e = Network::from_layers(&layers, &device).unwrap_err();
+    assert!(matches!(e, SlayerError::Unsupported { layer: 1, .. }), "{e}");
+    assert!(e.to_string().contains("3 is not a slayer batch-norm bias (an even integer in [-256, 254]"), "{e}");
+    if let basalt_netx::LayerKind::Conv { bias: Some(b), .. } = &mut layers[1].kind {
+        b.push(0.0);
+    }
+    let e = Network::from_layers(&layers, &device).unwrap_err();
+    assert!(e.to_string().contains("25 values for 24 channels"), "{e}");
     // Convolutions and pools whose kernel does not fit, or whose groups do not divide.
     assert!(basalt_slayer::Pool::new([1, 1, 1], [3, 3], 1.0).is_err());
     let g = basalt_slayer::ConvGeometry {
@@ -169,7 +190,18 @@ fn bad_inputs_are_clear_errors() {
     let e = basalt_slayer::Block::recurrent(dense(4, 2), dense(3, 3), cuba()).unwrap_err();
     assert!(e.to_string().contains("recurrent weights: expected shape (4, 4), got [3, 3]"), "{e}");
     let sd_neuron = basalt_slayer::neuron::Neuron::SigmaDelta(basalt_slayer::SigmaDeltaNeuron::new(0.1).unwrap());
-    assert!(basalt_slayer::Block::recurrent(dense(4, 2), dense(4, 4), sd_neuron).is_err());
+    assert!(basalt_slayer::Block::recurrent(dense(4, 2), dense(4, 4), sd_neuron.clone()).is_err());
+    // Batch norm and learnable decays: CUBA blocks without recurrence; a norm with delays
+    // does not export (netx would delay the synapses but not the bias).
+    let e = basalt_slayer::Block::new(Synapse::Dense(dense(4, 2)), sd_neuron).with_norm(&device).unwrap_err();
+    assert!(e.to_string().contains("batch norm: only CUBA blocks without recurrence"), "{e}");
+    let rec = basalt_slayer::Block::recurrent(dense(4, 2), dense(4, 4), cuba()).unwrap();
+    assert!(rec.with_learnable_decays(&device).is_err());
+    let four = basalt_slayer::axon::AxonDelay::from_steps(&[1.0; 4], &device).unwrap();
+    let b = basalt_slayer::Block::new(Synapse::Dense(dense(4, 2)), cuba()).with_norm(&device).unwrap();
+    let net = Network { input: None, blocks: vec![b.with_delay(four)] };
+    let e = net.netx_layers().unwrap_err();
+    assert!(e.to_string().contains("cannot export a batch norm (bias) with delays"), "{e}");
 }
 
 /// The netx ALIF oracle (`tools/oracle/netx_alif.py`: alif.Dense 12 -> 8 -> cuba.Dense 8 -> 3
@@ -774,21 +806,20 @@ fn forward_against_slayer(
     (net, x, grads)
 }
 
-/// Deploy: basalt-netx's fixed-point simulation of the oracle file on sample 0 equals
-/// Lava's run of it (`out_lava`, which the oracle checked to be slayer's output one step
-/// earlier; absent where lava-dl's netx cannot load the file); then `net` learns for a few Adam steps (its delays or recurrent weights
+/// Deploy: basalt-netx's fixed-point simulation of the oracle file `{dir}/{stem}.net` on
+/// sample 0 equals Lava's run of it (`out_lava`, which the oracle checked to be slayer's
+/// output one step earlier; absent where lava-dl's netx cannot load the file); then `net`
+/// learns for a few Adam steps (its delays, recurrent weights, decays or running means
 /// included), is exported, and simulates on held-out inputs exactly as its own forward,
 /// one step earlier (the Input block's shift).
-fn deploys_exactly(stem: &str, mut net: Network) {
+fn deploys_exactly(dir: &str, stem: &str, mut net: Network) {
     use burn::optim::{AdamConfig, GradientsParams};
-    let file = format!("{stem}.npz");
-    let x = dr_oracle(&file, "x");
+    let truth = test_data(&format!("{dir}/{stem}.npz"));
+    let x = npz_array(&truth, "x");
     let steps = 50;
-    let lava_run =
-        npz::read(&test_data(&format!("delay_recurrent/{file}"))).unwrap().into_iter().find(|a| a.name == "out_lava");
+    let lava_run = npz::read(&truth).unwrap().into_iter().find(|a| a.name == "out_lava");
     if let Some(lava_run) = lava_run {
-        let got =
-            simulate(&test_data(&format!("delay_recurrent/{stem}.net")), &[8], &q64(&x.data[..8 * steps]), steps, 0);
+        let got = simulate(&test_data(&format!("{dir}/{stem}.net")), &[8], &q64(&x.data[..8 * steps]), steps, 0);
         assert_eq!(got, lava_run.data, "{stem}: Lava's run");
     }
 
@@ -802,8 +833,23 @@ fn deploys_exactly(stem: &str, mut net: Network) {
             })
             .collect()
     };
-    let delays = |net: &Network| -> Vec<Vec<usize>> {
-        net.blocks.iter().filter_map(|b| b.delay.as_ref()).map(|d| d.steps().unwrap()).collect()
+    // What learns beside the weights: delays (in steps), decays and running means.
+    let delays = |net: &Network| -> Vec<Vec<f64>> {
+        let mut learnt: Vec<Vec<f64>> = net
+            .blocks
+            .iter()
+            .filter_map(|b| b.delay.as_ref())
+            .map(|d| d.steps().unwrap().into_iter().map(|s| s as f64).collect())
+            .collect();
+        for b in &net.blocks {
+            if let Some(d) = &b.decays {
+                learnt.push(vec![d.values().unwrap().0, d.values().unwrap().1]);
+            }
+            if let Some(n) = &b.norm {
+                learnt.push(values(&n.running_mean.value_sync().reshape([1, 1, -1])));
+            }
+        }
+        learnt
     };
     let before = delays(&net);
     let mut optim = AdamConfig::new().init();
@@ -818,7 +864,7 @@ fn deploys_exactly(stem: &str, mut net: Network) {
         net = optim.step(0.01, net, grads).clamped();
     }
     if !before.is_empty() {
-        assert_ne!(delays(&net), before, "{stem}: the delays learn");
+        assert_ne!(delays(&net), before, "{stem}: the delays, decays or running means learn");
     }
     let path = std::env::temp_dir().join(format!("basalt-slayer-{stem}-{}.net", std::process::id()));
     net.export_netx(&path).unwrap();
@@ -864,7 +910,7 @@ fn axonal_delays_equal_slayers_and_deploy_exactly() {
         let want = dr_oracle("delay.npz", &format!("grad_d{k}")).data;
         assert_close(&format!("delay {k}"), g.try_into_vec_as::<f32>().unwrap(), want);
     }
-    deploys_exactly("delay", net);
+    deploys_exactly("delay_recurrent", "delay", net);
 }
 
 /// slayer's cuba.Recurrent and alif.Recurrent: lava-dl's export (dense_rec) of Input(8) ->
@@ -885,7 +931,7 @@ fn recurrent_blocks_equal_slayers_and_deploy_exactly() {
             let g = w.weight.grad(&grads).unwrap();
             assert_close(name, g.try_into_vec_as::<f32>().unwrap(), dr_oracle(&format!("{stem}.npz"), name).data);
         }
-        deploys_exactly(stem, net);
+        deploys_exactly("delay_recurrent", stem, net);
     }
 }
 
@@ -936,4 +982,108 @@ fn convt_and_unpool_blocks_equal_slayers_and_deploy_exactly() {
     }
     let _ = std::fs::remove_file(&path);
     assert!(spikes > 5.0, "the output spikes ({spikes})");
+}
+
+fn nd_oracle(file: &str, name: &str) -> NamedArray {
+    npz_array(&test_data(&format!("norm_decay/{file}")), name)
+}
+
+/// Sets every normed block's running mean to the oracle's float value before its training
+/// forward (the file holds only its quantized bias).
+fn set_running_means(net: &mut Network, file: &str, normed: &[usize], device: &Device) {
+    for &i in normed {
+        let rm = nd_oracle(file, &format!("rm{i}_before"));
+        let norm = net.blocks[i - 1].norm.as_mut().unwrap();
+        norm.running_mean = burn::module::RunningState::new(f32_tensor(&rm.data, [rm.data.len()], device));
+    }
+}
+
+/// slayer's mean-only batch norm and learnable decays (`tools/oracle/slayer_norm_decay.py`):
+/// lava-dl's exports (with `bias` = -quantize_8bit(running mean)·64 and learnt decays) read
+/// back as blocks with a norm; in eval mode every block spikes as slayer's and the Process
+/// simulation equals Lava's run; in training mode (batch means) every block's spikes, the
+/// loss, the gradients w.r.t. weights, decays and input, and the running means after the
+/// forward equal slayer's. A dense network then trains a few steps, exports and deploys with
+/// identical spikes.
+#[test]
+fn batch_norm_and_learnable_decays_equal_slayers_and_deploy_exactly() {
+    let device = Device::default().autodiff();
+    for (stem, in_shape, names, normed, learn, labels) in [
+        ("dense", [8, 1, 1], &[(0, 0), (1, 1), (2, 2)][..], &[1usize, 2][..], true, [0.0, 2.0]),
+        ("conv", [2, 6, 6], &[(0, 0), (1, 1), (3, 2)][..], &[1][..], false, [1.0, 2.0]),
+    ] {
+        let file = format!("{stem}.npz");
+        let truth = |name: &str| nd_oracle(&file, name);
+        let net = Network::from_netx(test_data(&format!("norm_decay/{stem}.net")), &device).unwrap();
+        let mut net = Network {
+            input: net.input,
+            blocks: net
+                .blocks
+                .into_iter()
+                .map(|b| if learn { b.with_learnable_decays(&device).unwrap() } else { b })
+                .collect(),
+        };
+        for &i in normed {
+            assert!(net.blocks[i - 1].norm.is_some(), "{stem}: block {i} reads its bias as a batch norm");
+        }
+        let n: usize = in_shape.iter().product();
+        let x = truth("x");
+        let xt = f32_tensor(&x.data, [2, n, 50], &device);
+
+        // Eval mode: the running means as biases; Lava's run of the file.
+        let evals = net.forward(xt.clone()).unwrap();
+        for &(theirs, ours) in names {
+            assert_eq!(values(&evals[ours]), truth(&format!("eval{theirs}")).data, "{stem}: eval block {theirs}");
+        }
+        let sample = &q64(&x.data[..n * 50]);
+        let got = if stem == "conv" {
+            simulate(&test_data("norm_decay/conv.net"), &[6, 6, 2], &to_whc(sample, in_shape, 50), 50, 0)
+        } else {
+            simulate(&test_data("norm_decay/dense.net"), &[8], sample, 50, 0)
+        };
+        assert_eq!(got, truth("out_lava").data, "{stem}: basalt-netx equals Lava's run");
+
+        // Training mode: batch means, gradients, running means.
+        set_running_means(&mut net, &file, normed, &device);
+        let xt = xt.require_grad();
+        let outs = net.forward_train(xt.clone()).unwrap();
+        for &(theirs, ours) in names {
+            assert_eq!(values(&outs[ours]), truth(&format!("train{theirs}")).data, "{stem}: train block {theirs}");
+        }
+        let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+            .unwrap()
+            .forward(outs.last().unwrap().clone(), int_tensor(&labels, [2], &device))
+            .unwrap();
+        let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
+        let want = truth("loss").data[0];
+        assert!((got - want).abs() < 1e-5 * want, "{stem}: loss {got} vs slayer {want}");
+        let grads = loss.backward();
+        assert_close("x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
+        for &(theirs, ours) in &names[1..] {
+            let w = match &net.blocks[ours - 1].synapse {
+                Synapse::Dense(d) => d.weight.grad(&grads).map(|g| g.try_into_vec_as::<f32>()),
+                Synapse::Conv(c) => c.weight.grad(&grads).map(|g| g.try_into_vec_as::<f32>()),
+                Synapse::Pool(_) => None,
+            };
+            let w = w.unwrap().unwrap();
+            assert_close(&format!("{stem} weights {theirs}"), w, truth(&format!("grad_w{theirs}")).data);
+        }
+        for &i in normed {
+            let block = &net.blocks[i - 1];
+            let rm = block.norm.as_ref().unwrap().running_mean.value_sync();
+            let want = truth(&format!("rm{i}_after")).data;
+            for (g, w) in values(&rm.reshape([1, 1, -1])).iter().zip(&want) {
+                assert!((g - w).abs() < 1e-6, "{stem}: running mean {i}: {g} vs slayer {w}");
+            }
+            if let Some(d) = &block.decays {
+                for (name, p) in [("cd", &d.current), ("vd", &d.voltage)] {
+                    let g = p.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap();
+                    assert_close(&format!("{stem} {name}{i}"), g, truth(&format!("grad_{name}{i}")).data);
+                }
+            }
+        }
+        if stem == "dense" {
+            deploys_exactly("norm_decay", stem, net);
+        }
+    }
 }

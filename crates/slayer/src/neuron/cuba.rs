@@ -85,6 +85,19 @@ impl CubaNeuron {
         self.graded_spike
     }
 
+    /// The decays times 4096 (slayer's `current_decay`, `voltage_decay` parameters).
+    pub fn decays(&self) -> (f64, f64) {
+        (self.current_decay, self.voltage_decay)
+    }
+
+    /// The same neurons with decays `current` and `voltage` times 4096 (learnt values,
+    /// clamped to [0, 4096] as slayer clamps them).
+    pub fn with_decays(mut self, current: f64, voltage: f64) -> Self {
+        self.current_decay = current.clamp(0.0, P_SCALE);
+        self.voltage_decay = voltage.clamp(0.0, P_SCALE);
+        self
+    }
+
     /// The hardware parameters slayer exports (`iDecay`, `vDecay`, `vThMant`).
     pub fn device_params(&self) -> (f64, f64, f64) {
         (quantized(self.current_decay) as f64, quantized(self.voltage_decay) as f64, (self.threshold * W_SCALE).trunc())

@@ -2,8 +2,11 @@
 
 pub mod alif;
 pub mod cuba;
+pub mod learned;
+pub mod norm;
 pub mod ops;
 pub mod sigma_delta;
+pub(crate) mod staged;
 
 use burn::tensor::Tensor;
 

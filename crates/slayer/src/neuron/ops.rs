@@ -132,10 +132,10 @@ impl NeuronState {
     }
 
     /// Advances one step with input current `z`: returns the output (0, 1 or the graded
-    /// voltage) and the pre-reset voltage minus the spike threshold (the surrogate's
-    /// argument; around `θ + r` for ALIF).
+    /// voltage), the pre-reset voltage minus the spike threshold (the surrogate's argument;
+    /// around `θ + r` for ALIF) and the pre-reset voltage itself.
     #[inline(always)]
-    pub(crate) fn step(&mut self, c: &CubaConstants, z: f32) -> (f32, f32) {
+    pub(crate) fn step(&mut self, c: &CubaConstants, z: f32) -> (f32, f32, f32) {
         let [cd, vd] = c.factors;
         self.u = rtz12(self.u * cd) + (4096f32 * z) as i32 as i64;
         let current = (self.u as f32) / 4096f32;
@@ -163,7 +163,7 @@ impl NeuronState {
             (true, true) => voltage,
             (true, false) => 1.0,
         };
-        (out, voltage - centre)
+        (out, voltage - centre, voltage)
     }
 }
 
@@ -182,7 +182,7 @@ pub(crate) fn dynamics(c: &CubaConstants, data: &[f32], steps: usize, with_slope
         let mut state = NeuronState::at_rest(c);
         for (t, &z) in x.iter().enumerate() {
             let k = row * steps + t;
-            let (spike, above) = state.step(c, z);
+            let (spike, above, _) = state.step(c, z);
             spikes[k] = spike;
             if with_slope {
                 slope[k] = above;
@@ -224,7 +224,7 @@ pub(crate) fn host(t: Tensor<3>) -> crate::error::Result<Vec<f32>> {
 /// (time x time) decay matrices. Its gradient is slayer's integrator backward
 /// (`grad[n] = a·grad[n+1] + grad_out[n]`) applied twice.
 pub(crate) fn integrate_twice(x: Tensor<3>, a_u: f64, a_v: f64) -> Tensor<3> {
-    let [batch, n, steps] = x.dims();
+    let steps = x.dims()[2];
     // (K_u·K_v)[from, to] = c[to - from] with c[d] = Σ_{j <= d} a_u^j·a_v^(d - j), i.e.
     // c[0] = 1, c[d] = a_v·c[d - 1] + a_u^d.
     let mut c = vec![1f64; steps];
@@ -233,6 +233,21 @@ pub(crate) fn integrate_twice(x: Tensor<3>, a_u: f64, a_v: f64) -> Tensor<3> {
         a_u_d *= a_u;
         c[d] = a_v * c[d - 1] + a_u_d;
     }
+    causal_filter(x, &c)
+}
+
+/// One leaky integrator with factor `a` (`y[n] = a·y[n-1] + x[n]`), without rounding or
+/// reset, as one matmul; its gradient is slayer's `_li_dynamics_bwd`.
+pub(crate) fn integrate_once(x: Tensor<3>, a: f64) -> Tensor<3> {
+    let steps = x.dims()[2];
+    let c: Vec<f64> = std::iter::successors(Some(1f64), |p| Some(p * a)).take(steps).collect();
+    causal_filter(x, &c)
+}
+
+/// `y[to] = Σ_{from <= to} c[to - from]·x[from]` along the time axis, as one matmul with the
+/// (time x time) Toeplitz matrix of `c`.
+fn causal_filter(x: Tensor<3>, c: &[f64]) -> Tensor<3> {
+    let [batch, n, steps] = x.dims();
     let mut k = vec![0f32; steps * steps];
     for from in 0..steps {
         for to in from..steps {

@@ -1,0 +1,112 @@
+//! CUBA dynamics in two stages — the current integrator, then the voltage integrator with
+//! its spikes — for what sits between them or learns them: slayer's batch norm (between
+//! the stages) and learnable decays. Values come from slayer's integer arithmetic on the
+//! host, exactly as the fused operation's; gradients from differentiable stand-ins whose
+//! value is cancelled (`v + (p - p.detach())`): each integrator as one causal matmul, the
+//! decays through `decay·(integrated previous outputs)`, which is slayer's
+//! `Σ grad_input[n]·output[n-1]`.
+
+use burn::tensor::{Tensor, TensorData};
+
+use super::cuba::CubaNeuron;
+use super::learned::LearnableDecays;
+use super::norm::MeanOnlyBatchNorm;
+use super::ops::{host, integrate_once, surrogate, CubaConstants, NeuronState};
+use crate::error::Result;
+
+/// What sits between or learns the two stages.
+pub(crate) struct Stages<'a> {
+    /// Batch norm of the current (between the stages).
+    pub norm: Option<&'a MeanOnlyBatchNorm>,
+    /// Learnable decays (their values replace the neuron's).
+    pub decays: Option<&'a LearnableDecays>,
+}
+
+/// `int(4096·z)` summed into the current with slayer's rounding, per row of `steps`:
+/// the current `u/4096` and, for the decay's gradient, the previous step's current. (The
+/// fused step with a voltage factor of 0 and no threshold: its voltage is the current.)
+fn currents(factor: i64, z: &[f32], steps: usize) -> (Vec<f32>, Vec<f32>) {
+    let c = CubaConstants {
+        factors: [factor, 0],
+        reset_at: f32::INFINITY,
+        spike_at: f32::INFINITY,
+        graded: false,
+        tau: 1.0,
+        height: 0.0,
+        alphas: [0.0, 0.0],
+        adaptation: None,
+    };
+    voltages(&c, z, steps).2.into_iter().unzip()
+}
+
+/// Steps `c`'s dynamics over rows of `steps`: outputs, pre-reset voltages minus the
+/// threshold, and (value, previous value) of the pre-reset voltage.
+#[allow(clippy::type_complexity)]
+fn voltages(c: &CubaConstants, z: &[f32], steps: usize) -> (Vec<f32>, Vec<f32>, Vec<(f32, f32)>) {
+    let (mut out, mut above, mut trace) = (Vec::with_capacity(z.len()), Vec::with_capacity(z.len()), Vec::new());
+    for row in z.chunks(steps.max(1)) {
+        let mut state = NeuronState::at_rest(c);
+        let mut previous = 0f32;
+        for &x in row {
+            let (s, a, v) = state.step(c, x);
+            out.push(s);
+            above.push(a);
+            trace.push((v, previous));
+            previous = v;
+        }
+    }
+    (out, above, trace)
+}
+
+impl CubaNeuron {
+    /// The spikes for currents `z` (batch, neurons, time) with a batch norm between the
+    /// current and the voltage and/or learnable decays; differentiable with `train`.
+    pub(crate) fn forward_staged(&self, z: Tensor<3>, stages: &Stages, train: bool) -> Result<Tensor<3>> {
+        if train && self.is_graded() {
+            return Err(crate::error::SlayerError::Parameter {
+                what: "graded_spike".into(),
+                reason: "training graded-spike CUBA neurons is not supported yet".into(),
+            });
+        }
+        let neuron = match stages.decays {
+            Some(d) => d.applied_to(self)?,
+            None => self.clone(),
+        };
+        let c = neuron.constants();
+        let dims = z.dims();
+        let device = z.device();
+        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, dims), &device);
+        let scalar = |p: &burn::module::Param<Tensor<1>>| p.val().reshape([1, 1, 1]);
+
+        // Stage 1: the current (no reset).
+        let (current, previous) = currents(c.factors[0], &host(z.clone().detach())?, dims[2]);
+        let mut current = tensor(current);
+        if train {
+            let mut p = integrate_once(z, f64::from(c.alphas[0]));
+            if let Some(d) = stages.decays {
+                p = p + integrate_once(tensor(previous), f64::from(c.alphas[0])) * scalar(&d.current);
+            }
+            current = current + (p.clone() - p.detach());
+        }
+        if let Some(norm) = stages.norm {
+            current = norm.forward(current, train)?;
+        }
+
+        // Stage 2: the voltage from the (normed) current, spikes and resets; a current
+        // factor of 0 makes the fused step's current its input.
+        let vc = CubaConstants { factors: [0, c.factors[1]], alphas: [0.0, c.alphas[1]], ..c };
+        let (spikes, above, trace) = voltages(&vc, &host(current.clone().detach())?, dims[2]);
+        let spikes = tensor(spikes);
+        if !train {
+            return Ok(spikes);
+        }
+        let slope = tensor(above.into_iter().map(|a| surrogate(&vc, a)).collect());
+        let mut p = integrate_once(current, f64::from(vc.alphas[1]));
+        if let Some(d) = stages.decays {
+            let previous = tensor(trace.into_iter().map(|(_, p)| p).collect());
+            p = p + integrate_once(previous, f64::from(vc.alphas[1])) * scalar(&d.voltage);
+        }
+        let p = p * slope;
+        Ok(spikes + (p.clone() - p.detach()))
+    }
+}
