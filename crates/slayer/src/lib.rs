@@ -6,14 +6,15 @@
 //! forward and gradients (surrogate gradients for the spiking ones, the CUBA/ALIF dynamics
 //! as one backend operation with a hand-written backward); Dense, Conv, ConvT, Pool and
 //! Unpool synapses with slayer's `quantize_8bit` weights; Input, Dense, Conv, ConvT, Pool,
-//! Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and ALIF),
+//! Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and ALIF), CUBA
+//! Affine (voltage output), KWTA and Average blocks,
 //! learnable axonal delays, slayer's mean-only batch norm (exported as neuron biases) and
 //! learnable decays on CUBA blocks, and the sigma-delta Output block; networks of them read from
 //! and written to netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate /
 //! SpikeMax / SpikeMoid losses (the last two also over a moving window), the Rate and
 //! MovingWindow classifiers, learning statistics (slayer's print, text files and plots)
 //! with a progress bar, a training assistant and an NMNIST reader. Not built yet: RF
-//! neurons, Affine/Average/KWTA blocks, learnable ALIF decays and thresholds.
+//! neurons, ALIF/sigma-delta Affine and KWTA blocks, learnable ALIF decays and thresholds.
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are
 //! flattened C·H·W in C order (what slayer's Flatten block gives), so every block takes and
@@ -24,6 +25,7 @@ pub mod axon;
 pub mod classifier;
 pub mod data;
 pub mod error;
+pub mod kwta;
 pub mod loss;
 pub mod network;
 pub mod neuron;
@@ -38,7 +40,7 @@ pub use loss::{SpikeMax, SpikeMaxMode, SpikeMoid, SpikeRate, SpikeTime};
 pub use network::{Block, DenseBlock, InputBlock, Network};
 pub use neuron::cuba::CubaNeuron;
 pub use neuron::sigma_delta::SigmaDeltaNeuron;
-pub use synapse::{Conv, ConvGeometry, Dense, Pool, Synapse};
+pub use synapse::{Average, Conv, ConvGeometry, Dense, Pool, Synapse};
 
 /// burn's tensor API, re-exported so that users need not name the burn version.
 pub use burn::tensor::{Device, Tensor, TensorData};

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::axon::AxonDelay;
 use crate::error::{Result, SlayerError};
+use crate::kwta::Kwta;
 use crate::neuron::alif::AlifNeuron;
 use crate::neuron::cuba::{step_delay, CubaNeuron};
 use crate::neuron::learned::LearnableDecays;
@@ -16,7 +17,7 @@ use crate::neuron::sigma_delta::SigmaDeltaNeuron;
 use crate::neuron::staged::Stages;
 use crate::neuron::Neuron;
 use crate::quantize::quantize_8bit;
-use crate::synapse::{Conv, ConvGeometry, Dense, Pool, Synapse};
+use crate::synapse::{Average, Conv, ConvGeometry, Dense, Pool, Synapse};
 
 /// slayer's Input block: inputs quantized to 8 bits (`quantize_8bit`), then either
 /// delta-encoded into graded messages (`sigma_delta.Input`) or fed as currents to spiking
@@ -33,10 +34,10 @@ pub struct InputBlock {
 impl InputBlock {
     /// An input block of `shape` (C, H, W); refuses a sigma (Output) neuron.
     pub fn new(neuron: Neuron, shape: [usize; 3]) -> Result<Self> {
-        if let Neuron::Sigma(_) = neuron {
+        if matches!(neuron, Neuron::Sigma(_)) || !neuron.emits_events() {
             return Err(SlayerError::Parameter {
                 what: "Input block neuron".into(),
-                reason: "a sigma (Output) neuron cannot encode inputs".into(),
+                reason: "a sigma (Output), voltage or identity neuron cannot encode inputs".into(),
             });
         }
         Ok(InputBlock { neuron, shape })
@@ -81,6 +82,8 @@ pub struct Block {
     pub norm: Option<MeanOnlyBatchNorm>,
     /// Learnable CUBA decays (slayer's `requires_grad=True`); they replace the neuron's.
     pub decays: Option<LearnableDecays>,
+    /// The winner-take-all recurrence of a KWTA block.
+    pub kwta: Option<Kwta>,
     /// The neurons.
     #[module(skip)]
     pub neuron: Neuron,
@@ -100,8 +103,18 @@ impl Block {
     /// A block of `synapse` into `neuron` with slayer's default `delay_shift` (on for
     /// spiking neurons, off for sigma-delta ones).
     pub fn new(synapse: Synapse, neuron: Neuron) -> Self {
-        let delay_shift = !matches!(neuron, Neuron::SigmaDelta(_) | Neuron::Sigma(_));
-        Block { synapse, recurrent: None, delay: None, norm: None, decays: None, neuron, delay_shift, flatten: false }
+        let delay_shift = neuron.emits_events() && !matches!(neuron, Neuron::SigmaDelta(_) | Neuron::Sigma(_));
+        Block {
+            synapse,
+            recurrent: None,
+            delay: None,
+            norm: None,
+            decays: None,
+            kwta: None,
+            neuron,
+            delay_shift,
+            flatten: false,
+        }
     }
 
     /// slayer's `cuba.Recurrent` / `alif.Recurrent`: input weights `synapse` (n, in),
@@ -124,6 +137,31 @@ impl Block {
         }
         let mut block = Block::new(Synapse::Dense(synapse), neuron);
         block.recurrent = Some(recurrent);
+        Ok(block)
+    }
+
+    /// slayer's Affine block (`cuba.Affine`): dense synapses into CUBA neurons without
+    /// threshold whose output is their voltage (`dynamics=True`, `Some(neuron)`), or the
+    /// synaptic current itself (`dynamics=False`, `None`); no `delay_shift`. Exported (with
+    /// dynamics, as the last block) as slayer does: a dense layer whose threshold
+    /// (vThMant = 2^18 - 1) is never reached, whose voltage `v` is the output.
+    pub fn affine(synapse: Dense, neuron: Option<CubaNeuron>) -> Self {
+        Block::new(Synapse::Dense(synapse), neuron.map_or(Neuron::Identity, Neuron::Voltage))
+    }
+
+    /// slayer's Average block: the mean of `outputs` groups of the `in_size` inputs.
+    pub fn average(in_size: usize, outputs: usize) -> Result<Self> {
+        Ok(Block::new(Synapse::Average(Average::new(in_size, outputs)?), Neuron::Identity))
+    }
+
+    /// slayer's `cuba.KWTA`: dense synapses `synapse` (n, in) into CUBA neurons with the
+    /// winner-take-all recurrence of `winners` winners and self-excitation `a` ([`Kwta`]).
+    pub fn kwta(synapse: Dense, neuron: CubaNeuron, winners: usize, self_excitation: f64) -> Result<Self> {
+        let n = synapse.dims()[0];
+        let device = synapse.weight.val().device();
+        let kwta = Kwta::new(n, winners, self_excitation, &device)?;
+        let mut block = Block::new(Synapse::Dense(synapse), Neuron::Cuba(neuron));
+        block.kwta = Some(kwta);
         Ok(block)
     }
 
@@ -150,10 +188,33 @@ impl Block {
         Ok(self)
     }
 
+    /// The spikes of a Recurrent or KWTA block for synaptic input `z`: the recurrence
+    /// `R·s[t-1]` (and KWTA's constant input) stepped with the neurons.
+    fn recurrent_spikes(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
+        let wrong = || SlayerError::Parameter {
+            what: "Recurrent / KWTA block neuron".into(),
+            reason: "must be CUBA or ALIF (KWTA: CUBA)".into(),
+        };
+        let c = self.neuron.spiking_constants().ok_or_else(wrong)?;
+        if c.graded && train {
+            return Err(SlayerError::Parameter {
+                what: "graded_spike".into(),
+                reason: "training graded-spike Recurrent or KWTA blocks is not supported yet".into(),
+            });
+        }
+        let n = z.dims()[1];
+        let (z, r) = match (&self.recurrent, &self.kwta, &self.neuron) {
+            (Some(r), _, _) => (z, r.quantized_weight()),
+            (None, Some(k), Neuron::Cuba(neuron)) => (z + k.bias(n, neuron.threshold()), k.recurrent_weights(n)),
+            _ => return Err(wrong()),
+        };
+        crate::recurrent::spikes(&c, z, r, train)
+    }
+
     /// The CUBA neurons of a block that may have a batch norm or learnable decays (`what`).
     fn staged_neuron(&self, what: &str) -> Result<&CubaNeuron> {
-        match (&self.neuron, &self.recurrent) {
-            (Neuron::Cuba(n), None) => Ok(n),
+        match (&self.neuron, &self.recurrent, &self.kwta) {
+            (Neuron::Cuba(n), None, None) => Ok(n),
             _ => Err(SlayerError::Parameter {
                 what: what.into(),
                 reason: "only CUBA blocks without recurrence have them (slayer's ALIF norm acts on the input \
@@ -188,39 +249,27 @@ impl Block {
         self.run(x, true)
     }
 
-    /// The block's clamped copy: delays in [0, 62] and decays in [0, 4096], as slayer
-    /// clamps them before every forward (call after an optimiser step).
+    /// The block's clamped copy: delays in [0, 62], decays in [0, 4096] and a KWTA
+    /// self-excitation in [0, 1], as slayer clamps them before every forward (call after an
+    /// optimiser step).
     pub fn clamped(mut self) -> Self {
         self.delay = self.delay.map(AxonDelay::clamped);
         self.decays = self.decays.map(LearnableDecays::clamped);
+        self.kwta = self.kwta.map(Kwta::clamped);
         self
     }
 
     fn run(&self, x: Tensor<3>, train: bool) -> Result<Tensor<3>> {
         let z = self.synapse.forward(x)?;
-        let staged = self.norm.is_some() || self.decays.is_some();
-        let s = match (&self.recurrent, self.neuron.spiking_constants()) {
-            _ if staged => {
-                let stages = Stages { norm: self.norm.as_ref(), decays: self.decays.as_ref() };
-                self.staged_neuron("batch norm or learnable decays")?.forward_staged(z, &stages, train)?
-            }
-            (Some(r), Some(c)) => {
-                if c.graded && train {
-                    return Err(SlayerError::Parameter {
-                        what: "graded_spike".into(),
-                        reason: "training graded-spike Recurrent blocks is not supported yet".into(),
-                    });
-                }
-                crate::recurrent::spikes(&c, z, r.quantized_weight(), train)?
-            }
-            (Some(_), None) => {
-                return Err(SlayerError::Parameter {
-                    what: "Recurrent block neuron".into(),
-                    reason: "must be CUBA or ALIF".into(),
-                })
-            }
-            (None, _) if train => self.neuron.forward_train(z)?,
-            (None, _) => self.neuron.forward(z)?,
+        let s = if self.recurrent.is_some() || self.kwta.is_some() {
+            self.recurrent_spikes(z, train)?
+        } else if self.norm.is_some() || self.decays.is_some() {
+            let stages = Stages { norm: self.norm.as_ref(), decays: self.decays.as_ref() };
+            self.staged_neuron("batch norm or learnable decays")?.forward_staged(z, &stages, train)?
+        } else if train {
+            self.neuron.forward_train(z)?
+        } else {
+            self.neuron.forward(z)?
         };
         let s = if self.delay_shift { step_delay(s) } else { s };
         match &self.delay {
@@ -423,7 +472,15 @@ impl Network {
             if out.iter().product::<usize>() != file_shape.iter().product::<usize>() {
                 return Err(unsupported(&format!("computes an output of {out:?}, the file says {:?}", c.shape)));
             }
-            let neuron = block_neuron(c.neuron.as_ref(), &unsupported)?;
+            let mut neuron = block_neuron(c.neuron.as_ref(), &unsupported)?;
+            // slayer's Affine export: the last layer's CUBA neurons with the unreachable
+            // threshold, whose voltage is the output.
+            if let Neuron::Cuba(n) = &neuron {
+                let affine = n.device_params().2 == AFFINE_VTH_MANT && position + 1 == layers.len();
+                if affine && recurrent.is_none() && bias.is_none() && delay.is_none() {
+                    neuron = Neuron::Voltage(n.clone());
+                }
+            }
             let mut block = match (recurrent, synapse) {
                 (Some(r), Synapse::Dense(w)) => Block::recurrent(w, r, neuron)?,
                 (_, synapse) => Block::new(synapse, neuron),
@@ -480,6 +537,20 @@ impl Network {
             }
             let index = layers.len();
             let out = b.synapse.out_shape()?;
+            if b.kwta.is_some() {
+                return Err(unsupported_export(
+                    index,
+                    "kwta",
+                    "a KWTA block: netx has no such layer (lava-dl exports nothing)",
+                ));
+            }
+            if matches!(b.neuron, Neuron::Voltage(_)) && !std::ptr::eq(b, self.blocks.last().unwrap_or(b)) {
+                return Err(unsupported_export(
+                    index,
+                    "dense",
+                    "an Affine block before the last: its voltage output has no netx message",
+                ));
+            }
             if b.delay.is_some() && !matches!(b.synapse, Synapse::Dense(_)) {
                 return Err(unsupported_export(index, "conv/pool", "a delay: netx has delays on dense layers only"));
             }
@@ -530,6 +601,9 @@ impl Network {
                     };
                     (if cv.transposed { "convT" } else { "conv" }, kind, out.to_vec())
                 }
+                Synapse::Average(_) => {
+                    return Err(unsupported_export(index, "average", "an Average block: netx has no average layer"))
+                }
                 Synapse::Pool(p) => {
                     // netx builds an unpool per channel; slayer unpools the channels as one
                     // tall image, the same only when windows do not overlap.
@@ -574,6 +648,10 @@ impl Network {
         Ok(())
     }
 }
+
+/// The threshold mantissa slayer's Affine block exports (`(1 << 18) - 1`): never reached,
+/// so the layer's voltage is its output.
+pub const AFFINE_VTH_MANT: f64 = 262_143.0;
 
 /// A block that netx cannot hold.
 fn unsupported_export(layer: usize, kind: &str, reason: &str) -> SlayerError {
@@ -640,5 +718,18 @@ fn neuron_kind(n: &Neuron, index: usize, kind: &str) -> Result<NeuronKind> {
         }
         Neuron::SigmaDelta(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: false },
         Neuron::Sigma(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: true },
+        // slayer's Affine export: the largest threshold, never reached.
+        Neuron::Voltage(n) => {
+            let (i_decay, v_decay, _) = n.device_params();
+            NeuronKind::Cuba { i_decay, v_decay, vth_mant: AFFINE_VTH_MANT }
+        }
+        Neuron::Identity => {
+            return Err(SlayerError::Unsupported {
+                layer: index,
+                kind: kind.into(),
+                reason: "cannot export a block without neurons (Affine without dynamics): netx layers have neurons"
+                    .into(),
+            })
+        }
     })
 }

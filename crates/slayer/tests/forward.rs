@@ -236,6 +236,15 @@ fn gradients_equal_slayers(net_path: PathBuf, x: &NamedArray, label: i64, spikes
     assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), want("x"));
 }
 
+/// The gradient of a dense or conv synapse's weights (flat), if it has one.
+fn weight_grad(s: &Synapse, grads: &burn::tensor::Gradients) -> Option<Vec<f32>> {
+    match s {
+        Synapse::Dense(d) => d.weight.grad(grads).map(|g| g.try_into_vec_as::<f32>().unwrap()),
+        Synapse::Conv(c) => c.weight.grad(grads).map(|g| g.try_into_vec_as::<f32>().unwrap()),
+        Synapse::Pool(_) | Synapse::Average(_) => None,
+    }
+}
+
 /// `got` equals slayer's gradient `want` to 1e-5 of its largest magnitude (which is not 0).
 fn assert_close(name: &str, got: Vec<f32>, want: Vec<f64>) {
     let peak = want.iter().fold(0f64, |m, w| m.max(w.abs()));
@@ -587,11 +596,7 @@ fn conv_and_pool_blocks_equal_slayers() {
         let trained: Vec<_> = net.blocks.iter().filter(|b| !matches!(b.synapse, Synapse::Pool(_))).collect();
         assert_eq!(trained.len(), weights.len());
         for (b, key) in trained.iter().zip(weights) {
-            let g = match &b.synapse {
-                Synapse::Dense(d) => d.weight.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(),
-                Synapse::Conv(c) => c.weight.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(),
-                Synapse::Pool(_) => unreachable!(),
-            };
+            let g = weight_grad(&b.synapse, &grads).unwrap();
             assert_close(&format!("{file} {key}"), g, truth(key).data);
         }
         assert_close(
@@ -1060,12 +1065,7 @@ fn batch_norm_and_learnable_decays_equal_slayers_and_deploy_exactly() {
         let grads = loss.backward();
         assert_close("x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
         for &(theirs, ours) in &names[1..] {
-            let w = match &net.blocks[ours - 1].synapse {
-                Synapse::Dense(d) => d.weight.grad(&grads).map(|g| g.try_into_vec_as::<f32>()),
-                Synapse::Conv(c) => c.weight.grad(&grads).map(|g| g.try_into_vec_as::<f32>()),
-                Synapse::Pool(_) => None,
-            };
-            let w = w.unwrap().unwrap();
+            let w = weight_grad(&net.blocks[ours - 1].synapse, &grads).unwrap();
             assert_close(&format!("{stem} weights {theirs}"), w, truth(&format!("grad_w{theirs}")).data);
         }
         for &i in normed {
@@ -1086,4 +1086,136 @@ fn batch_norm_and_learnable_decays_equal_slayers_and_deploy_exactly() {
             deploys_exactly("norm_decay", stem, net);
         }
     }
+}
+
+fn ak_oracle(file: &str, name: &str) -> NamedArray {
+    npz_array(&test_data(&format!("affine_kwta/{file}")), name)
+}
+
+/// The last layer's voltage `v` (neurons, steps) of the netx file at `path` simulated in
+/// fixed point with `x` (a flat input of `n` values per step) on the input layer.
+fn simulate_voltage(path: &std::path::Path, n: usize, x: &[f64], steps: usize) -> Vec<f64> {
+    let mut netx = basalt_netx::load(path, &basalt_netx::Options::default()).unwrap();
+    let sim = &mut netx.net;
+    let src =
+        sim.add(source::RingBuffer::new(ArrayD::from_shape_vec(IxDyn(&[n, steps]), x.to_vec()).unwrap())).unwrap();
+    sim.connect(src.s_out(), &netx.input).unwrap();
+    let last = netx.blocks.last().unwrap().neuron;
+    let mon = sim.add(Monitor::new()).unwrap();
+    mon.probe(sim, basalt_core::graph::Handle::<()>::from_id(last).var("v"), steps).unwrap();
+    let name = sim.process_name(last).unwrap().to_string();
+    let mut rt = sim.runtime(&RunConfig::fixed_pt()).unwrap();
+    rt.run(RunSteps::new(steps as u64)).unwrap();
+    let v = mon.data(&rt, &name, "v").unwrap(); // (steps, neurons)
+    let neurons = v.shape()[1];
+    (0..neurons).flat_map(|i| (0..steps).map(move |t| (i, t))).map(|(i, t)| v[[t, i]]).collect()
+}
+
+/// `sum((y - target)^2)`, the oracle's loss for real-valued outputs.
+fn squared_error(y: Tensor<3>, target: f64) -> Tensor<1> {
+    (y - target).powi_scalar(2).sum()
+}
+
+/// Checks a differentiable scalar `loss` against the oracle's and returns its gradients.
+fn loss_against(loss: Tensor<1>, want: f64, what: &str) -> burn::tensor::Gradients {
+    let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
+    assert!((got - want).abs() < 1e-5 * want.abs(), "{what}: loss {got} vs slayer {want}");
+    loss.backward()
+}
+
+/// The weight gradient of block `k`'s dense synapse.
+fn dense_grad(net: &Network, k: usize, grads: &burn::tensor::Gradients) -> Vec<f32> {
+    weight_grad(&net.blocks[k].synapse, grads).unwrap()
+}
+
+/// slayer's Affine, Average and KWTA blocks (`tools/oracle/slayer_affine_average_kwta.py`):
+/// every block's output equals slayer's exactly and the gradients of a loss w.r.t. weights,
+/// the KWTA self-excitation and the input match to 1e-5. lava-dl's Affine export reads back
+/// as an Affine block and exports the same layers; its last layer's voltage in the Process
+/// simulation equals Lava's and the Affine output times 4096.
+#[test]
+fn affine_average_and_kwta_blocks_equal_slayers() {
+    use basalt_slayer::neuron::Neuron;
+    use basalt_slayer::{Block, CubaNeuron, Dense, InputBlock};
+    let device = Device::default().autodiff();
+    let steps = 50;
+    let cuba = || CubaNeuron::new(0.5, 0.25, 0.1).unwrap();
+    let input = || Some(InputBlock::new(Neuron::Cuba(cuba()), [8, 1, 1]).unwrap());
+    let dense = |a: &NamedArray| Dense::new(f32_tensor(&a.data, [a.shape[0], a.shape[1]], &device));
+
+    // Affine, with dynamics: the voltage.
+    let path = test_data("affine_kwta/affine.net");
+    let net = Network::from_netx(&path, &device).unwrap();
+    assert!(matches!(net.blocks[1].neuron, Neuron::Voltage(_)) && !net.blocks[1].delay_shift);
+    let x = ak_oracle("affine.npz", "x");
+    let xt = f32_tensor(&x.data, [2, 8, steps], &device).require_grad();
+    let outs = net.forward_train(xt.clone()).unwrap();
+    for (k, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), ak_oracle("affine.npz", &format!("out{k}")).data, "affine: block {k}");
+    }
+    let grads = loss_against(squared_error(outs[2].clone(), 0.1), ak_oracle("affine.npz", "loss").data[0], "affine");
+    assert_close(
+        "affine x",
+        xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(),
+        ak_oracle("affine.npz", "grad_x").data,
+    );
+    for k in 0..2 {
+        let want = ak_oracle("affine.npz", &format!("grad_w{}", k + 1)).data;
+        assert_close(&format!("affine w{k}"), dense_grad(&net, k, &grads), want);
+    }
+    let v = simulate_voltage(&path, 8, &q64(&x.data[..8 * steps]), steps);
+    assert_eq!(v, ak_oracle("affine.npz", "v_lava").data, "the Process simulation's voltage equals Lava's");
+    let ours: Vec<f64> = values(&outs[2])[..3 * steps].iter().map(|v| v * 4096.0).collect();
+    assert_eq!(v, ours, "the simulated voltage is the Affine output times 4096");
+    assert_eq!(net.netx_layers().unwrap(), basalt_netx::read_layers(&path).unwrap(), "exports as lava-dl does");
+    // Without dynamics: the synaptic current.
+    let w2 = net.blocks[1].synapse.as_dense().unwrap().weight.val().detach();
+    let current = Block::affine(Dense::new(w2), None);
+    let c = current.forward_train(outs[1].clone().detach()).unwrap();
+    assert_eq!(values(&c), ak_oracle("affine.npz", "current").data);
+    let g = c.powi_scalar(2).sum().backward();
+    let g = current.synapse.as_dense().unwrap().weight.grad(&g).unwrap().try_into_vec_as::<f32>().unwrap();
+    assert_close("affine current w", g, ak_oracle("affine.npz", "grad_w_current").data);
+
+    // Average: group means of the dense block's spikes.
+    let a = |name: &str| ak_oracle("average.npz", name);
+    let net = Network {
+        input: input(),
+        blocks: vec![Block::new(Synapse::Dense(dense(&a("w1"))), Neuron::Cuba(cuba())), Block::average(12, 3).unwrap()],
+    };
+    let xt = f32_tensor(&a("x").data, [2, 8, steps], &device).require_grad();
+    let outs = net.forward_train(xt.clone()).unwrap();
+    for (k, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), a(&format!("out{k}")).data, "average: block {k}");
+    }
+    let grads = loss_against(squared_error(outs[2].clone(), 0.2), a("loss").data[0], "average");
+    assert_close("average x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), a("grad_x").data);
+    assert_close("average w", dense_grad(&net, 0, &grads), a("grad_w1").data);
+    let e = net.netx_layers().unwrap_err();
+    assert!(e.to_string().contains("cannot export an Average block: netx has no average layer"), "{e}");
+
+    // KWTA (no delay_shift, as the oracle's: lava-dl's KWTA cannot train with it).
+    let k = |name: &str| ak_oracle("kwta.npz", name);
+    let mut kwta = Block::kwta(dense(&k("w1")), cuba(), 2, 0.5).unwrap();
+    kwta.delay_shift = false;
+    let net = Network {
+        input: input(),
+        blocks: vec![kwta, Block::new(Synapse::Dense(dense(&k("w2"))), Neuron::Cuba(cuba()))],
+    };
+    let xt = f32_tensor(&k("x").data, [2, 8, steps], &device).require_grad();
+    let outs = net.forward_train(xt.clone()).unwrap();
+    for (b, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), k(&format!("out{b}")).data, "kwta: block {b}");
+    }
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+        .unwrap()
+        .forward(outs[2].clone(), int_tensor(&[0.0, 2.0], [2], &device));
+    let grads = loss_against(loss.unwrap(), k("loss").data[0], "kwta");
+    assert_close("kwta x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), k("grad_x").data);
+    assert_close("kwta w1", dense_grad(&net, 0, &grads), k("grad_w1").data);
+    assert_close("kwta w2", dense_grad(&net, 1, &grads), k("grad_w2").data);
+    let a = net.blocks[0].kwta.as_ref().unwrap().self_excitation.grad(&grads).unwrap();
+    assert_close("kwta self-excitation", a.try_into_vec_as::<f32>().unwrap(), k("grad_a").data);
+    let e = net.netx_layers().unwrap_err();
+    assert!(e.to_string().contains("cannot export a KWTA block"), "{e}");
 }

@@ -85,6 +85,11 @@ impl CubaNeuron {
         self.graded_spike
     }
 
+    /// The threshold, quantized as slayer does (`int(θ·64)/64`).
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
     /// The decays times 4096 (slayer's `current_decay`, `voltage_decay` parameters).
     pub fn decays(&self) -> (f64, f64) {
         (self.current_decay, self.voltage_decay)

@@ -24,6 +24,12 @@ pub enum Neuron {
     /// The sigma half of sigma-delta neurons: slayer's sigma-delta Output block, which
     /// accumulates messages back into activations.
     Sigma(sigma_delta::SigmaDeltaNeuron),
+    /// The voltage of CUBA neurons without threshold or reset (slayer's Affine block with
+    /// `dynamics=True`): a real-valued output, no spikes.
+    Voltage(cuba::CubaNeuron),
+    /// No neurons: the block's output is its synaptic current (slayer's Affine block with
+    /// `dynamics=False`, and the Average block).
+    Identity,
 }
 
 impl Neuron {
@@ -33,8 +39,13 @@ impl Neuron {
         match self {
             Neuron::Cuba(n) => Some(n.constants()),
             Neuron::Alif(n) => Some(n.constants()),
-            Neuron::SigmaDelta(_) | Neuron::Sigma(_) => None,
+            Neuron::SigmaDelta(_) | Neuron::Sigma(_) | Neuron::Voltage(_) | Neuron::Identity => None,
         }
+    }
+
+    /// Whether the neurons emit spikes or messages (not a voltage or the current itself).
+    pub fn emits_events(&self) -> bool {
+        !matches!(self, Neuron::Voltage(_) | Neuron::Identity)
     }
 
     /// The spikes (messages) for currents `z` (batch, neurons, time).
@@ -44,6 +55,8 @@ impl Neuron {
             Neuron::Alif(n) => n.forward(z),
             Neuron::SigmaDelta(n) => n.forward(z.detach()),
             Neuron::Sigma(n) => n.accumulate(z.detach()),
+            Neuron::Voltage(n) => n.forward_voltage(z, false),
+            Neuron::Identity => Ok(z.detach()),
         }
     }
     /// The same outputs, differentiable (surrogate gradients for spiking neurons).
@@ -53,6 +66,8 @@ impl Neuron {
             Neuron::Alif(n) => n.forward_train(z),
             Neuron::SigmaDelta(n) => n.forward(z),
             Neuron::Sigma(n) => n.accumulate(z),
+            Neuron::Voltage(n) => n.forward_voltage(z, true),
+            Neuron::Identity => Ok(z),
         }
     }
 }

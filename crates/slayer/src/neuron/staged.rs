@@ -59,6 +59,22 @@ fn voltages(c: &CubaConstants, z: &[f32], steps: usize) -> (Vec<f32>, Vec<f32>, 
 }
 
 impl CubaNeuron {
+    /// The voltage (batch, neurons, time) for currents `z` without threshold or reset
+    /// (slayer's Affine block: `threshold = -1`), in slayer's integer arithmetic; with
+    /// `train`, differentiable through both integrators as slayer's `_li_dynamics_bwd`.
+    pub(crate) fn forward_voltage(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
+        let c = CubaConstants { reset_at: f32::INFINITY, spike_at: f32::INFINITY, ..self.constants() };
+        let dims = z.dims();
+        let (_, _, trace) = voltages(&c, &host(z.clone().detach())?, dims[2]);
+        let voltage =
+            Tensor::<3>::from_data(TensorData::new(trace.into_iter().map(|(v, _)| v).collect(), dims), &z.device());
+        if !train {
+            return Ok(voltage);
+        }
+        let p = super::ops::integrate_twice(z, f64::from(c.alphas[0]), f64::from(c.alphas[1]));
+        Ok(voltage + (p.clone() - p.detach()))
+    }
+
     /// The spikes for currents `z` (batch, neurons, time) with a batch norm between the
     /// current and the voltage and/or learnable decays; differentiable with `train`.
     pub(crate) fn forward_staged(&self, z: Tensor<3>, stages: &Stages, train: bool) -> Result<Tensor<3>> {

@@ -1,6 +1,7 @@
 //! Synapses (slayer's `slayer.synapse`): weighted sums of the previous layer's spikes, in
 //! this crate's flat layout (batch, C·H·W, time).
 
+mod average;
 pub mod conv;
 mod dense;
 pub mod pool;
@@ -8,6 +9,7 @@ pub mod pool;
 use burn::module::Module;
 use burn::tensor::Tensor;
 
+pub use average::Average;
 pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
 pub use pool::Pool;
@@ -23,6 +25,8 @@ pub enum Synapse {
     Conv(Conv),
     /// Sum pooling (slayer's `synapse.Pool`) or unpooling (`synapse.Unpool`).
     Pool(Pool),
+    /// Group means (slayer's Average block; not trainable).
+    Average(Average),
 }
 
 impl Synapse {
@@ -32,6 +36,7 @@ impl Synapse {
             Synapse::Dense(s) => s.forward(x),
             Synapse::Conv(s) => s.forward(x),
             Synapse::Pool(s) => s.forward(x),
+            Synapse::Average(s) => s.forward(x),
         }
     }
 
@@ -41,6 +46,7 @@ impl Synapse {
             Synapse::Dense(s) => s.dims()[1],
             Synapse::Conv(s) => s.geometry.in_shape.iter().product(),
             Synapse::Pool(s) => s.in_shape.iter().product(),
+            Synapse::Average(s) => s.in_size,
         }
     }
 
@@ -50,6 +56,7 @@ impl Synapse {
             Synapse::Dense(s) => Ok([s.dims()[0], 1, 1]),
             Synapse::Conv(s) => Ok(s.out_shape()),
             Synapse::Pool(s) => s.out_shape(),
+            Synapse::Average(s) => Ok([s.outputs, 1, 1]),
         }
     }
 
