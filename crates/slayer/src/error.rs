@@ -37,6 +37,9 @@ pub enum SlayerError {
         /// What is missing.
         reason: String,
     },
+    /// Reading a data file failed (unreadable, corrupt or not the expected layout).
+    #[error(transparent)]
+    File(#[from] basalt_core::Error),
     /// Reading a tensor back from its device failed.
     #[error("reading a tensor from its device failed: {0}")]
     Read(String),

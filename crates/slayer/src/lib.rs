@@ -13,7 +13,7 @@
 //! and written to netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate /
 //! SpikeMax / SpikeMoid losses (the last two also over a moving window), the Rate and
 //! MovingWindow classifiers, learning statistics (slayer's print, text files and plots)
-//! with a progress bar, a training assistant and an NMNIST reader. Not built yet: RF
+//! with a progress bar, a training assistant, and NMNIST and SHD readers. Not built yet: RF
 //! neurons, ALIF/sigma-delta Affine and KWTA blocks, learnable ALIF decays and thresholds.
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are

@@ -1219,3 +1219,43 @@ fn affine_average_and_kwta_blocks_equal_slayers() {
     let e = net.netx_layers().unwrap_err();
     assert!(e.to_string().contains("cannot export a KWTA block"), "{e}");
 }
+
+/// SHD-format files written by h5py (`tools/oracle/shd_files.py`: float16 times / uint16
+/// units / uint8 labels as SHD's own, and float64 / int32 / int16, with an empty sample)
+/// read to the values h5py reads, and bin to slayer's `Event.fill_tensor` tensors exactly.
+/// A truncated file, a file without the SHD datasets and mismatched sequences are clear
+/// errors.
+#[test]
+fn shd_files_read_and_bin_as_slayers() {
+    use basalt_slayer::data::{read_shd, SHD_CHANNELS};
+    let all = npz::read(&test_data("shd/shd.npz")).unwrap();
+    let truth = |name: &str| all.iter().find(|a| a.name == name).unwrap().data.clone();
+    for (stem, samples) in [("shd_f16", 4), ("shd_f64", 3)] {
+        let path = test_data(&format!("shd/{stem}.h5"));
+        let got = read_shd(&path).unwrap();
+        assert_eq!(got.len(), samples);
+        let labels: Vec<f64> = got.iter().map(|s| s.label as f64).collect();
+        assert_eq!(labels, truth(&format!("{stem}_labels")));
+        for (i, s) in got.iter().enumerate() {
+            assert_eq!(s.times_s, truth(&format!("{stem}_{i}_times")), "{stem} sample {i} times");
+            let units: Vec<f64> = s.units.iter().map(|&u| u as f64).collect();
+            assert_eq!(units, truth(&format!("{stem}_{i}_units")), "{stem} sample {i} units");
+            let bins: Vec<f64> = s.bin(SHD_CHANNELS, 1000, 1.0).into_iter().map(f64::from).collect();
+            assert_eq!(bins, truth(&format!("{stem}_{i}_bins")), "{stem} sample {i} bins");
+        }
+        assert!(got.iter().any(|s| s.times_s.is_empty()) == (stem == "shd_f16"), "the empty sample reads empty");
+    }
+    // Truncated: a clear error, no panic.
+    let bytes = std::fs::read(test_data("shd/shd_f16.h5")).unwrap();
+    let dir = std::env::temp_dir().join(format!("basalt-shd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for cut in [100, bytes.len() / 2, bytes.len() - 200] {
+        let p = dir.join("cut.h5");
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        assert!(read_shd(&p).is_err(), "truncated at {cut}");
+    }
+    // Not SHD: a netx file.
+    let e = read_shd(test_data("norm_decay/dense.net")).unwrap_err();
+    assert!(e.to_string().contains("spikes/times"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

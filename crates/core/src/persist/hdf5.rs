@@ -6,6 +6,8 @@ use std::path::Path;
 
 use hdf5_pure::{DType as H5Type, File, FileBuilder};
 
+mod vlen;
+
 use crate::error::{Error, Result};
 use crate::model::DType;
 use crate::persist::NamedArray;
@@ -109,6 +111,9 @@ pub enum Value {
         /// Strings in C order.
         strings: Vec<String>,
     },
+    /// Variable-length sequences of numbers, one per element in C order (e.g. the spike
+    /// times of each SHD sample); read only.
+    Sequences(Vec<Vec<f64>>),
     /// A type Basalt does not read (e.g. an enum-encoded bool), by its type name.
     Unsupported(String),
 }
@@ -129,12 +134,12 @@ pub fn read_tree(path: &Path) -> Result<Tree> {
         std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let file = File::from_bytes(bytes).map_err(|e| err(path, format!("not a readable HDF5 file: {e}")))?;
-        read_group(path, &file.root(), "", 0)
+        read_group(path, &file, &file.root(), "", 0)
     }))
     .unwrap_or_else(|_| Err(err(path, "the HDF5 reader failed on this file (corrupt or unsupported)")))
 }
 
-fn read_group(path: &Path, g: &hdf5_pure::Group, at: &str, depth: usize) -> Result<Tree> {
+fn read_group(path: &Path, file: &File, g: &hdf5_pure::Group, at: &str, depth: usize) -> Result<Tree> {
     if depth > 32 {
         return Err(err(path, format!("groups nested too deeply at {at}")));
     }
@@ -142,32 +147,55 @@ fn read_group(path: &Path, g: &hdf5_pure::Group, at: &str, depth: usize) -> Resu
     for name in g.datasets().map_err(|e| err(path, format!("{at}: {e}")))? {
         let full = format!("{at}/{name}");
         let ds = g.dataset(&name).map_err(|e| err(path, format!("{full}: {e}")))?;
-        let fail = |e: hdf5_pure::Error| err(path, format!("{full}: {e}"));
-        let shape: Vec<usize> = ds.shape().map_err(fail)?.iter().map(|&d| d as usize).collect();
-        let num = |data: Vec<f64>| Value::Numbers(Array { shape: shape.clone(), data });
-        let value = match ds.dtype().map_err(fail)? {
-            H5Type::F64 => num(ds.read_f64().map_err(fail)?),
-            H5Type::F32 => num(ds.read_f32().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::I64 => num(ds.read_i64().map_err(fail)?.into_iter().map(|x| x as f64).collect()),
-            H5Type::I32 => num(ds.read_i32().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::I16 => num(ds.read_i16().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::I8 => num(ds.read_i8().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::U64 => num(ds.read_u64().map_err(fail)?.into_iter().map(|x| x as f64).collect()),
-            H5Type::U32 => num(ds.read_u32().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::U16 => num(ds.read_u16().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::U8 => num(ds.read_u8().map_err(fail)?.into_iter().map(f64::from).collect()),
-            H5Type::String => Value::FixedText(ds.read_string().map_err(fail)?),
-            H5Type::VariableLengthString => Value::Text(ds.read_string().map_err(fail)?),
-            other => Value::Unsupported(other.to_string()),
-        };
-        tree.datasets.insert(name, value);
+        tree.datasets.insert(name, read_value(path, file, &ds, &full)?);
     }
     for name in g.groups().map_err(|e| err(path, format!("{at}: {e}")))? {
         let sub = g.group(&name).map_err(|e| err(path, format!("{at}/{name}: {e}")))?;
-        let t = read_group(path, &sub, &format!("{at}/{name}"), depth + 1)?;
+        let t = read_group(path, file, &sub, &format!("{at}/{name}"), depth + 1)?;
         tree.groups.insert(name, t);
     }
     Ok(tree)
+}
+
+/// Reads one dataset (`at` is its path in the file, e.g. `spikes/times`), without reading
+/// the rest of the file's datasets.
+pub fn read_dataset(path: &Path, at: &str) -> Result<Value> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let file = File::from_bytes(bytes).map_err(|e| err(path, format!("not a readable HDF5 file: {e}")))?;
+        let ds = file.dataset(at).map_err(|e| err(path, format!("dataset {at}: {e}")))?;
+        read_value(path, &file, &ds, at)
+    }))
+    .unwrap_or_else(|_| Err(err(path, "the HDF5 reader failed on this file (corrupt or unsupported)")))
+}
+
+/// A dataset's content, `full` naming it in errors.
+fn read_value(path: &Path, file: &File, ds: &hdf5_pure::Dataset, full: &str) -> Result<Value> {
+    let fail = |e: hdf5_pure::Error| err(path, format!("{full}: {e}"));
+    if let hdf5_pure::Datatype::VariableLength { is_string: false, base_type, .. } = ds.datatype().map_err(fail)? {
+        let raw = ds.read_raw().map_err(fail)?;
+        return vlen::sequences(file, &raw, &base_type)
+            .map(Value::Sequences)
+            .map_err(|e| err(path, format!("{full}: {e}")));
+    }
+    let shape: Vec<usize> = ds.shape().map_err(fail)?.iter().map(|&d| d as usize).collect();
+    let num = |data: Vec<f64>| Value::Numbers(Array { shape: shape.clone(), data });
+    Ok(match ds.dtype().map_err(fail)? {
+        H5Type::F64 => num(ds.read_f64().map_err(fail)?),
+        H5Type::F32 => num(ds.read_f32().map_err(fail)?.into_iter().map(f64::from).collect()),
+        H5Type::I64 => num(ds.read_i64().map_err(fail)?.into_iter().map(|x| x as f64).collect()),
+        H5Type::I32 => num(ds.read_i32().map_err(fail)?.into_iter().map(f64::from).collect()),
+        H5Type::I16 => num(ds.read_i16().map_err(fail)?.into_iter().map(f64::from).collect()),
+        H5Type::I8 => num(ds.read_i8().map_err(fail)?.into_iter().map(f64::from).collect()),
+        H5Type::U64 => num(ds.read_u64().map_err(fail)?.into_iter().map(|x| x as f64).collect()),
+        H5Type::U32 => num(ds.read_u32().map_err(fail)?.into_iter().map(f64::from).collect()),
+        H5Type::U16 => num(ds.read_u16().map_err(fail)?.into_iter().map(f64::from).collect()),
+        H5Type::U8 => num(ds.read_u8().map_err(fail)?.into_iter().map(f64::from).collect()),
+        H5Type::String => Value::FixedText(ds.read_string().map_err(fail)?),
+        H5Type::VariableLengthString => Value::Text(ds.read_string().map_err(fail)?),
+        other => Value::Unsupported(other.to_string()),
+    })
 }
 
 /// Writes a tree of groups and datasets as an HDF5 file, atomically. Numeric datasets whose
@@ -232,6 +260,7 @@ fn write_value(ds: &mut hdf5_pure::DatasetBuilder, name: &str, v: &Value) -> Res
             ds.with_ascii_strings_sized(&refs, width).map_err(|e| bad(e.to_string()))?;
         }
         Value::Unsupported(t) => return Err(bad(format!("type {t} cannot be written"))),
+        Value::Sequences(_) => return Err(bad("variable-length sequences cannot be written".into())),
     }
     Ok(())
 }
