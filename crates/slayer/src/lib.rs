@@ -5,7 +5,7 @@
 //! State of this crate: CUBA, ALIF and sigma-delta (ReLU) neurons with slayer's exact
 //! forward and gradients (surrogate gradients for the spiking ones, the CUBA/ALIF dynamics
 //! as one backend operation with a hand-written backward); Dense, Conv, ConvT, Pool and
-//! Unpool synapses with slayer's `quantize_8bit` weights; Input, Dense, Conv, ConvT, Pool,
+//! Unpool synapses with slayer's `quantize_8bit` weights and optional weight normalization; Input, Dense, Conv, ConvT, Pool,
 //! Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and ALIF), CUBA
 //! Affine (voltage output), KWTA and Average blocks,
 //! learnable axonal delays, slayer's mean-only batch norm (exported as neuron biases) and

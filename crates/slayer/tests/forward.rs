@@ -1259,3 +1259,56 @@ fn shd_files_read_and_bin_as_slayers() {
     assert!(e.to_string().contains("spikes/times"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// slayer's weight normalization (`tools/oracle/slayer_weight_norm.py`: Input(2x6x6) ->
+/// Conv(weight_norm) -> Flatten -> Dense(weight_norm), gains moved off ||v||): every block's
+/// spikes equal slayer's, and the gradients w.r.t. both directions `v`, both gains `g` and
+/// the input match to 1e-5.
+#[test]
+fn weight_norm_equals_slayers() {
+    use basalt_slayer::neuron::Neuron;
+    use basalt_slayer::{Block, Conv, ConvGeometry, CubaNeuron, Dense, InputBlock};
+    use burn::module::Param;
+    let device = Device::default().autodiff();
+    let all = npz::read(&test_data("weight_norm/weight_norm.npz")).unwrap();
+    let truth = |name: &str| all.iter().find(|a| a.name == name).unwrap().clone();
+    let cuba = || Neuron::Cuba(CubaNeuron::new(0.5, 0.25, 0.1).unwrap());
+    let gain = |name: &str| {
+        let g = truth(name);
+        Some(Param::from_tensor(f32_tensor(&g.data, [g.data.len()], &device)))
+    };
+    let geometry = ConvGeometry { in_shape: [2, 6, 6], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 };
+    let mut conv =
+        Conv::new(f32_tensor(&truth("v1").data, [4, 2, 3, 3], &device), geometry).unwrap().with_weight_norm();
+    conv.gain = gain("g1");
+    let mut dense = Dense::new(f32_tensor(&truth("v3").data, [3, 64], &device)).with_weight_norm();
+    dense.gain = gain("g3");
+    let net = Network {
+        input: Some(InputBlock::new(cuba(), [2, 6, 6]).unwrap()),
+        blocks: vec![
+            Block::new(Synapse::Conv(conv), cuba()),
+            Block::new(Synapse::Dense(dense), cuba()).after_flatten(),
+        ],
+    };
+    let x = f32_tensor(&truth("x").data, [2, 72, 50], &device).require_grad();
+    let outs = net.forward_train(x.clone()).unwrap();
+    for (ours, theirs) in [(0, 0), (1, 1), (2, 3)] {
+        assert_eq!(values(&outs[ours]), truth(&format!("out{theirs}")).data, "block {theirs}");
+    }
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+        .unwrap()
+        .forward(outs[2].clone(), int_tensor(&[1.0, 2.0], [2], &device));
+    let grads = loss_against(loss.unwrap(), truth("loss").data[0], "weight norm");
+    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
+    let (Synapse::Conv(c), Synapse::Dense(d)) = (&net.blocks[0].synapse, &net.blocks[1].synapse) else {
+        unreachable!()
+    };
+    let flat = |t: Option<Tensor<1>>| t.unwrap().try_into_vec_as::<f32>().unwrap();
+    assert_close("v1", c.weight.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_v1").data);
+    assert_close("v3", d.weight.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_v3").data);
+    assert_close("g1", flat(c.gain.as_ref().unwrap().grad(&grads)), truth("grad_g1").data);
+    assert_close("g3", flat(d.gain.as_ref().unwrap().grad(&grads)), truth("grad_g3").data);
+    // The export writes the normalized, quantized weights: a plain copy gives the same layers.
+    let plain = Dense::new(d.effective_weight().detach());
+    assert_eq!(plain.netx_weights().unwrap(), d.netx_weights().unwrap());
+}

@@ -98,6 +98,8 @@ pub struct Conv {
     /// Weights in slayer units (a trainable parameter): (Cout, Cin/groups, kH, kW), or
     /// (Cin, Cout/groups, kH, kW) when transposed (torch's layouts).
     pub weight: Param<Tensor<4>>,
+    /// Weight normalization's gain `g` per slice along dim 0 (slayer's `weight_norm=True`).
+    pub gain: Option<Param<Tensor<1>>>,
     /// Input shape, stride, padding, dilation, groups.
     #[module(skip)]
     pub geometry: ConvGeometry,
@@ -118,7 +120,7 @@ impl Conv {
             });
         }
         geometry.out_shape(co, [kh, kw])?;
-        Ok(Conv { weight: Param::from_tensor(weight), geometry, transposed: false })
+        Ok(Conv { weight: Param::from_tensor(weight), gain: None, geometry, transposed: false })
     }
 
     /// A transposed convolution (slayer's `synapse.ConvTranspose`) with `weight` (Cin,
@@ -134,7 +136,7 @@ impl Conv {
             });
         }
         geometry.transposed_out_shape(co_g * groups, [kh, kw])?;
-        Ok(Conv { weight: Param::from_tensor(weight), geometry, transposed: true })
+        Ok(Conv { weight: Param::from_tensor(weight), gain: None, geometry, transposed: true })
     }
 
     /// A transposed convolution of `geometry` to `out_channels` with `kernel`, initialised
@@ -191,6 +193,22 @@ impl Conv {
         Conv::new_transposed(netx_kernel(weight, shape, "convT weight", device)?, geometry)
     }
 
+    /// With slayer's weight normalization (`weight_norm=True`): the kernel becomes
+    /// `g·v/||v||` per slice along dim 0 (output channel; input channel when transposed, as
+    /// torch's), `v` the current kernel and `g` starting at `||v||`.
+    pub fn with_weight_norm(mut self) -> Self {
+        self.gain = Some(super::weight_norm::initial_gain(self.weight.val()));
+        self
+    }
+
+    /// The kernel the synapse applies before quantization: `weight`, or `g·v/||v||`.
+    pub fn effective_weight(&self) -> Tensor<4> {
+        match &self.gain {
+            Some(g) => super::weight_norm::normalized(self.weight.val(), g.val()),
+            None => self.weight.val(),
+        }
+    }
+
     /// (Cout, Cin/groups, kH, kW).
     pub fn dims(&self) -> [usize; 4] {
         self.weight.val().dims()
@@ -210,7 +228,7 @@ impl Conv {
 
     /// The exported integer weights (`quantize_8bit(w, descale=True)`), C order.
     pub fn netx_weights(&self) -> Result<Vec<f64>> {
-        let w = quantize_8bit(self.weight.val()) * W_SCALE;
+        let w = quantize_8bit(self.effective_weight()) * W_SCALE;
         let values: Vec<f32> = w.try_into_vec_as::<f32>().map_err(|e| SlayerError::Read(e.to_string()))?;
         Ok(values.into_iter().map(f64::from).collect())
     }
@@ -219,7 +237,7 @@ impl Conv {
     pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
         let [c, h, w] = self.geometry.in_shape;
         let images = per_step_images(x, [c, h, w], "Conv input")?;
-        let w = quantize_8bit(self.weight.val());
+        let w = quantize_8bit(self.effective_weight());
         let z = if self.transposed {
             conv_transpose2d(images.x, w, None, self.geometry.transposed_options())
         } else {

@@ -11,14 +11,32 @@ use crate::quantize::{quantize_8bit, W_SCALE};
 /// A dense synapse: `z[b, o, t] = Σ_i q(w)[o, i]·x[b, i, t]` with `q` = `quantize_8bit`.
 #[derive(Module, Debug)]
 pub struct Dense {
-    /// Weights (out, in) in slayer units (a trainable parameter).
+    /// Weights (out, in) in slayer units (a trainable parameter); with weight
+    /// normalization, the direction `v`.
     pub weight: Param<Tensor<2>>,
+    /// Weight normalization's gain `g` per output (slayer's `weight_norm=True`).
+    pub gain: Option<Param<Tensor<1>>>,
 }
 
 impl Dense {
     /// A synapse with `weight` (out, in) in slayer units.
     pub fn new(weight: Tensor<2>) -> Self {
-        Dense { weight: Param::from_tensor(weight) }
+        Dense { weight: Param::from_tensor(weight), gain: None }
+    }
+
+    /// With slayer's weight normalization (`weight_norm=True`): the weights become
+    /// `g·v/||v||` per output, `v` the current weights and `g` starting at `||v||`.
+    pub fn with_weight_norm(mut self) -> Self {
+        self.gain = Some(super::weight_norm::initial_gain(self.weight.val()));
+        self
+    }
+
+    /// The weights the synapse applies before quantization: `weight`, or `g·v/||v||`.
+    pub fn effective_weight(&self) -> Tensor<2> {
+        match &self.gain {
+            Some(g) => super::weight_norm::normalized(self.weight.val(), g.val()),
+            None => self.weight.val(),
+        }
     }
 
     /// A synapse of `n_in -> n_out` with slayer's initial weights (PyTorch's default
@@ -46,7 +64,7 @@ impl Dense {
     /// The weights after `quantize_8bit`; in backward the quantizer is straight-through
     /// inside the 8-bit range (and 0 outside it), as slayer's.
     pub fn quantized_weight(&self) -> Tensor<2> {
-        quantize_8bit(self.weight.val())
+        quantize_8bit(self.effective_weight())
     }
 
     /// The exported integer weights (`quantize_8bit(w, descale=True)`), (out, in).

@@ -5,6 +5,7 @@ mod average;
 pub mod conv;
 mod dense;
 pub mod pool;
+mod weight_norm;
 
 use burn::module::Module;
 use burn::tensor::Tensor;
