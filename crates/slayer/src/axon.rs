@@ -61,15 +61,7 @@ impl AxonDelay {
     /// delays' gradient is slayer's finite-difference rule.
     pub fn forward(&self, x: Tensor<3>) -> Result<Tensor<3>> {
         let [batch, n, time] = x.dims();
-        let channels = self.channels();
-        if channels == 0 || n % channels != 0 {
-            return Err(SlayerError::Shape {
-                what: "delayed input".into(),
-                expected: format!("(batch, a multiple of {channels} channels, time)"),
-                got: vec![batch, n, time],
-            });
-        }
-        let per = n / channels;
+        let per = crate::error::positions_per_channel([batch, n, time], self.channels(), "delayed input")?;
         let steps = self.steps()?;
         if time == 0 {
             return Ok(x);

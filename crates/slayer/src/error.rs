@@ -51,5 +51,19 @@ impl From<basalt_nir::NirError> for SlayerError {
     }
 }
 
+/// The positions per channel of a tensor of `dims` (batch, channels·positions, time) over
+/// `channels` channels; a clear error naming `what` when they do not divide.
+pub(crate) fn positions_per_channel(dims: [usize; 3], channels: usize, what: &str) -> Result<usize> {
+    let [batch, n, time] = dims;
+    if channels == 0 || !n.is_multiple_of(channels) {
+        return Err(SlayerError::Shape {
+            what: what.into(),
+            expected: format!("(batch, a multiple of {channels} channels, time)"),
+            got: vec![batch, n, time],
+        });
+    }
+    Ok(n / channels)
+}
+
 /// Result of the slayer crate.
 pub type Result<T, E = SlayerError> = std::result::Result<T, E>;

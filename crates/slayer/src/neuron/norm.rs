@@ -73,14 +73,7 @@ impl MeanOnlyBatchNorm {
     pub fn forward(&self, current: Tensor<3>, train: bool) -> Result<Tensor<3>> {
         let [batch, n, steps] = current.dims();
         let channels = self.channels();
-        if channels == 0 || n % channels != 0 {
-            return Err(SlayerError::Shape {
-                what: "batch norm input".into(),
-                expected: format!("(batch, a multiple of {channels} channels, time)"),
-                got: vec![batch, n, steps],
-            });
-        }
-        let per = n / channels;
+        let per = crate::error::positions_per_channel([batch, n, steps], channels, "batch norm input")?;
         let mean = if train && batch * steps > 0 {
             let mean =
                 current.clone().reshape([batch, channels, per * steps]).mean_dim(2).mean_dim(0).reshape([channels]);

@@ -203,10 +203,7 @@ impl Conv {
 
     /// The kernel the synapse applies before quantization: `weight`, or `g·v/||v||`.
     pub fn effective_weight(&self) -> Tensor<4> {
-        match &self.gain {
-            Some(g) => super::weight_norm::normalized(self.weight.val(), g.val()),
-            None => self.weight.val(),
-        }
+        super::weight_norm::effective(&self.weight, self.gain.as_ref())
     }
 
     /// (Cout, Cin/groups, kH, kW).

@@ -33,10 +33,7 @@ impl Dense {
 
     /// The weights the synapse applies before quantization: `weight`, or `g·v/||v||`.
     pub fn effective_weight(&self) -> Tensor<2> {
-        match &self.gain {
-            Some(g) => super::weight_norm::normalized(self.weight.val(), g.val()),
-            None => self.weight.val(),
-        }
+        super::weight_norm::effective(&self.weight, self.gain.as_ref())
     }
 
     /// A synapse of `n_in -> n_out` with slayer's initial weights (PyTorch's default

@@ -25,3 +25,11 @@ pub(crate) fn normalized<const D: usize>(v: Tensor<D>, g: Tensor<1>) -> Tensor<D
 pub(crate) fn initial_gain<const D: usize>(v: Tensor<D>) -> Param<Tensor<1>> {
     Param::from_tensor(slice_norms(v).detach())
 }
+
+/// The weights a synapse applies before quantization: `weight`, or `g·v/||v||` with a gain.
+pub(crate) fn effective<const D: usize>(weight: &Param<Tensor<D>>, gain: Option<&Param<Tensor<1>>>) -> Tensor<D> {
+    match gain {
+        Some(g) => normalized(weight.val(), g.val()),
+        None => weight.val(),
+    }
+}
