@@ -96,15 +96,18 @@ impl ShdSample {
 /// sequence per sample) and `/labels`. Every sample's times must be finite and its units
 /// whole numbers >= 0, as many as its times; otherwise a clear error names the sample.
 pub fn read_shd(path: impl AsRef<Path>) -> Result<Vec<ShdSample>> {
-    use basalt_core::persist::hdf5::{read_dataset, Value};
+    use basalt_core::persist::hdf5::{read_datasets, Value};
     let path = path.as_ref();
     let bad = |reason: String| SlayerError::Parameter { what: path.display().to_string(), reason };
-    let sequences = |at: &str| match read_dataset(path, at)? {
+    let [times, units, labels]: [Value; 3] = read_datasets(path, &["spikes/times", "spikes/units", "labels"])?
+        .try_into()
+        .map_err(|_| bad("expected three datasets".into()))?;
+    let sequences = |v: Value, at: &str| match v {
         Value::Sequences(s) => Ok(s),
         _ => Err(bad(format!("/{at} is not a variable-length sequence dataset (SHD's layout)"))),
     };
-    let (times, units) = (sequences("spikes/times")?, sequences("spikes/units")?);
-    let labels = match read_dataset(path, "labels")? {
+    let (times, units) = (sequences(times, "spikes/times")?, sequences(units, "spikes/units")?);
+    let labels = match labels {
         Value::Numbers(a) => a.data,
         _ => return Err(bad("/labels is not numeric".into())),
     };

@@ -101,9 +101,9 @@ pub type DenseBlock = Block;
 
 impl Block {
     /// A block of `synapse` into `neuron` with slayer's default `delay_shift` (on for
-    /// spiking neurons, off for sigma-delta ones).
+    /// spiking neurons, off for sigma-delta, voltage and identity ones).
     pub fn new(synapse: Synapse, neuron: Neuron) -> Self {
-        let delay_shift = neuron.emits_events() && !matches!(neuron, Neuron::SigmaDelta(_) | Neuron::Sigma(_));
+        let delay_shift = neuron.spiking_constants().is_some();
         Block {
             synapse,
             recurrent: None,
@@ -525,7 +525,7 @@ impl Network {
                 neuron: Some(NeuronConfig { kind: neuron_kind(&input.neuron, 0, "input")?, message_bits: None }),
             });
         }
-        for b in &self.blocks {
+        for (position, b) in self.blocks.iter().enumerate() {
             if b.flatten {
                 layers.push(LayerConfig {
                     index: layers.len(),
@@ -544,7 +544,7 @@ impl Network {
                     "a KWTA block: netx has no such layer (lava-dl exports nothing)",
                 ));
             }
-            if matches!(b.neuron, Neuron::Voltage(_)) && !std::ptr::eq(b, self.blocks.last().unwrap_or(b)) {
+            if matches!(b.neuron, Neuron::Voltage(_)) && position + 1 != self.blocks.len() {
                 return Err(unsupported_export(
                     index,
                     "dense",

@@ -44,16 +44,23 @@ pub fn write(path: &Path, arrays: &[NamedArray]) -> Result<()> {
 /// Reads every dataset at the root of an HDF5 file. Integer and float datasets of the
 /// types Basalt stores are supported; others are reported by name.
 pub fn read(path: &Path) -> Result<Vec<NamedArray>> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
-    // The parser returns errors for malformed files; the unwind guard turns any panic it
-    // might still hit on a crafted file into an error as well.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(path, bytes)))
-        .unwrap_or_else(|_| Err(err(path, "the HDF5 reader failed on this file (corrupt or unsupported)")))
+    with_file(path, |file| parse(path, file))
 }
 
-fn parse(path: &Path, bytes: Vec<u8>) -> Result<Vec<NamedArray>> {
-    let file = File::from_bytes(bytes).map_err(|e| err(path, format!("not a readable HDF5 file: {e}")))?;
+/// Opens the file at `path` in memory and runs `f` on it. The parser returns errors for
+/// malformed files; the unwind guard turns any panic it might still hit on a crafted file
+/// into an error as well.
+fn with_file<T>(path: &Path, f: impl FnOnce(&File) -> Result<T>) -> Result<T> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let file = File::from_bytes(bytes).map_err(|e| err(path, format!("not a readable HDF5 file: {e}")))?;
+        f(&file)
+    }))
+    .unwrap_or_else(|_| Err(err(path, "the HDF5 reader failed on this file (corrupt or unsupported)")))
+}
+
+fn parse(path: &Path, file: &File) -> Result<Vec<NamedArray>> {
     let names = file.root().datasets().map_err(|e| err(path, e))?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
@@ -130,13 +137,7 @@ pub struct Tree {
 /// Reads the whole file as a tree of groups and datasets (numeric datasets of every integer
 /// and float type, string datasets), e.g. a netx network description.
 pub fn read_tree(path: &Path) -> Result<Tree> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let file = File::from_bytes(bytes).map_err(|e| err(path, format!("not a readable HDF5 file: {e}")))?;
-        read_group(path, &file, &file.root(), "", 0)
-    }))
-    .unwrap_or_else(|_| Err(err(path, "the HDF5 reader failed on this file (corrupt or unsupported)")))
+    with_file(path, |file| read_group(path, file, &file.root(), "", 0))
 }
 
 fn read_group(path: &Path, file: &File, g: &hdf5_pure::Group, at: &str, depth: usize) -> Result<Tree> {
@@ -157,17 +158,18 @@ fn read_group(path: &Path, file: &File, g: &hdf5_pure::Group, at: &str, depth: u
     Ok(tree)
 }
 
-/// Reads one dataset (`at` is its path in the file, e.g. `spikes/times`), without reading
-/// the rest of the file's datasets.
-pub fn read_dataset(path: &Path, at: &str) -> Result<Value> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let file = File::from_bytes(bytes).map_err(|e| err(path, format!("not a readable HDF5 file: {e}")))?;
-        let ds = file.dataset(at).map_err(|e| err(path, format!("dataset {at}: {e}")))?;
-        read_value(path, &file, &ds, at)
-    }))
-    .unwrap_or_else(|_| Err(err(path, "the HDF5 reader failed on this file (corrupt or unsupported)")))
+/// Reads the datasets at `paths` in the file (e.g. `spikes/times`), in that order, opening
+/// the file once and reading none of its other datasets.
+pub fn read_datasets(path: &Path, paths: &[&str]) -> Result<Vec<Value>> {
+    with_file(path, |file| {
+        paths
+            .iter()
+            .map(|at| {
+                let ds = file.dataset(at).map_err(|e| err(path, format!("dataset {at}: {e}")))?;
+                read_value(path, file, &ds, at)
+            })
+            .collect()
+    })
 }
 
 /// A dataset's content, `full` naming it in errors.

@@ -25,18 +25,14 @@ pub(crate) struct Stages<'a> {
 /// `int(4096·z)` summed into the current with slayer's rounding, per row of `steps`:
 /// the current `u/4096` and, for the decay's gradient, the previous step's current. (The
 /// fused step with a voltage factor of 0 and no threshold: its voltage is the current.)
-fn currents(factor: i64, z: &[f32], steps: usize) -> (Vec<f32>, Vec<f32>) {
-    let c = CubaConstants {
-        factors: [factor, 0],
-        reset_at: f32::INFINITY,
-        spike_at: f32::INFINITY,
-        graded: false,
-        tau: 1.0,
-        height: 0.0,
-        alphas: [0.0, 0.0],
-        adaptation: None,
-    };
+fn currents(c: &CubaConstants, z: &[f32], steps: usize) -> (Vec<f32>, Vec<f32>) {
+    let c = CubaConstants { factors: [c.factors[0], 0], ..without_threshold(c) };
     voltages(&c, z, steps).2.into_iter().unzip()
+}
+
+/// `c` with a threshold that is never reached: no spikes, no reset.
+fn without_threshold(c: &CubaConstants) -> CubaConstants {
+    CubaConstants { reset_at: f32::INFINITY, spike_at: f32::INFINITY, ..*c }
 }
 
 /// Steps `c`'s dynamics over rows of `steps`: outputs, pre-reset voltages minus the
@@ -63,7 +59,7 @@ impl CubaNeuron {
     /// (slayer's Affine block: `threshold = -1`), in slayer's integer arithmetic; with
     /// `train`, differentiable through both integrators as slayer's `_li_dynamics_bwd`.
     pub(crate) fn forward_voltage(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
-        let c = CubaConstants { reset_at: f32::INFINITY, spike_at: f32::INFINITY, ..self.constants() };
+        let c = without_threshold(&self.constants());
         let dims = z.dims();
         let (_, _, trace) = voltages(&c, &host(z.clone().detach())?, dims[2]);
         let voltage =
@@ -95,7 +91,7 @@ impl CubaNeuron {
         let scalar = |p: &burn::module::Param<Tensor<1>>| p.val().reshape([1, 1, 1]);
 
         // Stage 1: the current (no reset).
-        let (current, previous) = currents(c.factors[0], &host(z.clone().detach())?, dims[2]);
+        let (current, previous) = currents(&c, &host(z.clone().detach())?, dims[2]);
         let mut current = tensor(current);
         if train {
             let mut p = integrate_once(z, f64::from(c.alphas[0]));
