@@ -97,22 +97,30 @@ impl CubaConstants {
     }
 }
 
-/// `sign(x)·(|x| >> 12)`: slayer's `right_shift_to_zero(x, 12)`.
+/// `sign(x)·(|x| >> 12)`: slayer's `right_shift_to_zero(x, 12)`, which is integer division
+/// by 4096 truncating toward zero (branch-free).
+#[inline(always)]
 fn rtz12(x: i64) -> i64 {
-    x.signum() * (x.abs() >> 12)
+    x / 4096
 }
 
-/// `exp(-x)` for `x >= 0` (relative error below 3e-7), without library calls so that the
-/// slope pass vectorises: `2^(-x·log2 e)` as a power of two times a polynomial.
+/// `exp(-x)` for `x >= 0` (relative error below 3e-7·max(1, x)), in plain float and integer arithmetic
+/// so that the slope pass vectorises: `2^(-x·log2 e)` as a power of two times a polynomial.
 #[inline(always)]
 fn exp_neg(x: f32) -> f32 {
-    let y = (-x * std::f32::consts::LOG2_E).max(-126.0);
-    let n = y.round();
+    /// 1.5·2^23: adding it rounds a small float to an integer held in the low mantissa bits.
+    const ROUNDER: f32 = 12_582_912.0;
+    // In [-126, 0] whatever x is (NaN included), so that 2^n below is a normal float.
+    let y = (-x * std::f32::consts::LOG2_E).max(-126.0).min(0.0);
+    let shifted = y + ROUNDER;
+    let n = shifted - ROUNDER;
     let f = y - n;
     let p = 1.0
         + f * (std::f32::consts::LN_2
             + f * (0.240_226_5 + f * (0.055_504_11 + f * (0.009_618_129 + f * (0.001_333_355 + f * 0.000_154_035_3)))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // n + 127 in the exponent field: the low mantissa bits of `shifted` hold n.
+    let exponent = shifted.to_bits().wrapping_sub(ROUNDER.to_bits()).wrapping_add(127) << 23;
+    p * f32::from_bits(exponent)
 }
 
 /// One neuron's integer state in slayer's units (x4096): current, voltage and, for ALIF,
@@ -173,26 +181,54 @@ pub(crate) fn surrogate(c: &CubaConstants, x: f32) -> f32 {
     c.height * exp_neg((x / c.tau).abs())
 }
 
+/// Rows advanced together by the sequential time loops: independent neurons interleaved so
+/// that each step's dependency chain overlaps with the other rows' (the loops are
+/// latency-bound one row at a time).
+const INTERLEAVED_ROWS: usize = 8;
+
 /// slayer's integer dynamics over rows of `steps` values: the spikes, and (when asked) the
 /// surrogate slope at each pre-reset voltage (around `θ + r` for ALIF).
 pub(crate) fn dynamics(c: &CubaConstants, data: &[f32], steps: usize, with_slope: bool) -> (Vec<f32>, Vec<f32>) {
+    let steps = steps.max(1);
     let mut spikes = vec![0f32; data.len()];
     let mut slope = if with_slope { vec![0f32; data.len()] } else { Vec::new() };
-    for (row, x) in data.chunks(steps.max(1)).enumerate() {
-        let mut state = NeuronState::at_rest(c);
-        for (t, &z) in x.iter().enumerate() {
-            let k = row * steps + t;
-            let (spike, above, _) = state.step(c, z);
-            spikes[k] = spike;
-            if with_slope {
-                slope[k] = above;
-            }
-        }
+    let rows = data.len() / steps;
+    let full = rows - rows % INTERLEAVED_ROWS;
+    for first in (0..full).step_by(INTERLEAVED_ROWS) {
+        dynamics_rows::<INTERLEAVED_ROWS>(c, data, steps, first, &mut spikes, &mut slope);
+    }
+    for row in full..rows {
+        dynamics_rows::<1>(c, data, steps, row, &mut spikes, &mut slope);
     }
     for s in slope.iter_mut() {
         *s = surrogate(c, *s);
     }
     (spikes, slope)
+}
+
+/// [`dynamics`] of the `R` rows from `first` on, interleaved step by step; `slope` (empty
+/// when not asked for) receives the pre-reset voltage minus the threshold.
+#[inline(always)]
+fn dynamics_rows<const R: usize>(
+    c: &CubaConstants,
+    data: &[f32],
+    steps: usize,
+    first: usize,
+    spikes: &mut [f32],
+    slope: &mut [f32],
+) {
+    let base = first * steps;
+    let mut states = [NeuronState::at_rest(c); R];
+    for t in 0..steps {
+        for (lane, state) in states.iter_mut().enumerate() {
+            let k = base + lane * steps + t;
+            let (spike, above, _) = state.step(c, data[k]);
+            spikes[k] = spike;
+            if let Some(s) = slope.get_mut(k) {
+                *s = above;
+            }
+        }
+    }
 }
 
 /// The spikes of currents `z` (batch, neurons, time) with slayer's surrogate gradients:
@@ -260,17 +296,33 @@ fn causal_filter(x: Tensor<3>, c: &[f64]) -> Tensor<3> {
 
 /// The two integrators' backward over rows of `steps`: `h[n] = a_v·h[n+1] + g[n]`, then
 /// `w[n] = a_u·w[n+1] + h[n]`, in place.
-pub(crate) fn integrators_backward(g: &mut [f32], steps: usize, [a_u, a_v]: [f32; 2]) {
-    for row in g.chunks_mut(steps.max(1)) {
-        let mut h = 0f32;
-        for x in row.iter_mut().rev() {
-            h = a_v * h + *x;
-            *x = h;
+pub(crate) fn integrators_backward(g: &mut [f32], steps: usize, alphas: [f32; 2]) {
+    let steps = steps.max(1);
+    let mut groups = g.chunks_exact_mut(steps * INTERLEAVED_ROWS);
+    for group in &mut groups {
+        integrators_backward_rows::<INTERLEAVED_ROWS>(group, steps, alphas);
+    }
+    for row in groups.into_remainder().chunks_mut(steps) {
+        integrators_backward_rows::<1>(row, steps, alphas);
+    }
+}
+
+/// [`integrators_backward`] of `R` rows of `steps`, interleaved step by step.
+#[inline(always)]
+fn integrators_backward_rows<const R: usize>(g: &mut [f32], steps: usize, [a_u, a_v]: [f32; 2]) {
+    let (mut h, mut w) = ([0f32; R], [0f32; R]);
+    for t in (0..steps).rev() {
+        for lane in 0..R {
+            let x = &mut g[lane * steps + t];
+            h[lane] = a_v * h[lane] + *x;
+            *x = h[lane];
         }
-        let mut w = 0f32;
-        for x in row.iter_mut().rev() {
-            w = a_u * w + *x;
-            *x = w;
+    }
+    for t in (0..steps).rev() {
+        for lane in 0..R {
+            let x = &mut g[lane * steps + t];
+            w[lane] = a_u * w[lane] + *x;
+            *x = w[lane];
         }
     }
 }
@@ -349,5 +401,66 @@ impl<B: Backend + CubaKernels, C: CheckpointStrategy> CubaOps for Autodiff<B, C>
             }
             OpsKind::UnTracked(prep) => prep.finish(B::spikes(z, &constants)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_neg_matches_the_library_exponential() {
+        // From 0 to 87 (exp(-87.3) is the smallest normal float) in uneven steps.
+        let mut worst = 0f64;
+        for i in 0..200_000 {
+            let x = i as f32 * 4.35e-4 + (i % 7) as f32 * 1e-6;
+            let exact = (-f64::from(x)).exp();
+            // The error grows with x through the rounding of -x·log2(e) in float32.
+            worst = worst.max((f64::from(exp_neg(x)) - exact).abs() / exact / f64::from(x.max(1.0)));
+        }
+        assert!(worst < 3e-7, "relative error over max(1, x): {worst}");
+        assert_eq!(exp_neg(0.0), 1.0);
+        // Past the normal range and for NaN: 2^-126 times the polynomial, never garbage.
+        assert!(exp_neg(1e6) > 0.0 && exp_neg(1e6) < 1.2e-38);
+        assert!(exp_neg(f32::NAN) < 1.2e-38);
+    }
+
+    #[test]
+    fn rtz12_truncates_toward_zero() {
+        // slayer's right_shift_to_zero: sign(x)·(|x| >> 12).
+        for x in [-8193i64, -4097, -4096, -4095, -1, 0, 1, 4095, 4096, 4097, 8193, -(1 << 40) - 5] {
+            assert_eq!(rtz12(x), x.signum() * (x.abs() >> 12), "x = {x}");
+        }
+    }
+
+    #[test]
+    fn interleaved_rows_equal_one_row_at_a_time() {
+        // 8 interleaved rows plus 3 left over, against each row run alone.
+        let c = CubaConstants {
+            factors: [4096 - 1024, 4096 - 128],
+            reset_at: 1.25 * 4096.0,
+            spike_at: 1.25,
+            graded: false,
+            tau: 0.03,
+            height: 50.0,
+            alphas: [0.75, 0.97],
+            adaptation: None,
+        };
+        let steps = 37;
+        let data: Vec<f32> = (0..11 * steps).map(|i| ((i * 7919) % 113) as f32 / 50.0 - 0.7).collect();
+        let (spikes, slope) = dynamics(&c, &data, steps, true);
+        assert!(spikes.iter().any(|&s| s == 1.0));
+        for (row, x) in data.chunks(steps).enumerate() {
+            let (one, one_slope) = dynamics(&c, x, steps, true);
+            assert_eq!(&spikes[row * steps..][..steps], &one[..]);
+            assert_eq!(&slope[row * steps..][..steps], &one_slope[..]);
+        }
+        let mut g: Vec<f32> = (0..11 * steps).map(|i| (i % 5) as f32 - 2.0).collect();
+        let mut alone = g.clone();
+        integrators_backward(&mut g, steps, c.alphas);
+        for row in alone.chunks_mut(steps) {
+            integrators_backward(row, steps, c.alphas);
+        }
+        assert_eq!(g, alone);
     }
 }
