@@ -27,6 +27,7 @@ pub mod data;
 pub mod error;
 pub mod kwta;
 pub mod loss;
+pub mod memory;
 pub mod network;
 pub mod neuron;
 pub mod quantize;

@@ -36,8 +36,10 @@ pub struct Assistant {
 }
 
 impl Assistant {
-    /// An assistant minimising `loss` with Adam at learning rate `lr`.
+    /// An assistant minimising `loss` with Adam at learning rate `lr`. Training then keeps
+    /// freed memory for reuse ([`crate::memory::retain_freed_memory`]).
     pub fn new(loss: SpikeRate, lr: f64) -> Self {
+        crate::memory::retain_freed_memory();
         Assistant { optim: AdamConfig::new().init(), loss, lr }
     }
 

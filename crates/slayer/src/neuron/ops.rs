@@ -144,12 +144,24 @@ impl NeuronState {
     /// around `θ + r` for ALIF) and the pre-reset voltage itself.
     #[inline(always)]
     pub(crate) fn step(&mut self, c: &CubaConstants, z: f32) -> (f32, f32, f32) {
+        if c.adaptation.is_some() {
+            self.step_as::<true>(c, z)
+        } else {
+            self.step_as::<false>(c, z)
+        }
+    }
+
+    /// [`Self::step`] compiled for CUBA (`ADAPTIVE` false: `c.adaptation` is not looked at)
+    /// or for ALIF, so that the time loops carry no per-step test of the neuron kind.
+    #[inline(always)]
+    fn step_as<const ADAPTIVE: bool>(&mut self, c: &CubaConstants, z: f32) -> (f32, f32, f32) {
         let [cd, vd] = c.factors;
         self.u = rtz12(self.u * cd) + (4096f32 * z) as i32 as i64;
-        let current = (self.u as f32) / 4096f32;
-        self.v = rtz12(self.v * vd) + (4096f32 * current) as i32 as i64;
+        // slayer's current u/4096 scaled back by 4096: exactly `u as f32` (powers of two).
+        self.v = rtz12(self.v * vd) + (self.u as f32) as i32 as i64;
         let voltage = (self.v as f32) / 4096f32;
-        let (spike, centre) = match c.adaptation {
+        let adaptation = if ADAPTIVE { c.adaptation } else { None };
+        let (spike, centre) = match adaptation {
             None => (voltage >= c.spike_at, c.spike_at),
             Some(a) => {
                 self.r = rtz12(self.r * a.factors[1]);
@@ -163,7 +175,7 @@ impl NeuronState {
                 (voltage >= centre, centre)
             }
         };
-        if c.adaptation.is_none() && (self.v as f32) >= c.reset_at {
+        if adaptation.is_none() && (self.v as f32) >= c.reset_at {
             self.v = 0;
         }
         let out = match (spike, c.graded) {
@@ -194,11 +206,15 @@ pub(crate) fn dynamics(c: &CubaConstants, data: &[f32], steps: usize, with_slope
     let mut slope = if with_slope { vec![0f32; data.len()] } else { Vec::new() };
     let rows = data.len() / steps;
     let full = rows - rows % INTERLEAVED_ROWS;
+    let adaptive = c.adaptation.is_some();
     for first in (0..full).step_by(INTERLEAVED_ROWS) {
-        dynamics_rows::<INTERLEAVED_ROWS>(c, data, steps, first, &mut spikes, &mut slope);
+        match adaptive {
+            false => dynamics_rows::<INTERLEAVED_ROWS, false>(c, data, steps, first, &mut spikes, &mut slope),
+            true => dynamics_rows::<INTERLEAVED_ROWS, true>(c, data, steps, first, &mut spikes, &mut slope),
+        }
     }
     for row in full..rows {
-        dynamics_rows::<1>(c, data, steps, row, &mut spikes, &mut slope);
+        dynamics_rows::<1, true>(c, data, steps, row, &mut spikes, &mut slope);
     }
     for s in slope.iter_mut() {
         *s = surrogate(c, *s);
@@ -207,9 +223,10 @@ pub(crate) fn dynamics(c: &CubaConstants, data: &[f32], steps: usize, with_slope
 }
 
 /// [`dynamics`] of the `R` rows from `first` on, interleaved step by step; `slope` (empty
-/// when not asked for) receives the pre-reset voltage minus the threshold.
+/// when not asked for) receives the pre-reset voltage minus the threshold. `ADAPTIVE` false
+/// only for CUBA constants (see [`NeuronState::step_as`]).
 #[inline(always)]
-fn dynamics_rows<const R: usize>(
+fn dynamics_rows<const R: usize, const ADAPTIVE: bool>(
     c: &CubaConstants,
     data: &[f32],
     steps: usize,
@@ -222,7 +239,7 @@ fn dynamics_rows<const R: usize>(
     for t in 0..steps {
         for (lane, state) in states.iter_mut().enumerate() {
             let k = base + lane * steps + t;
-            let (spike, above, _) = state.step(c, data[k]);
+            let (spike, above, _) = state.step_as::<ADAPTIVE>(c, data[k]);
             spikes[k] = spike;
             if let Some(s) = slope.get_mut(k) {
                 *s = above;
