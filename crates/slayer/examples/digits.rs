@@ -4,16 +4,19 @@
 //! netx, loaded by basalt-netx and simulated as Lava Processes in fixed point — with the
 //! same spikes as the trained model on every held-out image.
 //!
-//! cargo run --release -p basalt-slayer --example digits [-- EPOCHS]
+//! cargo run --release -p basalt-slayer --example digits [-- EPOCHS [DEVICE]]
+//!
+//! DEVICE: `cpu` (default) or `wgpu` (a GPU; build with `--features wgpu`).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use basalt_core::persist::npz;
 use basalt_core::prelude::{sink, source, Network as ProcessNetwork, RunConfig, RunSteps};
+use basalt_slayer::device::training_device;
 use basalt_slayer::stats::{epoch_progress, LearningStats};
 use basalt_slayer::train::{rate_encode, Assistant};
-use basalt_slayer::{classifier, CubaNeuron, Device, Network, SpikeRate, Tensor, TensorData};
+use basalt_slayer::{classifier, CubaNeuron, Network, SpikeRate, Tensor, TensorData};
 use burn::tensor::Int;
 
 const STEPS: usize = 32;
@@ -21,6 +24,8 @@ const BATCH: usize = 32;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let epochs: usize = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(40);
+    let device_name = std::env::args().nth(2).unwrap_or_else(|| "cpu".into());
+    let device = training_device(&device_name)?;
     let data = npz::read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/digits.npz"))?;
     let get = |k: &str| data.iter().find(|a| a.name == k).map(|a| a.data.clone()).ok_or(format!("no `{k}`"));
     let (images, labels) = (get("images")?, get("labels")?);
@@ -38,7 +43,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let encode = |idx: &[usize]| -> Vec<f32> {
         idx.iter().flat_map(|&i| rate_encode(&images[i * 64..(i + 1) * 64], 16.0, STEPS)).collect()
     };
-    let device = Device::default().autodiff();
     device.seed(7);
     let batch = |idx: &[usize]| {
         let x = Tensor::<3>::from_data(TensorData::new(encode(idx), [idx.len(), 64, STEPS]), &device);

@@ -40,6 +40,14 @@ pub enum SlayerError {
     /// Reading a data file failed (unreadable, corrupt or not the expected layout).
     #[error(transparent)]
     File(#[from] basalt_core::Error),
+    /// The training device asked for is unknown, not built in, or has no adapter.
+    #[error("training device `{name}`: {reason}")]
+    Device {
+        /// The device asked for.
+        name: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// Reading a tensor back from its device failed.
     #[error("reading a tensor from its device failed: {0}")]
     Read(String),

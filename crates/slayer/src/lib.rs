@@ -24,6 +24,7 @@
 pub mod axon;
 pub mod classifier;
 pub mod data;
+pub mod device;
 pub mod error;
 pub mod kwta;
 pub mod loss;
