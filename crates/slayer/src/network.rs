@@ -14,7 +14,7 @@ use crate::neuron::cuba::{step_delay, CubaNeuron};
 use crate::neuron::learned::LearnableDecays;
 use crate::neuron::norm::MeanOnlyBatchNorm;
 use crate::neuron::sigma_delta::SigmaDeltaNeuron;
-use crate::neuron::staged::Stages;
+use crate::neuron::staged::{forward_staged, Stages};
 use crate::neuron::Neuron;
 use crate::quantize::quantize_8bit;
 use crate::synapse::{Average, Conv, ConvGeometry, Dense, Pool, Synapse};
@@ -175,16 +175,16 @@ impl Block {
     /// Adds slayer's mean-only batch norm (`neuron_params['norm'] = MeanOnlyBatchNorm`) to
     /// the block's CUBA neurons, one mean per output channel, starting at 0.
     pub fn with_norm(mut self, device: &Device) -> Result<Self> {
-        self.staged_neuron("batch norm")?;
+        self.staged_neuron("batch norm", Staging::Norm)?;
         self.norm = Some(MeanOnlyBatchNorm::new(self.synapse.out_shape()?[0], device));
         Ok(self)
     }
 
-    /// Makes the block's CUBA decays learnable (slayer's `requires_grad=True`), starting
-    /// from the neuron's.
+    /// Makes the block's CUBA or ALIF current and voltage decays learnable (slayer's
+    /// `requires_grad=True`), starting from the neuron's.
     pub fn with_learnable_decays(mut self, device: &Device) -> Result<Self> {
-        let neuron = self.staged_neuron("learnable decays")?;
-        self.decays = Some(LearnableDecays::new(neuron, device));
+        let decays = self.staged_neuron("learnable decays", Staging::Decays)?.learnable_decays();
+        self.decays = decays.map(|d| LearnableDecays::new(d, device));
         Ok(self)
     }
 
@@ -211,24 +211,29 @@ impl Block {
         crate::recurrent::spikes(&c, z, r, train)
     }
 
-    /// The CUBA neurons of a block that may have a batch norm or learnable decays (`what`).
-    fn staged_neuron(&self, what: &str) -> Result<&CubaNeuron> {
-        match (&self.neuron, &self.recurrent, &self.kwta) {
-            (Neuron::Cuba(n), None, None) => Ok(n),
-            _ => Err(SlayerError::Parameter {
+    /// The neurons of a block that may have `staging` (`what`): CUBA without recurrence for
+    /// a batch norm, CUBA or ALIF without recurrence for learnable decays.
+    fn staged_neuron(&self, what: &str, staging: Staging) -> Result<&Neuron> {
+        match (&self.neuron, &self.recurrent, &self.kwta, staging) {
+            (Neuron::Cuba(_), None, None, _) | (Neuron::Alif(_), None, None, Staging::Decays) => Ok(&self.neuron),
+            (_, _, _, Staging::Norm) => Err(SlayerError::Parameter {
                 what: what.into(),
                 reason: "only CUBA blocks without recurrence have them (slayer's ALIF norm acts on the input \
                          current, which a netx bias cannot hold)"
                     .into(),
+            }),
+            (_, _, _, Staging::Decays) => Err(SlayerError::Parameter {
+                what: what.into(),
+                reason: "only CUBA and ALIF blocks without recurrence have them".into(),
             }),
         }
     }
 
     /// The block's neurons as they are now: learnt decays in place of the initial ones.
     pub fn current_neuron(&self) -> Result<Neuron> {
-        match (&self.decays, &self.neuron) {
-            (Some(d), Neuron::Cuba(n)) => Ok(Neuron::Cuba(d.applied_to(n)?)),
-            _ => Ok(self.neuron.clone()),
+        match &self.decays {
+            Some(d) => d.applied_to(&self.neuron),
+            None => Ok(self.neuron.clone()),
         }
     }
 
@@ -265,7 +270,7 @@ impl Block {
             self.recurrent_spikes(z, train)?
         } else if self.norm.is_some() || self.decays.is_some() {
             let stages = Stages { norm: self.norm.as_ref(), decays: self.decays.as_ref() };
-            self.staged_neuron("batch norm or learnable decays")?.forward_staged(z, &stages, train)?
+            forward_staged(&self.current_neuron()?, z, &stages, train)?
         } else if train {
             self.neuron.forward_train(z)?
         } else {
@@ -277,6 +282,15 @@ impl Block {
             None => Ok(s),
         }
     }
+}
+
+/// What runs a block's neuron dynamics in stages ([`Block::staged_neuron`]).
+#[derive(Clone, Copy, Debug)]
+enum Staging {
+    /// A batch norm between the current and the voltage.
+    Norm,
+    /// Learnable decays.
+    Decays,
 }
 
 /// A feed-forward chain of blocks, optionally behind an Input block.
@@ -491,7 +505,7 @@ impl Network {
                 if delay.is_some() {
                     return Err(unsupported("a bias with delays has no slayer block"));
                 }
-                block.staged_neuron("bias").map_err(|e| unsupported(&e.to_string()))?;
+                block.staged_neuron("bias", Staging::Norm).map_err(|e| unsupported(&e.to_string()))?;
                 let norm =
                     MeanOnlyBatchNorm::from_netx_bias(bias, out[0], device).map_err(|e| unsupported(&e.to_string()))?;
                 block.norm = Some(norm);

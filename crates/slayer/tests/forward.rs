@@ -782,32 +782,33 @@ fn dr_oracle(file: &str, name: &str) -> NamedArray {
     npz_array(&test_data(&format!("delay_recurrent/{file}")), name)
 }
 
-/// Loads the oracle network `{stem}.net`, checks every block's training-forward spikes on
-/// the oracle's `x` (2, 8, 50) against slayer's (`blocks`, exact) and the SpikeRate loss of
-/// `labels`; returns the network, the input and the gradients of that loss.
+/// Loads the oracle network `{dir}/{stem}.net` (through `prepare`, which may make parts of
+/// it learnable), checks every block's training-forward spikes on the oracle's `x`
+/// (2, 8, 50) against slayer's (`blocks`, exact) and the SpikeRate loss of `labels`;
+/// returns the network, the input and the gradients of that loss.
 fn forward_against_slayer(
-    stem: &str,
+    (dir, stem): (&str, &str),
     blocks: &[&str],
     labels: [f64; 2],
+    prepare: fn(Network, &Device) -> Network,
 ) -> (Network, Tensor<3>, burn::tensor::Gradients) {
     let device = Device::default().autodiff();
-    let net = Network::from_netx(test_data(&format!("delay_recurrent/{stem}.net")), &device).unwrap();
-    let file = format!("{stem}.npz");
-    let x = dr_oracle(&file, "x");
-    let x = f32_tensor(&x.data, [2, 8, 50], &device).require_grad();
+    let net = prepare(Network::from_netx(test_data(&format!("{dir}/{stem}.net")), &device).unwrap(), &device);
+    let truth = |name: &str| npz_array(&test_data(&format!("{dir}/{stem}.npz")), name);
+    let x = f32_tensor(&truth("x").data, [2, 8, 50], &device).require_grad();
     let outs = net.forward_train(x.clone()).unwrap();
     for (name, out) in blocks.iter().zip(&outs) {
-        assert_eq!(values(out), dr_oracle(&file, name).data, "{stem}: block {name}");
+        assert_eq!(values(out), truth(name).data, "{stem}: block {name}");
     }
     let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
         .unwrap()
         .forward(outs.last().unwrap().clone(), int_tensor(&labels, [2], &device))
         .unwrap();
     let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
-    let want = dr_oracle(&file, "loss").data[0];
+    let want = truth("loss").data[0];
     assert!((got - want).abs() < 1e-5 * want, "{stem}: loss {got} vs slayer {want}");
     let grads = loss.backward();
-    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), dr_oracle(&file, "grad_x").data);
+    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
     (net, x, grads)
 }
 
@@ -895,7 +896,12 @@ fn deploys_exactly(dir: &str, stem: &str, mut net: Network) {
 /// weights, the delays and the input are slayer's; trained delays export and deploy.
 #[test]
 fn axonal_delays_equal_slayers_and_deploy_exactly() {
-    let (net, _, grads) = forward_against_slayer("delay", &["input", "dense1", "dense2", "out"], [0.0, 2.0]);
+    let (net, _, grads) = forward_against_slayer(
+        ("delay_recurrent", "delay"),
+        &["input", "dense1", "dense2", "out"],
+        [0.0, 2.0],
+        |n, _| n,
+    );
     let delays: Vec<Vec<usize>> = net.blocks[..2].iter().map(|b| b.delay.as_ref().unwrap().steps().unwrap()).collect();
     for (k, d) in delays.iter().enumerate() {
         let want: Vec<usize> = dr_oracle("delay.npz", &format!("d{k}")).data.iter().map(|&d| d as usize).collect();
@@ -925,7 +931,8 @@ fn axonal_delays_equal_slayers_and_deploy_exactly() {
 #[test]
 fn recurrent_blocks_equal_slayers_and_deploy_exactly() {
     for stem in ["recurrent", "alif_recurrent"] {
-        let (net, _, grads) = forward_against_slayer(stem, &["input", "rec", "out"], [1.0, 2.0]);
+        let (net, _, grads) =
+            forward_against_slayer(("delay_recurrent", stem), &["input", "rec", "out"], [1.0, 2.0], |n, _| n);
         let rec = &net.blocks[0];
         let weights = [
             ("w_in", rec.synapse.as_dense().unwrap()),
@@ -1311,4 +1318,35 @@ fn weight_norm_equals_slayers() {
     // The export writes the normalized, quantized weights: a plain copy gives the same layers.
     let plain = Dense::new(d.effective_weight().detach());
     assert_eq!(plain.netx_weights().unwrap(), d.netx_weights().unwrap());
+}
+
+/// Learnable ALIF decays (`tools/oracle/slayer_alif_decays.py`: slayer's alif Input ->
+/// Dense(8 -> 12) -> Dense(12 -> 3) with `requires_grad=True`, decays off round values):
+/// every block's spikes exact, the loss, and the gradients w.r.t. the weights, the input
+/// and the current and voltage decays equal slayer's; the learnt decays export and the
+/// trained network deploys exactly.
+#[test]
+fn learnable_alif_decays_equal_slayers_and_deploy_exactly() {
+    let learnable = |net: Network, device: &Device| Network {
+        input: net.input,
+        blocks: net.blocks.into_iter().map(|b| b.with_learnable_decays(device).unwrap()).collect(),
+    };
+    let blocks = ["out0", "out1", "out2"];
+    let (net, _, grads) = forward_against_slayer(("alif_decays", "alif"), &blocks, [0.0, 2.0], learnable);
+    let truth = |name: &str| npz_array(&test_data("alif_decays/alif.npz"), name);
+    for (k, block) in net.blocks.iter().enumerate() {
+        let i = k + 1;
+        assert!(matches!(block.neuron, basalt_slayer::neuron::Neuron::Alif(_)), "block {i} is ALIF");
+        let w = weight_grad(&block.synapse, &grads).unwrap();
+        assert_close(&format!("grad_w{i}"), w, truth(&format!("grad_w{i}")).data);
+        let d = block.decays.as_ref().unwrap();
+        for (name, p) in [("cd", &d.current), ("vd", &d.voltage)] {
+            let g = p.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap();
+            assert_close(&format!("{name}{i}"), g, truth(&format!("grad_{name}{i}")).data);
+        }
+        // slayer's threshold and refractory decays get zero gradients: they are not learnt.
+        assert_eq!(truth(&format!("grad_td{i}")).data, [0.0]);
+        assert_eq!(truth(&format!("grad_rd{i}")).data, [0.0]);
+    }
+    deploys_exactly("alif_decays", "alif", net);
 }

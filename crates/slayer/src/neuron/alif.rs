@@ -57,6 +57,19 @@ impl AlifNeuron {
         self
     }
 
+    /// The current and voltage decays times 4096 (the ones slayer learns).
+    pub fn decays(&self) -> (f64, f64) {
+        (self.decays[0], self.decays[1])
+    }
+
+    /// The same neurons with current and voltage decays `current` and `voltage` times 4096
+    /// (learnt values, clamped to [0, 4096] as slayer clamps them).
+    pub fn with_decays(mut self, current: f64, voltage: f64) -> Self {
+        self.decays[0] = current.clamp(0.0, P_SCALE);
+        self.decays[1] = voltage.clamp(0.0, P_SCALE);
+        self
+    }
+
     /// The exported decays (iDecay, vDecay, thDecay, refDecay), vThMant and vThStep.
     pub fn device_params(&self) -> ([f64; 4], f64, f64) {
         (

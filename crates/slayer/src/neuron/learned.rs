@@ -1,15 +1,17 @@
-//! Learnable CUBA decays (slayer's `cuba.Neuron(requires_grad=True)`, shared parameters):
-//! the current and voltage decays as trainable scalars times 4096. The forward uses their
+//! Learnable decays (slayer's `cuba.Neuron` and `alif.Neuron` with `requires_grad=True`,
+//! shared parameters): the current and voltage decays as trainable scalars times 4096
+//! (ALIF's threshold and refractory decays get zero gradients in slayer: they stay fixed). The forward uses their
 //! rounded values (slayer's straight-through `quantize`); their gradient is slayer's
 //! `_li_dynamics_bwd` rule, `Σ grad_input[n]·output[n-1]` over batch, neurons and time.
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::cuba::{CubaNeuron, P_SCALE};
-use crate::error::Result;
+use super::cuba::P_SCALE;
+use super::Neuron;
+use crate::error::{Result, SlayerError};
 
-/// A CUBA population's decays as trainable parameters.
+/// A CUBA or ALIF population's current and voltage decays as trainable parameters.
 #[derive(Module, Debug)]
 pub struct LearnableDecays {
     /// Current decay times 4096 (one value, shared by the population).
@@ -19,9 +21,8 @@ pub struct LearnableDecays {
 }
 
 impl LearnableDecays {
-    /// Trainable copies of `neuron`'s decays, on `device`.
-    pub fn new(neuron: &CubaNeuron, device: &Device) -> Self {
-        let (current, voltage) = neuron.decays();
+    /// Trainable copies of the current and voltage decays (times 4096), on `device`.
+    pub fn new((current, voltage): (f64, f64), device: &Device) -> Self {
         let scalar = |x: f64| Param::from_tensor(Tensor::from_data(TensorData::new(vec![x as f32], [1]), device));
         LearnableDecays { current: scalar(current), voltage: scalar(voltage) }
     }
@@ -33,10 +34,13 @@ impl LearnableDecays {
         Ok((f64::from(v[0]).clamp(0.0, P_SCALE), f64::from(v[1]).clamp(0.0, P_SCALE)))
     }
 
-    /// `neuron` with these decays.
-    pub fn applied_to(&self, neuron: &CubaNeuron) -> Result<CubaNeuron> {
+    /// `neuron` with these decays; an error for neurons without learnable decays.
+    pub fn applied_to(&self, neuron: &Neuron) -> Result<Neuron> {
         let (current, voltage) = self.values()?;
-        Ok(neuron.clone().with_decays(current, voltage))
+        neuron.with_decays(current, voltage).ok_or_else(|| SlayerError::Parameter {
+            what: "learnable decays".into(),
+            reason: "only CUBA and ALIF neurons have them".into(),
+        })
     }
 
     /// The decays clamped to [0, 4096], as slayer clamps them before each forward; call

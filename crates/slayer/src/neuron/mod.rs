@@ -43,6 +43,26 @@ impl Neuron {
         }
     }
 
+    /// The current and voltage decays times 4096 of neurons whose decays slayer can learn
+    /// (CUBA and ALIF; ALIF's threshold and refractory decays get no gradient in slayer).
+    pub fn learnable_decays(&self) -> Option<(f64, f64)> {
+        match self {
+            Neuron::Cuba(n) => Some(n.decays()),
+            Neuron::Alif(n) => Some(n.decays()),
+            _ => None,
+        }
+    }
+
+    /// The same neurons with current and voltage decays `current` and `voltage` times 4096;
+    /// `None` for neurons without learnable decays.
+    pub fn with_decays(&self, current: f64, voltage: f64) -> Option<Neuron> {
+        match self {
+            Neuron::Cuba(n) => Some(Neuron::Cuba(n.clone().with_decays(current, voltage))),
+            Neuron::Alif(n) => Some(Neuron::Alif(n.clone().with_decays(current, voltage))),
+            _ => None,
+        }
+    }
+
     /// Whether the neurons emit spikes or messages (not a voltage or the current itself).
     pub fn emits_events(&self) -> bool {
         !matches!(self, Neuron::Voltage(_) | Neuron::Identity)
