@@ -11,7 +11,7 @@ use crate::error::{Result, SlayerError};
 use crate::kwta::Kwta;
 use crate::neuron::alif::AlifNeuron;
 use crate::neuron::cuba::{step_delay, CubaNeuron};
-use crate::neuron::learned::LearnableDecays;
+use crate::neuron::learned::{LearnableDecays, LearnableThreshold};
 use crate::neuron::norm::MeanOnlyBatchNorm;
 use crate::neuron::sigma_delta::SigmaDeltaNeuron;
 use crate::neuron::staged::{forward_staged, Stages};
@@ -80,8 +80,12 @@ pub struct Block {
     /// Mean-only batch norm of the CUBA neurons' current (slayer's `norm`); exported as the
     /// layer's bias.
     pub norm: Option<MeanOnlyBatchNorm>,
-    /// Learnable CUBA decays (slayer's `requires_grad=True`); they replace the neuron's.
+    /// Learnable CUBA or ALIF decays (slayer's `requires_grad=True`); they replace the
+    /// neuron's.
     pub decays: Option<LearnableDecays>,
+    /// A learnable sigma-delta threshold (slayer's `requires_grad=True`); it replaces the
+    /// neuron's.
+    pub threshold: Option<LearnableThreshold>,
     /// The winner-take-all recurrence of a KWTA block.
     pub kwta: Option<Kwta>,
     /// The neurons.
@@ -110,6 +114,7 @@ impl Block {
             delay: None,
             norm: None,
             decays: None,
+            threshold: None,
             kwta: None,
             neuron,
             delay_shift,
@@ -211,6 +216,21 @@ impl Block {
         crate::recurrent::spikes(&c, z, r, train)
     }
 
+    /// Makes the block's sigma-delta threshold learnable (slayer's `requires_grad=True`),
+    /// starting from the neuron's.
+    pub fn with_learnable_threshold(mut self, device: &Device) -> Result<Self> {
+        match (&self.neuron, &self.recurrent) {
+            (Neuron::SigmaDelta(n), None) => {
+                self.threshold = Some(LearnableThreshold::new(n.threshold(), device));
+                Ok(self)
+            }
+            _ => Err(SlayerError::Parameter {
+                what: "learnable threshold".into(),
+                reason: "only sigma-delta Dense, Conv and ConvT blocks have one".into(),
+            }),
+        }
+    }
+
     /// The neurons of a block that may have `staging` (`what`): CUBA without recurrence for
     /// a batch norm, CUBA or ALIF without recurrence for learnable decays.
     fn staged_neuron(&self, what: &str, staging: Staging) -> Result<&Neuron> {
@@ -231,9 +251,10 @@ impl Block {
 
     /// The block's neurons as they are now: learnt decays in place of the initial ones.
     pub fn current_neuron(&self) -> Result<Neuron> {
-        match &self.decays {
-            Some(d) => d.applied_to(&self.neuron),
-            None => Ok(self.neuron.clone()),
+        match (&self.decays, &self.threshold) {
+            (Some(d), _) => d.applied_to(&self.neuron),
+            (None, Some(t)) => t.applied_to(&self.neuron),
+            (None, None) => Ok(self.neuron.clone()),
         }
     }
 
@@ -254,12 +275,13 @@ impl Block {
         self.run(x, true)
     }
 
-    /// The block's clamped copy: delays in [0, 62], decays in [0, 4096] and a KWTA
-    /// self-excitation in [0, 1], as slayer clamps them before every forward (call after an
-    /// optimiser step).
+    /// The block's clamped copy: delays in [0, 62], decays in [0, 4096], a sigma-delta
+    /// threshold of at least 1/4096 and a KWTA self-excitation in [0, 1], as slayer clamps
+    /// them before every forward (call after an optimiser step).
     pub fn clamped(mut self) -> Self {
         self.delay = self.delay.map(AxonDelay::clamped);
         self.decays = self.decays.map(LearnableDecays::clamped);
+        self.threshold = self.threshold.map(LearnableThreshold::clamped);
         self.kwta = self.kwta.map(Kwta::clamped);
         self
     }
@@ -271,6 +293,11 @@ impl Block {
         } else if self.norm.is_some() || self.decays.is_some() {
             let stages = Stages { norm: self.norm.as_ref(), decays: self.decays.as_ref() };
             forward_staged(&self.current_neuron()?, z, &stages, train)?
+        } else if let (Some(t), Neuron::SigmaDelta(_)) = (&self.threshold, &self.neuron) {
+            match self.current_neuron()? {
+                Neuron::SigmaDelta(n) if train => n.forward_with_threshold(z, t.value.val())?,
+                neuron => neuron.forward(z)?,
+            }
         } else if train {
             self.neuron.forward_train(z)?
         } else {

@@ -1350,3 +1350,84 @@ fn learnable_alif_decays_equal_slayers_and_deploy_exactly() {
     }
     deploys_exactly("alif_decays", "alif", net);
 }
+
+/// Learnable sigma-delta thresholds (`tools/oracle/slayer_sd_threshold.py`: slayer's
+/// sigma-delta Input -> Dense 12 -> 16 -> Dense 16 -> 8 -> Output 8 -> 3, both Dense blocks
+/// with `requires_grad=True`): every block's messages exact, the squared error, and its
+/// gradients w.r.t. the weights, the input and both thresholds equal slayer's; after a few
+/// Adam steps the thresholds have moved, export as int(θ·64), and the network's Process
+/// simulation equals its own forward exactly (three synapse hops later).
+#[test]
+fn learnable_sigma_delta_thresholds_equal_slayers_and_deploy_exactly() {
+    use burn::optim::{AdamConfig, GradientsParams};
+    let device = Device::default().autodiff();
+    let truth = |name: &str| npz_array(&test_data("sd_threshold/sd.npz"), name);
+    let net = Network::from_netx(test_data("sd_threshold/sd.net"), &device).unwrap();
+    let mut net = Network {
+        input: net.input,
+        blocks: net
+            .blocks
+            .into_iter()
+            .enumerate()
+            .map(|(k, b)| if k < 2 { b.with_learnable_threshold(&device).unwrap() } else { b })
+            .collect(),
+    };
+    let e = net.blocks[2].clone().with_learnable_threshold(&device).unwrap_err().to_string();
+    assert!(e.contains("only sigma-delta Dense, Conv and ConvT blocks have one"), "{e}");
+    let steps = 40;
+    let x = f32_tensor(&truth("x").data, [2, 12, steps], &device).require_grad();
+    let outs = net.forward_train(x.clone()).unwrap();
+    for (k, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), truth(&format!("out{k}")).data, "block {k}");
+    }
+    let target = tensor_of(&truth("target"), &device);
+    let loss = (outs.last().unwrap().clone() - target.clone()).powi_scalar(2).sum();
+    let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
+    let want = truth("loss").data[0];
+    assert!((got - want).abs() < 1e-5 * want, "loss {got} vs slayer {want}");
+    let grads = loss.backward();
+    assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
+    for (k, block) in net.blocks.iter().enumerate() {
+        let i = k + 1;
+        assert_close(&format!("w{i}"), weight_grad(&block.synapse, &grads).unwrap(), truth(&format!("grad_w{i}")).data);
+        if let Some(t) = &block.threshold {
+            let g = t.value.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap();
+            assert_close(&format!("th{i}"), g, truth(&format!("grad_th{i}")).data);
+        }
+    }
+
+    let before: Vec<f64> = net.blocks[..2].iter().map(|b| b.threshold.as_ref().unwrap().current().unwrap()).collect();
+    let mut optim = AdamConfig::new().init();
+    for _ in 0..5 {
+        let out = net.forward_train(f32_tensor(&truth("x").data, [2, 12, steps], &device)).unwrap().pop().unwrap();
+        let grads = GradientsParams::from_grads((out - target.clone()).powi_scalar(2).sum().backward(), &net);
+        net = optim.step(0.01, net, grads).clamped();
+    }
+    let after: Vec<f64> = net.blocks[..2].iter().map(|b| b.threshold.as_ref().unwrap().current().unwrap()).collect();
+    // They moved by more than a 1/64 step: the deployed thresholds change too.
+    let steps64 = |v: &[f64]| v.iter().map(|t| (t * 64.0).trunc()).collect::<Vec<_>>();
+    assert!(steps64(&before).iter().zip(steps64(&after)).all(|(b, a)| *b != a), "thresholds {before:?} -> {after:?}");
+    let path = std::env::temp_dir().join(format!("basalt-slayer-sd-threshold-{}.net", std::process::id()));
+    net.export_netx(&path).unwrap();
+    for (k, layer) in basalt_netx::read_layers(&path).unwrap()[1..3].iter().enumerate() {
+        let want = (after[k] * 64.0).trunc();
+        assert!(
+            matches!(layer.neuron, Some(basalt_netx::NeuronConfig { kind: basalt_netx::NeuronKind::Sdnn { vth_mant, .. }, .. }) if vth_mant == want),
+            "layer {}: {:?}",
+            k + 1,
+            layer.neuron
+        );
+    }
+    let hops = 3;
+    let sample = &truth("x").data[12 * steps..];
+    let q64: Vec<f64> = sample.iter().map(|&x| ((x as f32 * 32.0).round_ties_even() * 2.0) as f64).collect();
+    let want = values(net.forward(f32_tensor(sample, [1, 12, steps], &device)).unwrap().last().unwrap());
+    let got = simulate_sdnn(&path, &q64, steps, hops);
+    let _ = std::fs::remove_file(&path);
+    for k in 0..3 {
+        let lava = &got[k * (steps + hops) + hops..(k + 1) * (steps + hops)];
+        let ours: Vec<f64> = want[k * steps..(k + 1) * steps].iter().map(|v| v * SD_SCALE).collect();
+        assert_eq!(lava, &ours[..], "output {k}");
+    }
+    assert!(want.iter().filter(|v| **v != 0.0).count() > 20, "the output is not silent");
+}

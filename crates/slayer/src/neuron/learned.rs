@@ -1,13 +1,14 @@
 //! Learnable decays (slayer's `cuba.Neuron` and `alif.Neuron` with `requires_grad=True`,
 //! shared parameters): the current and voltage decays as trainable scalars times 4096
-//! (ALIF's threshold and refractory decays get zero gradients in slayer: they stay fixed). The forward uses their
+//! (ALIF's threshold and refractory decays get zero gradients in slayer: they stay fixed);
+//! and sigma-delta thresholds. The forward uses their
 //! rounded values (slayer's straight-through `quantize`); their gradient is slayer's
 //! `_li_dynamics_bwd` rule, `Σ grad_input[n]·output[n-1]` over batch, neurons and time.
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::cuba::P_SCALE;
+use super::cuba::{P_SCALE, S_SCALE};
 use super::Neuron;
 use crate::error::{Result, SlayerError};
 
@@ -60,4 +61,46 @@ pub(crate) fn clamp_param(p: Param<Tensor<1>>, lo: f32, hi: f32) -> Param<Tensor
         let trainable = d.is_require_grad();
         d.clamp(lo, hi).detach().set_require_grad(trainable)
     })
+}
+
+/// A sigma-delta population's delta threshold as a trainable parameter (slayer's
+/// `sigma_delta.Neuron(requires_grad=True)`, shared). The forward uses it truncated to 1/64 —
+/// the value the netx export writes (`vThMant = int(θ·64)`) — so the trained model and its
+/// deployment stay identical; slayer's own forward compares against the unquantized value,
+/// which its export then truncates (the two agree on multiples of 1/64).
+#[derive(Module, Debug)]
+pub struct LearnableThreshold {
+    /// The threshold θ.
+    pub value: Param<Tensor<1>>,
+}
+
+impl LearnableThreshold {
+    /// A trainable copy of `threshold`, on `device`.
+    pub fn new(threshold: f64, device: &Device) -> Self {
+        let value = Param::from_tensor(Tensor::from_data(TensorData::new(vec![threshold as f32], [1]), device));
+        LearnableThreshold { value }
+    }
+
+    /// The threshold's current value, at least slayer's minimum 1/4096.
+    pub fn current(&self) -> Result<f64> {
+        let v = crate::neuron::ops::host(self.value.val().detach().reshape([1, 1, 1]))?;
+        Ok(f64::from(v[0]).max(1.0 / S_SCALE))
+    }
+
+    /// `neuron` with this threshold; an error for neurons other than sigma-delta.
+    pub fn applied_to(&self, neuron: &Neuron) -> Result<Neuron> {
+        match neuron {
+            Neuron::SigmaDelta(n) => Ok(Neuron::SigmaDelta(n.with_threshold(self.current()?)?)),
+            _ => Err(SlayerError::Parameter {
+                what: "learnable threshold".into(),
+                reason: "only sigma-delta neurons have one".into(),
+            }),
+        }
+    }
+
+    /// The threshold clamped to at least 1/4096, as slayer's `Delta.clamp` before each
+    /// forward; call after an optimiser step.
+    pub fn clamped(self) -> Self {
+        LearnableThreshold { value: clamp_param(self.value, (1.0 / S_SCALE) as f32, f32::MAX) }
+    }
 }

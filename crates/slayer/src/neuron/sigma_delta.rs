@@ -24,7 +24,7 @@ enum Stage {
 
 /// A population of sigma-delta ReLU neurons (slayer's `sigma_delta.Neuron(threshold,
 /// activation=relu)` with `scale = 64`, shared threshold, no persistent state, no bias).
-/// The threshold is not learnable here (slayer's default `requires_grad=False`).
+/// A block makes the threshold learnable with [`crate::Block::with_learnable_threshold`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct SigmaDeltaNeuron {
     /// Threshold of the delta unit, quantized as slayer does (`int(θ·64)/64`).
@@ -62,6 +62,11 @@ impl SigmaDeltaNeuron {
         self.threshold
     }
 
+    /// The same neurons with threshold `threshold` (quantized to 1/64 as [`Self::new`]).
+    pub fn with_threshold(&self, threshold: f64) -> Result<Self> {
+        Ok(SigmaDeltaNeuron { cum_error: self.cum_error, ..SigmaDeltaNeuron::new(threshold)? })
+    }
+
     /// The exported threshold mantissa `vThMant = int(θ·64)`.
     pub fn vth_mant(&self) -> f64 {
         (self.threshold * W_SCALE).trunc()
@@ -93,31 +98,69 @@ impl SigmaDeltaNeuron {
         self.threshold.max(1.0 / S_SCALE) as f32
     }
 
+    /// The messages of [`Self::forward`] with the threshold's gradient too: `threshold`
+    /// is the trainable parameter whose value (quantized to 1/64) this neuron holds. slayer's
+    /// `_DeltaUnit` rule: `Σ g[t]·(-Δ[t]·exp(-(|Δ[t]| - θ))/θ)` where `|Δ[t]| > θ`, else
+    /// `Σ g[t]·(-sign Δ[t])`, with Δ the change before thresholding.
+    pub(crate) fn forward_with_threshold(&self, z: Tensor<3>, threshold: Tensor<1>) -> Result<Tensor<3>> {
+        let theta = self.effective_threshold();
+        let slope = move |delta: f32| {
+            let above = delta.abs() - theta;
+            if above > 0.0 {
+                -delta * (-above).exp() / theta
+            } else if delta == 0.0 {
+                0.0
+            } else {
+                -delta.signum()
+            }
+        };
+        self.run_with(z, Stage::SigmaDelta, Some((threshold, &slope)))
+    }
+
     fn run(&self, z: Tensor<3>, stage: Stage) -> Result<Tensor<3>> {
+        self.run_with(z, stage, None)
+    }
+
+    /// The stage's outputs, differentiable as slayer's; with `threshold`, also w.r.t. that
+    /// parameter, through `slope(Δ)` per message.
+    fn run_with(
+        &self,
+        z: Tensor<3>,
+        stage: Stage,
+        threshold: Option<(Tensor<1>, &dyn Fn(f32) -> f32)>,
+    ) -> Result<Tensor<3>> {
         let dims = z.dims();
         let device = z.device();
-        let (out, mask) =
+        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, dims), &device);
+        let (out, mask, deltas) =
             dynamics(&host(z.clone().detach())?, dims[2], stage, self.effective_threshold(), self.cum_error);
-        let out = Tensor::<3>::from_data(TensorData::new(out, dims), &device);
-        if !z.is_tracked() {
+        let out = tensor(out);
+        let threshold = threshold.filter(|(t, _)| t.is_tracked());
+        if !z.is_tracked() && threshold.is_none() {
             return Ok(out);
         }
         // A differentiable expression with slayer's gradient; its value is cancelled.
         let difference = |x: Tensor<3>| x.clone() - step_delay(x);
-        let p = match stage {
+        let mut p = match stage {
             Stage::Delta => difference(z),
-            Stage::SigmaDelta => difference(z.cumsum(2) * Tensor::<3>::from_data(TensorData::new(mask, dims), &device)),
+            Stage::SigmaDelta => difference(z.cumsum(2) * tensor(mask)),
             Stage::Sigma => z.cumsum(2),
         };
+        if let Some((theta, slope)) = threshold {
+            p = p + theta.reshape([1, 1, 1]) * tensor(deltas.into_iter().map(slope).collect());
+        }
         Ok(out + (p.clone() - p.detach()))
     }
 }
 
-/// slayer's sigma-delta arithmetic over rows of `steps` values: the outputs and, for
-/// [`Stage::SigmaDelta`], the ReLU's mask (1 where `σ > 0`). The sigma sums in f64 and
-/// rounds each partial sum to f32 (torch's CPU `cumsum`); the delta unit works in f32.
-fn dynamics(z: &[f32], steps: usize, stage: Stage, threshold: f32, cum_error: bool) -> (Vec<f32>, Vec<f32>) {
+/// slayer's sigma-delta arithmetic over rows of `steps` values: the outputs, for
+/// [`Stage::SigmaDelta`] the ReLU's mask (1 where `σ > 0`), and the delta unit's changes
+/// before thresholding (0 for [`Stage::Sigma`]). The sigma sums in f64 and rounds each
+/// partial sum to f32 (torch's CPU `cumsum`); the delta unit works in f32.
+#[allow(clippy::type_complexity)]
+fn dynamics(z: &[f32], steps: usize, stage: Stage, threshold: f32, cum_error: bool) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut out = vec![0f32; z.len()];
+    let mut deltas = vec![0f32; z.len()];
     let mut mask = if stage == Stage::SigmaDelta { vec![0f32; z.len()] } else { Vec::new() };
     for (row, (x, y)) in z.chunks(steps.max(1)).zip(out.chunks_mut(steps.max(1))).enumerate() {
         let (mut sum, mut pre, mut residue, mut error) = (0f64, 0f32, 0f32, 0f32);
@@ -135,6 +178,7 @@ fn dynamics(z: &[f32], steps: usize, stage: Stage, threshold: f32, cum_error: bo
                 sigma.max(0.0)
             };
             let delta = a - pre + residue;
+            deltas[row * steps + t] = delta;
             let fire = if cum_error {
                 error += delta;
                 error.abs() >= threshold
@@ -150,7 +194,7 @@ fn dynamics(z: &[f32], steps: usize, stage: Stage, threshold: f32, cum_error: bo
             *yt = (sent * S_SCALE as f32).floor() / S_SCALE as f32;
         }
     }
-    (out, mask)
+    (out, mask, deltas)
 }
 
 #[cfg(test)]
@@ -162,20 +206,20 @@ mod tests {
     #[test]
     fn the_delta_unit_sends_changes_of_at_least_the_threshold() {
         let a = [0.3f32, 0.6, 0.6, 1.7, 1.0];
-        let (y, _) = dynamics(&a, 5, Stage::Delta, 0.5, false);
+        let (y, _, _) = dynamics(&a, 5, Stage::Delta, 0.5, false);
         let floor = |x: f32| (x * 4096.0).floor() / 4096.0;
         assert_eq!(y, vec![0.0, floor(0.6), 0.0, floor(1.7 - 0.6), floor(1.0 - 1.7)]);
         // cum_error fires on the accumulated error: 0.3, then 0.9 -> sends Δ = 0.6.
-        let (y, _) = dynamics(&[0.3f32, 0.6, 0.9], 3, Stage::Delta, 0.5, true);
+        let (y, _, _) = dynamics(&[0.3f32, 0.6, 0.9], 3, Stage::Delta, 0.5, true);
         assert_eq!(y, vec![0.0, floor(0.6), 0.0]);
     }
 
     /// Sigma then ReLU: inputs [1, -2, 3] sum to [1, -1, 2]; the ReLU mask is [1, 0, 1].
     #[test]
     fn sigma_sums_and_relu_masks() {
-        let (y, _) = dynamics(&[1.0f32, -2.0, 3.0], 3, Stage::Sigma, 0.5, false);
+        let (y, _, _) = dynamics(&[1.0f32, -2.0, 3.0], 3, Stage::Sigma, 0.5, false);
         assert_eq!(y, vec![1.0, -1.0, 2.0]);
-        let (y, mask) = dynamics(&[1.0f32, -2.0, 3.0], 3, Stage::SigmaDelta, 0.5, false);
+        let (y, mask, _) = dynamics(&[1.0f32, -2.0, 3.0], 3, Stage::SigmaDelta, 0.5, false);
         assert_eq!(mask, vec![1.0, 0.0, 1.0]);
         // a = [1, 0, 2]: Δ = 1, -1, 2, all sent.
         assert_eq!(y, vec![1.0, -1.0, 2.0]);
