@@ -8,13 +8,15 @@
 //! Unpool synapses with slayer's `quantize_8bit` weights and optional weight normalization; Input, Dense, Conv, ConvT, Pool,
 //! Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and ALIF), CUBA
 //! Affine (voltage output), KWTA and Average blocks,
-//! learnable axonal delays, slayer's mean-only batch norm (exported as neuron biases) and
-//! learnable decays on CUBA blocks, and the sigma-delta Output block; networks of them read from
+//! learnable axonal delays, slayer's mean-only batch norm (exported as neuron biases) on CUBA
+//! blocks, learnable CUBA and ALIF decays and sigma-delta thresholds, and the sigma-delta
+//! Output block; networks of them read from
 //! and written to netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate /
 //! SpikeMax / SpikeMoid losses (the last two also over a moving window), the Rate and
 //! MovingWindow classifiers, learning statistics (slayer's print, text files and plots)
-//! with a progress bar, a training assistant, and NMNIST and SHD readers. Not built yet: RF
-//! neurons, ALIF/sigma-delta Affine and KWTA blocks, learnable ALIF decays and thresholds.
+//! with a progress bar, a training assistant, and NMNIST and SHD readers; training on the
+//! CPU or a GPU ([`device::training_device`]). Not built yet: RF neurons, ALIF/sigma-delta
+//! Affine and KWTA blocks, the neuron dynamics as a GPU kernel.
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are
 //! flattened C·H·W in C order (what slayer's Flatten block gives), so every block takes and
