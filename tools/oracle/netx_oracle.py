@@ -1,7 +1,7 @@
 """Shared by the netx_*.py oracle scripts: exporting slayer blocks as a netx file, and
 running a netx file in Lava 0.10 (fixed point) with graded input on the first layer's
 neurons' a_in, recording layer 1's and the output layer's spikes."""
-import h5py, torch
+import h5py, numpy as np, torch
 from lava.lib.dl import netx
 from lava.proc.io.source import RingBuffer as Source
 from lava.proc.io.sink import RingBuffer as Sink
@@ -44,3 +44,15 @@ def run(net_path, inp):
     h, o = hidden.data.get(), sink.data.get()
     net.stop()
     return h, o
+
+
+def squared_error_backward(blocks, x_np, outputs, steps):
+    """Runs x_np through the blocks with gradients, draws a random target (batch, outputs,
+    steps) in [0, 1), and back-propagates sum((out - target)^2); returns (x, outs, target,
+    loss)."""
+    x = torch.tensor(x_np, requires_grad=True)
+    outs = forward_all(blocks, x)
+    target = torch.tensor(np.random.rand(x_np.shape[0], outputs, steps).astype(np.float32))
+    loss = ((outs[-1] - target) ** 2).sum()
+    loss.backward()
+    return x, outs, target, loss

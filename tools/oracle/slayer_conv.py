@@ -48,11 +48,7 @@ walk = np.cumsum(np.random.randn(2, 2, 8, 10, steps) * 0.25, axis=-1) + np.rando
 x_np = np.clip(walk, 0, 3).astype(np.float32)
 path = os.path.join(out, "sd_conv.net")
 netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
-x = torch.tensor(x_np, requires_grad=True)
-outs = netx_oracle.forward_all(blocks, x)
-target = torch.tensor(np.random.rand(2, 3, steps).astype(np.float32))
-loss = ((outs[-1] - target) ** 2).sum()
-loss.backward()
+x, outs, target, loss = netx_oracle.squared_error_backward(blocks, x_np, 3, steps)
 with_weights = [b for b in blocks if hasattr(b, 'synapse')]
 q = blocks[0].neuron.quantize_8bit(torch.tensor(x_np[0])).numpy()  # (C, H, W, T)
 hops = 4

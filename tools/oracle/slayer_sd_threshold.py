@@ -30,11 +30,7 @@ x_np = np.clip(walk, 0, 3).astype(np.float32)
 path = os.path.join(out, "sd.net")
 with torch.no_grad():
     netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
-x = torch.tensor(x_np, requires_grad=True)
-outs = netx_oracle.forward_all(blocks, x)
-target = torch.tensor(np.random.rand(2, 3, steps).astype(np.float32))
-loss = ((outs[-1] - target) ** 2).sum()
-loss.backward()
+x, outs, target, loss = netx_oracle.squared_error_backward(blocks, x_np, 3, steps)
 flat = lambda t: t.detach().numpy().astype(np.float64)
 rec = dict(x=x_np.astype(np.float64), target=flat(target), loss=np.array([loss.item()]), grad_x=flat(x.grad))
 for i, (b, o) in enumerate(zip(blocks, outs)):

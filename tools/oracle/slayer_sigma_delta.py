@@ -35,11 +35,7 @@ x_np[:, :, 30:] = x_np[:, :, 29:30]  # a constant tail: the encoders fall silent
 path = os.path.join(out, "sigma_delta.net")
 netx_oracle.export(blocks, path, torch.tensor(x_np[:1]))
 
-x = torch.tensor(x_np, requires_grad=True)
-outs = netx_oracle.forward_all(blocks, x)
-target = torch.tensor(np.random.rand(2, 3, steps).astype(np.float32))
-loss = ((outs[-1] - target) ** 2).sum()
-loss.backward()
+x, outs, target, loss = netx_oracle.squared_error_backward(blocks, x_np, 3, steps)
 grads = {f"w{i}": b.synapse.weight.grad.reshape(b.synapse.weight.shape[:2]).numpy().astype(np.float64)
          for i, b in enumerate(blocks[1:])}
 
