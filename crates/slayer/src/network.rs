@@ -249,7 +249,8 @@ impl Block {
         }
     }
 
-    /// The block's neurons as they are now: learnt decays in place of the initial ones.
+    /// The block's neurons as they are now: learnt decays or threshold in place of the
+    /// initial ones.
     pub fn current_neuron(&self) -> Result<Neuron> {
         match (&self.decays, &self.threshold) {
             (Some(d), _) => d.applied_to(&self.neuron),
