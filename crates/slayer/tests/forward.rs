@@ -804,10 +804,7 @@ fn forward_against_slayer(
         .unwrap()
         .forward(outs.last().unwrap().clone(), int_tensor(&labels, [2], &device))
         .unwrap();
-    let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
-    let want = truth("loss").data[0];
-    assert!((got - want).abs() < 1e-5 * want, "{stem}: loss {got} vs slayer {want}");
-    let grads = loss.backward();
+    let grads = loss_against(loss, truth("loss").data[0], stem);
     assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
     (net, x, grads)
 }
@@ -1066,10 +1063,7 @@ fn batch_norm_and_learnable_decays_equal_slayers_and_deploy_exactly() {
             .unwrap()
             .forward(outs.last().unwrap().clone(), int_tensor(&labels, [2], &device))
             .unwrap();
-        let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
-        let want = truth("loss").data[0];
-        assert!((got - want).abs() < 1e-5 * want, "{stem}: loss {got} vs slayer {want}");
-        let grads = loss.backward();
+        let grads = loss_against(loss, truth("loss").data[0], stem);
         assert_close("x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
         for &(theirs, ours) in &names[1..] {
             let w = weight_grad(&net.blocks[ours - 1].synapse, &grads).unwrap();
@@ -1382,10 +1376,7 @@ fn learnable_sigma_delta_thresholds_equal_slayers_and_deploy_exactly() {
     }
     let target = tensor_of(&truth("target"), &device);
     let loss = (outs.last().unwrap().clone() - target.clone()).powi_scalar(2).sum();
-    let got = f64::from(loss.clone().try_into_vec_as::<f32>().unwrap()[0]);
-    let want = truth("loss").data[0];
-    assert!((got - want).abs() < 1e-5 * want, "loss {got} vs slayer {want}");
-    let grads = loss.backward();
+    let grads = loss_against(loss, truth("loss").data[0], "sigma-delta thresholds");
     assert_close("x", x.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
     for (k, block) in net.blocks.iter().enumerate() {
         let i = k + 1;
