@@ -38,8 +38,8 @@ fn decay12(x: i32, f: u32) -> i32 {
 }
 
 @compute @workgroup_size(64)
-fn alif_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn alif_fixed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     let e = bitcast<i32>(bias_exp[i]);
     let m = bitcast<i32>(bias_mant[i]);
@@ -72,8 +72,8 @@ fn alif_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn alif_float(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn alif_float(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     let cur = bitcast<f32>(p.fu) * bitcast<f32>(u[i]) + bitcast<f32>(a_in[i]);
     let volt = bitcast<f32>(p.fv) * bitcast<f32>(v[i]) + cur + bitcast<f32>(bias_mant[i]);

@@ -33,8 +33,8 @@ struct Params {
 const MAX_IV: i32 = 8388608; // 2^23
 
 @compute @workgroup_size(64)
-fn atrlif(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let k = gid.x;
+fn atrlif(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let k = gid.x + gid.y * wg.x * 64u;
     if (k >= p.n) { return; }
     var spike = false;
     if (FIXED) {

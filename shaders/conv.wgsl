@@ -9,6 +9,9 @@ struct Params {
     out_x: u32, out_y: u32, out_c: u32, graded: u32,
     kx: u32, ky: u32, stride_x: u32, stride_y: u32,
     pad_x: u32, pad_y: u32, dil_x: u32, dil_y: u32,
+    // Copies in the batch (they share the weights; thread t serves element t mod size of
+    // copy t / size, reading that copy's input).
+    batch: u32, _a: u32, _b: u32, _c: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,16 +21,19 @@ struct Params {
 @group(0) @binding(4) var<storage, read> w: array<Scalar>;
 
 @compute @workgroup_size(64)
-fn conv_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let o = gid.x;
-    if (o >= p.out_x * p.out_y * p.out_c) { return; }
+fn conv_emit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let o = gid.x + gid.y * wg.x * 64u;
+    if (o >= p.out_x * p.out_y * p.out_c * p.batch) { return; }
     a_out[o] = a_buf[o];
 }
 
 @compute @workgroup_size(64)
-fn conv(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let o = gid.x;
-    if (o >= p.out_x * p.out_y * p.out_c) { return; }
+fn conv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let t = gid.x + gid.y * wg.x * 64u;
+    let size = p.out_x * p.out_y * p.out_c;
+    if (t >= size * p.batch) { return; }
+    let o = t % size;
+    let input = (t / size) * (p.in_x * p.in_y * p.in_c);
     let k = o % p.out_c;
     let oy = (o / p.out_c) % p.out_y;
     let ox = o / (p.out_c * p.out_y);
@@ -42,30 +48,33 @@ fn conv(@builtin(global_invocation_id) gid: vec3<u32>) {
             let py = i32(oy * p.stride_y + p.dil_y * (p.ky - 1u - j)) - i32(p.pad_y);
             if (py < 0 || py >= i32(p.in_y)) { continue; }
             for (var c: u32 = 0u; c < cg; c = c + 1u) {
-                let s = s_in[(u32(px) * p.in_y + u32(py)) * p.in_c + group * cg + c];
+                let s = s_in[input + (u32(px) * p.in_y + u32(py)) * p.in_c + group * cg + c];
                 if (s == ZERO) { continue; }
                 let wv = w[((k * p.kx + i) * p.ky + j) * cg + c];
                 acc = acc + select(wv, wv * s, p.graded != 0u);
             }
         }
     }
-    a_buf[o] = conv_finish(acc);
+    a_buf[t] = conv_finish(acc);
 }
 
 // Transposed convolution (ConvTranspose: the adjoint of `conv` with the same geometry, whose
 // `in_*` is then this kernel's output and `out_*` its input), one thread per output element
 // (forward input position px, py, channel c), gathering the forward outputs whose taps read it.
 @compute @workgroup_size(64)
-fn conv_transpose_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let o = gid.x;
-    if (o >= p.in_x * p.in_y * p.in_c) { return; }
+fn conv_transpose_emit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let o = gid.x + gid.y * wg.x * 64u;
+    if (o >= p.in_x * p.in_y * p.in_c * p.batch) { return; }
     a_out[o] = a_buf[o];
 }
 
 @compute @workgroup_size(64)
-fn conv_transpose(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let o = gid.x;
-    if (o >= p.in_x * p.in_y * p.in_c) { return; }
+fn conv_transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let t = gid.x + gid.y * wg.x * 64u;
+    let size = p.in_x * p.in_y * p.in_c;
+    if (t >= size * p.batch) { return; }
+    let o = t % size;
+    let input = (t / size) * (p.out_x * p.out_y * p.out_c);
     let c = o % p.in_c;
     let py = (o / p.in_c) % p.in_y;
     let px = o / (p.in_c * p.in_y);
@@ -87,12 +96,12 @@ fn conv_transpose(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (oy >= p.out_y) { continue; }
             for (var kl: u32 = 0u; kl < kg; kl = kl + 1u) {
                 let k = group * kg + kl;
-                let s = s_in[(ox * p.out_y + oy) * p.out_c + k];
+                let s = s_in[input + (ox * p.out_y + oy) * p.out_c + k];
                 if (s == ZERO) { continue; }
                 let wv = w[((k * p.kx + i) * p.ky + j) * cg + cl];
                 acc = acc + select(wv, wv * s, p.graded != 0u);
             }
         }
     }
-    a_buf[o] = conv_finish(acc);
+    a_buf[t] = conv_finish(acc);
 }

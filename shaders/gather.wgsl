@@ -17,15 +17,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read> idx: array<u32>;
 
 @compute @workgroup_size(64)
-fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     dst[i] = src[idx[i]];
 }
 
 @compute @workgroup_size(64)
-fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     dst[i] = bitcast<u32>(bitcast<Scalar>(dst[i]) + bitcast<Scalar>(src[idx[i]]));
 }
@@ -36,15 +36,15 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(4) var<storage, read> pos: array<u32>;
 
 @compute @workgroup_size(64)
-fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     dst[pos[i]] = src[idx[i]];
 }
 
 @compute @workgroup_size(64)
-fn scatter_accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn scatter_accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     dst[pos[i]] = bitcast<u32>(bitcast<Scalar>(dst[pos[i]]) + bitcast<Scalar>(src[idx[i]]));
 }

@@ -6,7 +6,8 @@ struct Params {
     buffer: u32,
     // record: the first word of the probed Var in `port`.
     offset: u32,
-    _b: u32,
+    // record: the words one copy of a batch records per step (n = size x copies).
+    size: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -21,26 +22,27 @@ fn tick() {
 
 // Source: port[i] = data[i, (t - 1) mod buffer].
 @compute @workgroup_size(64)
-fn source(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn source(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     port[i] = data[i * p.buffer + (clock[0] - 1u) % p.buffer];
 }
 
 // Sink: data[i, (t - 1) mod buffer] = port[i].
 @compute @workgroup_size(64)
-fn sink(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn sink(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     data[i * p.buffer + (clock[0] - 1u) % p.buffer] = port[i];
 }
 
-// Monitor probe: data[t - 1, i] = port[i] (`buffer` holds the probe's number of steps; the
-// host refuses runs past it before submitting them, as the CPU Monitor fails).
+// Monitor probe: data[copy, t - 1, i] = port[copy * size + i] (`buffer` holds the probe's
+// number of steps; the host refuses runs past it before submitting them, as the CPU Monitor
+// fails).
 @compute @workgroup_size(64)
-fn record(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn record(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     let row = clock[0] - 1u;
     if (i >= p.n || row >= p.buffer) { return; }
-    data[row * p.n + i] = port[p.offset + i];
+    data[((i / p.size) * p.buffer + row) * p.size + i % p.size] = port[p.offset + i];
 }

@@ -253,8 +253,8 @@ fn decay_step(v: Scalar, k: u32, hi: u32, lo: u32) -> Scalar {
 }
 
 @compute @workgroup_size(64)
-fn learn_pre(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let j = gid.x;
+fn learn_pre(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let j = gid.x + gid.y * wg.x * 64u;
     if (j >= p.n_pre) { return; }
     let s = s_in[j];
     let spiked = s != ZERO;
@@ -305,8 +305,8 @@ fn learn_pre(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn learn_post(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn learn_post(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n_post || bap[i] == ZERO) { return; }
     let ty = p.n_pre + i;
     times[2u * p.n_pre + p.n_post + i] = 1;
@@ -321,8 +321,8 @@ fn learn_post(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn learn_third(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn learn_third(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n_post) { return; }
     traces[trace_offset(2u) + i] = y1_in[i];
     traces[trace_offset(3u) + i] = y2_in[i];
@@ -334,8 +334,8 @@ fn learn_third(@builtin(global_invocation_id) gid: vec3<u32>) {
 // and the impulse of a spike recorded at step t). The last row becomes the trace (a
 // three-factor rule's y traces come from the post neuron instead).
 @compute @workgroup_size(64)
-fn learn_epoch(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let g = gid.x;
+fn learn_epoch(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let g = gid.x + gid.y * wg.x * 64u;
     let n = p.n_pre + p.n_post;
     if (g >= n || !epoch_ends()) { return; }
     let post = g >= p.n_pre;
@@ -425,9 +425,9 @@ fn saturate_float(dst: i32, v: Scalar) -> Scalar {
 }
 
 @compute @workgroup_size(64)
-fn learn_synapses(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn learn_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
     let n = p.n_pre * p.n_post;
-    let k = gid.x;
+    let k = gid.x + gid.y * wg.x * 64u;
     if (k >= n || !epoch_ends()) { return; }
     let i = k / p.n_pre;
     let j = k % p.n_pre;
@@ -510,8 +510,8 @@ fn learn_synapses(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn learn_clear(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let g = gid.x;
+fn learn_clear(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let g = gid.x + gid.y * wg.x * 64u;
     let n = p.n_pre + p.n_post;
     if (g >= n || !epoch_ends()) { return; }
     times[g] = 0;

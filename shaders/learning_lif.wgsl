@@ -30,8 +30,8 @@ struct Params {
 @group(0) @binding(10) var<storage, read_write> s_out_y3: array<Scalar>;
 
 @compute @workgroup_size(64)
-fn lif_trace(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn lif_trace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     let s = s_out[i];
     if (FIXED) {
@@ -43,8 +43,8 @@ fn lif_trace(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn lif_send(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn lif_send(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     y2[i] = third[i];
     s_out_bap[i] = s_out[i];

@@ -64,15 +64,15 @@ fn step_fixed(i: u32, u0: i32, v0: i32, ternary: bool) {
 }
 
 @compute @workgroup_size(64)
-fn lif_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn lif_fixed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     step_fixed(i, u[i], v[i], false);
 }
 
 @compute @workgroup_size(64)
-fn lif_family_fixed(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn lif_family_fixed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     let reset = p.kind == 1u && clock[0] % p.x == p.y;
     step_fixed(i, select(u[i], 0, reset), select(v[i], 0, reset), p.kind == 2u);

@@ -40,16 +40,16 @@ fn fire(i: u32, cur: f32, volt: f32, ternary: bool) -> f32 {
 }
 
 @compute @workgroup_size(64)
-fn lif_float(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn lif_float(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     let cur = u[i] * p.fu + a_in[i];
     fire(i, cur, v[i] * p.fv + cur + bias_mant[i], false);
 }
 
 @compute @workgroup_size(64)
-fn lif_family_float(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn lif_family_float(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     let t = clock[0];
     let reset = p.kind == 1u && t % p.x == p.y;

@@ -19,8 +19,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> data: array<u32>;
 
 @compute @workgroup_size(64)
-fn read_var(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn read_var(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     let t = clock[0];
     if (i >= p.n || (t - 1u) % p.interval != p.offset) { return; }
     let reading = (t - 1u - p.offset) / p.interval;

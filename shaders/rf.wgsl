@@ -30,8 +30,8 @@ struct Params {
 const LIMIT: i32 = 8388607; // 2^23 - 1
 
 @compute @workgroup_size(64)
-fn rf(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let k = gid.x;
+fn rf(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let k = gid.x + gid.y * wg.x * 64u;
     if (k >= p.n) { return; }
     let re = real[k];
     let im = imag[k];

@@ -24,8 +24,8 @@ struct Params {
 @group(0) @binding(7) var<storage, read> bias: array<Scalar>;
 
 @compute @workgroup_size(64)
-fn sdn(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn sdn(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.n) { return; }
     if (p.kind == 0u) {
         sigma[i] = a_in[i] + sigma[i];

@@ -5,12 +5,18 @@
 // column left (the last column becomes zero; with depth 1 the row is simply replaced), then
 // adds, per delay k, this step's sum over the row's stored entries whose delay is k and whose
 // input is non-zero (fixed point: i32 sums, then the weight_exp shift, as Dense).
+// A batch of copies shares the pattern: thread t serves row t mod rows of copy t / rows
+// (input s_in[copy * cols ..]; a_buff rows are per copy, so row t's slots start at t * depth).
 
 struct Params {
     rows: u32,
     graded: u32,
     wexp: i32,
     depth: u32,
+    cols: u32,
+    batch: u32,
+    _a: u32,
+    _b: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -23,25 +29,27 @@ struct Params {
 @group(0) @binding(7) var<storage, read> delays: array<u32>;
 
 @compute @workgroup_size(64)
-fn sparse_emit(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= p.rows) { return; }
+fn sparse_emit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
+    if (i >= p.rows * p.batch) { return; }
     a_out[i] = a_buff[i * p.depth];
 }
 
 @compute @workgroup_size(64)
-fn sparse(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= p.rows) { return; }
+fn sparse(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
+    if (i >= p.rows * p.batch) { return; }
     let base = i * p.depth;
+    let row = i % p.rows;
+    let input = (i / p.rows) * p.cols;
     for (var k: u32 = 0u; k + 1u < p.depth; k = k + 1u) {
         a_buff[base + k] = a_buff[base + k + 1u];
     }
     a_buff[base + p.depth - 1u] = ZERO;
     for (var k: u32 = 0u; k < p.depth; k = k + 1u) {
         var acc: Scalar = ZERO;
-        for (var e: u32 = row_ptr[i]; e < row_ptr[i + 1u]; e = e + 1u) {
-            let s = s_in[cols[e]];
+        for (var e: u32 = row_ptr[row]; e < row_ptr[row + 1u]; e = e + 1u) {
+            let s = s_in[input + cols[e]];
             if (s != ZERO && delays[e] == k) {
                 acc = acc + select(w[e], w[e] * s, p.graded != 0u);
             }

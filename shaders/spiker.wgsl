@@ -20,8 +20,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> received: array<i32>;
 
 @compute @workgroup_size(64)
-fn spiker(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let k = gid.x;
+fn spiker(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let k = gid.x + gid.y * wg.x * 64u;
     if (k >= p.n) { return; }
     let fire = counter[k] == rate[k];
     s_out[k] = select(ZERO, payload[k], fire);
@@ -29,8 +29,8 @@ fn spiker(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn receiver(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let k = gid.x;
+fn receiver(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let k = gid.x + gid.y * wg.x * 64u;
     if (k >= p.n) { return; }
     received[k] = i32(a_in[k]);
 }

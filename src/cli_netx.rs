@@ -26,11 +26,13 @@ Loads a lava-dl netx network and runs it for T steps.
   --batch B       run B independent copies of the network (separate state) in one run;
                   --input may then have a leading batch axis of B (otherwise every copy
                   gets the same input), and `out` and the probes gain a leading axis B.
+                  On the GPU the copies share one set of weights (one plan, batched
+                  kernels); on the CPU the network is replicated B times.
   --precision     fixed (Loihi bit-accurate, default) or float.
   --sparse-fc-layer
                   build dense layers with Sparse synapses (lava-dl's sparse_fc_layer).
   --backend       cpu (default) or gpu (when built with `--features gpu`; the GPU backend
-                  supports LIF, Dense, sigma-delta and Conv networks).";
+                  runs every netx layer kind: CUBA, ALIF, sigma-delta, Dense, Conv, ...).";
 
 /// `basalt info NET.net`: one line per layer.
 pub fn info(args: &[String]) -> Result<String, String> {
@@ -182,9 +184,11 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let e = |e: basalt_core::Error| e.to_string();
     let mut net = Network::new();
     let mut parts = Vec::new();
-    for k in 0..a.batch {
-        // Batch copies share nothing but the file: names b<k>.layer<i>... (none for B = 1).
-        let name_prefix = if a.batch > 1 { format!("b{k}.") } else { String::new() };
+    // The GPU runs the batch as one plan whose copies share the weights; the CPU replicates
+    // the network (copies share nothing but the file: names b<k>.layer<i>...).
+    let replicas = if a.gpu { 1 } else { a.batch };
+    for k in 0..replicas {
+        let name_prefix = if replicas > 1 { format!("b{k}.") } else { String::new() };
         let opts = Options { sparse_fc_layer: a.sparse_fc_layer, name_prefix, ..Options::default() };
         parts.push(basalt_netx::load_into(&mut net, &a.net, &opts).map_err(|e| e.to_string())?);
     }
@@ -203,6 +207,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let out_shape = net.out_port_shape(&parts[0].output).map_err(e)?;
     let mon = if a.probes.is_empty() { None } else { Some(net.add(Monitor::new()).map_err(e)?) };
     let mut sinks = Vec::new();
+    let mut sources = Vec::new();
     let mut probes = Vec::new();
     for (k, part) in parts.iter().enumerate() {
         let start = if batched { k * copy_len } else { 0 };
@@ -210,21 +215,27 @@ pub fn run(args: &[String]) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         let src = net.add(source::RingBuffer::new(data)).map_err(e)?;
         net.connect(src.s_out(), &part.input).map_err(e)?;
+        sources.push(src.data());
         let sink = net.add(sink::RingBuffer::new(&out_shape, a.steps as usize)).map_err(e)?;
         net.connect(part.output.clone(), &sink.a_in()).map_err(e)?;
         sinks.push(sink.data());
         let Some(mon) = &mon else { continue };
         for p in &a.probes {
             let (proc, var) = p.rsplit_once('.').ok_or(format!("--probe `{p}` is not PROCESS.VAR"))?;
-            let proc = if a.batch > 1 { format!("b{k}.{proc}") } else { proc.to_string() };
+            let proc = if replicas > 1 { format!("b{k}.{proc}") } else { proc.to_string() };
             let id = net.find(&proc).map_err(e)?;
             mon.probe(&mut net, VarRef { proc: id, name: var.into() }, a.steps as usize).map_err(e)?;
             probes.push((proc, var.to_string(), p.clone()));
         }
     }
     let cfg = if a.fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
-    let mut sim: Box<dyn Simulator> =
-        if a.gpu { start_gpu(&net, &cfg)? } else { Box::new(net.runtime(&cfg).map_err(e)?) };
+    let mut sim: Box<dyn Simulator> = if a.gpu {
+        // Every copy's input: the batch axis of --input, or the same input for all.
+        let input = ArrayD::from_shape_vec(IxDyn(&x.shape), x.data.clone()).map_err(|e| e.to_string())?;
+        start_gpu(&net, &cfg, a.batch, &sources[0], &input)?
+    } else {
+        Box::new(net.runtime(&cfg).map_err(e)?)
+    };
     let device = sim.device();
     let t0 = Instant::now();
     // Run in chunks, reporting progress on long runs.
@@ -242,14 +253,24 @@ pub fn run(args: &[String]) -> Result<String, String> {
         eprintln!();
     }
     let secs = t0.elapsed().as_secs_f64();
-    let outs = sinks.iter().map(|s| sim.read(s)).collect::<Result<Vec<_>>>().map_err(e)?;
+    // One array per copy: a replica's, or a slice of the GPU's batch axis.
+    let gpu_batch = a.gpu && a.batch > 1;
+    let split = |a: ArrayD<f64>| -> Vec<ArrayD<f64>> {
+        if gpu_batch {
+            a.outer_iter().map(|c| c.to_owned()).collect()
+        } else {
+            vec![a]
+        }
+    };
+    let outs: Vec<ArrayD<f64>> =
+        sinks.iter().map(|s| sim.read(s).map(split)).collect::<Result<Vec<_>>>().map_err(e)?.concat();
     let mut recorded: Vec<(String, Vec<ArrayD<f64>>)> = Vec::new();
     if let Some(mon) = &mon {
         for (proc, var, key) in &probes {
-            let d = mon.data(sim.as_ref(), proc, var).map_err(e)?;
+            let d = split(mon.data(sim.as_ref(), proc, var).map_err(e)?);
             match recorded.iter_mut().find(|(k, _)| k == key) {
-                Some((_, v)) => v.push(d),
-                None => recorded.push((key.clone(), vec![d])),
+                Some((_, v)) => v.extend(d),
+                None => recorded.push((key.clone(), d)),
             }
         }
     }
@@ -282,16 +303,32 @@ pub(crate) fn parse_backend(value: &str) -> Result<bool, String> {
     }
 }
 
-/// The GPU runtime of a network (only in builds with the `gpu` feature).
+/// The GPU runtime of `batch` copies of a network sharing its weights (only in builds with
+/// the `gpu` feature), with `input` (one copy's data, or every copy's after a batch axis)
+/// written into the source RingBuffer's `data`.
 #[cfg(feature = "gpu")]
-fn start_gpu(net: &Network, cfg: &RunConfig) -> Result<Box<dyn Simulator>, String> {
+fn start_gpu(
+    net: &Network,
+    cfg: &RunConfig,
+    batch: usize,
+    source: &VarRef,
+    input: &ArrayD<f64>,
+) -> Result<Box<dyn Simulator>, String> {
     let exe = net.compile(cfg).map_err(|e| e.to_string())?;
     let device = std::sync::Arc::new(basalt_gpu::GpuDevice::new().map_err(|e| e.to_string())?);
-    Ok(Box::new(basalt_gpu::GpuRuntime::new(&exe, device).map_err(|e| e.to_string())?))
+    let mut rt = basalt_gpu::GpuRuntime::with_batch(&exe, device, batch).map_err(|e| e.to_string())?;
+    rt.set(source, input).map_err(|e| e.to_string())?;
+    Ok(Box::new(rt))
 }
 
 #[cfg(not(feature = "gpu"))]
-fn start_gpu(_net: &Network, _cfg: &RunConfig) -> Result<Box<dyn Simulator>, String> {
+fn start_gpu(
+    _net: &Network,
+    _cfg: &RunConfig,
+    _batch: usize,
+    _source: &VarRef,
+    _input: &ArrayD<f64>,
+) -> Result<Box<dyn Simulator>, String> {
     Err("this build has no GPU backend (build with --features gpu)".into())
 }
 

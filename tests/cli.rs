@@ -142,7 +142,18 @@ fn convert_rewrites_a_netx_file_that_loads_the_same() {
 /// stays silent. Without a batch axis, every copy gets the same input.
 #[test]
 fn batch_runs_independent_copies() {
-    let dir = std::env::temp_dir().join(format!("basalt-cli-batch-{}", std::process::id()));
+    batch_on("cpu");
+}
+
+/// The same on the GPU, where the copies share one set of weights in one plan.
+#[cfg(feature = "gpu")]
+#[test]
+fn batch_runs_independent_copies_on_the_gpu() {
+    batch_on("gpu");
+}
+
+fn batch_on(backend: &str) {
+    let dir = std::env::temp_dir().join(format!("basalt-cli-batch-{backend}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let io = npz::read(std::path::Path::new(&fixture("tiny_cuba_slayer/io.npz"))).unwrap();
     let get = |k: &str| io.iter().find(|a| a.name == k).unwrap().clone();
@@ -157,7 +168,7 @@ fn batch_runs_independent_copies() {
     let out = dir.join("out.npz").display().to_string();
     let probe = "layer1.neuron.v";
     let args = ["run", &net, "--input", &input.display().to_string(), "--steps", "50", "--batch", "3"];
-    let (code, stdout, err) = basalt(&[&args[..], &["--out", &out, "--probe", probe]].concat());
+    let (code, stdout, err) = basalt(&[&args[..], &["--out", &out, "--probe", probe, "--backend", backend]].concat());
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("batch 3"), "{stdout}");
     let got = npz::read(std::path::Path::new(&out)).unwrap();
@@ -179,7 +190,7 @@ fn batch_runs_independent_copies() {
     let x_path = dir.join("x.npy");
     npz::write_npy(&x_path, &x).unwrap();
     let args = ["run", &net, "--input", &x_path.display().to_string(), "--steps", "50", "--batch", "2", "--out", &out];
-    let (code, _, err) = basalt(&args);
+    let (code, _, err) = basalt(&[&args[..], &["--backend", backend]].concat());
     assert_eq!(code, 0, "{err}");
     let o = npz::read(std::path::Path::new(&out)).unwrap().into_iter().find(|a| a.name == "out").unwrap();
     assert_eq!(o.shape, vec![2, 2, 50]);

@@ -37,26 +37,26 @@ pub(crate) fn plan_atrlif(
         let (th0, step) = (th0.wrapping_mul(64), step.wrapping_mul(64));
         // θ restarts from θ0 (the CPU model does so in its first step).
         state[2] = vec![f64::from(th0); n];
-        [n as u32, fi, factor(dv), factor(dth), factor(dr), u32::from(th0), u32::from(step), 0]
+        [b.all(n), fi, factor(dv), factor(dth), factor(dr), u32::from(th0), u32::from(step), 0]
     } else {
         let d: Vec<f64> = SCALARS.iter().map(|name| var(p, name).map(|v| v[0])).collect::<Result<_, _>>()?;
         let f = |x: f64| (x as f32).to_bits();
-        [n as u32, f(1.0 - d[0]), f(1.0 - d[1]), f(1.0 - d[2]), f(1.0 - d[3]), f(d[4]), f(d[5]), 0]
+        [b.all(n), f(1.0 - d[0]), f(1.0 - d[1]), f(1.0 - d[2]), f(1.0 - d[3]), f(d[4]), f(d[5]), 0]
     };
     let params = b.uniform8(params);
     let mut bufs = Vec::new();
     for (name, data) in STATE.iter().zip(&state) {
-        bufs.push(b.storage(name, &b.words(data))?);
+        bufs.push(b.per_copy(name, &b.words(data))?);
     }
     let mant = if fixed { i32s(p, "bias_mant")? } else { var(p, "bias_mant")?.to_vec() };
-    let mant = b.storage("bias_mant", &b.words(&mant))?;
-    let exp = b.storage("bias_exp", &words_i32(&ints(p, "bias_exp", -64.0, 64.0)?))?;
+    let mant = b.per_copy("bias_mant", &b.words(&mant))?;
+    let exp = b.per_copy("bias_exp", &words_i32(&ints(p, "bias_exp", -64.0, 64.0)?))?;
     let mut bind = vec![(0, &params), (1, a_in), (2, s_out), (8, &mant), (9, &exp)];
     for (k, buf) in bufs.iter().enumerate() {
         bind.push((3 + k as u32, buf));
     }
     let code = shaders::with_wide_int(shaders::ATRLIF, fixed);
-    let launch = b.launch(&code, "atrlif", &bind, n as u32);
+    let launch = b.launch(&code, "atrlif", &bind, b.all(n));
     for (name, buf) in STATE.into_iter().zip(bufs) {
         vars.insert((p.id, name.into()), (VarHome::buffer(buf, n), shape_of(p, name)));
     }

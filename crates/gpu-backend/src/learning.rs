@@ -243,7 +243,8 @@ pub(crate) fn plan_learning_dense(
     let [s_in, bap] = [&ins[p.in_port_offset], &ins[p.in_port_offset + 1]];
     let a_out = &outs[p.out_port_offset];
     let dense = shaders::for_precision(shaders::DENSE, fixed);
-    let dense_params = b.uniform([n_post as u32, n_pre as u32, u32::from(graded), lp.weight_exp as u32]);
+    // One copy: learning networks are never batched.
+    let dense_params = b.uniform8([n_post as u32, n_pre as u32, u32::from(graded), lp.weight_exp as u32, 1, 0, 0, 0]);
     let emits = vec![b.launch(&dense, "dense_emit", &[(0, &dense_params), (2, a_out), (3, &a_buff)], n_post as u32)];
     let code = shaders::with_wide_int(shaders::LEARNING, fixed);
     let neurons = (n_pre + n_post) as u32;

@@ -29,9 +29,12 @@ use thiserror::Error;
 use wgpu::util::DeviceExt;
 
 mod atrlif;
+mod device;
 mod learning;
 mod rf;
 mod spiker;
+
+pub use device::GpuDevice;
 
 /// Errors of the GPU backend.
 #[derive(Debug, Error)]
@@ -68,6 +71,16 @@ pub enum GpuError {
     /// A Var that does not exist in the executable.
     #[error("Var `{0}` not found")]
     UnknownVar(String),
+    /// A value whose shape is not the Var's.
+    #[error("Var `{var}` has shape {expected:?} on the GPU; the value has shape {got:?}")]
+    Shape {
+        /// The Var's name.
+        var: String,
+        /// The shape `get` returns for it.
+        expected: Vec<usize>,
+        /// The value's shape.
+        got: Vec<usize>,
+    },
     /// Reading results back failed.
     #[error("reading back from the GPU failed: {0}")]
     Readback(String),
@@ -79,49 +92,6 @@ pub enum GpuError {
         /// What is wrong.
         reason: String,
     },
-}
-
-/// A GPU: adapter, device and queue.
-pub struct GpuDevice {
-    device: wgpu::Device,
-    queue: wgpu::Queue,
-    info: wgpu::AdapterInfo,
-    limits: wgpu::Limits,
-}
-
-impl GpuDevice {
-    /// Opens a GPU: the backends in `WGPU_BACKEND` (default: all), the adapter whose name
-    /// contains `BASALT_ADAPTER` if set, else the high-performance one.
-    pub fn new() -> Result<GpuDevice, GpuError> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let adapter = match std::env::var("BASALT_ADAPTER") {
-            Ok(want) => {
-                let all = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-                all.into_iter()
-                    .find(|a| a.get_info().name.to_lowercase().contains(&want.to_lowercase()))
-                    .ok_or_else(|| GpuError::NoAdapter(format!(" matching BASALT_ADAPTER={want}")))?
-            }
-            Err(_) => pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::HighPerformance,
-                ..Default::default()
-            }))
-            .map_err(|e| GpuError::NoAdapter(format!(": {e}")))?,
-        };
-        let info = adapter.get_info();
-        let limits = adapter.limits();
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("basalt"),
-            required_limits: limits.clone(),
-            ..Default::default()
-        }))
-        .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
-        Ok(GpuDevice { device, queue, info, limits })
-    }
-
-    /// The adapter's name, backend and driver.
-    pub fn describe(&self) -> String {
-        format!("{} ({:?}, {} {})", self.info.name, self.info.backend, self.info.driver, self.info.driver_info)
-    }
 }
 
 /// WGSL sources, included at compile time. Families written over `Scalar` (dense, conv, gather,
@@ -209,7 +179,8 @@ enum VarHome {
 }
 
 /// `len` 32-bit words from word `offset` of a GPU buffer: i32 in fixed point or when `int`
-/// (spike times and flags of the learning models), f32 otherwise.
+/// (spike times and flags of the learning models), f32 otherwise. In a batch, `len` is one
+/// copy's words and the copies follow each other (`offset` is then 0).
 #[derive(Clone)]
 struct Slot {
     buf: wgpu::Buffer,
@@ -232,7 +203,8 @@ type VarMap = HashMap<(ProcId, String), (VarHome, Vec<usize>)>;
 struct Launch {
     pipeline: usize,
     bind_group: wgpu::BindGroup,
-    threads: u32,
+    /// Workgroups in x and y (see [`GpuDevice::workgroups`]).
+    groups: (u32, u32),
 }
 
 /// A compiled network on the GPU.
@@ -241,6 +213,8 @@ pub struct GpuRuntime {
     /// The executable the plan was built from, without its Var values (for `executable()`).
     exe: Executable,
     fixed: bool,
+    /// Copies of the network in the plan (shared weights and constants, own state).
+    batch: usize,
     pipelines: Vec<wgpu::ComputePipeline>,
     step: Vec<Launch>,
     vars: VarMap,
@@ -276,6 +250,8 @@ fn words_i32(v: &[f64]) -> Vec<u32> {
 struct Builder<'a> {
     gpu: &'a GpuDevice,
     fixed: bool,
+    /// Copies of the network: per-copy buffers repeat their words this many times.
+    batch: usize,
     pipelines: Vec<wgpu::ComputePipeline>,
     pipeline_by_source: HashMap<String, usize>,
     keep: Vec<wgpu::Buffer>,
@@ -297,6 +273,17 @@ impl Builder<'_> {
             contents: bytemuck::cast_slice(&data),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         }))
+    }
+
+    /// A buffer of state each batch copy holds for itself: `words` (one copy's initial
+    /// values) repeated for every copy.
+    fn per_copy(&mut self, label: &str, words: &[u32]) -> Result<wgpu::Buffer, GpuError> {
+        self.storage(label, &words.repeat(self.batch))
+    }
+
+    /// `n` (one copy's element count) times the batch, as the kernels' u32 counts.
+    fn all(&self, n: usize) -> u32 {
+        (n * self.batch) as u32
     }
 
     fn uniform8(&mut self, words: [u32; 8]) -> wgpu::Buffer {
@@ -326,18 +313,7 @@ impl Builder<'_> {
         if let Some(&i) = self.pipeline_by_source.get(&key) {
             return i;
         }
-        let module = self.gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(entry),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-        let p = self.gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry),
-            layout: None,
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let p = self.gpu.pipeline(source, entry);
         self.pipelines.push(p);
         self.pipeline_by_source.insert(key, self.pipelines.len() - 1);
         self.pipelines.len() - 1
@@ -356,7 +332,7 @@ impl Builder<'_> {
             layout: &layout,
             entries: &entries,
         });
-        Launch { pipeline, bind_group, threads }
+        Launch { pipeline, bind_group, groups: self.gpu.workgroups(threads) }
     }
 
     fn words(&self, v: &[f64]) -> Vec<u32> {
@@ -406,7 +382,7 @@ fn i32s(p: &LeafProcess, name: &str) -> Result<Vec<f64>, GpuError> {
 fn var_source(b: &mut Builder<'_>, vars: &VarMap, tproc: &LeafProcess, tv: usize) -> Result<Slot, GpuError> {
     let var = tproc.vars.get(tv).ok_or_else(|| GpuError::UnknownVar(format!("{}[{tv}]", tproc.name)))?;
     let constant = |b: &mut Builder<'_>, values: &[f64]| -> Result<Slot, GpuError> {
-        Ok(Slot { buf: b.storage("probed constant", &b.words(values))?, offset: 0, len: values.len(), int: false })
+        Ok(Slot { buf: b.per_copy("probed constant", &b.words(values))?, offset: 0, len: values.len(), int: false })
     };
     match vars.get(&(tproc.id, var.name.clone())) {
         Some((VarHome::Buffer(slot), _)) => Ok(slot.clone()),
@@ -440,10 +416,11 @@ fn plan_lif(
     vars: &mut VarMap,
 ) -> Result<Launch, GpuError> {
     let n = p.in_ports[0].shape.iter().product::<usize>();
+    let all = b.all(n);
     let fixed = b.fixed;
-    let u = b.storage("u", &b.words(var(p, "u")?))?;
-    let v = b.storage("v", &b.words(var(p, "v")?))?;
-    let bias = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
+    let u = b.per_copy("u", &b.words(var(p, "u")?))?;
+    let v = b.per_copy("v", &b.words(var(p, "v")?))?;
+    let bias = b.per_copy("bias_mant", &b.words(var(p, "bias_mant")?))?;
     let (du, dv) = (var(p, "du")?[0], var(p, "dv")?[0]);
     // Thresholds: vth, or (vth_hi, vth_lo) for the ternary LIF.
     let (th_hi, th_lo) = match kind {
@@ -466,35 +443,35 @@ fn plan_lif(
         let scaled = |t: f64, what: &str| -> Result<u32, GpuError> {
             Ok(((check(t, i32::MIN as f64, i32::MAX as f64, what)? as i32).wrapping_shl(6)) as u32)
         };
-        let exp = b.storage("bias_exp", &words_i32(var(p, "bias_exp")?))?;
+        let exp = b.per_copy("bias_exp", &words_i32(var(p, "bias_exp")?))?;
         let vthb = b.storage("vth", &[scaled(th_hi, "vth")?, scaled(th_lo, "vth_lo")?])?;
         let mut binds = vec![(1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, &exp), (7, &vthb)];
         let (params, entry) = if code == 0 {
-            (b.uniform8([n as u32, fu, fv, 0, 0, 0, 0, 0]), "lif_fixed")
+            (b.uniform8([all, fu, fv, 0, 0, 0, 0, 0]), "lif_fixed")
         } else {
             binds.push((8, clock));
-            (b.uniform8([n as u32, fu, fv, 0, code, x, y, 0]), "lif_family_fixed")
+            (b.uniform8([all, fu, fv, 0, code, x, y, 0]), "lif_family_fixed")
         };
         binds.push((0, &params));
-        b.launch(shaders::LIF, entry, &binds, n as u32)
+        b.launch(shaders::LIF, entry, &binds, all)
     } else {
         let f = |x: f64| (x as f32).to_bits();
         if code == 0 {
-            let params = b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), 0, 0, 0, 0]);
+            let params = b.uniform8([all, f(1.0 - du), f(1.0 - dv), f(th_hi), 0, 0, 0, 0]);
             b.launch(
                 shaders::LIF_FLOAT,
                 "lif_float",
                 &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias)],
-                n as u32,
+                all,
             )
         } else {
             let ends = match p.var("refractory_period_end") {
-                Ok(e) => b.storage("refractory_period_end", &b.words(&e.data))?,
+                Ok(e) => b.per_copy("refractory_period_end", &b.words(&e.data))?,
                 Err(_) => b.storage("unused", &[0])?,
             };
-            let params = b.uniform8([n as u32, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)]);
+            let params = b.uniform8([all, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)]);
             let binds = [(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, clock), (7, &ends)];
-            let l = b.launch(shaders::LIF_FLOAT, "lif_family_float", &binds, n as u32);
+            let l = b.launch(shaders::LIF_FLOAT, "lif_family_float", &binds, all);
             if code == 3 {
                 refractory_end = Some(ends);
             } else {
@@ -506,12 +483,13 @@ fn plan_lif(
 
     vars.insert((p.id, "u".into()), (VarHome::buffer(u, n), shape_of(p, "u")));
     vars.insert((p.id, "v".into()), (VarHome::buffer(v, n), shape_of(p, "v")));
+    vars.insert((p.id, "bias_mant".into()), (VarHome::buffer(bias, n), shape_of(p, "bias_mant")));
     if let Some(ends) = refractory_end {
         let shape = shape_of(p, "refractory_period_end");
         vars.insert((p.id, "refractory_period_end".into()), (VarHome::buffer(ends, n), shape));
     }
     let thresholds: &[&str] = if code == 2 { &["vth_hi", "vth_lo"] } else { &["vth"] };
-    for name in ["du", "dv", "bias_exp", "bias_mant"].iter().chain(thresholds) {
+    for name in ["du", "dv", "bias_exp"].iter().chain(thresholds) {
         host_var(vars, p, name)?;
     }
     Ok(launch)
@@ -520,6 +498,24 @@ fn plan_lif(
 impl GpuRuntime {
     /// Builds the GPU plan of an executable compiled for the CPU (the same `Executable`).
     pub fn new(exe: &Executable, gpu: std::sync::Arc<GpuDevice>) -> Result<GpuRuntime, GpuError> {
+        GpuRuntime::with_batch(exe, gpu, 1)
+    }
+
+    /// Builds a plan that runs `batch` independent copies of the network at once: the copies
+    /// share the weights and every other constant (one buffer each), each has its own state,
+    /// ports, ring-buffer data and Monitor records, all starting from the executable's values.
+    /// `get` and `set` then address Vars with a leading batch axis (see [`GpuRuntime::get`]),
+    /// e.g. `set` a source RingBuffer's `data` to give each copy its own input. On-chip
+    /// learning (whose weights are state) is refused in a batch above 1.
+    pub fn with_batch(exe: &Executable, gpu: std::sync::Arc<GpuDevice>, batch: usize) -> Result<GpuRuntime, GpuError> {
+        if batch == 0 {
+            return Err(GpuError::Run("a batch needs at least one copy".into()));
+        }
+        if batch > 1 {
+            if let Some(p) = exe.processes.iter().find(|p| p.type_name.starts_with("Learning")) {
+                return Err(unsupported(p, "on-chip learning in a batch (its weights are state; run one copy)"));
+            }
+        }
         let fixed_models = [
             "PyLifModelBitAcc",
             "PyLifResetModelBitAcc",
@@ -585,15 +581,23 @@ impl GpuRuntime {
             }
         }
         let fixed = fixed.unwrap_or(true);
-        let mut b =
-            Builder { gpu: &gpu, fixed, pipelines: Vec::new(), pipeline_by_source: HashMap::new(), keep: Vec::new() };
+        let mut b = Builder {
+            gpu: &gpu,
+            fixed,
+            batch,
+            pipelines: Vec::new(),
+            pipeline_by_source: HashMap::new(),
+            keep: Vec::new(),
+        };
         let clock = b.storage("clock", &[0])?;
         // One buffer per OutPort.
         let mut outs: Vec<wgpu::Buffer> = Vec::new();
+        let mut out_sizes: Vec<usize> = Vec::new();
         for p in &exe.processes {
             for port in &p.out_ports {
                 let n: usize = port.shape.iter().product();
-                outs.push(b.storage(&format!("{}.{}", p.name, port.name), &vec![0; n])?);
+                outs.push(b.per_copy(&format!("{}.{}", p.name, port.name), &vec![0; n])?);
+                out_sizes.push(n);
             }
         }
         // Each InPort reads its single untransformed source's buffer, a zero buffer, or its
@@ -605,10 +609,10 @@ impl GpuRuntime {
             for (k, port) in p.in_ports.iter().enumerate() {
                 let n: usize = port.shape.iter().product();
                 match exe.in_port_sources[p.in_port_offset + k].as_slice() {
-                    [] => ins.push(b.storage("unconnected", &vec![0; n])?),
+                    [] => ins.push(b.per_copy("unconnected", &vec![0; n])?),
                     [Source::Identity(o)] => ins.push(outs[*o].clone()),
                     sources => {
-                        let dst = b.storage("gathered", &vec![0; n])?;
+                        let dst = b.per_copy("gathered", &vec![0; n])?;
                         for (j, source) in sources.iter().enumerate() {
                             // One launch per OutPort the source reads: a plain gather when it
                             // reads one, a scatter per OutPort for a concatenation.
@@ -632,13 +636,17 @@ impl GpuRuntime {
                             };
                             let code = shaders::for_precision(shaders::GATHER, fixed);
                             for (out, idx, pos) in parts {
-                                let count = idx.len() as u32;
-                                let idx_buf = b.storage("gather index", &idx)?;
+                                // Copy c reads its own source and writes its own destination.
+                                let per_copy = |v: &[u32], stride: usize| -> Vec<u32> {
+                                    (0..batch).flat_map(|c| v.iter().map(move |&x| x + (c * stride) as u32)).collect()
+                                };
+                                let count = b.all(idx.len());
+                                let idx_buf = b.storage("gather index", &per_copy(&idx, out_sizes[out]))?;
                                 let params = b.uniform([count, 0, 0, 0]);
                                 let src = outs[out].clone();
                                 let mut bind = vec![(0, &params), (1, &src), (2, &dst), (3, &idx_buf)];
                                 let pos_buf = match &pos {
-                                    Some(d) => Some(b.storage("scatter position", d)?),
+                                    Some(d) => Some(b.storage("scatter position", &per_copy(d, n))?),
                                     None => None,
                                 };
                                 let entry = match (&pos_buf, j) {
@@ -714,10 +722,10 @@ impl GpuRuntime {
                         for t in &mut theta {
                             *t = f64::from(shifted("theta", *t)? as i32);
                         }
-                        [n as u32, f[0], f[1], f[2], f[3], shifted("vth", vth)?, shifted("vth_step", step)?, 0]
+                        [b.all(n), f[0], f[1], f[2], f[3], shifted("vth", vth)?, shifted("vth_step", step)?, 0]
                     } else {
                         let f = |x: f64| (x as f32).to_bits();
-                        [n as u32, f(1.0 - du), f(1.0 - dv), f(1.0 - dth), f(1.0 - dr), f(vth), f(step), 0]
+                        [b.all(n), f(1.0 - du), f(1.0 - dv), f(1.0 - dth), f(1.0 - dr), f(vth), f(step), 0]
                     };
                     let mut words = [0u32; 16];
                     words[..8].copy_from_slice(&params);
@@ -725,10 +733,10 @@ impl GpuRuntime {
                     let mut state = Vec::new();
                     for name in ["u", "v", "theta", "r", "s"] {
                         let data = if name == "theta" { theta.clone() } else { var(p, name)?.to_vec() };
-                        state.push((name, b.storage(name, &b.words(&data))?));
+                        state.push((name, b.per_copy(name, &b.words(&data))?));
                     }
-                    let mant = b.storage("bias_mant", &b.words(var(p, "bias_mant")?))?;
-                    let exp = b.storage("bias_exp", &words_i32(var(p, "bias_exp")?))?;
+                    let mant = b.per_copy("bias_mant", &b.words(var(p, "bias_mant")?))?;
+                    let exp = b.per_copy("bias_exp", &words_i32(var(p, "bias_exp")?))?;
                     let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
                     let mut bind = vec![(0, &params), (1, a_in), (2, s_out)];
                     for (k, (_, buf)) in state.iter().enumerate() {
@@ -740,11 +748,12 @@ impl GpuRuntime {
                         bind.push((9, &exp));
                     }
                     let entry = if fixed { "alif_fixed" } else { "alif_float" };
-                    runs.entry(pi).or_default().push(b.launch(shaders::ALIF, entry, &bind, n as u32));
+                    runs.entry(pi).or_default().push(b.launch(shaders::ALIF, entry, &bind, b.all(n)));
                     for (name, buf) in state {
                         vars.insert((p.id, name.into()), (VarHome::buffer(buf, n), shape_of(p, name)));
                     }
-                    for name in ["bias_mant", "bias_exp", "du", "dv", "dtheta", "dr", "vth", "vth_step"] {
+                    vars.insert((p.id, "bias_mant".into()), (VarHome::buffer(mant, n), shape_of(p, "bias_mant")));
+                    for name in ["bias_exp", "du", "dv", "dtheta", "dr", "vth", "vth_step"] {
                         host_var(&mut vars, p, name)?;
                     }
                 }
@@ -755,17 +764,19 @@ impl GpuRuntime {
                     let params_d: DenseParams = params(p)?;
                     let (weights, wexp) = dense_weights(&wv.data, &params_d, fixed);
                     let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
-                    let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
-                    let params = b.uniform([rows as u32, cols as u32, u32::from(graded), wexp as u32]);
+                    let a_buff = b.per_copy("a_buff", &b.words(var(p, "a_buff")?))?;
+                    let batch = b.batch as u32;
+                    let params = b.uniform8([rows as u32, cols as u32, u32::from(graded), wexp as u32, batch, 0, 0, 0]);
                     let src = shaders::for_precision(shaders::DENSE, fixed);
                     let s_in = &ins[p.in_port_offset];
                     let a_out = &outs[p.out_port_offset];
-                    emits.push(b.launch(&src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], rows as u32));
+                    let all = b.all(rows);
+                    emits.push(b.launch(&src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], all));
                     runs.entry(pi).or_default().push(b.launch(
                         &src,
                         "dense",
                         &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)],
-                        rows as u32,
+                        all,
                     ));
                     vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows), vec![rows]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
@@ -800,14 +811,18 @@ impl GpuRuntime {
                     // Storage bindings need at least one element.
                     let col_idx = b.storage("cols", if col_idx.is_empty() { &[0] } else { &col_idx })?;
                     let dl = b.storage("delays", if delays.is_empty() { &[0] } else { &delays })?;
-                    let a_buff = b.storage("a_buff", &b.words(var(p, "a_buff")?))?;
-                    let params = b.uniform([rows as u32, u32::from(graded), wexp as u32, depth as u32]);
+                    let a_buff = b.per_copy("a_buff", &b.words(var(p, "a_buff")?))?;
+                    let cols = pat.shape[1] as u32;
+                    let batch = b.batch as u32;
+                    let params =
+                        b.uniform8([rows as u32, u32::from(graded), wexp as u32, depth as u32, cols, batch, 0, 0]);
                     let src = shaders::for_precision(shaders::SPARSE, fixed);
                     let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
-                    emits.push(b.launch(&src, "sparse_emit", &[(0, &params), (2, a_out), (3, &a_buff)], rows as u32));
+                    let all = b.all(rows);
+                    emits.push(b.launch(&src, "sparse_emit", &[(0, &params), (2, a_out), (3, &a_buff)], all));
                     let binds =
                         [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &row_ptr), (6, &col_idx), (7, &dl)];
-                    runs.entry(pi).or_default().push(b.launch(&src, "sparse", &binds, rows as u32));
+                    runs.entry(pi).or_default().push(b.launch(&src, "sparse", &binds, all));
                     let buff_shape = p.var("a_buff").map_err(GpuError::UnknownVar)?.shape.clone();
                     vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows * depth), buff_shape));
                     let w_shape = p.var("weights").map_err(GpuError::UnknownVar)?.shape.clone();
@@ -820,8 +835,8 @@ impl GpuRuntime {
                     let d = p.var("data").map_err(GpuError::UnknownVar)?;
                     let buffer = *d.shape.last().unwrap_or(&1);
                     let n = d.data.len() / buffer.max(1);
-                    let data = b.storage("data", &b.words(&d.data))?;
-                    let params = b.uniform([n as u32, buffer as u32, 0, 0]);
+                    let data = b.per_copy("data", &b.words(&d.data))?;
+                    let params = b.uniform([b.all(n), buffer as u32, 0, 0]);
                     let (port, entry) = if p.type_name == "source.RingBuffer" {
                         (&outs[p.out_port_offset], "source")
                     } else {
@@ -831,7 +846,7 @@ impl GpuRuntime {
                         shaders::IO,
                         entry,
                         &[(0, &params), (1, &clock), (2, port), (3, &data)],
-                        n as u32,
+                        b.all(n),
                     ));
                     vars.insert((p.id, "data".into()), (VarHome::buffer(data, d.data.len()), d.shape.clone()));
                 }
@@ -849,7 +864,7 @@ impl GpuRuntime {
                     let act_mode = u32::from(!p.params.to_string().contains("Unit"));
                     let mut bufs = Vec::new();
                     for name in ["sigma", "act", "residue", "error", "bias"] {
-                        bufs.push(b.storage(name, &b.words(&get(name)))?);
+                        bufs.push(b.per_copy(name, &b.words(&get(name)))?);
                     }
                     let (spike_exp, state_exp) = (scalar("spike_exp") as u32, scalar("state_exp") as u32);
                     let vth = scalar("vth");
@@ -861,7 +876,7 @@ impl GpuRuntime {
                         ((vth as f32).to_bits(), 0, 0)
                     };
                     let cum_error = u32::from(scalar("cum_error") != 0.0);
-                    let params = b.uniform8([n as u32, kind, act_mode, cum_error, vth_word, shift, state_shift, 0]);
+                    let params = b.uniform8([b.all(n), kind, act_mode, cum_error, vth_word, shift, state_shift, 0]);
                     let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
                     // Every binding is statically used by the kernel (the kinds share it).
                     let bindings: Vec<(u32, &wgpu::Buffer)> = vec![
@@ -878,7 +893,7 @@ impl GpuRuntime {
                         &shaders::for_precision(shaders::SDN, fixed),
                         "sdn",
                         &bindings,
-                        n as u32,
+                        b.all(n),
                     ));
                     for (name, buf) in ["sigma", "act", "residue", "error", "bias"].iter().zip(bufs) {
                         if p.var(name).is_ok() {
@@ -901,10 +916,10 @@ impl GpuRuntime {
                     let out_shape = if transposed { geo.input_shape } else { geo.output_shape };
                     let n_out: usize = out_shape.iter().product();
                     let w = b.storage("conv weight", &b.words(&wv.data))?;
-                    let a_buf = b.storage("a_buf", &b.words(var(p, "a_buf")?))?;
+                    let a_buf = b.per_copy("a_buf", &b.words(var(p, "a_buf")?))?;
                     let [ix, iy, ic] = geo.input_shape;
                     let [ox, oy, oc] = geo.output_shape;
-                    let params = b.uniform16([
+                    let params = b.uniform_words(&[
                         ix as u32,
                         iy as u32,
                         ic as u32,
@@ -921,17 +936,22 @@ impl GpuRuntime {
                         geo.padding[1] as u32,
                         geo.dilation[0] as u32,
                         geo.dilation[1] as u32,
+                        b.batch as u32,
+                        0,
+                        0,
+                        0,
                     ]);
                     let src = shaders::for_precision(shaders::CONV, fixed);
                     let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
                     let (emit, run) =
                         if transposed { ("conv_transpose_emit", "conv_transpose") } else { ("conv_emit", "conv") };
-                    emits.push(b.launch(&src, emit, &[(0, &params), (2, a_out), (3, &a_buf)], n_out as u32));
+                    let all = b.all(n_out);
+                    emits.push(b.launch(&src, emit, &[(0, &params), (2, a_out), (3, &a_buf)], all));
                     runs.entry(pi).or_default().push(b.launch(
                         &src,
                         run,
                         &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)],
-                        n_out as u32,
+                        all,
                     ));
                     vars.insert((p.id, "a_buf".into()), (VarHome::buffer(a_buf, n_out), out_shape.to_vec()));
                     for v in &p.vars {
@@ -982,11 +1002,12 @@ impl GpuRuntime {
                 let size: usize = info.shape.iter().product();
                 let name = format!("data_{k}");
                 let shape = p.var(&name).map_err(GpuError::UnknownVar)?.shape.clone();
-                let data = b.storage(&name, &vec![0; info.num_steps * size])?;
-                // Records `size` words from word `offset` of a port or Var buffer.
+                let data = b.per_copy(&name, &vec![0; info.num_steps * size])?;
+                // Records `size` words (per copy) from word `offset` of a port or Var buffer.
                 let bind_record = |b: &mut Builder<'_>, port: &wgpu::Buffer, offset: usize| {
-                    let params = b.uniform([size as u32, info.num_steps as u32, offset as u32, 0]);
-                    b.launch(shaders::IO, "record", &[(0, &params), (1, &clock), (2, port), (3, &data)], size as u32)
+                    let all = b.all(size);
+                    let params = b.uniform([all, info.num_steps as u32, offset as u32, size as u32]);
+                    b.launch(shaders::IO, "record", &[(0, &params), (1, &clock), (2, port), (3, &data)], all)
                 };
                 let mut int = false;
                 if info.is_var {
@@ -1018,9 +1039,9 @@ impl GpuRuntime {
             let n = d.data.len() / buffer.max(1);
             let sched: basalt_core::process::io::mgmt::Schedule = params(p)?;
             let words = if fixed || source.int { words_i32(&d.data) } else { words_f32(&d.data) };
-            let data = b.storage("read data", &words)?;
+            let data = b.per_copy("read data", &words)?;
             let u = b.uniform8([
-                n as u32,
+                b.all(n),
                 sched.interval as u32,
                 sched.offset as u32,
                 buffer as u32,
@@ -1033,7 +1054,7 @@ impl GpuRuntime {
                 shaders::READ,
                 "read_var",
                 &[(0, &u), (1, &clock), (2, &source.buf), (3, &data)],
-                n as u32,
+                b.all(n),
             ));
             let slot = Slot { buf: data, offset: 0, len: d.data.len(), int: source.int };
             vars.insert((p.id, "data".into()), (VarHome::Buffer(slot), d.shape.clone()));
@@ -1048,26 +1069,23 @@ impl GpuRuntime {
             let tproc = &exe.processes[tp];
             let tname = tproc.vars[tv].name.clone();
             let slot = match vars.get(&(tproc.id, tname.clone())) {
-                Some((VarHome::Buffer(slot), _)) if slot.offset == 0 && !slot.int => slot,
+                Some((VarHome::Buffer(slot), _)) => slot.clone(),
                 _ => {
                     return Err(unsupported(
                         p,
-                        &format!(
-                            "a Reset of {}.{}, which the GPU holds as a constant or a part of a buffer",
-                            tproc.name, tname
-                        ),
+                        &format!("a Reset of {}.{}, which the GPU holds as a constant", tproc.name, tname),
                     ))
                 }
             };
-            let (buf, n) = (slot.buf.clone(), slot.len);
             let params: serde_json::Value = p.params.clone();
             let value = params.get("reset_value").and_then(|v| v.as_f64()).unwrap_or(0.0);
             let sched = params.get("schedule").cloned().unwrap_or_default();
             let interval = sched.get("interval").and_then(|v| v.as_u64()).unwrap_or(1).max(1);
             let offset = sched.get("offset").and_then(|v| v.as_u64()).unwrap_or(0);
-            let word = if fixed { (value as i32) as u32 } else { (value as f32).to_bits() };
-            let u = b.uniform([n as u32, interval as u32, offset as u32, word]);
-            reset_launches.push(b.launch(shaders::RESET, "reset", &[(0, &u), (1, &clock), (2, &buf)], n as u32));
+            let word = if fixed || slot.int { (value as i32) as u32 } else { (value as f32).to_bits() };
+            let all = b.all(slot.len);
+            let u = b.uniform8([all, interval as u32, offset as u32, word, slot.offset as u32, 0, 0, 0]);
+            reset_launches.push(b.launch(shaders::RESET, "reset", &[(0, &u), (1, &clock), (2, &slot.buf)], all));
         }
         step.extend(emits);
         for &pi in &exe.schedule {
@@ -1096,6 +1114,7 @@ impl GpuRuntime {
             gpu: gpu.clone(),
             exe,
             fixed,
+            batch,
             pipelines,
             step,
             vars,
@@ -1129,7 +1148,7 @@ impl GpuRuntime {
                     for l in &self.step {
                         pass.set_pipeline(&self.pipelines[l.pipeline]);
                         pass.set_bind_group(0, &l.bind_group, &[]);
-                        pass.dispatch_workgroups(l.threads.div_ceil(64).max(1), 1, 1);
+                        pass.dispatch_workgroups(l.groups.0, l.groups.1, 1);
                     }
                 }
             }
@@ -1151,14 +1170,36 @@ impl GpuRuntime {
         self.fixed
     }
 
-    /// Reads a Var back (only that Var's buffer is copied).
+    /// Copies of the network the plan runs (1 unless built by [`GpuRuntime::with_batch`]).
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Where a Var lives and its shape for one copy.
+    fn home(&self, var: &VarRef) -> Result<&(VarHome, Vec<usize>), GpuError> {
+        self.vars.get(&(var.proc, var.name.clone())).ok_or_else(|| GpuError::UnknownVar(var.name.clone()))
+    }
+
+    /// The shape `get` returns for a Var of one copy's `shape` held in a buffer: with a
+    /// leading batch axis when the plan runs more than one copy.
+    fn batched_shape(&self, shape: &[usize]) -> Vec<usize> {
+        if self.batch > 1 {
+            std::iter::once(self.batch).chain(shape.iter().copied()).collect()
+        } else {
+            shape.to_vec()
+        }
+    }
+
+    /// Reads a Var back (only that Var's words are copied). In a batch, Vars each copy holds
+    /// (state, ring-buffer data, Monitor records) come with a leading batch axis; constants
+    /// the copies share (weights, decays, thresholds) come as they are.
     pub fn get(&self, var: &VarRef) -> Result<ArrayD<f64>, GpuError> {
-        let (home, shape) =
-            self.vars.get(&(var.proc, var.name.clone())).ok_or_else(|| GpuError::UnknownVar(var.name.clone()))?;
-        let data = match home {
-            VarHome::Host(v) => v.clone(),
+        let (home, shape) = self.home(var)?;
+        let (data, shape) = match home {
+            VarHome::Host(v) => (v.clone(), shape.clone()),
             VarHome::Buffer(Slot { buf, offset, len, int }) => {
-                let bytes = (*len * 4) as u64;
+                let len = len * self.batch;
+                let bytes = (len * 4) as u64;
                 let staging = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("readback"),
                     size: bytes.max(4),
@@ -1184,16 +1225,58 @@ impl GpuRuntime {
                 let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
                 let words: &[u32] = bytemuck::cast_slice(&view);
                 let as_int = self.fixed || *int;
-                let out: Vec<f64> = words[..*len]
+                let out: Vec<f64> = words[..len]
                     .iter()
                     .map(|&w| if as_int { f64::from(w as i32) } else { f64::from(f32::from_bits(w)) })
                     .collect();
                 drop(view);
                 staging.unmap();
-                out
+                (out, self.batched_shape(shape))
             }
         };
-        ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| GpuError::Readback(e.to_string()))
+        ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| GpuError::Readback(e.to_string()))
+    }
+
+    /// Writes a Var (only that Var's words are copied; the write lands before the next step).
+    /// `value` has the shape `get` returns, or, in a batch, one copy's shape (written to every
+    /// copy). Fixed-point networks and integer Vars take values truncated toward zero and
+    /// refuse values that are not finite or outside int32. Constants the plan shares (weights,
+    /// decays, thresholds) are refused: set them in the network before building the plan.
+    pub fn set(&mut self, var: &VarRef, value: &ArrayD<f64>) -> Result<(), GpuError> {
+        let (home, shape) = self.home(var)?;
+        let VarHome::Buffer(slot) = home else {
+            return Err(GpuError::Run(format!(
+                "Var `{}` is a constant of the GPU plan (shared by every copy); set it in the network before building the runtime",
+                var.name
+            )));
+        };
+        let full = self.batched_shape(shape);
+        let copies = if value.shape() == full.as_slice() {
+            1
+        } else if value.shape() == shape.as_slice() {
+            self.batch
+        } else {
+            return Err(GpuError::Shape { var: var.name.clone(), expected: full, got: value.shape().to_vec() });
+        };
+        let as_int = self.fixed || slot.int;
+        let mut words = Vec::with_capacity(value.len());
+        for &x in value.iter() {
+            words.push(if as_int {
+                let t = x.trunc();
+                if !(t >= f64::from(i32::MIN) && t <= f64::from(i32::MAX)) {
+                    return Err(GpuError::Run(format!(
+                        "Var `{}` holds int32 values on the GPU; {x} is outside that range",
+                        var.name
+                    )));
+                }
+                (t as i32) as u32
+            } else {
+                (x as f32).to_bits()
+            });
+        }
+        let words = words.repeat(copies);
+        self.gpu.queue.write_buffer(&slot.buf, (slot.offset * 4) as u64, bytemuck::cast_slice(&words));
+        Ok(())
     }
 }
 

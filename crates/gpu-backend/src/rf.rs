@@ -20,7 +20,7 @@ pub(crate) fn plan_rf(
         // Lava's decays are uint16 (negative values wrap as NumPy's cast does).
         let decay = |name: &str| -> Result<u32, GpuError> { Ok(u32::from(i32s(p, name)?[0] as i32 as u16)) };
         let params = [
-            n as u32,
+            b.all(n),
             kind,
             decay("sin_decay")?,
             decay("cos_decay")?,
@@ -32,15 +32,15 @@ pub(crate) fn plan_rf(
         (i32s(p, "real")?, i32s(p, "imag")?, params)
     } else {
         let f = |x: f64| (x as f32).to_bits();
-        let params = [n as u32, kind, f(scalar("sin_decay")?), f(scalar("cos_decay")?), 0, 0, f(scalar("vth")?), 0];
+        let params = [b.all(n), kind, f(scalar("sin_decay")?), f(scalar("cos_decay")?), 0, 0, f(scalar("vth")?), 0];
         (var(p, "real")?.to_vec(), var(p, "imag")?.to_vec(), params)
     };
     let params = b.uniform8(params);
-    let real = b.storage("real", &b.words(&real))?;
-    let imag = b.storage("imag", &b.words(&imag))?;
+    let real = b.per_copy("real", &b.words(&real))?;
+    let imag = b.per_copy("imag", &b.words(&imag))?;
     let (re_in, im_in) = (&ins[p.in_port_offset], &ins[p.in_port_offset + 1]);
     let bind = [(0, &params), (1, re_in), (2, im_in), (3, s_out), (4, &real), (5, &imag)];
-    let launch = b.launch(&shaders::with_wide_int(shaders::RF, fixed), "rf", &bind, n as u32);
+    let launch = b.launch(&shaders::with_wide_int(shaders::RF, fixed), "rf", &bind, b.all(n));
     for (name, buf) in [("real", real), ("imag", imag)] {
         vars.insert((p.id, name.into()), (VarHome::buffer(buf, n), shape_of(p, name)));
     }

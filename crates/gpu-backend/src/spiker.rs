@@ -18,13 +18,13 @@ pub(crate) fn plan_spiker_or_receiver(
         |buf: &wgpu::Buffer, len: usize| VarHome::Buffer(Slot { buf: buf.clone(), offset: 0, len, int: true });
     if p.type_name == "Spiker" {
         let n = p.out_ports[0].shape.iter().product::<usize>();
-        let params = b.uniform([n as u32, 0, 0, 0]);
-        let rate = b.storage("rate", &words_i32(&ints(p, "rate", 1.0, f64::from(i32::MAX))?))?;
-        let counter = b.storage("counter", &words_i32(&i32s(p, "counter")?))?;
-        let payload = b.storage("payload", &b.words(&i32s(p, "payload")?))?;
+        let params = b.uniform([b.all(n), 0, 0, 0]);
+        let rate = b.per_copy("rate", &words_i32(&ints(p, "rate", 1.0, f64::from(i32::MAX))?))?;
+        let counter = b.per_copy("counter", &words_i32(&i32s(p, "counter")?))?;
+        let payload = b.per_copy("payload", &b.words(&i32s(p, "payload")?))?;
         let s_out = &outs[p.out_port_offset];
         let binds = [(0, &params), (1, &rate), (2, &counter), (3, &payload), (4, s_out)];
-        let launch = b.launch(&code, "spiker", &binds, n as u32);
+        let launch = b.launch(&code, "spiker", &binds, b.all(n));
         vars.insert((p.id, "rate".into()), (int_slot(&rate, n), shape_of(p, "rate")));
         vars.insert((p.id, "counter".into()), (int_slot(&counter, n), shape_of(p, "counter")));
         vars.insert((p.id, "payload".into()), (VarHome::buffer(payload, n), shape_of(p, "payload")));
@@ -32,10 +32,10 @@ pub(crate) fn plan_spiker_or_receiver(
         Ok(launch)
     } else {
         let n = p.in_ports[0].shape.iter().product::<usize>();
-        let params = b.uniform([n as u32, 0, 0, 0]);
-        let received = b.storage("payload", &words_i32(&i32s(p, "payload")?))?;
+        let params = b.uniform([b.all(n), 0, 0, 0]);
+        let received = b.per_copy("payload", &words_i32(&i32s(p, "payload")?))?;
         let launch =
-            b.launch(&code, "receiver", &[(0, &params), (5, &ins[p.in_port_offset]), (6, &received)], n as u32);
+            b.launch(&code, "receiver", &[(0, &params), (5, &ins[p.in_port_offset]), (6, &received)], b.all(n));
         vars.insert((p.id, "payload".into()), (int_slot(&received, n), shape_of(p, "payload")));
         Ok(launch)
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use basalt_core::prelude::*;
 use basalt_gpu::{shaders, GpuDevice, GpuRuntime};
-use ndarray::{Array2, ArrayD, IxDyn};
+use ndarray::{Array2, ArrayD, Axis, IxDyn};
 
 fn gpu() -> Option<Arc<GpuDevice>> {
     match GpuDevice::new() {
@@ -191,6 +191,44 @@ fn unsupported_processes_are_clear_errors() {
     let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
     let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap().to_string();
     assert!(e.contains("tau = 0.01") && e.contains("fast"), "{e}");
+    // Learning in a batch (its weights are state) and an empty batch are refused.
+    let rule = basalt_core::learning::LearningRule::stdp(1.0, 1.0, -2.0, 10.0, 10.0).unwrap();
+    let mut net = Network::new();
+    net.add_named("plastic", LearningDense::new(Array2::zeros((2, 3)), rule)).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let e = GpuRuntime::with_batch(&exe, gpu.clone(), 2).err().unwrap().to_string();
+    assert!(e.contains("learning in a batch") && e.contains("plastic"), "{e}");
+    let e = GpuRuntime::with_batch(&exe, gpu.clone(), 0).err().unwrap().to_string();
+    assert!(e.contains("at least one copy"), "{e}");
+}
+
+/// `set` writes only the Var it names, in either batch layout, and refuses what it cannot
+/// write with a clear error (nothing changes then).
+#[test]
+fn set_writes_a_var_and_refuses_bad_values() {
+    let Some(gpu) = gpu() else { return };
+    let (net, vars) = walkthrough(true);
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let mut g = GpuRuntime::with_batch(&exe, gpu, 2).unwrap();
+    let v1 = &vars[1];
+    // One copy's shape goes to every copy; the batched shape sets each copy.
+    g.set(v1, &ArrayD::from_elem(IxDyn(&[3]), 7.9)).unwrap();
+    assert_eq!(g.get(v1).unwrap().iter().copied().collect::<Vec<_>>(), vec![7.0; 6]);
+    let each = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![1.0, 2.0, 3.0, -4.0, -5.0, -6.0]).unwrap();
+    g.set(v1, &each).unwrap();
+    assert_eq!(g.get(v1).unwrap(), each);
+    assert_eq!(g.get(&vars[0]).unwrap(), ArrayD::<f64>::zeros(IxDyn(&[2, 3])), "u is untouched");
+    let errors = [
+        g.set(v1, &ArrayD::zeros(IxDyn(&[3, 2]))).unwrap_err().to_string(),
+        g.set(v1, &ArrayD::from_elem(IxDyn(&[3]), f64::NAN)).unwrap_err().to_string(),
+        g.set(v1, &ArrayD::from_elem(IxDyn(&[3]), 3e9)).unwrap_err().to_string(),
+        g.set(&VarRef { proc: v1.proc, name: "du".into() }, &ArrayD::zeros(IxDyn(&[1]))).unwrap_err().to_string(),
+        g.set(&VarRef { proc: v1.proc, name: "nope".into() }, &ArrayD::zeros(IxDyn(&[1]))).unwrap_err().to_string(),
+    ];
+    assert!(errors[0].contains("shape [2, 3]") && errors[0].contains("[3, 2]"), "{}", errors[0]);
+    assert!(errors[1].contains("NaN") && errors[2].contains("3000000000"), "{errors:?}");
+    assert!(errors[3].contains("constant") && errors[4].contains("nope"), "{errors:?}");
+    assert_eq!(g.get(v1).unwrap(), each, "refused writes change nothing");
 }
 
 /// Two ring buffers (one through a reshape), a concatenation of two more, and a recurrent
@@ -946,4 +984,127 @@ fn spikers_receivers_and_reads_run_on_the_gpu_as_on_the_cpu() {
             assert!(cpu.iter().any(|&x| x != 0.0), "fixed {fixed}: {} stayed 0", vars[i].name);
         }
     }
+}
+
+/// Runs `batch` copies of `net` in one batched GPU plan (shared weights) and each copy alone
+/// on the CPU, copy k starting with Var `vary` raised by k x `step`; every Var of `vars` must agree
+/// copy by copy (fixed point: exactly; float: within 1e-5 relative). Returns the CPU values,
+/// by copy and Var.
+fn batch_agrees(
+    net: &Network,
+    vars: &[VarRef],
+    (vary, step): (&VarRef, f64),
+    fixed: bool,
+    steps: u64,
+    gpu: Arc<GpuDevice>,
+    batch: usize,
+) -> Vec<Vec<ArrayD<f64>>> {
+    let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+    let exe = net.compile(&cfg).unwrap();
+    let mut g = GpuRuntime::with_batch(&exe, gpu, batch).unwrap();
+    assert_eq!(g.batch(), batch);
+    let mut starts = Vec::new();
+    let mut cpu = Vec::new();
+    for k in 0..batch {
+        let mut c = Runtime::new(exe.clone(), cfg.registry()).unwrap();
+        let start = c.get(vary).unwrap() + k as f64 * step;
+        c.set(vary, start.clone()).unwrap();
+        starts.extend(start.iter().copied());
+        c.run(RunSteps::new(steps / 2)).unwrap();
+        c.run(RunSteps::new(steps - steps / 2)).unwrap();
+        cpu.push(vars.iter().map(|v| c.get(v).unwrap()).collect::<Vec<_>>());
+    }
+    let shape: Vec<usize> = std::iter::once(batch).chain(g.get(vary).unwrap().shape()[1..].iter().copied()).collect();
+    g.set(vary, &ArrayD::from_shape_vec(IxDyn(&shape), starts).unwrap()).unwrap();
+    g.run(steps / 2).unwrap();
+    g.run(steps - steps / 2).unwrap();
+    for (i, v) in vars.iter().enumerate() {
+        let got = g.get(v).unwrap();
+        for (k, copy) in cpu.iter().enumerate() {
+            let want = &copy[i];
+            // Per-copy Vars have a leading batch axis; shared constants do not.
+            let got_k = if got.shape() == want.shape() { got.clone() } else { got.index_axis(Axis(0), k).to_owned() };
+            assert_eq!(got_k.shape(), want.shape(), "Var {}", v.name);
+            for (x, y) in want.iter().zip(got_k.iter()) {
+                let ok = if fixed { x == y } else { (x - y).abs() <= 1e-5 * x.abs().max(1.0) };
+                assert!(ok, "fixed {fixed}, copy {k}, Var {}: cpu {x}, gpu {y}", v.name);
+            }
+        }
+    }
+    cpu
+}
+
+/// A batch of copies on the GPU equals each copy run alone on the CPU: LIF chains with binary
+/// and graded Dense synapses, several-source InPorts (gathers, scatters, a recurrent Dense),
+/// Sparse and DelaySparse synapses, the LIF family, ATRLIF, and Monitor probes and Resets.
+#[test]
+fn batched_copies_run_as_each_copy_alone_on_the_cpu() {
+    use basalt_core::process::atrlif::Atrlif;
+    use basalt_core::process::io::reset::Reset;
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let v_of = |vars: &[VarRef]| vars.iter().find(|v| v.name == "v").cloned().unwrap();
+    let spiked = |cpu: &[Vec<ArrayD<f64>>], i: usize| -> Vec<usize> {
+        cpu.iter().map(|c| c[i].iter().filter(|&&s| s != 0.0).count()).collect()
+    };
+    for fixed in [true, false] {
+        let step = if fixed { 150.0 } else { 0.3 };
+        // The walkthrough: the copies' first populations start at different voltages.
+        let (net, vars) = walkthrough(fixed);
+        // (Voltages are in units of 2^-6 in fixed point: vth 1000 is 64000.)
+        let far = if fixed { 20000.0 } else { 3.0 };
+        let cpu = batch_agrees(&net, &vars, (&vars[1], far), fixed, 100, gpu.clone(), 3);
+        let counts = spiked(&cpu, 5);
+        assert!(counts.iter().all(|&c| c > 0), "every copy's lif1 spikes: {counts:?}");
+        assert!(cpu[0][5] != cpu[2][5], "the copies' lif1 spike trains differ");
+        let (net, vars) = several_sources(fixed);
+        let cpu = batch_agrees(&net, &vars, (&vars[1], step), fixed, 24, gpu.clone(), 4);
+        assert!(spiked(&cpu, 2).iter().all(|&c| c > 0), "several sources: every copy spikes");
+        let (net, vars) = sparse_chain(fixed, true, true, &mut seed);
+        let cpu = batch_agrees(&net, &vars, (&v_of(&vars), step), fixed, 50, gpu.clone(), 3);
+        let sink = vars.len() - 1;
+        assert!(spiked(&cpu, sink).iter().all(|&c| c > 0), "sparse: every copy spikes");
+        let (net, vars, _) = family_network(fixed, |l| l.with_reset(9, 2), &mut seed);
+        let cpu = batch_agrees(&net, &vars, (&vars[1], step), fixed, 60, gpu.clone(), 2);
+        assert!(spiked(&cpu, 2).iter().all(|&c| c > 0), "LIFReset: every copy spikes");
+        // Monitor probes (a Var, an OutPort, a constant) and a Reset in every copy.
+        let (mut net, vars) = walkthrough(fixed);
+        Reset::attach(&mut net, &vars[3], 0.0, 7, 3).unwrap();
+        let mon = net.add_named("monitor", Monitor::new()).unwrap();
+        mon.probe(&mut net, vars[3].clone(), 40).unwrap();
+        mon.probe(&mut net, OutPort { proc: vars[0].proc, name: "s_out".into() }, 40).unwrap();
+        mon.probe(&mut net, VarRef { proc: vars[0].proc, name: "du".into() }, 40).unwrap();
+        let mut all = vars.clone();
+        all.extend((0..3).map(|k| mon.var(&format!("data_{k}"))));
+        batch_agrees(&net, &all, (&vars[1], far), fixed, 40, gpu.clone(), 3);
+    }
+    let atrlif =
+        Atrlif::new(&[16]).delta_i(0.0).delta_v(0.0).delta_theta(0.0).delta_r(0.0).theta_0(300.0).theta_step(40.0);
+    let (net, neurons, sink) = driven(true, 16, &["a_in"], 900.0, atrlif, &mut seed);
+    let vars = [neurons.var("v"), neurons.var("theta"), sink];
+    let cpu = batch_agrees(&net, &vars, (&neurons.var("v"), 90.0), true, 80, gpu, 3);
+    assert!(spiked(&cpu, 2).iter().all(|&c| c > 0), "ATRLIF: every copy spikes");
+}
+
+/// Launches wider than a dispatch dimension (65535 workgroups of 64 threads) spread over a
+/// second one: 70 copies of 66000 LIF neurons (4.62 million threads per launch) all agree
+/// with the CPU, the last copies included; building the same plan again compiles nothing.
+#[test]
+fn launches_past_one_dispatch_dimension_cover_every_copy() {
+    let Some(gpu) = gpu() else { return };
+    let n = 66_000;
+    let bias: Vec<f64> = (0..n).map(|i| (i % 13) as f64 * 40.0).collect();
+    let mut net = Network::new();
+    let lif =
+        net.add_named("wide", Lif::new(&[n]).vth(100.0).du(300.0).dv(200.0).bias_mant(bias).bias_exp(2.0)).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[n], 6)).unwrap();
+    net.connect(lif.s_out(), &sink.a_in()).unwrap();
+    let vars = [lif.u(), lif.v(), sink.data()];
+    let cpu = batch_agrees(&net, &vars, (&lif.v(), 97.0), true, 6, gpu.clone(), 70);
+    assert!(cpu[69][2].iter().any(|&s| s != 0.0), "the last copy spikes");
+    let compiled = gpu.compiled_pipelines();
+    assert!(compiled > 0);
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    GpuRuntime::new(&exe, gpu.clone()).unwrap();
+    assert_eq!(gpu.compiled_pipelines(), compiled, "the second plan reuses the device's pipelines");
 }

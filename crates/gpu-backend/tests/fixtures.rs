@@ -47,6 +47,42 @@ fn pilotnet_sdnn_on_the_gpu_matches_lava_dl_exactly() {
     assert_eq!(got, want);
 }
 
+/// PilotNet (Conv, sigma-delta neurons, flattens) as a batch of three copies sharing its
+/// weights: copy 0 reads lava-dl's input and gives lava-dl's output; copies 1 and 2 read
+/// the image mirrored and halved, and give what the CPU gives for those inputs.
+#[test]
+fn pilotnet_sdnn_batch_on_the_gpu_matches_lava_dl_and_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let mut netx = load(fixture("pilotnet_sdnn/network.net"), &Options::default()).unwrap();
+    let net = &mut netx.net;
+    let x = npy("pilotnet_sdnn/input.npy");
+    let src = net.add(source::RingBuffer::new(x.clone())).unwrap();
+    net.connect(src.s_out(), &netx.input).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&[1], 9)).unwrap();
+    net.connect(netx.output.clone(), &sink.a_in()).unwrap();
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let mut mirrored = x.clone();
+    mirrored.invert_axis(ndarray::Axis(0));
+    let halved = x.mapv(|v| (v / 2.0).trunc());
+    let inputs = [x, mirrored, halved];
+    let mut rt = GpuRuntime::with_batch(&exe, gpu, 3).unwrap();
+    let views: Vec<_> = inputs.iter().map(|a| a.view()).collect();
+    rt.set(&src.data(), &ndarray::stack(ndarray::Axis(0), &views).unwrap()).unwrap();
+    rt.run(9).unwrap();
+    let got = rt.get(&sink.data()).unwrap();
+    assert_eq!(got.shape(), &[3, 1, 9]);
+    let want: Vec<f64> = npy("pilotnet_sdnn/output.npy").iter().copied().collect();
+    assert_eq!(got.index_axis(ndarray::Axis(0), 0).iter().copied().collect::<Vec<_>>(), want, "copy 0 vs lava-dl");
+    for (k, input) in inputs.iter().enumerate().skip(1) {
+        let mut cpu = Runtime::new(exe.clone(), RunConfig::fixed_pt().registry()).unwrap();
+        cpu.set(&src.data(), input.clone()).unwrap();
+        cpu.run(RunSteps::new(9)).unwrap();
+        let expected = cpu.get(&sink.data()).unwrap();
+        assert_ne!(expected.iter().copied().collect::<Vec<_>>(), want, "copy {k}'s input changes the output");
+        assert_eq!(got.index_axis(ndarray::Axis(0), k), expected, "copy {k} vs the CPU");
+    }
+}
+
 #[test]
 fn tinynet_with_resets_on_the_gpu_matches_lava_dl_exactly() {
     let Some(gpu) = gpu() else { return };
