@@ -830,6 +830,16 @@ fn learning_runs_on_the_gpu_as_on_the_cpu() {
                 assert!(lo < 0.0 && hi > if fixed { 255.0 } else { 0.1 }, "{what}: y2 within {lo}..{hi}");
             }
         }
+        // io.Reset of Vars that are slots of a shared buffer: the post trace y1 (floats after
+        // x1 and x2) and the integer spike-time word tx.
+        let (mut net, vars) = plastic(&base, 100, &mut seed);
+        let synapse = vars.iter().find(|v| v.name == "y1").unwrap().proc;
+        for (name, value) in [("y1", 0.0), ("tx", 1.0)] {
+            let var = VarRef { proc: synapse, name: name.into() };
+            basalt_core::process::io::reset::Reset::attach(&mut net, &var, value, 6, 2).unwrap();
+        }
+        let range = compare_stepwise(&net, &vars, fixed, 60, 20, gpu.clone(), &format!("resets (fixed: {fixed})"));
+        assert!(range["y1"] != (0.0, 0.0), "y1 grows between resets");
     }
 }
 
