@@ -42,10 +42,17 @@ pub fn weight_exp(n: usize) -> i32 {
 /// fixed: LIF(vth 1000, du=dv=409, bias_mant round(800 b), bias_exp 3) -> Dense(Wint,
 /// weight_exp wexp) -> LIF(vth 1000, du=dv=409).
 pub fn lif_dense_lif(n: usize, precision: Precision) -> Result<LifDenseLif> {
+    let (l1, d, l2) = layer_processes(n, precision);
+    LifDenseLif::chain(l1, d, l2)
+}
+
+/// The three processes of [`lif_dense_lif`]: the biased input population, the N x N Dense
+/// and the unbiased population it feeds.
+fn layer_processes(n: usize, precision: Precision) -> (Lif, Dense, Lif) {
     let wexp = weight_exp(n);
     let wint = ndarray::Array2::from_shape_fn((n, n), |(i, j)| ((31 * i + 17 * j) % 101) as f64);
     let b: Vec<f64> = (0..n).map(|i| 1.0 + ((37 * i) % 101) as f64 / 202.0).collect();
-    let (l1, d, l2) = match precision {
+    match precision {
         Precision::Float => (
             Lif::new(&[n]).vth(10.0).du(0.1).dv(0.1).bias_mant(b),
             Dense::new(wint.mapv(|w| w * 2f64.powi(wexp) / 100.0)),
@@ -61,14 +68,49 @@ pub fn lif_dense_lif(n: usize, precision: Precision) -> Result<LifDenseLif> {
             Dense::new(wint).weight_exp(wexp),
             Lif::new(&[n]).vth(1000.0).du(409.0).dv(409.0),
         ),
-    };
+    }
+}
+
+/// Handles of the dense LIF stack: `lif0 -> dense1 -> lif1 -> ... -> dense<L> -> lif<L>`.
+pub struct DenseLifStack {
+    /// The network.
+    pub net: Network,
+    /// The populations, input (biased) first.
+    pub lifs: Vec<Handle<Lif>>,
+    /// The N x N Dense connections, `dense[k]` feeding `lifs[k + 1]`.
+    pub dense: Vec<Handle<Dense>>,
+}
+
+/// The GPU issue's deeper benchmark: `layers` Dense(N x N) -> LIF(N) layers after the biased
+/// input population, every layer built as [`lif_dense_lif`]'s Dense and output population
+/// (`layers = 1` is that network; `benches/peers/torch_dense_lif.py` builds the same).
+pub fn dense_lif_stack(n: usize, layers: usize, precision: Precision) -> Result<DenseLifStack> {
+    let (input, dense, lif) = layer_processes(n, precision);
     let mut net = Network::new();
-    let lif1 = net.add_named("lif1", l1)?;
-    let dense = net.add_named("dense", d)?;
-    let lif2 = net.add_named("lif2", l2)?;
-    net.connect(lif1.s_out(), &dense.s_in())?;
-    net.connect(dense.a_out(), &lif2.a_in())?;
-    Ok(LifDenseLif { net, lif1, dense, lif2 })
+    let mut lifs = vec![net.add_named("lif0", input)?];
+    let mut denses = Vec::new();
+    for k in 1..=layers {
+        let d = net.add_named(&format!("dense{k}"), dense.clone())?;
+        let l = net.add_named(&format!("lif{k}"), lif.clone())?;
+        net.connect(lifs[k - 1].s_out(), &d.s_in())?;
+        net.connect(d.a_out(), &l.a_in())?;
+        lifs.push(l);
+        denses.push(d);
+    }
+    Ok(DenseLifStack { net, lifs, dense: denses })
+}
+
+/// The fewest bytes one time step of a dense LIF stack of `layers` layers of `n` neurons must
+/// move for `batch` copies sharing the weights, in 4-byte words: every weight read once, and
+/// per neuron and copy its input, u and v read and written, and its spike written (the input
+/// population also reads its bias). Achieved bandwidth is this times steps/s.
+pub fn dense_lif_step_bytes(n: usize, layers: usize, batch: usize) -> u64 {
+    let (n, layers, batch) = (n as u64, layers as u64, batch as u64);
+    let weights = layers * n * n;
+    // Dense: read the input spikes, write the accumulation; LIF: read a_in, u, v,
+    // write u, v, s_out.
+    let per_copy = layers * n * 2 + (layers + 1) * n * 6 + n;
+    4 * (weights + batch * per_copy)
 }
 
 /// Parameters of the CUBA benchmark (Brette et al. 2007, benchmark 2; Brian2's `CUBA`

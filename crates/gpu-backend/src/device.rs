@@ -87,4 +87,33 @@ impl GpuDevice {
         let x = groups.min(self.limits.max_compute_workgroups_per_dimension.max(1));
         (x, groups.div_ceil(x))
     }
+
+    /// Measured copy bandwidth in bytes/s: `repeats` buffer-to-buffer copies of `bytes`
+    /// (clamped to the device's buffer limit), counting the bytes read and written, as the
+    /// memory-bandwidth bound that benchmarks compare their achieved rate against.
+    pub fn copy_bandwidth(&self, bytes: u64, repeats: u32) -> Result<f64, GpuError> {
+        let size = bytes.min(self.limits.max_buffer_size).max(4) & !3;
+        let buffer = |usage| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("bandwidth"),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let (src, dst) = (buffer(wgpu::BufferUsages::COPY_SRC), buffer(wgpu::BufferUsages::COPY_DST));
+        let copy = |n: u32| -> Result<f64, GpuError> {
+            let start = std::time::Instant::now();
+            let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("copy") });
+            for _ in 0..n {
+                enc.copy_buffer_to_buffer(&src, 0, &dst, 0, size);
+            }
+            self.queue.submit([enc.finish()]);
+            self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+            Ok(start.elapsed().as_secs_f64())
+        };
+        copy(1)?; // warm-up: first touch of the pages
+        let secs = copy(repeats.max(1))?;
+        Ok(2.0 * size as f64 * f64::from(repeats.max(1)) / secs)
+    }
 }

@@ -763,8 +763,12 @@ impl GpuRuntime {
                     let graded = var(p, "num_message_bits")?[0] > 0.0;
                     let params_d: DenseParams = params(p)?;
                     let (weights, wexp) = dense_weights(&wv.data, &params_d, fixed);
-                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
+                    // Column-major for the event-driven path: column j is words j*rows...
+                    let by_column: Vec<f64> = (0..rows * cols).map(|k| weights[(k % rows) * cols + k / rows]).collect();
+                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&by_column))?;
                     let a_buff = b.per_copy("a_buff", &b.words(var(p, "a_buff")?))?;
+                    let events = b.per_copy("events", &vec![0; cols])?;
+                    let event_count = b.per_copy("event count", &[0])?;
                     let batch = b.batch as u32;
                     let params = b.uniform8([rows as u32, cols as u32, u32::from(graded), wexp as u32, batch, 0, 0, 0]);
                     let src = shaders::for_precision(shaders::DENSE, fixed);
@@ -772,12 +776,14 @@ impl GpuRuntime {
                     let a_out = &outs[p.out_port_offset];
                     let all = b.all(rows);
                     emits.push(b.launch(&src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], all));
-                    runs.entry(pi).or_default().push(b.launch(
-                        &src,
-                        "dense",
-                        &[(0, &params), (1, s_in), (3, &a_buff), (4, &w)],
-                        all,
-                    ));
+                    let list = [(0, &params), (1, s_in), (5, &events), (6, &event_count)];
+                    let sum = [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &events), (6, &event_count)];
+                    let launches = [
+                        // One workgroup (64 threads) per copy.
+                        b.launch(&src, "dense_events_list", &list, b.all(64)),
+                        b.launch(&src, "dense_events", &sum, all),
+                    ];
+                    runs.entry(pi).or_default().extend(launches);
                     vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows), vec![rows]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
                     host_var(&mut vars, p, "num_message_bits")?;
