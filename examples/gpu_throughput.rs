@@ -8,9 +8,10 @@
 //! ```text
 //! cargo run --release --features gpu --example gpu_throughput -- \
 //!     [--sizes 1024,4096,16384] [--batches 1,32,256] [--layers 1,4] [--steps 1000] \
-//!     [--precisions fixed,float] [--cpu]
+//!     [--precisions fixed,float] [--cpu] [--csv]
 //! ```
-//! `benches/peers/gpu_compare.sh` runs it and the PyTorch peer on the same GPU.
+//! `--csv` prints comma-separated rows instead of the table (for
+//! `benches/peers/gpu_compare.py`, which runs this and the PyTorch peer on the same GPU).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,6 +29,7 @@ struct Settings {
     steps: u64,
     precisions: Vec<Precision>,
     cpu: bool,
+    csv: bool,
 }
 
 fn list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>, String> {
@@ -42,12 +44,14 @@ fn settings() -> Result<Settings, String> {
         steps: 1000,
         precisions: vec![Precision::Fixed, Precision::Float],
         cpu: false,
+        csv: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        if flag == "--cpu" {
-            s.cpu = true;
+        if flag == "--cpu" || flag == "--csv" {
+            s.cpu |= flag == "--cpu";
+            s.csv |= flag == "--csv";
             continue;
         }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
@@ -76,12 +80,17 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let s = settings()?;
     let gpu = Arc::new(GpuDevice::new()?);
     let bound = gpu.copy_bandwidth(1 << 28, 20)?;
-    println!("device: {}", gpu.describe());
-    println!("copy bandwidth (256 MiB buffer to buffer, read + write): {:.1} GB/s", bound / 1e9);
-    println!(
-        "{:<8} {:<6} {:>6} {:>6} {:>6} {:>10} {:>14} {:>10} {:>8} {:>10}",
-        "layers", "prec", "N", "batch", "steps", "steps/s", "syn upd/s", "GB/s", "of bound", "gpu/cpu"
-    );
+    if s.csv {
+        println!("# device,{},copy_bandwidth_bytes_per_s,{bound:.0}", gpu.describe().replace(',', ";"));
+        println!("layers,precision,n,batch,steps,steps_per_s,synaptic_updates_per_s,bytes_per_s,share_of_bound,cpu_steps_per_s");
+    } else {
+        println!("device: {}", gpu.describe());
+        println!("copy bandwidth (256 MiB buffer to buffer, read + write): {:.1} GB/s", bound / 1e9);
+        println!(
+            "{:<8} {:<6} {:>6} {:>6} {:>6} {:>10} {:>14} {:>10} {:>8} {:>10}",
+            "layers", "prec", "N", "batch", "steps", "steps/s", "syn upd/s", "GB/s", "of bound", "gpu/cpu"
+        );
+    }
     for &layers in &s.layers {
         for &precision in &s.precisions {
             for &n in &s.sizes {
@@ -101,7 +110,8 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
                     let mut rt = match GpuRuntime::with_batch(&exe, gpu.clone(), batch) {
                         Ok(rt) => rt,
                         Err(e) => {
-                            println!("{layers:<8} {:<6} {n:>6} {batch:>6}  skipped: {e}", precision.name());
+                            let lead = if s.csv { "# " } else { "" };
+                            println!("{lead}{layers:<8} {:<6} {n:>6} {batch:>6}  skipped: {e}", precision.name());
                             continue;
                         }
                     };
@@ -115,6 +125,16 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
                         Some(c) if batch == 1 => format!("{:.2}", rate / c),
                         _ => "-".into(),
                     };
+                    if s.csv {
+                        let cpu = cpu_rate.map_or(String::new(), |c| format!("{c:.1}"));
+                        println!(
+                            "{layers},{},{n},{batch},{},{rate:.2},{updates:.0},{bytes:.0},{:.4},{cpu}",
+                            precision.name(),
+                            s.steps,
+                            bytes / bound
+                        );
+                        continue;
+                    }
                     println!(
                         "{layers:<8} {:<6} {n:>6} {batch:>6} {:>6} {rate:>10.1} {updates:>14.3e} {:>10.2} {:>7.1}% {ratio:>10}",
                         precision.name(),

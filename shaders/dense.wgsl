@@ -5,14 +5,12 @@
 // accumulation (exact while |sum| < 2^31), then the weight_exp shift.
 // Two paths compute the accumulation. `dense` reads row-major weights w[row * cols + j]
 // (LearningDense's layout). The event-driven path of plain Dense reads column-major weights
-// w[j * rows + row] (a workgroup's adjacent rows read adjacent words) and only the columns of
-// inputs that are non-zero: `dense_events_list` lists them per copy in ascending order (one
-// workgroup per copy, a prefix sum per 64 inputs), then `dense_events` sums over the list.
-// The sums run in the same order as `dense`, so both paths give the same bits.
-// A batch of copies shares the weights: thread t serves row t mod rows of copy t / rows,
-// whose input is s_in[copy * cols ..] and whose rows are a_buff[copy * rows ..].
-// Every kernel's flat thread index is gid.x + gid.y * wg.x * 64: the host spreads launches
-// wider than a dispatch dimension over y.
+// w[j * rows + row] (a workgroup's adjacent rows read adjacent words) and only the columns
+// where some input is non-zero, for a group of GROUP copies at once (each weight read serves
+// the group): `dense_events_list` lists those columns per group in ascending order (one
+// workgroup per group, a prefix sum per 64 inputs), then `dense_events` (one thread per row
+// and group) sums over the list. Every copy's sum runs over its non-zero inputs in ascending
+// order, as in `dense`, so both paths give the same bits.
 
 struct Params {
     rows: u32,
@@ -30,7 +28,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> a_out: array<Scalar>;
 @group(0) @binding(3) var<storage, read_write> a_buff: array<Scalar>;
 @group(0) @binding(4) var<storage, read> w: array<Scalar>;
-// The event-driven path: each copy's non-zero inputs (cols slots per copy) and their count.
+// The event-driven path: each group's columns with a non-zero input (cols slots per group)
+// and their count.
 @group(0) @binding(5) var<storage, read_write> events: array<u32>;
 @group(0) @binding(6) var<storage, read_write> event_count: array<u32>;
 
@@ -57,6 +56,9 @@ fn dense(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     a_buff[i] = dense_finish(acc, p.wexp);
 }
 
+// Copies per group: the host writes min(batch, 8) here (a batch of one keeps one accumulator).
+const GROUP: u32 = 8u;
+
 var<workgroup> scan: array<u32, 64>;
 
 @compute @workgroup_size(64)
@@ -65,14 +67,20 @@ fn dense_events_list(
     @builtin(num_workgroups) wg: vec3<u32>,
     @builtin(local_invocation_index) lane: u32,
 ) {
-    let copy = wid.x + wid.y * wg.x;
-    if (copy >= p.batch) { return; }
-    let base = copy * p.cols;
+    let group = wid.x + wid.y * wg.x;
+    if (group * GROUP >= p.batch) { return; }
+    let copies = min(GROUP, p.batch - group * GROUP);
+    let first = group * GROUP * p.cols;
+    let base = group * p.cols;
     var total: u32 = 0u;
     for (var start: u32 = 0u; start < p.cols; start = start + 64u) {
         let j = start + lane;
         var nonzero = false;
-        if (j < p.cols) { nonzero = s_in[base + j] != ZERO; }
+        if (j < p.cols) {
+            for (var c: u32 = 0u; c < copies; c = c + 1u) {
+                nonzero = nonzero || s_in[first + c * p.cols + j] != ZERO;
+            }
+        }
         scan[lane] = select(0u, 1u, nonzero);
         workgroupBarrier();
         // Inclusive prefix sum over the 64 lanes (Hillis-Steele).
@@ -86,21 +94,36 @@ fn dense_events_list(
         total = total + scan[63];
         workgroupBarrier();
     }
-    if (lane == 0u) { event_count[copy] = total; }
+    if (lane == 0u) { event_count[group] = total; }
 }
 
 @compute @workgroup_size(64)
 fn dense_events(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
     let i = gid.x + gid.y * wg.x * 64u;
-    if (i >= p.rows * p.batch) { return; }
+    let groups = (p.batch + GROUP - 1u) / GROUP;
+    if (i >= p.rows * groups) { return; }
     let row = i % p.rows;
-    let copy = i / p.rows;
-    let input = copy * p.cols;
-    var acc: Scalar = ZERO;
-    for (var k: u32 = 0u; k < event_count[copy]; k = k + 1u) {
-        let j = events[input + k];
+    let group = i / p.rows;
+    let copies = min(GROUP, p.batch - group * GROUP);
+    let first = group * GROUP * p.cols;
+    var acc: array<Scalar, GROUP>;
+    for (var c: u32 = 0u; c < GROUP; c = c + 1u) { acc[c] = ZERO; }
+    for (var k: u32 = 0u; k < event_count[group]; k = k + 1u) {
+        let j = events[group * p.cols + k];
         let wj = w[j * p.rows + row];
-        acc = acc + select(wj, wj * s_in[input + j], p.graded != 0u);
+        // Constant trip counts (GROUP) let the compiler unroll and keep acc in registers.
+        for (var c: u32 = 0u; c < GROUP; c = c + 1u) {
+            if (c < copies) {
+                let s = s_in[first + c * p.cols + j];
+                if (s != ZERO) {
+                    acc[c] = acc[c] + select(wj, wj * s, p.graded != 0u);
+                }
+            }
+        }
     }
-    a_buff[i] = dense_finish(acc, p.wexp);
+    for (var c: u32 = 0u; c < GROUP; c = c + 1u) {
+        if (c < copies) {
+            a_buff[(group * GROUP + c) * p.rows + row] = dense_finish(acc[c], p.wexp);
+        }
+    }
 }

@@ -81,11 +81,13 @@ pub struct DenseLifStack {
     pub dense: Vec<Handle<Dense>>,
 }
 
-/// The GPU issue's deeper benchmark: `layers` Dense(N x N) -> LIF(N) layers after the biased
-/// input population, every layer built as [`lif_dense_lif`]'s Dense and output population
-/// (`layers = 1` is that network; `benches/peers/torch_dense_lif.py` builds the same).
+/// The GPU issue's benchmark: `layers` Dense(N x N) -> LIF(N) layers after the input
+/// population, with [`lif_dense_lif`]'s Dense and every population biased as its input
+/// population (so that deep layers stay active; `benches/peers/torch_dense_lif.py` builds
+/// the same network in PyTorch).
 pub fn dense_lif_stack(n: usize, layers: usize, precision: Precision) -> Result<DenseLifStack> {
-    let (input, dense, lif) = layer_processes(n, precision);
+    let (input, dense, _) = layer_processes(n, precision);
+    let lif = input.clone();
     let mut net = Network::new();
     let mut lifs = vec![net.add_named("lif0", input)?];
     let mut denses = Vec::new();

@@ -226,6 +226,12 @@ pub struct GpuRuntime {
     _keep: Vec<wgpu::Buffer>,
 }
 
+/// Copies whose Dense sums one thread computes together (`GROUP` in dense.wgsl, at most 8):
+/// each weight it reads serves them all.
+fn dense_group(batch: usize) -> usize {
+    batch.clamp(1, 8)
+}
+
 /// A Dense-like process's weights as the GPU holds them, with the weight exponent: fixed
 /// point quantises them as the CPU model does (sign mode, weight bits). (A sparse matrix's
 /// implicit zeros, which Lava counts when it decides the sign mode, never change it.)
@@ -767,11 +773,15 @@ impl GpuRuntime {
                     let by_column: Vec<f64> = (0..rows * cols).map(|k| weights[(k % rows) * cols + k / rows]).collect();
                     let w = b.storage(&format!("{}.weights", p.name), &b.words(&by_column))?;
                     let a_buff = b.per_copy("a_buff", &b.words(var(p, "a_buff")?))?;
-                    let events = b.per_copy("events", &vec![0; cols])?;
-                    let event_count = b.per_copy("event count", &[0])?;
+                    // The event-driven path serves groups of copies.
+                    let group = dense_group(b.batch);
+                    let groups = b.batch.div_ceil(group);
+                    let events = b.storage("events", &vec![0; cols * groups])?;
+                    let event_count = b.storage("event count", &vec![0; groups])?;
                     let batch = b.batch as u32;
                     let params = b.uniform8([rows as u32, cols as u32, u32::from(graded), wexp as u32, batch, 0, 0, 0]);
-                    let src = shaders::for_precision(shaders::DENSE, fixed);
+                    let src = shaders::for_precision(shaders::DENSE, fixed)
+                        .replace("const GROUP: u32 = 8u;", &format!("const GROUP: u32 = {group}u;"));
                     let s_in = &ins[p.in_port_offset];
                     let a_out = &outs[p.out_port_offset];
                     let all = b.all(rows);
@@ -779,9 +789,9 @@ impl GpuRuntime {
                     let list = [(0, &params), (1, s_in), (5, &events), (6, &event_count)];
                     let sum = [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &events), (6, &event_count)];
                     let launches = [
-                        // One workgroup (64 threads) per copy.
-                        b.launch(&src, "dense_events_list", &list, b.all(64)),
-                        b.launch(&src, "dense_events", &sum, all),
+                        // One workgroup (64 threads) per group; one thread per row and group.
+                        b.launch(&src, "dense_events_list", &list, (64 * groups) as u32),
+                        b.launch(&src, "dense_events", &sum, (rows * groups) as u32),
                     ];
                     runs.entry(pi).or_default().extend(launches);
                     vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows), vec![rows]));

@@ -1045,7 +1045,7 @@ fn batch_agrees(
 }
 
 /// A batch of copies on the GPU equals each copy run alone on the CPU: LIF chains with binary
-/// and graded Dense synapses, several-source InPorts (gathers, scatters, a recurrent Dense),
+/// and graded Dense synapses (11 copies: groups of 8 in the event-driven Dense), several-source InPorts (gathers, scatters, a recurrent Dense),
 /// Sparse and DelaySparse synapses, the LIF family, ATRLIF, and Monitor probes and Resets.
 #[test]
 fn batched_copies_run_as_each_copy_alone_on_the_cpu() {
@@ -1063,10 +1063,11 @@ fn batched_copies_run_as_each_copy_alone_on_the_cpu() {
         let (net, vars) = walkthrough(fixed);
         // (Voltages are in units of 2^-6 in fixed point: vth 1000 is 64000.)
         let far = if fixed { 20000.0 } else { 3.0 };
-        let cpu = batch_agrees(&net, &vars, (&vars[1], far), fixed, 100, gpu.clone(), 3);
+        // 11 copies: a full group of 8 for the event-driven Dense and a partial one.
+        let cpu = batch_agrees(&net, &vars, (&vars[1], far), fixed, 100, gpu.clone(), 11);
         let counts = spiked(&cpu, 5);
         assert!(counts.iter().all(|&c| c > 0), "every copy's lif1 spikes: {counts:?}");
-        assert!(cpu[0][5] != cpu[2][5], "the copies' lif1 spike trains differ");
+        assert!(cpu[0][5] != cpu[2][5] && cpu[2][5] != cpu[10][5], "the copies' lif1 spike trains differ");
         let (net, vars) = several_sources(fixed);
         let cpu = batch_agrees(&net, &vars, (&vars[1], step), fixed, 24, gpu.clone(), 4);
         assert!(spiked(&cpu, 2).iter().all(|&c| c > 0), "several sources: every copy spikes");

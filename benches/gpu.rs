@@ -1,0 +1,53 @@
+//! The GPU issue's benchmark on whatever adapter wgpu finds: the dense LIF stack
+//! (`basalt::workloads::dense_lif_stack`: 1 layer = LIF -> Dense -> LIF, and 4 layers), N
+//! neurons per layer, batches of copies sharing the weights, float and fixed point, T = 1000
+//! steps per iteration. Throughput is in elements/s = simulated steps per second (times the
+//! batch for sample-steps). Sizes and batches: `BASALT_BENCH_SIZES` (default 1024) and
+//! `BASALT_BENCH_BATCHES` (default 1: lavapipe is slow; on a GPU use 1,32,256). `examples/gpu_throughput.rs` prints the derived
+//! figures (synaptic updates/s, bytes/s against the measured copy bandwidth) and
+//! `benches/peers/gpu_compare.py` sets them beside PyTorch on the same GPU.
+//!
+//! `cargo bench --features gpu --bench gpu`
+
+use std::sync::Arc;
+
+use basalt::walkthrough::Precision;
+use basalt::workloads::dense_lif_stack;
+use basalt_gpu::{GpuDevice, GpuRuntime};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+const STEPS: u64 = 1000;
+
+fn list(var: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(var)
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| default.to_vec())
+}
+
+fn bench(c: &mut Criterion) {
+    let gpu = Arc::new(GpuDevice::new().expect("a GPU adapter (install mesa-vulkan-drivers for lavapipe)"));
+    eprintln!("GPU benchmark on {}", gpu.describe());
+    let mut group = c.benchmark_group("gpu_dense_lif_1000_steps");
+    group.throughput(Throughput::Elements(STEPS));
+    group.sample_size(10);
+    for layers in [1, 4] {
+        for precision in [Precision::Fixed, Precision::Float] {
+            for n in list("BASALT_BENCH_SIZES", &[1024]) {
+                let stack = dense_lif_stack(n, layers, precision).expect("network builds");
+                let exe = stack.net.compile(&precision.run_config()).expect("compiles");
+                for batch in list("BASALT_BENCH_BATCHES", &[1]) {
+                    let mut rt = GpuRuntime::with_batch(&exe, gpu.clone(), batch).expect("plan builds");
+                    rt.run(1).expect("runs");
+                    let id =
+                        BenchmarkId::new(format!("{layers}_layers_{}", precision.name()), format!("n{n}_b{batch}"));
+                    group.bench_function(id, |b| b.iter(|| rt.run(STEPS).expect("runs")));
+                }
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
