@@ -1,6 +1,7 @@
 // Sigma-delta neurons (SPEC §2.2), written over `Scalar` (a precision prelude is
 // prepended; fixed point is Lava's wrapping int32): kind 0 = Sigma, 1 = Delta,
-// 2 = SigmaDelta; act_mode 0 = unit, 1 = ReLU. In fixed point Delta shifts its input left by
+// 2 = SigmaDelta, 3 = the corrected fixed-point SigmaDelta (SPEC §2.2: no residue, the delta
+// is taken against what was sent); act_mode 0 = unit, 1 = ReLU. In fixed point Delta shifts its input left by
 // spike_exp + state_exp, and Delta and SigmaDelta shift their message right by state_exp.
 
 struct Params {
@@ -39,6 +40,13 @@ fn sdn(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) w
         sigma[i] = a_in[i] + sigma[i];
         let y = sigma[i] + bias[i];
         x = select(y, max(y, ZERO), p.act_mode == 1u);
+    }
+    if (p.kind == 3u) {
+        let change = x - act[i];
+        let s = shr_s(select(ZERO, change, abs(change) >= p.vth), p.state_exp);
+        act[i] = act[i] + shl_s(s, p.state_exp);
+        s_out[i] = s;
+        return;
     }
     let delta = x - act[i] + residue[i];
     var fire: bool;

@@ -9,12 +9,18 @@
 //!
 //! Supported process models in this version: `Lif`, `LifReset`, `TernaryLif`, `Alif` (float,
 //! bit-accurate), `LifRefractory` (float), `Dense` and `DelayDense` (binary and graded
-//! spikes), `Sigma`, `Delta`, `SigmaDelta`, `Conv`, `ConvTranspose`, `io.Reset`,
-//! `source.RingBuffer`, `sink.RingBuffer`, `io.Read`, `Spiker`, `Receiver`, `Atrlif`, `Rf`,
-//! `RfIz`, `LearningDense` and `LearningLif` (on-chip learning, see the `learning` module),
-//! each in float and bit-accurate fixed point. InPorts
-//! may have several sources, transformed or concatenated (gathered, then summed). Anything
-//! else is a clear error naming the process.
+//! spikes), `Sigma`, `Delta`, `SigmaDelta` (and the corrected fixed-point one), `Conv`,
+//! `ConvTranspose`, `io.Reset`, `source.RingBuffer`, `sink.RingBuffer`, `io.Read`, `Spiker`,
+//! `Receiver`, `Atrlif`, `Rf`, `RfIz`, `LearningDense` and `LearningLif` (on-chip learning,
+//! see the `learning` module), each in float and bit-accurate fixed point. InPorts may have
+//! several sources, transformed or concatenated (gathered, then summed). Anything else is a
+//! clear error naming the process.
+//!
+//! [`GpuRuntime::with_batch`] runs many copies of a network in one plan: the copies share
+//! the weights and constants and keep their own state; [`GpuRuntime::get`] and
+//! [`GpuRuntime::set`] address a Var of every copy at once. Plain `Dense` synapses are
+//! event-driven: they read only the weight columns of non-zero inputs, for up to 8 copies
+//! per weight read.
 
 use std::collections::HashMap;
 
@@ -536,6 +542,7 @@ impl GpuRuntime {
             "PySigmaModelFixed",
             "PyDeltaModelFixed",
             "PySigmaDeltaModelFixed",
+            "PySigmaDeltaModelFixedCorrected",
             "PyConvModelFixed",
             "PyConvTransposeModelFixed",
             "PyResetFixed",
@@ -871,9 +878,10 @@ impl GpuRuntime {
                     let zeros = vec![0.0; n];
                     let get = |name: &str| p.var(name).map(|v| v.data.to_vec()).unwrap_or_else(|_| zeros.clone());
                     let scalar = |name: &str| p.var(name).map(|v| v.data[0]).unwrap_or(0.0);
-                    let kind = match p.type_name.as_str() {
-                        "Sigma" => 0u32,
-                        "Delta" => 1,
+                    let kind = match (p.type_name.as_str(), p.model.as_str()) {
+                        ("Sigma", _) => 0u32,
+                        ("Delta", _) => 1,
+                        (_, "PySigmaDeltaModelFixedCorrected") => 3,
                         _ => 2,
                     };
                     // SdnKind is stored as JSON: "Sigma", "Delta" or {"SigmaDelta": "Unit"|"Relu"}.

@@ -1119,3 +1119,57 @@ fn launches_past_one_dispatch_dimension_cover_every_copy() {
     GpuRuntime::new(&exe, gpu.clone()).unwrap();
     assert_eq!(gpu.compiled_pipelines(), compiled, "the second plan reuses the device's pipelines");
 }
+
+/// The corrected fixed-point SigmaDelta (SPEC §2.2, not in Lava 0.10) on the GPU: the
+/// hand-derived sends of core's golden test, then a random ReLU network (graded Dense input,
+/// a bias, state_exp 3) equal to the CPU's, in a batch of 3.
+#[test]
+fn corrected_sigma_delta_runs_on_the_gpu_as_on_the_cpu() {
+    use basalt_core::process::sdn::{ActivationMode, SigmaDelta};
+    let Some(gpu) = gpu() else { return };
+    let cfg = RunConfig::fixed_pt().with_exception("SigmaDelta", "PySigmaDeltaModelFixedCorrected");
+    let mut net = Network::new();
+    let src = net.add(source::RingBuffer::new(ndarray::arr2(&[[5.0]]).into_dyn())).unwrap();
+    let sd = net.add_named("sd", SigmaDelta::new(&[1], 4.0).act_mode(ActivationMode::Unit).state_exp(2)).unwrap();
+    net.connect(src.s_out(), &sd.a_in()).unwrap();
+    let out = net.add(sink::RingBuffer::new(&[1], 8)).unwrap();
+    net.connect(sd.s_out(), &out.a_in()).unwrap();
+    let exe = net.compile(&cfg).unwrap();
+    assert_eq!(exe.processes[1].model, "PySigmaDeltaModelFixedCorrected");
+    let mut g = GpuRuntime::new(&exe, gpu.clone()).unwrap();
+    g.run(8).unwrap();
+    let sent: Vec<f64> = g.get(&out.data()).unwrap().iter().copied().collect();
+    assert_eq!(sent, vec![0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 5.0]);
+    assert_eq!(g.get(&sd.act()).unwrap()[[0]], 40.0);
+    // A random network, three copies starting from different sums.
+    let mut seed = 0xD1B5_4A32_D192_ED03u64;
+    let (n_in, n, steps) = (10, 16, 40);
+    let x = ArrayD::from_shape_fn(IxDyn(&[n_in, steps]), |_| ((rand(&mut seed) - 0.4) * 120.0).floor());
+    let w = Array2::from_shape_fn((n, n_in), |_| ((rand(&mut seed) - 0.5) * 160.0).floor());
+    let bias: Vec<f64> = (0..n).map(|_| ((rand(&mut seed) - 0.5) * 200.0).floor()).collect();
+    let mut net = Network::new();
+    let src = net.add(source::RingBuffer::new(x)).unwrap();
+    let dense = net.add(Dense::new(w).num_message_bits(16)).unwrap();
+    let sd = net.add_named("sd", SigmaDelta::new(&[n], 64.0).bias(bias).state_exp(3)).unwrap();
+    let out = net.add(sink::RingBuffer::new(&[n], steps)).unwrap();
+    net.connect(src.s_out(), &dense.s_in()).unwrap();
+    net.connect(dense.a_out(), &sd.a_in()).unwrap();
+    net.connect(sd.s_out(), &out.a_in()).unwrap();
+    let exe = net.compile(&cfg).unwrap();
+    let mut g = GpuRuntime::with_batch(&exe, gpu, 3).unwrap();
+    let sums = ArrayD::from_shape_fn(IxDyn(&[3, n]), |ix| (ix[0] as f64) * 300.0 - (ix[1] as f64) * 11.0);
+    g.set(&sd.sigma(), &sums).unwrap();
+    g.run(steps as u64).unwrap();
+    let vars = [sd.sigma(), sd.act(), out.data()];
+    let got: Vec<ArrayD<f64>> = vars.iter().map(|v| g.get(v).unwrap()).collect();
+    for k in 0..3 {
+        let mut c = Runtime::new(exe.clone(), cfg.registry()).unwrap();
+        c.set(&sd.sigma(), sums.index_axis(Axis(0), k).to_owned()).unwrap();
+        c.run(RunSteps::new(steps as u64)).unwrap();
+        for (v, g) in vars.iter().zip(&got) {
+            assert_eq!(c.get(v).unwrap(), g.index_axis(Axis(0), k), "copy {k}: {}", v.name);
+        }
+        let sends = c.get(&out.data()).unwrap().iter().filter(|&&s| s != 0.0).count();
+        assert!(sends > 20, "copy {k} sends {sends} times");
+    }
+}
