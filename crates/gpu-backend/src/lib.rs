@@ -35,6 +35,7 @@ use thiserror::Error;
 use wgpu::util::DeviceExt;
 
 mod atrlif;
+mod dataloader;
 mod device;
 mod learning;
 mod rf;
@@ -135,6 +136,8 @@ pub mod shaders {
     pub const SPIKER: &str = include_str!("../../../shaders/spiker.wgsl");
     /// io.Read.
     pub const READ: &str = include_str!("../../../shaders/read.wgsl");
+    /// SpikeDataloader and StateDataloader.
+    pub const DATALOADER: &str = include_str!("../../../shaders/dataloader.wgsl");
     /// 64- and 96-bit integer helpers, prepended to the kernels that need them.
     pub const WIDE_INT: &str = include_str!("../../../shaders/wide_int.wgsl");
     /// Prelude of the templates in fixed point (i32).
@@ -155,7 +158,8 @@ pub mod shaders {
         ("gather.wgsl", GATHER),
     ];
     /// Complete shaders, by file name.
-    pub const COMPLETE: [(&str, &str); 6] = [
+    pub const COMPLETE: [(&str, &str); 7] = [
+        ("dataloader.wgsl", DATALOADER),
         ("lif.wgsl", LIF),
         ("lif_float.wgsl", LIF_FLOAT),
         ("alif.wgsl", ALIF),
@@ -404,6 +408,19 @@ fn var_source(b: &mut Builder<'_>, vars: &VarMap, tproc: &LeafProcess, tv: usize
     }
 }
 
+/// The slot of the Var that process `p` (a Reset or a StateDataloader) writes through its
+/// first RefPort, or an error naming it when the Var is a constant of the plan.
+fn written_slot(exe: &Executable, vars: &VarMap, p: &LeafProcess) -> Result<Slot, GpuError> {
+    let (tp, tv) =
+        p.ref_ports.first().and_then(|r| r.target).ok_or_else(|| unsupported(p, "an unconnected RefPort"))?;
+    let tproc = &exe.processes[tp];
+    let tname = &tproc.vars[tv].name;
+    match vars.get(&(tproc.id, tname.clone())) {
+        Some((VarHome::Buffer(slot), _)) => Ok(slot.clone()),
+        _ => Err(unsupported(p, &format!("a write to {}.{tname}, which the GPU holds as a constant", tproc.name))),
+    }
+}
+
 /// Registers a Var the GPU keeps as a host constant.
 fn host_var(vars: &mut VarMap, p: &LeafProcess, name: &str) -> Result<(), GpuError> {
     let v = p.var(name).map_err(GpuError::UnknownVar)?;
@@ -552,6 +569,8 @@ impl GpuRuntime {
             "PyRFModelFixed",
             "PyRF_IZModelFixed",
             "PyReadFixed",
+            "PySpikeModelFixed",
+            "PyStateModelFixed",
         ];
         let float_models = [
             "PyLifModelFloat",
@@ -577,6 +596,8 @@ impl GpuRuntime {
             "PyRFModelFloat",
             "PyRF_IZModelFloat",
             "PyReadFloat",
+            "PySpikeModelFloat",
+            "PyStateModelFloat",
         ];
         // Models that record whatever precision the rest of the network runs in.
         let either_models = ["PyMonitorModel", "SpikerModel", "ReceiverModel"];
@@ -692,6 +713,10 @@ impl GpuRuntime {
         let mut resets: Vec<usize> = Vec::new();
         let mut monitors: Vec<usize> = Vec::new();
         let mut reads: Vec<usize> = Vec::new();
+        // Dataloaders: post-management loads, and the state loaders (planned with the Resets,
+        // once their target Vars exist).
+        let mut loads: Vec<Launch> = Vec::new();
+        let mut state_loaders: Vec<usize> = Vec::new();
         // Learning phases (after every spike phase) and their random-number feeds.
         let mut learn_launches = Vec::new();
         let mut feeds = Vec::new();
@@ -1007,6 +1032,12 @@ impl GpuRuntime {
                     let launch = spiker::plan_spiker_or_receiver(&mut b, p, &ins, &outs, &mut vars)?;
                     runs.entry(pi).or_default().push(launch);
                 }
+                "io.SpikeDataloader" => {
+                    let (spike, load) = dataloader::plan_spike_loader(&mut b, p, &outs, &clock, &mut vars)?;
+                    runs.entry(pi).or_default().extend(spike);
+                    loads.push(load);
+                }
+                "io.StateDataloader" => state_loaders.push(pi),
                 "io.Read" => reads.push(pi),
                 "io.Reset" => resets.push(pi),
                 "Monitor" => monitors.push(pi),
@@ -1083,24 +1114,12 @@ impl GpuRuntime {
             let slot = Slot { buf: data, offset: 0, len: d.data.len(), int: source.int };
             vars.insert((p.id, "data".into()), (VarHome::Buffer(slot), d.shape.clone()));
         }
-        // io.Reset writes its Var after every process's spike phase (post-management).
+        // io.Reset writes its Var after every process's spike phase (post-management), as
+        // do the state dataloaders.
         let mut reset_launches = Vec::new();
         for pi in resets {
             let p = &exe.processes[pi];
-            let target =
-                p.ref_ports.first().and_then(|r| r.target).ok_or_else(|| unsupported(p, "an unconnected Reset"))?;
-            let (tp, tv) = target;
-            let tproc = &exe.processes[tp];
-            let tname = tproc.vars[tv].name.clone();
-            let slot = match vars.get(&(tproc.id, tname.clone())) {
-                Some((VarHome::Buffer(slot), _)) => slot.clone(),
-                _ => {
-                    return Err(unsupported(
-                        p,
-                        &format!("a Reset of {}.{}, which the GPU holds as a constant", tproc.name, tname),
-                    ))
-                }
-            };
+            let slot = written_slot(exe, &vars, p)?;
             let params: serde_json::Value = p.params.clone();
             let value = params.get("reset_value").and_then(|v| v.as_f64()).unwrap_or(0.0);
             let sched = params.get("schedule").cloned().unwrap_or_default();
@@ -1111,6 +1130,14 @@ impl GpuRuntime {
             let u = b.uniform8([all, interval as u32, offset as u32, word, slot.offset as u32, 0, 0, 0]);
             reset_launches.push(b.launch(shaders::RESET, "reset", &[(0, &u), (1, &clock), (2, &slot.buf)], all));
         }
+        for pi in state_loaders {
+            let p = &exe.processes[pi];
+            let slot = written_slot(exe, &vars, p)?;
+            let (spike, write) = dataloader::plan_state_loader(&mut b, p, &outs, &clock, &slot, &mut vars)?;
+            runs.entry(pi).or_default().push(spike);
+            reset_launches.push(write);
+        }
+        reset_launches.extend(loads);
         step.extend(emits);
         for &pi in &exe.schedule {
             step.extend(gathers.remove(&pi).unwrap_or_default());

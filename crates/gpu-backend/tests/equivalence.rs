@@ -181,9 +181,12 @@ fn unsupported_processes_are_clear_errors() {
     let dataset =
         Dataset { data: vec![ArrayD::zeros(IxDyn(&[2, 4])); 2], ground_truth: vec![ArrayD::zeros(IxDyn(&[1])); 2] };
     net.add_named("spikes", SpikeDataloader::new(&dataset, 4, 0).unwrap()).unwrap();
-    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let mut exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    // A model the GPU has no kernel for (a user's model of the process, say).
+    exe.processes[0].model = "MyLoaderModel".into();
     let e = GpuRuntime::new(&exe, gpu.clone()).err().unwrap();
     assert!(e.to_string().contains("does not support") && e.to_string().contains("spikes"), "{e}");
+    assert!(e.to_string().contains("MyLoaderModel"), "{e}");
     // A fixed-point trace decaying faster than the GPU's exact decay covers (factor < 2^-32).
     let rule = basalt_core::learning::LearningRule::stdp(1.0, 1.0, -2.0, 0.01, 10.0).unwrap();
     let mut net = Network::new();
@@ -1171,5 +1174,88 @@ fn corrected_sigma_delta_runs_on_the_gpu_as_on_the_cpu() {
         }
         let sends = c.get(&out.data()).unwrap().iter().filter(|&&s| s != 0.0).count();
         assert!(sends > 20, "copy {k} sends {sends} times");
+    }
+}
+
+/// Spike and state dataloaders on the GPU equal the CPU's every step (samples cut and padded
+/// to the interval, an offset, cycling past the end of the data set, ground truths); in a
+/// batch of 2, copy c plays samples c, c + 2, ... as a CPU run over that sub-set does.
+#[test]
+fn dataloaders_run_on_the_gpu_as_on_the_cpu() {
+    use basalt_core::process::io::dataloader::{Dataset, SpikeDataloader, StateDataloader};
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x0123_4567_89AB_CDEFu64;
+    for fixed in [true, false] {
+        let unit = if fixed { 40.0 } else { 0.4 };
+        let samples: Vec<ArrayD<f64>> = (0..4)
+            .map(|_| ArrayD::from_shape_fn(IxDyn(&[3, 5]), |_| f64::from(u8::from(rand(&mut seed) < 0.5)) * unit))
+            .collect();
+        let biases: Vec<ArrayD<f64>> =
+            (0..4).map(|k| ArrayD::from_shape_fn(IxDyn(&[2]), |ix| (k * 2 + ix[0]) as f64 * unit * 3.0)).collect();
+        let labels = |k: usize| ArrayD::from_elem(IxDyn(&[1]), k as f64);
+        let build = |picks: &[usize]| {
+            let spikes = Dataset {
+                data: picks.iter().map(|&k| samples[k].clone()).collect(),
+                ground_truth: picks.iter().map(|&k| labels(k)).collect(),
+            };
+            let states = Dataset {
+                data: picks.iter().map(|&k| biases[k].clone()).collect(),
+                ground_truth: picks.iter().map(|&k| labels(10 + k)).collect(),
+            };
+            let mut net = Network::new();
+            // Interval 4 cuts the 5-step samples; offset 2 delays the first load.
+            let loader = net.add_named("loader", SpikeDataloader::new(&spikes, 4, 2).unwrap()).unwrap();
+            let w = if fixed { [[90.0, 60.0, 30.0], [20.0, 70.0, 50.0]] } else { [[0.9, 0.6, 0.3], [0.2, 0.7, 0.5]] };
+            let dense = net.add(Dense::new(basalt_core::matrix(&w))).unwrap();
+            let lif = if fixed {
+                Lif::new(&[2]).vth(200.0).du(800.0).dv(400.0)
+            } else {
+                Lif::new(&[2]).vth(2.0).du(0.2).dv(0.1)
+            };
+            let lif = net.add_named("lif", lif).unwrap();
+            net.connect(loader.s_out(), &dense.s_in()).unwrap();
+            net.connect(dense.a_out(), &lif.a_in()).unwrap();
+            // Interval 7 (longer than the samples): zero-padding.
+            let state = StateDataloader::attach(&mut net, &lif.bias_mant(), &states, 7, 0).unwrap();
+            let steps = 30;
+            let sinks: Vec<VarRef> = [loader.s_out(), loader.ground_truth(), lif.s_out(), state.ground_truth()]
+                .into_iter()
+                .map(|port| {
+                    let shape = net.out_port_shape(&port).unwrap();
+                    let sink = net.add(sink::RingBuffer::new(&shape, steps)).unwrap();
+                    net.connect(port, &sink.a_in()).unwrap();
+                    sink.data()
+                })
+                .collect();
+            let mut vars = vec![lif.v(), lif.bias_mant(), VarRef { proc: loader.id(), name: "data".into() }];
+            vars.extend(sinks);
+            (net, vars)
+        };
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        let (net, vars) = build(&[0, 1, 2, 3]);
+        let results = both(&net, &vars, &cfg, 30, gpu.clone());
+        for (v, (c, g)) in vars.iter().zip(&results) {
+            for (x, y) in c.iter().zip(g.iter()) {
+                assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "fixed {fixed}: {}: cpu {c}, gpu {g}", v.name);
+            }
+        }
+        assert!(results[2].0.iter().any(|&s| s != 0.0) && results[5].0.iter().any(|&s| s != 0.0), "spikes");
+        // A batch of two walks the data set two samples at a time.
+        let exe = net.compile(&cfg).unwrap();
+        let mut g = GpuRuntime::with_batch(&exe, gpu.clone(), 2).unwrap();
+        g.run(30).unwrap();
+        for (c, picks) in [[0, 2], [1, 3]].iter().enumerate() {
+            let (alone, _) = build(picks);
+            let mut rt = alone.runtime(&cfg).unwrap();
+            rt.run(RunSteps::new(30)).unwrap();
+            for v in &vars {
+                let (want, got) = (rt.get(v).unwrap(), g.get(v).unwrap());
+                let got = got.index_axis(Axis(0), c);
+                assert_eq!(want.shape(), got.shape(), "{}", v.name);
+                for (x, y) in want.iter().zip(got.iter()) {
+                    assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "copy {c}: {}: {want} vs {got}", v.name);
+                }
+            }
+        }
     }
 }
