@@ -294,6 +294,12 @@ impl Builder<'_> {
     /// A buffer of state each batch copy holds for itself: `words` (one copy's initial
     /// values) repeated for every copy.
     fn per_copy(&mut self, label: &str, words: &[u32]) -> Result<wgpu::Buffer, GpuError> {
+        // Refuse an oversized batch before the host allocates it.
+        let needed = (words.len().max(1) as u64).saturating_mul(self.batch as u64).saturating_mul(4);
+        let limit = self.gpu.limits.max_storage_buffer_binding_size;
+        if needed > limit {
+            return Err(GpuError::TooLarge { what: format!("{label} of {} copies", self.batch), needed, limit });
+        }
         self.storage(label, &words.repeat(self.batch))
     }
 

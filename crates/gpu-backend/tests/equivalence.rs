@@ -203,6 +203,11 @@ fn unsupported_processes_are_clear_errors() {
     assert!(e.contains("learning in a batch") && e.contains("plastic"), "{e}");
     let e = GpuRuntime::with_batch(&exe, gpu.clone(), 0).err().unwrap().to_string();
     assert!(e.contains("at least one copy"), "{e}");
+    // A batch beyond the device's buffer limit is refused before anything is allocated.
+    let (net, _) = walkthrough(true);
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let e = GpuRuntime::with_batch(&exe, gpu.clone(), 1 << 40).err().unwrap().to_string();
+    assert!(e.contains("copies needs") && e.contains("limit"), "{e}");
 }
 
 /// `set` writes only the Var it names, in either batch layout, and refuses what it cannot
