@@ -1,9 +1,9 @@
 //! The GPU issue's benchmark on whatever adapter wgpu finds: the dense LIF stack
 //! (`basalt::workloads::dense_lif_stack`: 1 layer = LIF -> Dense -> LIF, and 4 layers), N
 //! neurons per layer, batches of copies sharing the weights, float and fixed point, T = 1000
-//! steps per iteration. Throughput is in elements/s = simulated steps per second (times the
-//! batch for sample-steps). Sizes and batches: `BASALT_BENCH_SIZES` (default 1024) and
-//! `BASALT_BENCH_BATCHES` (default 1: lavapipe is slow; on a GPU use 1,32,256). `examples/gpu_throughput.rs` prints the derived
+//! steps per iteration. Throughput is in elements/s = simulated steps per second. Sizes and
+//! batches: `BASALT_BENCH_SIZES` (default 1024) and `BASALT_BENCH_BATCHES` (default 1, as
+//! lavapipe is slow; on a GPU use 1,32,256). `examples/gpu_throughput.rs` prints the derived
 //! figures (synaptic updates/s, bytes/s against the measured copy bandwidth) and
 //! `benches/peers/gpu_compare.py` sets them beside PyTorch on the same GPU.
 //!
