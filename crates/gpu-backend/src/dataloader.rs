@@ -7,10 +7,12 @@ use basalt_core::process::io::mgmt::Schedule;
 
 use crate::{host_var, params, shaders, Builder, GpuError, Launch, Slot, VarHome, VarMap};
 
-/// The data set of a loader: its samples' words, their count and the ground truths' words.
+/// The data set of a loader: its samples' words, their count and shape (without the sample
+/// axis), and the ground truths' words.
 struct DataSet {
     samples: wgpu::Buffer,
     count: usize,
+    sample_shape: Vec<usize>,
     gts: wgpu::Buffer,
     gt_size: usize,
 }
@@ -27,7 +29,8 @@ fn data_set(b: &mut Builder<'_>, p: &LeafProcess) -> Result<DataSet, GpuError> {
     }
     let samples = b.storage("dataset", &b.words(&data.data))?;
     let gts = b.storage("ground truths", &b.words(&gt.data))?;
-    Ok(DataSet { samples, count, gts, gt_size: gt.data.len() / count })
+    let sample_shape = data.shape[1..].to_vec();
+    Ok(DataSet { samples, count, sample_shape, gts, gt_size: gt.data.len() / count })
 }
 
 /// The uniform of `dataloader.wgsl`.
@@ -49,7 +52,7 @@ pub(crate) fn plan_spike_loader(
     let d = data_set(b, p)?;
     let playing = p.var("data").map_err(GpuError::UnknownVar)?;
     let n = p.out_ports[0].shape.iter().product::<usize>();
-    let sample_len = p.var("dataset_data").map_err(GpuError::UnknownVar)?.shape.last().copied().unwrap_or(0);
+    let sample_len = d.sample_shape.last().copied().unwrap_or(0);
     let u = uniform(b, n, &schedule, sample_len, &d, 0);
     let buf = b.per_copy("playing sample", &b.words(&playing.data))?;
     let (s_out, gt_out) = (&outs[p.out_port_offset], &outs[p.out_port_offset + 1]);
@@ -80,7 +83,7 @@ pub(crate) fn plan_state_loader(
     let schedule: Schedule = params(p)?;
     let d = data_set(b, p)?;
     let n = target.len;
-    if d.count * n != p.var("dataset_data").map_err(GpuError::UnknownVar)?.data.len() {
+    if d.sample_shape.iter().product::<usize>() != n {
         return Err(GpuError::Parameter { process: p.name.clone(), reason: "samples do not match the Var".into() });
     }
     let u = uniform(b, n, &schedule, 0, &d, target.offset);
