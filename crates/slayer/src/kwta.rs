@@ -1,4 +1,4 @@
-//! slayer's K-winner-take-all block (`block.cuba.KWTA`): CUBA neurons with a fixed
+//! slayer's K-winner-take-all block (`block.cuba.KWTA`, `block.alif.KWTA`): CUBA or ALIF neurons with a fixed
 //! recurrence that lets about K of N fire, `s[t] = f(W x[t] + R s[t-1] + b)` with
 //! `R = q((1 + a)·I - 1)` (self-excitation `a` on the diagonal, -1 elsewhere) and
 //! `b = q(θ·(N - 2K)/N/64)`, `q` slayer's 8-bit quantization. The self-excitation is

@@ -44,7 +44,7 @@ pub use loss::{SpikeMax, SpikeMaxMode, SpikeMoid, SpikeRate, SpikeTime};
 pub use network::{Block, DenseBlock, InputBlock, Network};
 pub use neuron::cuba::CubaNeuron;
 pub use neuron::sigma_delta::SigmaDeltaNeuron;
-pub use synapse::{Average, Conv, ConvGeometry, Dense, Pool, Synapse};
+pub use synapse::{Average, Conv, ConvGeometry, Dense, Pool, Synapse, TimeDecimation};
 
 /// burn's tensor API, re-exported so that users need not name the burn version.
 pub use burn::tensor::{Device, Tensor, TensorData};

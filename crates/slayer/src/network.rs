@@ -17,7 +17,7 @@ use crate::neuron::sigma_delta::SigmaDeltaNeuron;
 use crate::neuron::staged::{forward_staged, Stages};
 use crate::neuron::Neuron;
 use crate::quantize::quantize_8bit;
-use crate::synapse::{Average, Conv, ConvGeometry, Dense, Pool, Synapse};
+use crate::synapse::{Average, Conv, ConvGeometry, Dense, Pool, Synapse, TimeDecimation};
 
 /// slayer's Input block: inputs quantized to 8 bits (`quantize_8bit`), then either
 /// delta-encoded into graded messages (`sigma_delta.Input`) or fed as currents to spiking
@@ -159,13 +159,26 @@ impl Block {
         Ok(Block::new(Synapse::Average(Average::new(in_size, outputs)?), Neuron::Identity))
     }
 
-    /// slayer's `cuba.KWTA`: dense synapses `synapse` (n, in) into CUBA neurons with the
-    /// winner-take-all recurrence of `winners` winners and self-excitation `a` ([`Kwta`]).
-    pub fn kwta(synapse: Dense, neuron: CubaNeuron, winners: usize, self_excitation: f64) -> Result<Self> {
+    /// slayer's TimeDecimation block: inputs of `shape` (C, H, W) averaged over bins of
+    /// `factor` steps (a power of two), the time axis zero-padded to whole bins.
+    pub fn time_decimation(shape: [usize; 3], factor: usize) -> Result<Self> {
+        Ok(Block::new(Synapse::TimeDecimation(TimeDecimation::new(shape, factor)?), Neuron::Identity))
+    }
+
+    /// slayer's `cuba.KWTA` / `alif.KWTA`: dense synapses `synapse` (n, in) into CUBA or
+    /// ALIF neurons with the winner-take-all recurrence of `winners` winners and
+    /// self-excitation `a` ([`Kwta`]); its constant input follows the (base) threshold.
+    pub fn kwta(synapse: Dense, neuron: Neuron, winners: usize, self_excitation: f64) -> Result<Self> {
+        if !matches!(neuron, Neuron::Cuba(_) | Neuron::Alif(_)) {
+            return Err(SlayerError::Parameter {
+                what: "KWTA block neuron".into(),
+                reason: "must be CUBA or ALIF (slayer has no other KWTA block)".into(),
+            });
+        }
         let n = synapse.dims()[0];
         let device = synapse.weight.val().device();
         let kwta = Kwta::new(n, winners, self_excitation, &device)?;
-        let mut block = Block::new(Synapse::Dense(synapse), Neuron::Cuba(neuron));
+        let mut block = Block::new(Synapse::Dense(synapse), neuron);
         block.kwta = Some(kwta);
         Ok(block)
     }
@@ -198,7 +211,7 @@ impl Block {
     fn recurrent_spikes(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
         let wrong = || SlayerError::Parameter {
             what: "Recurrent / KWTA block neuron".into(),
-            reason: "must be CUBA or ALIF (KWTA: CUBA)".into(),
+            reason: "must be CUBA or ALIF".into(),
         };
         let c = self.neuron.spiking_constants().ok_or_else(wrong)?;
         if c.graded && train {
@@ -211,6 +224,7 @@ impl Block {
         let (z, r) = match (&self.recurrent, &self.kwta, &self.neuron) {
             (Some(r), _, _) => (z, r.quantized_weight()),
             (None, Some(k), Neuron::Cuba(neuron)) => (z + k.bias(n, neuron.threshold()), k.recurrent_weights(n)),
+            (None, Some(k), Neuron::Alif(neuron)) => (z + k.bias(n, neuron.threshold()), k.recurrent_weights(n)),
             _ => return Err(wrong()),
         };
         crate::recurrent::spikes(&c, z, r, train)
@@ -645,6 +659,13 @@ impl Network {
                 }
                 Synapse::Average(_) => {
                     return Err(unsupported_export(index, "average", "an Average block: netx has no average layer"))
+                }
+                Synapse::TimeDecimation(_) => {
+                    return Err(unsupported_export(
+                        index,
+                        "time decimation",
+                        "a TimeDecimation block: netx has no such layer (lava-dl exports nothing)",
+                    ))
                 }
                 Synapse::Pool(p) => {
                     // netx builds an unpool per channel; slayer unpools the channels as one

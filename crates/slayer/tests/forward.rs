@@ -241,7 +241,7 @@ fn weight_grad(s: &Synapse, grads: &burn::tensor::Gradients) -> Option<Vec<f32>>
     match s {
         Synapse::Dense(d) => d.weight.grad(grads).map(|g| g.try_into_vec_as::<f32>().unwrap()),
         Synapse::Conv(c) => c.weight.grad(grads).map(|g| g.try_into_vec_as::<f32>().unwrap()),
-        Synapse::Pool(_) | Synapse::Average(_) => None,
+        Synapse::Pool(_) | Synapse::Average(_) | Synapse::TimeDecimation(_) => None,
     }
 }
 
@@ -1197,7 +1197,7 @@ fn affine_average_and_kwta_blocks_equal_slayers() {
 
     // KWTA (no delay_shift, as the oracle's: lava-dl's KWTA cannot train with it).
     let k = |name: &str| ak_oracle("kwta.npz", name);
-    let mut kwta = Block::kwta(dense(&k("w1")), cuba(), 2, 0.5).unwrap();
+    let mut kwta = Block::kwta(dense(&k("w1")), Neuron::Cuba(cuba()), 2, 0.5).unwrap();
     kwta.delay_shift = false;
     let net = Network {
         input: input(),
@@ -1219,6 +1219,79 @@ fn affine_average_and_kwta_blocks_equal_slayers() {
     assert_close("kwta self-excitation", a.try_into_vec_as::<f32>().unwrap(), k("grad_a").data);
     let e = net.netx_layers().unwrap_err();
     assert!(e.to_string().contains("cannot export a KWTA block"), "{e}");
+}
+
+/// slayer's ALIF KWTA and TimeDecimation blocks (`tools/oracle/slayer_alif_kwta_decimation.py`):
+/// every block's output equals slayer's exactly; the gradients of a loss w.r.t. the weights,
+/// the KWTA self-excitation and the input match to 1e-5. A decimation factor that is not a
+/// power of two and a block of the wrong size are clear errors, and neither block exports.
+#[test]
+fn alif_kwta_and_time_decimation_blocks_equal_slayers() {
+    use basalt_slayer::neuron::alif::AlifNeuron;
+    use basalt_slayer::neuron::Neuron;
+    use basalt_slayer::{Block, CubaNeuron, Dense, InputBlock};
+    let device = Device::default().autodiff();
+    let steps = 50;
+    let truth = |file: &str, name: &str| npz_array(&test_data(&format!("kwta_decimation/{file}")), name);
+    let dense = |a: &NamedArray| Dense::new(f32_tensor(&a.data, [a.shape[0], a.shape[1]], &device));
+
+    // ALIF KWTA (no delay_shift, as the oracle's).
+    let alif = || Neuron::Alif(AlifNeuron::new(0.5, 0.2, [0.25, 0.1, 0.1, 0.2]).unwrap());
+    let k = |name: &str| truth("alif_kwta.npz", name);
+    let mut kwta = Block::kwta(dense(&k("w1")), alif(), 2, 0.5).unwrap();
+    kwta.delay_shift = false;
+    let net = Network {
+        input: Some(InputBlock::new(alif(), [8, 1, 1]).unwrap()),
+        blocks: vec![kwta, Block::new(Synapse::Dense(dense(&k("w2"))), alif())],
+    };
+    let xt = f32_tensor(&k("x").data, [2, 8, steps], &device).require_grad();
+    let outs = net.forward_train(xt.clone()).unwrap();
+    for (b, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), k(&format!("out{b}")).data, "alif kwta: block {b}");
+    }
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+        .unwrap()
+        .forward(outs[2].clone(), int_tensor(&[0.0, 2.0], [2], &device));
+    let grads = loss_against(loss.unwrap(), k("loss").data[0], "alif kwta");
+    assert_close("alif kwta x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), k("grad_x").data);
+    assert_close("alif kwta w1", dense_grad(&net, 0, &grads), k("grad_w1").data);
+    assert_close("alif kwta w2", dense_grad(&net, 1, &grads), k("grad_w2").data);
+    let a = net.blocks[0].kwta.as_ref().unwrap().self_excitation.grad(&grads).unwrap();
+    assert_close("alif kwta self-excitation", a.try_into_vec_as::<f32>().unwrap(), k("grad_a").data);
+    let sd = Neuron::SigmaDelta(basalt_slayer::SigmaDeltaNeuron::new(0.1).unwrap());
+    let e = Block::kwta(dense(&k("w1")), sd, 2, 0.5).unwrap_err();
+    assert!(e.to_string().contains("must be CUBA or ALIF"), "{e}");
+
+    // TimeDecimation by 4: 50 steps pad to 52, 13 bins.
+    let d = |name: &str| truth("decimation.npz", name);
+    let cuba = || Neuron::Cuba(CubaNeuron::new(0.5, 0.25, 0.1).unwrap());
+    let net = Network {
+        input: Some(InputBlock::new(cuba(), [8, 1, 1]).unwrap()),
+        blocks: vec![
+            Block::new(Synapse::Dense(dense(&d("w1"))), cuba()),
+            Block::time_decimation([12, 1, 1], 4).unwrap(),
+            Block::new(Synapse::Dense(dense(&d("w2"))), cuba()),
+        ],
+    };
+    let xt = f32_tensor(&d("x").data, [2, 8, steps], &device).require_grad();
+    let outs = net.forward_train(xt.clone()).unwrap();
+    assert_eq!(outs[2].dims(), [2, 12, 13]);
+    for (b, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), d(&format!("out{b}")).data, "decimation: block {b}");
+    }
+    let grads = loss_against(squared_error(outs[3].clone(), 0.1), d("loss").data[0], "decimation");
+    assert_close("decimation x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), d("grad_x").data);
+    assert_close("decimation w1", dense_grad(&net, 0, &grads), d("grad_w1").data);
+    assert_close("decimation w2", dense_grad(&net, 2, &grads), d("grad_w2").data);
+    // By 8 (50 steps pad to 56, 7 bins), on the hidden spikes alone.
+    let by8 = Block::time_decimation([12, 1, 1], 8).unwrap().forward(outs[1].clone()).unwrap();
+    assert_eq!(values(&by8), d("by8").data);
+    let e = net.netx_layers().unwrap_err();
+    assert!(e.to_string().contains("cannot export a TimeDecimation block"), "{e}");
+    let e = Block::time_decimation([12, 1, 1], 3).unwrap_err();
+    assert!(e.to_string().contains("3 is not a power of two"), "{e}");
+    let e = Block::time_decimation([12, 1, 1], 4).unwrap().forward(outs[0].clone()).unwrap_err();
+    assert!(matches!(e, SlayerError::Shape { .. }), "{e}");
 }
 
 /// SHD-format files written by h5py (`tools/oracle/shd_files.py`: float16 times / uint16

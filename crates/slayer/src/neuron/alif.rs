@@ -57,6 +57,11 @@ impl AlifNeuron {
         self
     }
 
+    /// The base threshold θ0, quantized as slayer does (`int(θ·64)/64`).
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
     /// The current and voltage decays times 4096 (the ones slayer learns).
     pub fn decays(&self) -> (f64, f64) {
         (self.decays[0], self.decays[1])

@@ -3,6 +3,7 @@
 
 mod average;
 pub mod conv;
+mod decimation;
 mod dense;
 pub mod pool;
 mod weight_norm;
@@ -12,6 +13,7 @@ use burn::tensor::Tensor;
 
 pub use average::Average;
 pub use conv::{Conv, ConvGeometry};
+pub use decimation::TimeDecimation;
 pub use dense::Dense;
 pub use pool::Pool;
 
@@ -28,6 +30,8 @@ pub enum Synapse {
     Pool(Pool),
     /// Group means (slayer's Average block; not trainable).
     Average(Average),
+    /// Bin means over time (slayer's TimeDecimation block; not trainable).
+    TimeDecimation(TimeDecimation),
 }
 
 impl Synapse {
@@ -38,6 +42,7 @@ impl Synapse {
             Synapse::Conv(s) => s.forward(x),
             Synapse::Pool(s) => s.forward(x),
             Synapse::Average(s) => s.forward(x),
+            Synapse::TimeDecimation(s) => s.forward(x),
         }
     }
 
@@ -48,6 +53,7 @@ impl Synapse {
             Synapse::Conv(s) => s.geometry.in_shape.iter().product(),
             Synapse::Pool(s) => s.in_shape.iter().product(),
             Synapse::Average(s) => s.in_size,
+            Synapse::TimeDecimation(s) => s.shape.iter().product(),
         }
     }
 
@@ -58,6 +64,7 @@ impl Synapse {
             Synapse::Conv(s) => Ok(s.out_shape()),
             Synapse::Pool(s) => s.out_shape(),
             Synapse::Average(s) => Ok([s.outputs, 1, 1]),
+            Synapse::TimeDecimation(s) => Ok(s.shape),
         }
     }
 
