@@ -77,8 +77,8 @@ pub struct Block {
     pub recurrent: Option<Dense>,
     /// Axonal delays of the output, one per channel (slayer's `delay=True`).
     pub delay: Option<AxonDelay>,
-    /// Mean-only batch norm of the CUBA neurons' current (slayer's `norm`); exported as the
-    /// layer's bias.
+    /// Mean-only batch norm (slayer's `norm`) of the CUBA neurons' current, exported as the
+    /// layer's bias, or of the ALIF neurons' input current (not exportable).
     pub norm: Option<MeanOnlyBatchNorm>,
     /// Learnable CUBA or ALIF decays (slayer's `requires_grad=True`); they replace the
     /// neuron's.
@@ -191,9 +191,10 @@ impl Block {
     }
 
     /// Adds slayer's mean-only batch norm (`neuron_params['norm'] = MeanOnlyBatchNorm`) to
-    /// the block's CUBA neurons, one mean per output channel, starting at 0.
+    /// the block's CUBA neurons (on their current) or ALIF neurons (on their input current,
+    /// as slayer's; not exportable), one mean per output channel, starting at 0.
     pub fn with_norm(mut self, device: &Device) -> Result<Self> {
-        self.staged_neuron("batch norm", Staging::Norm)?;
+        self.staged_neuron("batch norm")?;
         self.norm = Some(MeanOnlyBatchNorm::new(self.synapse.out_shape()?[0], device));
         Ok(self)
     }
@@ -201,7 +202,7 @@ impl Block {
     /// Makes the block's CUBA or ALIF current and voltage decays learnable (slayer's
     /// `requires_grad=True`), starting from the neuron's.
     pub fn with_learnable_decays(mut self, device: &Device) -> Result<Self> {
-        let decays = self.staged_neuron("learnable decays", Staging::Decays)?.learnable_decays();
+        let decays = self.staged_neuron("learnable decays")?.learnable_decays();
         self.decays = decays.map(|d| LearnableDecays::new(d, device));
         Ok(self)
     }
@@ -245,18 +246,12 @@ impl Block {
         }
     }
 
-    /// The neurons of a block that may have `staging` (`what`): CUBA without recurrence for
-    /// a batch norm, CUBA or ALIF without recurrence for learnable decays.
-    fn staged_neuron(&self, what: &str, staging: Staging) -> Result<&Neuron> {
-        match (&self.neuron, &self.recurrent, &self.kwta, staging) {
-            (Neuron::Cuba(_), None, None, _) | (Neuron::Alif(_), None, None, Staging::Decays) => Ok(&self.neuron),
-            (_, _, _, Staging::Norm) => Err(SlayerError::Parameter {
-                what: what.into(),
-                reason: "only CUBA blocks without recurrence have them (slayer's ALIF norm acts on the input \
-                         current, which a netx bias cannot hold)"
-                    .into(),
-            }),
-            (_, _, _, Staging::Decays) => Err(SlayerError::Parameter {
+    /// The neurons of a block that may have `staging` (`what`): CUBA or ALIF without
+    /// recurrence.
+    fn staged_neuron(&self, what: &str) -> Result<&Neuron> {
+        match (&self.neuron, &self.recurrent, &self.kwta) {
+            (Neuron::Cuba(_) | Neuron::Alif(_), None, None) => Ok(&self.neuron),
+            _ => Err(SlayerError::Parameter {
                 what: what.into(),
                 reason: "only CUBA and ALIF blocks without recurrence have them".into(),
             }),
@@ -303,10 +298,15 @@ impl Block {
 
     fn run(&self, x: Tensor<3>, train: bool) -> Result<Tensor<3>> {
         let z = self.synapse.forward(x)?;
+        // slayer normalizes an ALIF neuron's input current, a CUBA neuron's current.
+        let (z, current_norm) = match (&self.norm, &self.neuron) {
+            (Some(norm), Neuron::Alif(_)) => (norm.forward(z, train)?, None),
+            (norm, _) => (z, norm.as_ref()),
+        };
         let s = if self.recurrent.is_some() || self.kwta.is_some() {
             self.recurrent_spikes(z, train)?
-        } else if self.norm.is_some() || self.decays.is_some() {
-            let stages = Stages { norm: self.norm.as_ref(), decays: self.decays.as_ref() };
+        } else if current_norm.is_some() || self.decays.is_some() {
+            let stages = Stages { norm: current_norm, decays: self.decays.as_ref() };
             forward_staged(&self.current_neuron()?, z, &stages, train)?
         } else if let (Some(t), Neuron::SigmaDelta(_)) = (&self.threshold, &self.neuron) {
             match self.current_neuron()? {
@@ -324,15 +324,6 @@ impl Block {
             None => Ok(s),
         }
     }
-}
-
-/// What runs a block's neuron dynamics in stages ([`Block::staged_neuron`]).
-#[derive(Clone, Copy, Debug)]
-enum Staging {
-    /// A batch norm between the current and the voltage.
-    Norm,
-    /// Learnable decays.
-    Decays,
 }
 
 /// A feed-forward chain of blocks, optionally behind an Input block.
@@ -547,7 +538,12 @@ impl Network {
                 if delay.is_some() {
                     return Err(unsupported("a bias with delays has no slayer block"));
                 }
-                block.staged_neuron("bias", Staging::Norm).map_err(|e| unsupported(&e.to_string()))?;
+                if !matches!((&block.neuron, &block.recurrent), (Neuron::Cuba(_), None)) {
+                    return Err(unsupported(
+                        "a bias is slayer's batch norm of CUBA blocks without recurrence only (an ALIF block's norm \
+                         shifts its input current, not the voltage a netx bias is added to)",
+                    ));
+                }
                 let norm =
                     MeanOnlyBatchNorm::from_netx_bias(bias, out[0], device).map_err(|e| unsupported(&e.to_string()))?;
                 block.norm = Some(norm);
@@ -610,17 +606,24 @@ impl Network {
             if b.delay.is_some() && !matches!(b.synapse, Synapse::Dense(_)) {
                 return Err(unsupported_export(index, "conv/pool", "a delay: netx has delays on dense layers only"));
             }
-            let bias = match &b.norm {
-                Some(_) if b.delay.is_some() => {
-                    return Err(unsupported_export(
+            let bias =
+                match &b.norm {
+                    Some(_) if matches!(b.neuron, Neuron::Alif(_)) => return Err(unsupported_export(
                         index,
                         "dense",
-                        "a batch norm (bias) with delays: netx delays the synapses, not the bias",
-                    ))
-                }
-                Some(norm) => Some(norm.netx_bias()?),
-                None => None,
-            };
+                        "an ALIF block with a batch norm: slayer's ALIF norm shifts the input current, which a netx \
+                         bias (added to the voltage) cannot hold",
+                    )),
+                    Some(_) if b.delay.is_some() => {
+                        return Err(unsupported_export(
+                            index,
+                            "dense",
+                            "a batch norm (bias) with delays: netx delays the synapses, not the bias",
+                        ))
+                    }
+                    Some(norm) => Some(norm.netx_bias()?),
+                    None => None,
+                };
             if bias.is_some() && matches!(b.synapse, Synapse::Pool(_)) {
                 return Err(unsupported_export(index, "pool", "a batch norm (bias): netx pool layers have none"));
             }

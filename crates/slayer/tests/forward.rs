@@ -191,10 +191,10 @@ fn bad_inputs_are_clear_errors() {
     assert!(e.to_string().contains("recurrent weights: expected shape (4, 4), got [3, 3]"), "{e}");
     let sd_neuron = basalt_slayer::neuron::Neuron::SigmaDelta(basalt_slayer::SigmaDeltaNeuron::new(0.1).unwrap());
     assert!(basalt_slayer::Block::recurrent(dense(4, 2), dense(4, 4), sd_neuron.clone()).is_err());
-    // Batch norm and learnable decays: CUBA blocks without recurrence; a norm with delays
+    // Batch norm and learnable decays: CUBA and ALIF blocks without recurrence; a norm with delays
     // does not export (netx would delay the synapses but not the bias).
     let e = basalt_slayer::Block::new(Synapse::Dense(dense(4, 2)), sd_neuron).with_norm(&device).unwrap_err();
-    assert!(e.to_string().contains("batch norm: only CUBA blocks without recurrence"), "{e}");
+    assert!(e.to_string().contains("batch norm: only CUBA and ALIF blocks without recurrence"), "{e}");
     let rec = basalt_slayer::Block::recurrent(dense(4, 2), dense(4, 4), cuba()).unwrap();
     assert!(rec.with_learnable_decays(&device).is_err());
     let four = basalt_slayer::axon::AxonDelay::from_steps(&[1.0; 4], &device).unwrap();
@@ -1292,6 +1292,77 @@ fn alif_kwta_and_time_decimation_blocks_equal_slayers() {
     assert!(e.to_string().contains("3 is not a power of two"), "{e}");
     let e = Block::time_decimation([12, 1, 1], 4).unwrap().forward(outs[0].clone()).unwrap_err();
     assert!(matches!(e, SlayerError::Shape { .. }), "{e}");
+}
+
+/// slayer's batch norm on ALIF blocks (`tools/oracle/slayer_alif_norm.py`): the norm shifts
+/// the input current (CUBA's shifts the current). With learnable decays, in eval mode (the
+/// running means) and training mode (batch means) every block spikes as slayer's; the loss,
+/// the gradients w.r.t. weights, decays and input match to 1e-5 and the running means to
+/// 1e-6. The export is refused (a netx bias is added to the voltage), and a netx bias on an
+/// ALIF layer does not read as one.
+#[test]
+fn alif_batch_norm_equals_slayers() {
+    use basalt_slayer::neuron::alif::AlifNeuron;
+    use basalt_slayer::neuron::Neuron;
+    use basalt_slayer::{Block, Dense, InputBlock};
+    let device = Device::default().autodiff();
+    let truth = |name: &str| npz_array(&test_data("alif_norm/alif_norm.npz"), name);
+    let alif = |decays: [f64; 4]| Neuron::Alif(AlifNeuron::new(0.5, 0.2, decays).unwrap());
+    let block = |i: usize| {
+        let d = |name: &str| truth(&format!("{name}{i}")).data[0] / 4096.0;
+        let w = truth(&format!("w{i}"));
+        let synapse = Synapse::Dense(Dense::new(f32_tensor(&w.data, [w.shape[0], w.shape[1]], &device)));
+        let mut b = Block::new(synapse, alif([d("cd"), d("vd"), d("td"), d("rd")]))
+            .with_norm(&device)
+            .unwrap()
+            .with_learnable_decays(&device)
+            .unwrap();
+        let rm = truth(&format!("rm{i}_before")).data;
+        b.norm.as_mut().unwrap().running_mean = burn::module::RunningState::new(f32_tensor(&rm, [rm.len()], &device));
+        b
+    };
+    let net = Network {
+        input: Some(InputBlock::new(alif([0.25, 0.1, 0.1, 0.2]), [8, 1, 1]).unwrap()),
+        blocks: vec![block(1), block(2)],
+    };
+    let xt = f32_tensor(&truth("x").data, [2, 8, 50], &device);
+    for (i, out) in net.forward(xt.clone()).unwrap().iter().enumerate() {
+        assert_eq!(values(out), truth(&format!("eval{i}")).data, "eval block {i}");
+    }
+    let xt = xt.require_grad();
+    let outs = net.forward_train(xt.clone()).unwrap();
+    for (i, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), truth(&format!("train{i}")).data, "train block {i}");
+    }
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+        .unwrap()
+        .forward(outs[2].clone(), int_tensor(&[0.0, 2.0], [2], &device))
+        .unwrap();
+    let grads = loss_against(loss, truth("loss").data[0], "alif norm");
+    assert_close("alif norm x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
+    for i in 1..=2 {
+        let block = &net.blocks[i - 1];
+        assert_close(&format!("alif norm w{i}"), dense_grad(&net, i - 1, &grads), truth(&format!("grad_w{i}")).data);
+        let d = block.decays.as_ref().unwrap();
+        for (name, p) in [("cd", &d.current), ("vd", &d.voltage)] {
+            let g = p.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap();
+            assert_close(&format!("alif norm {name}{i}"), g, truth(&format!("grad_{name}{i}")).data);
+        }
+        let rm = block.norm.as_ref().unwrap().running_mean.value_sync();
+        for (g, w) in values(&rm.reshape([1, 1, -1])).iter().zip(&truth(&format!("rm{i}_after")).data) {
+            assert!((g - w).abs() < 1e-6, "running mean {i}: {g} vs slayer {w}");
+        }
+    }
+    let e = net.netx_layers().unwrap_err();
+    assert!(e.to_string().contains("an ALIF block with a batch norm"), "{e}");
+    // A netx ALIF layer with a bias (a voltage bias) is not an ALIF norm.
+    let mut layers =
+        basalt_netx::read_layers(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netx/tests/data/alif/alif.net"))
+            .unwrap();
+    let basalt_netx::LayerKind::Dense { bias, weight, .. } = &mut layers[0].kind else { panic!("a dense layer") };
+    *bias = Some(vec![0.0; weight.nrows()]);
+    let e = Network::from_layers(&layers, &device).unwrap_err();
+    assert!(e.to_string().contains("batch norm of CUBA blocks without recurrence only"), "{e}");
 }
 
 /// SHD-format files written by h5py (`tools/oracle/shd_files.py`: float16 times / uint16

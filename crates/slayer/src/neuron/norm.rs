@@ -1,9 +1,9 @@
 //! slayer's mean-only batch norm (`slayer.neuron.norm.MeanOnlyBatchNorm`): CUBA neurons'
-//! currents minus the 8-bit-quantized mean current of their channel. While training, the
-//! mean is the batch's (over batch, the channel's positions and time) and a running mean
-//! follows it (momentum 0.1); otherwise the running mean is used, which makes the norm a
-//! fixed per-channel bias — what a netx export stores as the layer's `bias`
-//! (`-quantize_8bit(mean)·64`) and Lava adds to the voltage.
+//! currents (ALIF neurons' input currents) minus the 8-bit-quantized mean of their channel.
+//! While training, the mean is the batch's (over batch, the channel's positions and time)
+//! and a running mean follows it (momentum 0.1); otherwise the running mean is used, which
+//! makes the norm a fixed per-channel bias — for CUBA what a netx export stores as the
+//! layer's `bias` (`-quantize_8bit(mean)·64`) and Lava adds to the voltage.
 
 use burn::module::{Module, RunningState};
 use burn::tensor::{Device, Tensor, TensorData};
