@@ -13,6 +13,7 @@ use crate::neuron::alif::AlifNeuron;
 use crate::neuron::cuba::{step_delay, CubaNeuron};
 use crate::neuron::learned::{LearnableDecays, LearnableThreshold};
 use crate::neuron::norm::MeanOnlyBatchNorm;
+use crate::neuron::rf::RfNeuron;
 use crate::neuron::sigma_delta::SigmaDeltaNeuron;
 use crate::neuron::staged::{forward_staged, Stages};
 use crate::neuron::Neuron;
@@ -34,10 +35,10 @@ pub struct InputBlock {
 impl InputBlock {
     /// An input block of `shape` (C, H, W); refuses a sigma (Output) neuron.
     pub fn new(neuron: Neuron, shape: [usize; 3]) -> Result<Self> {
-        if matches!(neuron, Neuron::Sigma(_)) || !neuron.emits_events() {
+        if matches!(neuron, Neuron::Sigma(_) | Neuron::Rf(_)) || !neuron.emits_events() {
             return Err(SlayerError::Parameter {
                 what: "Input block neuron".into(),
-                reason: "a sigma (Output), voltage or identity neuron cannot encode inputs".into(),
+                reason: "a sigma (Output), RF (complex input), voltage or identity neuron cannot encode inputs".into(),
             });
         }
         Ok(InputBlock { neuron, shape })
@@ -107,7 +108,7 @@ impl Block {
     /// A block of `synapse` into `neuron` with slayer's default `delay_shift` (on for
     /// spiking neurons, off for sigma-delta, voltage and identity ones).
     pub fn new(synapse: Synapse, neuron: Neuron) -> Self {
-        let delay_shift = neuron.spiking_constants().is_some();
+        let delay_shift = neuron.spikes();
         Block {
             synapse,
             recurrent: None,
@@ -297,6 +298,12 @@ impl Block {
     }
 
     fn run(&self, x: Tensor<3>, train: bool) -> Result<Tensor<3>> {
+        if matches!(self.neuron, Neuron::Rf(_)) != matches!(self.synapse, Synapse::Complex(_)) {
+            return Err(SlayerError::Parameter {
+                what: "RF block".into(),
+                reason: "resonate-and-fire neurons take a complex synapse (Synapse::complex), and only they do".into(),
+            });
+        }
         let z = self.synapse.forward(x)?;
         // slayer normalizes an ALIF neuron's input current, a CUBA neuron's current.
         let (z, current_norm) = match (&self.norm, &self.neuron) {
@@ -460,6 +467,23 @@ impl Network {
                     flatten = true;
                     continue;
                 }
+                LayerKind::Dense { weight, weight_rec: None, weight_imag: Some(imag), bias: None, delay: None } => {
+                    if imag.dim() != weight.dim() {
+                        return Err(unsupported(&format!(
+                            "imaginary weights of {:?} for real weights of {:?}",
+                            imag.dim(),
+                            weight.dim()
+                        )));
+                    }
+                    let stacked = ndarray::concatenate(ndarray::Axis(0), &[weight.view(), imag.view()])
+                        .map_err(|e| unsupported(&e.to_string()))?;
+                    (Synapse::Complex(Dense::from_netx_weights(&stacked, device)?), None, None, None)
+                }
+                LayerKind::Dense { weight_imag: Some(_), .. } => {
+                    return Err(unsupported(
+                        "a complex dense layer with recurrence, delays or a bias has no slayer block",
+                    ))
+                }
                 LayerKind::Dense { weight, weight_rec, weight_imag: None, bias, delay: file_delay } => {
                     if let Some(prev) = shape {
                         if prev.iter().product::<usize>() != weight.ncols() {
@@ -527,6 +551,9 @@ impl Network {
                 if affine && recurrent.is_none() && bias.is_none() && delay.is_none() {
                     neuron = Neuron::Voltage(n.clone());
                 }
+            }
+            if matches!(neuron, Neuron::Rf(_)) != matches!(synapse, Synapse::Complex(_)) {
+                return Err(unsupported("resonate-and-fire neurons and complex weights come together"));
             }
             let mut block = match (recurrent, synapse) {
                 (Some(r), Synapse::Dense(w)) => Block::recurrent(w, r, neuron)?,
@@ -646,6 +673,21 @@ impl Network {
                     let kind = LayerKind::Dense { weight, weight_rec, weight_imag: None, bias, delay };
                     (type_name, kind, vec![out[0]])
                 }
+                Synapse::Complex(d) => {
+                    if b.delay.is_some() {
+                        return Err(unsupported_export(index, "dense", "a delay on a complex (RF) block"));
+                    }
+                    let stacked = d.netx_weights()?;
+                    let n = out[0];
+                    let kind = LayerKind::Dense {
+                        weight: stacked.slice(ndarray::s![..n, ..]).to_owned(),
+                        weight_rec: None,
+                        weight_imag: Some(stacked.slice(ndarray::s![n.., ..]).to_owned()),
+                        bias,
+                        delay: None,
+                    };
+                    ("dense", kind, vec![n])
+                }
                 Synapse::Conv(cv) => {
                     let g = cv.geometry;
                     let kind = LayerKind::Conv {
@@ -759,7 +801,10 @@ fn block_neuron(n: Option<&NeuronConfig>, unsupported: &dyn Fn(&str) -> SlayerEr
                 Neuron::SigmaDelta(n)
             }
         }
-        _ => return Err(unsupported("only CUBA, ALIF and SDNN neurons are built so far")),
+        Some(NeuronKind::Rf { type_name, sin_decay, cos_decay, vth_mant }) => {
+            Neuron::Rf(RfNeuron::from_device_params(*sin_decay, *cos_decay, *vth_mant, !type_name.contains("PHASE"))?)
+        }
+        _ => return Err(unsupported("only CUBA, ALIF, RF and SDNN neurons are built so far")),
     })
 }
 
@@ -781,6 +826,11 @@ fn neuron_kind(n: &Neuron, index: usize, kind: &str) -> Result<NeuronKind> {
         Neuron::Alif(n) => {
             let ([i_decay, v_decay, th_decay, ref_decay], vth_mant, vth_step) = n.device_params();
             NeuronKind::Alif { i_decay, v_decay, th_decay, ref_decay, vth_mant, vth_step }
+        }
+        Neuron::Rf(n) => {
+            let (sin_decay, cos_decay, vth_mant) = n.device_params();
+            let type_name = if n.is_izhikevich() { "RF_IZHIKEVICH" } else { "RF_PHASE" }.into();
+            NeuronKind::Rf { type_name, sin_decay, cos_decay, vth_mant }
         }
         Neuron::SigmaDelta(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: false },
         Neuron::Sigma(n) => NeuronKind::Sdnn { vth_mant: n.vth_mant(), sigma_output: true },

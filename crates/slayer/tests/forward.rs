@@ -239,7 +239,7 @@ fn gradients_equal_slayers(net_path: PathBuf, x: &NamedArray, label: i64, spikes
 /// The gradient of a dense or conv synapse's weights (flat), if it has one.
 fn weight_grad(s: &Synapse, grads: &burn::tensor::Gradients) -> Option<Vec<f32>> {
     match s {
-        Synapse::Dense(d) => d.weight.grad(grads).map(|g| g.try_into_vec_as::<f32>().unwrap()),
+        Synapse::Dense(d) | Synapse::Complex(d) => d.weight.grad(grads).map(|g| g.try_into_vec_as::<f32>().unwrap()),
         Synapse::Conv(c) => c.weight.grad(grads).map(|g| g.try_into_vec_as::<f32>().unwrap()),
         Synapse::Pool(_) | Synapse::Average(_) | Synapse::TimeDecimation(_) => None,
     }
@@ -1363,6 +1363,84 @@ fn alif_batch_norm_equals_slayers() {
     *bias = Some(vec![0.0; weight.nrows()]);
     let e = Network::from_layers(&layers, &device).unwrap_err();
     assert!(e.to_string().contains("batch norm of CUBA blocks without recurrence only"), "{e}");
+}
+
+/// slayer's resonate-and-fire neurons (`tools/oracle/slayer_rf.py`): lava-dl's exports of
+/// Input(8) -> {rf, rf_iz}.Dense(8 -> 6) -> Dense(6 -> 3) read back as a complex synapse
+/// into RF / RF-IZ neurons with slayer's rounded sin/cos decays; the RF block's real and
+/// imaginary states and every block's spikes equal slayer's exactly, the loss and the
+/// gradients w.r.t. the real, imaginary and output weights and the input match to 1e-5; the
+/// Process simulation of the file equals Lava's run, and a network trained here exports and
+/// deploys with identical spikes. Mismatched synapses and bad parameters are clear errors.
+#[test]
+fn rf_neurons_equal_slayers_and_deploy_exactly() {
+    use basalt_slayer::neuron::rf::RfNeuron;
+    use basalt_slayer::neuron::Neuron;
+    let device = Device::default().autodiff();
+    for (stem, izhikevich, params) in [("rf", false, (0.1, 7.0, 0.05)), ("rf_iz", true, (0.2, 9.0, 0.1))] {
+        let file = format!("{stem}.npz");
+        let truth = |name: &str| npz_array(&test_data(&format!("rf/{file}")), name);
+        let net = Network::from_netx(test_data(&format!("rf/{stem}.net")), &device).unwrap();
+        let Neuron::Rf(rf) = &net.blocks[0].neuron else { panic!("{stem}: block 1 is RF") };
+        assert_eq!(rf.is_izhikevich(), izhikevich);
+        let (sin, cos, _) = rf.device_params();
+        assert_eq!([sin, cos], [truth("sin_decay").data[0], truth("cos_decay").data[0]], "{stem}: decays");
+        // The same neurons from slayer's parameters.
+        let (threshold, period, decay) = params;
+        let built = if izhikevich {
+            RfNeuron::izhikevich(threshold, period, decay)
+        } else {
+            RfNeuron::new(threshold, period, decay)
+        };
+        assert_eq!(&built.unwrap(), rf, "{stem}: neurons from (threshold, period, decay)");
+
+        let x = truth("x");
+        let xt = f32_tensor(&x.data, [2, 8, 50], &device).require_grad();
+        let outs = net.forward_train(xt.clone()).unwrap();
+        for (k, out) in outs.iter().enumerate() {
+            assert_eq!(values(out), truth(&format!("out{k}")).data, "{stem}: block {k}");
+        }
+        let z = net.blocks[0].synapse.forward(outs[0].clone()).unwrap();
+        let (real, imag) = rf.states(z).unwrap();
+        assert_eq!(values(&real), truth("real").data, "{stem}: real state");
+        assert_eq!(values(&imag), truth("imag").data, "{stem}: imaginary state");
+        let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+            .unwrap()
+            .forward(outs[2].clone(), int_tensor(&[0.0, 2.0], [2], &device))
+            .unwrap();
+        let grads = loss_against(loss, truth("loss").data[0], stem);
+        assert_close(
+            &format!("{stem} x"),
+            xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(),
+            truth("grad_x").data,
+        );
+        let stacked = weight_grad(&net.blocks[0].synapse, &grads).unwrap();
+        let (re, im) = stacked.split_at(6 * 8);
+        assert_close(&format!("{stem} real weights"), re.to_vec(), truth("grad_w_real").data);
+        assert_close(&format!("{stem} imaginary weights"), im.to_vec(), truth("grad_w_imag").data);
+        assert_close(&format!("{stem} output weights"), dense_grad(&net, 1, &grads), truth("grad_w_out").data);
+        assert_eq!(
+            net.netx_layers().unwrap(),
+            basalt_netx::read_layers(test_data(&format!("rf/{stem}.net"))).unwrap(),
+            "{stem}: exports as lava-dl does"
+        );
+        // Bad pairings and parameters.
+        let synapse = net.blocks[0].synapse.as_complex().unwrap().weight.val().detach();
+        let real_only =
+            basalt_slayer::Block::new(Synapse::Dense(basalt_slayer::Dense::new(synapse)), Neuron::Rf(rf.clone()));
+        let e = real_only.forward(outs[0].clone()).unwrap_err();
+        assert!(e.to_string().contains("resonate-and-fire neurons take a complex synapse"), "{e}");
+        deploys_exactly("rf", stem, net);
+    }
+    let rf = RfNeuron::new(0.1, 7.0, 0.05).unwrap();
+    let e = basalt_slayer::InputBlock::new(Neuron::Rf(rf), [8, 1, 1]).unwrap_err();
+    assert!(e.to_string().contains("RF (complex input)"), "{e}");
+    let e = RfNeuron::new(0.1, 3.0, 0.05).unwrap_err();
+    assert!(e.to_string().contains("need at least 4 steps"), "{e}");
+    assert!(RfNeuron::new(f64::NAN, 7.0, 0.05).is_err() && RfNeuron::new(0.1, 7.0, 1.5).is_err());
+    assert!(RfNeuron::from_device_params(4000.0, 3000.0, 6.0, false).is_err(), "gain past 4096");
+    let e = Synapse::complex(Tensor::zeros([3, 2], &device), Tensor::zeros([2, 2], &device)).unwrap_err();
+    assert!(matches!(e, SlayerError::Shape { .. }), "{e}");
 }
 
 /// SHD-format files written by h5py (`tools/oracle/shd_files.py`: float16 times / uint16

@@ -5,6 +5,7 @@ pub mod cuba;
 pub mod learned;
 pub mod norm;
 pub mod ops;
+pub mod rf;
 pub mod sigma_delta;
 pub(crate) mod staged;
 
@@ -19,6 +20,8 @@ pub enum Neuron {
     Cuba(cuba::CubaNeuron),
     /// Adaptive LIF.
     Alif(alif::AlifNeuron),
+    /// Resonate-and-fire (phase RF or RF-IZ), fed by a complex synapse.
+    Rf(rf::RfNeuron),
     /// Sigma-delta ReLU neurons (graded messages).
     SigmaDelta(sigma_delta::SigmaDeltaNeuron),
     /// The sigma half of sigma-delta neurons: slayer's sigma-delta Output block, which
@@ -39,7 +42,7 @@ impl Neuron {
         match self {
             Neuron::Cuba(n) => Some(n.constants()),
             Neuron::Alif(n) => Some(n.constants()),
-            Neuron::SigmaDelta(_) | Neuron::Sigma(_) | Neuron::Voltage(_) | Neuron::Identity => None,
+            Neuron::Rf(_) | Neuron::SigmaDelta(_) | Neuron::Sigma(_) | Neuron::Voltage(_) | Neuron::Identity => None,
         }
     }
 
@@ -63,6 +66,12 @@ impl Neuron {
         }
     }
 
+    /// Whether the neurons emit binary (or graded) spikes, which slayer's blocks shift one
+    /// step later by default (`delay_shift`): CUBA, ALIF and RF.
+    pub fn spikes(&self) -> bool {
+        matches!(self, Neuron::Cuba(_) | Neuron::Alif(_) | Neuron::Rf(_))
+    }
+
     /// Whether the neurons emit spikes or messages (not a voltage or the current itself).
     pub fn emits_events(&self) -> bool {
         !matches!(self, Neuron::Voltage(_) | Neuron::Identity)
@@ -73,6 +82,7 @@ impl Neuron {
         match self {
             Neuron::Cuba(n) => n.forward(z),
             Neuron::Alif(n) => n.forward(z),
+            Neuron::Rf(n) => n.forward(z),
             Neuron::SigmaDelta(n) => n.forward(z.detach()),
             Neuron::Sigma(n) => n.accumulate(z.detach()),
             Neuron::Voltage(n) => n.forward_voltage(z, false),
@@ -84,6 +94,7 @@ impl Neuron {
         match self {
             Neuron::Cuba(n) => n.forward_train(z),
             Neuron::Alif(n) => n.forward_train(z),
+            Neuron::Rf(n) => n.forward_train(z),
             Neuron::SigmaDelta(n) => n.forward(z),
             Neuron::Sigma(n) => n.accumulate(z),
             Neuron::Voltage(n) => n.forward_voltage(z, true),

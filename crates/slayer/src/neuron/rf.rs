@@ -1,0 +1,271 @@
+//! Resonate-and-fire neurons (slayer's `slayer.neuron.rf` and `rf_iz`, SPEC §3.5): a complex
+//! state `z ← λ·z + x` with `λ = (cos + i·sin)/4096` (the decays `(1 - α)·cos/sin(2π/period)`
+//! times 4096, rounded) in slayer's integer arithmetic (states times 4096, products
+//! truncated toward zero). Phase RF (`rf`) spikes when `Re z ≥ θ` as `Im z` crosses zero
+//! upward; RF-IZ (`rf_iz`) spikes when `Im z ≥ θ`, then sets `Re z = 0` and `Im z` just under
+//! the threshold. The input is complex: a block's complex synapse stacks the real and
+//! imaginary currents along the neuron axis, (batch, 2·n, time), real first.
+//!
+//! Gradients are slayer's: the resonator's backward is the adjoint of the linear rotation
+//! (the RF-IZ reset passes no gradient), and the spike's surrogate is `complex.Spike`'s for
+//! phase RF and the plain spike's on `Im z` for RF-IZ.
+
+use burn::tensor::{Tensor, TensorData};
+
+use super::cuba::{P_SCALE, W_SCALE};
+use super::ops::host;
+use crate::error::{Result, SlayerError};
+
+/// Surrogate width and height multipliers of phase RF (slayer's `rf.TAU_RHO_MULT`,
+/// `SCALE_RHO_MULT`).
+const RF_RHO_MULT: (f64, f64) = (0.5, 10.0);
+/// The same for RF-IZ (`rf_iz.TAU_RHO_MULT`, `SCALE_RHO_MULT`).
+const RF_IZ_RHO_MULT: (f64, f64) = (100.0, 0.1);
+
+/// A population of resonate-and-fire neurons with shared parameters (slayer's `rf.Neuron` /
+/// `rf_iz.Neuron` with `scale = 64`, no persistent state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RfNeuron {
+    /// Threshold, quantized to 1/64.
+    threshold: f64,
+    /// `(1 - α)·sin(2π/period)·4096`, rounded (the netx `sinDecay`).
+    sin_decay: i64,
+    /// `(1 - α)·cos(2π/period)·4096`, rounded (the netx `cosDecay`).
+    cos_decay: i64,
+    /// RF-IZ (Izhikevich spike and reset on the imaginary state) instead of phase RF.
+    izhikevich: bool,
+    tau_grad: f64,
+    scale_grad: f64,
+}
+
+impl RfNeuron {
+    /// Phase resonate-and-fire neurons (slayer's `rf.Neuron(threshold, period, decay)`):
+    /// oscillation `period` in steps (at least 4) and `decay` α, the fraction of the state
+    /// lost per step.
+    pub fn new(threshold: f64, period: f64, decay: f64) -> Result<Self> {
+        let (sin_decay, cos_decay) = decays_of(period, decay)?;
+        RfNeuron::from_decays(threshold, sin_decay, cos_decay, false)
+    }
+
+    /// Resonate-and-fire neurons with Izhikevich spikes and reset (slayer's
+    /// `rf_iz.Neuron(threshold, period, decay)`).
+    pub fn izhikevich(threshold: f64, period: f64, decay: f64) -> Result<Self> {
+        let (sin_decay, cos_decay) = decays_of(period, decay)?;
+        RfNeuron::from_decays(threshold, sin_decay, cos_decay, true)
+    }
+
+    /// Neurons from netx device parameters: `sinDecay`, `cosDecay`, `vThMant` (threshold
+    /// times 64) and the kind (RF-IZ unless the netx type names `PHASE`).
+    pub fn from_device_params(sin_decay: f64, cos_decay: f64, vth_mant: f64, izhikevich: bool) -> Result<Self> {
+        let integral = |x: f64| x.is_finite() && x.fract() == 0.0 && (0.0..P_SCALE).contains(&x);
+        if !integral(sin_decay) || !integral(cos_decay) || sin_decay.hypot(cos_decay) >= P_SCALE {
+            return Err(SlayerError::Parameter {
+                what: "RF sinDecay / cosDecay".into(),
+                reason: format!("{sin_decay}, {cos_decay}: need integers in [0, 4096) of magnitude below 4096"),
+            });
+        }
+        RfNeuron::from_decays(vth_mant / W_SCALE, sin_decay as i64, cos_decay as i64, izhikevich)
+    }
+
+    fn from_decays(threshold: f64, sin_decay: i64, cos_decay: i64, izhikevich: bool) -> Result<Self> {
+        if !threshold.is_finite() || threshold < 0.0 {
+            return Err(SlayerError::Parameter {
+                what: "RF threshold".into(),
+                reason: format!("need a finite non-negative value, got {threshold}"),
+            });
+        }
+        let threshold = (threshold * W_SCALE).trunc() / W_SCALE;
+        Ok(RfNeuron { threshold, sin_decay, cos_decay, izhikevich, tau_grad: 1.0, scale_grad: 1.0 })
+    }
+
+    /// Surrogate gradient width and height (slayer's `tau_grad`, `scale_grad`, default 1).
+    pub fn surrogate(mut self, tau_grad: f64, scale_grad: f64) -> Self {
+        self.tau_grad = tau_grad;
+        self.scale_grad = scale_grad;
+        self
+    }
+
+    /// The threshold, quantized as slayer does (`int(θ·64)/64`).
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// Whether these are RF-IZ neurons (Izhikevich spike and reset).
+    pub fn is_izhikevich(&self) -> bool {
+        self.izhikevich
+    }
+
+    /// The netx device parameters: (sinDecay, cosDecay, vThMant).
+    pub fn device_params(&self) -> (f64, f64, f64) {
+        (self.sin_decay as f64, self.cos_decay as f64, (self.threshold * W_SCALE).round())
+    }
+
+    /// The spikes for stacked complex currents `z` (batch, 2·n, time), real half first.
+    pub fn forward(&self, z: Tensor<3>) -> Result<Tensor<3>> {
+        Ok(self.run(z, false)?.detach())
+    }
+
+    /// The same spikes with slayer's surrogate gradients.
+    pub fn forward_train(&self, z: Tensor<3>) -> Result<Tensor<3>> {
+        self.run(z, true)
+    }
+
+    /// The real and imaginary states (batch, n, time) for stacked currents `z` (slayer's
+    /// `dynamics`), after the RF-IZ reset where there is one.
+    pub fn states(&self, z: Tensor<3>) -> Result<(Tensor<3>, Tensor<3>)> {
+        let [batch, two_n, steps] = self.check(&z)?;
+        let n = two_n / 2;
+        let run = self.host_run(&host(z.clone().detach())?, [batch, n, steps]);
+        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, steps]), &z.device());
+        Ok((tensor(run.real), tensor(run.imag)))
+    }
+
+    fn check(&self, z: &Tensor<3>) -> Result<[usize; 3]> {
+        let dims = z.dims();
+        if !dims[1].is_multiple_of(2) {
+            return Err(SlayerError::Shape {
+                what: "RF neuron input (real and imaginary currents stacked)".into(),
+                expected: "(batch, 2·neurons, time)".into(),
+                got: dims.to_vec(),
+            });
+        }
+        Ok(dims)
+    }
+
+    fn run(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
+        let [batch, two_n, steps] = self.check(&z)?;
+        let n = two_n / 2;
+        let device = z.device();
+        let run = self.host_run(&host(z.clone().detach())?, [batch, n, steps]);
+        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, steps]), &device);
+        let spikes = tensor(run.spikes);
+        if !train {
+            return Ok(spikes);
+        }
+        let real_in = z.clone().slice([0..batch, 0..n, 0..steps]);
+        let imag_in = z.slice([0..batch, n..two_n, 0..steps]);
+        let (real, imag) = self.resonate(real_in, imag_in);
+        let p = real * tensor(run.slope_real) + imag * tensor(run.slope_imag);
+        Ok(spikes + (p.clone() - p.detach()))
+    }
+
+    /// The resonator without rounding or reset, `z[t] = Σ λ^(t-k)·x[k]`, as two real
+    /// causal filters: differentiable, its gradient is slayer's resonator backward.
+    fn resonate(&self, real: Tensor<3>, imag: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+        let [batch, n, steps] = real.dims();
+        let (c, s) = (self.cos_decay as f64 / P_SCALE, self.sin_decay as f64 / P_SCALE);
+        let mut powers = vec![(1f64, 0f64); steps];
+        for k in 1..steps {
+            let (re, im) = powers[k - 1];
+            powers[k] = (re * c - im * s, re * s + im * c);
+        }
+        let matrix = |part: fn((f64, f64)) -> f64| {
+            let mut m = vec![0f32; steps * steps];
+            for from in 0..steps {
+                for to in from..steps {
+                    m[from * steps + to] = part(powers[to - from]) as f32;
+                }
+            }
+            Tensor::<2>::from_data(TensorData::new(m, [steps, steps]), &real.device())
+        };
+        let (kc, ks) = (matrix(|p| p.0), matrix(|p| p.1));
+        let flat = |x: Tensor<3>| x.reshape([batch * n, steps]);
+        let (xr, xi) = (flat(real), flat(imag));
+        let re = xr.clone().matmul(kc.clone()) - xi.clone().matmul(ks.clone());
+        let im = xr.matmul(ks) + xi.matmul(kc);
+        (re.reshape([batch, n, steps]), im.reshape([batch, n, steps]))
+    }
+
+    /// slayer's forward on the host over `z` (batch, 2·n, time): states, spikes and the
+    /// surrogate slopes with respect to the real and imaginary states.
+    fn host_run(&self, z: &[f32], [batch, n, steps]: [usize; 3]) -> HostRun {
+        let len = batch * n * steps;
+        let mut run = HostRun {
+            real: Vec::with_capacity(len),
+            imag: Vec::with_capacity(len),
+            spikes: Vec::with_capacity(len),
+            slope_real: Vec::with_capacity(len),
+            slope_imag: Vec::with_capacity(len),
+        };
+        let theta = self.threshold as f32;
+        let reset_at = self.threshold * P_SCALE; // slayer compares the integer state with θ·4096
+        let (tau_mult, scale_mult) = if self.izhikevich { RF_IZ_RHO_MULT } else { RF_RHO_MULT };
+        let tau = (self.tau_grad * self.threshold * tau_mult) as f32;
+        let scale = (self.scale_grad * scale_mult) as f32;
+        let delta = |x: f32| 1.0 / 2.0 / tau * (-x.abs() / tau).exp();
+        let (cd, sd) = (self.cos_decay, self.sin_decay);
+        for b in 0..batch {
+            for i in 0..n {
+                let real_row = &z[(b * 2 * n + i) * steps..][..steps];
+                let imag_row = &z[(b * 2 * n + n + i) * steps..][..steps];
+                let (mut re, mut im) = (0i64, 0i64);
+                let mut imag_before = 0f32;
+                for t in 0..steps {
+                    let re_new = (cd * re) / 4096 - (sd * im) / 4096 + (4096f32 * real_row[t]) as i64;
+                    let im_new = (sd * re) / 4096 + (cd * im) / 4096 + (4096f32 * imag_row[t]) as i64;
+                    let (real, imag) = (re_new as f32 / 4096.0, im_new as f32 / 4096.0);
+                    let (spike, slope_real, slope_imag) = if self.izhikevich {
+                        let fired = (im_new as f64) >= reset_at;
+                        (re, im) = if fired { (0, (reset_at - 1.0) as i64) } else { (re_new, im_new) };
+                        (imag >= theta, 0.0, scale * delta(imag - theta))
+                    } else {
+                        (re, im) = (re_new, im_new);
+                        let (d_real, d_imag) = (delta(real - theta), delta(imag));
+                        let step_real = 0.5 * (1.0 + sign(real - theta) * (1.0 - 2.0 * tau * d_real));
+                        let spike = real >= theta && imag_before < 0.0 && imag >= 0.0;
+                        (spike, scale * d_real * d_imag, -scale / tau * sign(imag) * d_imag * step_real)
+                    };
+                    imag_before = imag;
+                    run.real.push(real);
+                    run.imag.push(imag);
+                    run.spikes.push(if spike { 1.0 } else { 0.0 });
+                    run.slope_real.push(slope_real);
+                    run.slope_imag.push(slope_imag);
+                }
+            }
+        }
+        run
+    }
+}
+
+/// torch's `sign`: -1, 0 or 1.
+fn sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// What the host forward gives, each (batch, n, time) in row order.
+struct HostRun {
+    real: Vec<f32>,
+    imag: Vec<f32>,
+    spikes: Vec<f32>,
+    slope_real: Vec<f32>,
+    slope_imag: Vec<f32>,
+}
+
+/// slayer's decays for `period` and `decay`: `4096·(1 - α)·sin/cos(2π/period)` in float32,
+/// the gain clamped below 4096, sin at least 1 and cos at least 0, then rounded (half to
+/// even, as torch).
+fn decays_of(period: f64, decay: f64) -> Result<(i64, i64)> {
+    if !(period.is_finite() && period >= 4.0 && (0.0..=1.0).contains(&decay)) {
+        return Err(SlayerError::Parameter {
+            what: "RF period / decay".into(),
+            reason: format!("period {period} (need at least 4 steps), decay {decay} (need [0, 1])"),
+        });
+    }
+    let angle = 2.0 * std::f64::consts::PI / period;
+    let mut sin = (P_SCALE * (angle.sin() * (1.0 - decay))) as f32;
+    let mut cos = (P_SCALE * (angle.cos() * (1.0 - decay))) as f32;
+    let gain = (sin * sin + cos * cos).sqrt();
+    let clamped = gain.clamp(0.0, P_SCALE as f32 - 1.0);
+    if gain > 0.0 {
+        sin *= clamped / gain;
+        cos *= clamped / gain;
+    }
+    Ok((sin.max(1.0).round_ties_even() as i64, cos.max(0.0).round_ties_even() as i64))
+}
