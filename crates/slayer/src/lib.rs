@@ -2,21 +2,22 @@
 //! fixed-point-faithful dynamics exactly, loaded from and exported to netx HDF5 files so
 //! that a network's spikes equal the Basalt Process simulation of the exported file.
 //!
-//! State of this crate: CUBA, ALIF and sigma-delta (ReLU) neurons with slayer's exact
-//! forward and gradients (surrogate gradients for the spiking ones, the CUBA/ALIF dynamics
-//! as one backend operation with a hand-written backward); Dense, Conv, ConvT, Pool and
-//! Unpool synapses with slayer's `quantize_8bit` weights and optional weight normalization; Input, Dense, Conv, ConvT, Pool,
-//! Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and ALIF), CUBA
-//! Affine (voltage output), KWTA and Average blocks,
-//! learnable axonal delays, slayer's mean-only batch norm (exported as neuron biases) on CUBA
-//! blocks, learnable CUBA and ALIF decays and sigma-delta thresholds, and the sigma-delta
-//! Output block; networks of them read from
-//! and written to netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate /
+//! State of this crate: CUBA, ALIF, resonate-and-fire (phase RF and RF-IZ) and sigma-delta
+//! (ReLU) neurons with slayer's exact forward and gradients (surrogate gradients for the
+//! spiking ones, the CUBA/ALIF dynamics as one backend operation with a hand-written
+//! backward); Dense, complex Dense (RF), Conv, ConvT, Pool and Unpool synapses with
+//! slayer's `quantize_8bit` weights and optional weight normalization; Input, Dense, Conv,
+//! ConvT, Pool, Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and
+//! ALIF), RF Dense blocks, CUBA Affine (voltage output), CUBA and ALIF KWTA, Average and
+//! TimeDecimation blocks, learnable axonal delays, slayer's mean-only batch norm on CUBA
+//! blocks (exported as neuron biases) and ALIF blocks, learnable CUBA and ALIF decays and
+//! sigma-delta thresholds, and the sigma-delta Output block; networks of them read from and
+//! written to netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate /
 //! SpikeMax / SpikeMoid losses (the last two also over a moving window), the Rate and
 //! MovingWindow classifiers, learning statistics (slayer's print, text files and plots)
 //! with a progress bar, a training assistant, and NMNIST and SHD readers; training on the
-//! CPU or a GPU ([`device::training_device`]). Not built yet: RF neurons, ALIF/sigma-delta
-//! Affine and KWTA blocks, the neuron dynamics as a GPU kernel.
+//! CPU or a GPU ([`device::training_device`]). Not built yet: RF Conv/Affine/KWTA/Recurrent
+//! blocks, adaptive RF (adrf), learnable RF decays, the neuron dynamics as a GPU kernel.
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are
 //! flattened C·H·W in C order (what slayer's Flatten block gives), so every block takes and
