@@ -184,7 +184,8 @@ impl Handle<Monitor> {
 
     /// Plots one probe to a PNG file (one line per element; title = process name,
     /// x = "Time step", y = the Var/port name), as Lava's `Monitor.plot` does with
-    /// matplotlib.
+    /// matplotlib. A batched run's data (copies, steps, ...) plots its first copy, titled
+    /// so; [`Monitor::plot_copy`] plots another.
     pub fn plot<S: Simulator + ?Sized>(
         &self,
         rt: &S,
@@ -192,8 +193,49 @@ impl Handle<Monitor> {
         target: &str,
         path: impl AsRef<Path>,
     ) -> Result<()> {
+        self.plot_copy(rt, process, target, 0, path)
+    }
+
+    /// [`Monitor::plot`] of copy `copy` of a batched run (copy 0 is the only one of an
+    /// unbatched run).
+    pub fn plot_copy<S: Simulator + ?Sized>(
+        &self,
+        rt: &S,
+        process: &str,
+        target: &str,
+        copy: usize,
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
         let data = self.data(rt, process, target)?;
-        crate::plot::line_plot_png(path.as_ref(), process, "Time step", target, &data)
+        let info = self.probes(rt)?.into_iter().find(|p| p.process == process && p.target == target);
+        let steps_first = info.map_or(data.ndim(), |p| p.shape.len() + 1);
+        let (data, title) = copy_of(data, steps_first, copy, process)?;
+        crate::plot::line_plot_png(path.as_ref(), &title, "Time step", target, &data)
+    }
+}
+
+/// Copy `copy` of probe data and its plot title: data of `steps_first` axes (steps, ...)
+/// is one run (copy 0 only); one more leading axis is a batch of copies.
+fn copy_of(data: ArrayD<f64>, steps_first: usize, copy: usize, process: &str) -> Result<(ArrayD<f64>, String)> {
+    if data.ndim() == steps_first + 1 {
+        let copies = data.shape()[0];
+        if copy >= copies {
+            return Err(Error::NotFound {
+                kind: "copy",
+                name: copy.to_string(),
+                context: format!(" in a batch of {copies} (copies 0 to {})", copies.saturating_sub(1)),
+            });
+        }
+        let one = data.index_axis(ndarray::Axis(0), copy).to_owned();
+        Ok((one, format!("{process} (copy {copy} of {copies})")))
+    } else if copy == 0 {
+        Ok((data, process.to_string()))
+    } else {
+        Err(Error::NotFound {
+            kind: "copy",
+            name: copy.to_string(),
+            context: " in an unbatched run (it has copy 0 only)".into(),
+        })
     }
 }
 
@@ -286,5 +328,28 @@ impl CpuModel for MonitorModel {
         check_len("data", d.len(), data.len())?;
         d.copy_from_slice(data);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_of;
+    use ndarray::{ArrayD, IxDyn};
+
+    /// A batched probe (copies, steps, n) plots one copy's (steps, n) data; unbatched data
+    /// is copy 0; a copy past the batch is a clear error.
+    #[test]
+    fn plots_take_one_copy_of_batched_data() {
+        let batched = ArrayD::from_shape_vec(IxDyn(&[3, 2, 2]), (0..12).map(f64::from).collect()).unwrap();
+        let (one, title) = copy_of(batched.clone(), 2, 1, "lif").unwrap();
+        assert_eq!(one.shape(), &[2, 2]);
+        assert_eq!(one.iter().copied().collect::<Vec<_>>(), vec![4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(title, "lif (copy 1 of 3)");
+        let e = copy_of(batched, 2, 3, "lif").unwrap_err();
+        assert!(e.to_string().contains("copy `3` not found in a batch of 3 (copies 0 to 2)"), "{e}");
+        let single = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0; 4]).unwrap();
+        let (same, title) = copy_of(single.clone(), 2, 0, "lif").unwrap();
+        assert_eq!((same, title.as_str()), (single.clone(), "lif"));
+        assert!(copy_of(single, 2, 1, "lif").unwrap_err().to_string().contains("unbatched run"));
     }
 }
