@@ -10,14 +10,14 @@
 //! ConvT, Pool, Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and
 //! ALIF), RF Dense blocks, CUBA Affine (voltage output), CUBA and ALIF KWTA, Average and
 //! TimeDecimation blocks, learnable axonal delays, slayer's mean-only batch norm on CUBA
-//! blocks (exported as neuron biases) and ALIF blocks, learnable CUBA and ALIF decays and
+//! blocks (exported as neuron biases) and ALIF blocks, learnable CUBA, ALIF and RF decays and
 //! sigma-delta thresholds, and the sigma-delta Output block; networks of them read from and
 //! written to netx files (and NIR graphs for dense CUBA); the SpikeTime / SpikeRate /
 //! SpikeMax / SpikeMoid losses (the last two also over a moving window), the Rate and
 //! MovingWindow classifiers, learning statistics (slayer's print, text files and plots)
 //! with a progress bar, a training assistant, and NMNIST and SHD readers; training on the
 //! CPU or a GPU ([`device::training_device`]). Not built yet: RF Conv/Affine/KWTA/Recurrent
-//! blocks, adaptive RF (adrf), learnable RF decays, the neuron dynamics as a GPU kernel.
+//! blocks, adaptive RF (adrf), the neuron dynamics as a GPU kernel.
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are
 //! flattened C·H·W in C order (what slayer's Flatten block gives), so every block takes and

@@ -11,7 +11,7 @@ use crate::error::{Result, SlayerError};
 use crate::kwta::Kwta;
 use crate::neuron::alif::AlifNeuron;
 use crate::neuron::cuba::{step_delay, CubaNeuron};
-use crate::neuron::learned::{LearnableDecays, LearnableThreshold};
+use crate::neuron::learned::{LearnableDecays, LearnableRfDecays, LearnableThreshold};
 use crate::neuron::norm::MeanOnlyBatchNorm;
 use crate::neuron::rf::RfNeuron;
 use crate::neuron::sigma_delta::SigmaDeltaNeuron;
@@ -84,6 +84,9 @@ pub struct Block {
     /// Learnable CUBA or ALIF decays (slayer's `requires_grad=True`); they replace the
     /// neuron's.
     pub decays: Option<LearnableDecays>,
+    /// Learnable RF sin and cos decays (slayer's `requires_grad=True`); they replace the
+    /// neuron's.
+    pub rf_decays: Option<LearnableRfDecays>,
     /// A learnable sigma-delta threshold (slayer's `requires_grad=True`); it replaces the
     /// neuron's.
     pub threshold: Option<LearnableThreshold>,
@@ -115,6 +118,7 @@ impl Block {
             delay: None,
             norm: None,
             decays: None,
+            rf_decays: None,
             threshold: None,
             kwta: None,
             neuron,
@@ -200,9 +204,13 @@ impl Block {
         Ok(self)
     }
 
-    /// Makes the block's CUBA or ALIF current and voltage decays learnable (slayer's
-    /// `requires_grad=True`), starting from the neuron's.
+    /// Makes the block's CUBA or ALIF current and voltage decays, or RF sin and cos decays,
+    /// learnable (slayer's `requires_grad=True`), starting from the neuron's.
     pub fn with_learnable_decays(mut self, device: &Device) -> Result<Self> {
+        if let Neuron::Rf(n) = &self.neuron {
+            self.rf_decays = Some(LearnableRfDecays::new(n.decays(), device));
+            return Ok(self);
+        }
         let decays = self.staged_neuron("learnable decays")?.learnable_decays();
         self.decays = decays.map(|d| LearnableDecays::new(d, device));
         Ok(self)
@@ -262,10 +270,11 @@ impl Block {
     /// The block's neurons as they are now: learnt decays or threshold in place of the
     /// initial ones.
     pub fn current_neuron(&self) -> Result<Neuron> {
-        match (&self.decays, &self.threshold) {
-            (Some(d), _) => d.applied_to(&self.neuron),
-            (None, Some(t)) => t.applied_to(&self.neuron),
-            (None, None) => Ok(self.neuron.clone()),
+        match (&self.decays, &self.rf_decays, &self.threshold) {
+            (Some(d), _, _) => d.applied_to(&self.neuron),
+            (None, Some(d), _) => d.applied_to(&self.neuron),
+            (None, None, Some(t)) => t.applied_to(&self.neuron),
+            (None, None, None) => Ok(self.neuron.clone()),
         }
     }
 
@@ -286,12 +295,14 @@ impl Block {
         self.run(x, true)
     }
 
-    /// The block's clamped copy: delays in [0, 62], decays in [0, 4096], a sigma-delta
+    /// The block's clamped copy: delays in [0, 62], decays in [0, 4096] (RF: gain below
+    /// 4096), a sigma-delta
     /// threshold of at least 1/4096 and a KWTA self-excitation in [0, 1], as slayer clamps
     /// them before every forward (call after an optimiser step).
     pub fn clamped(mut self) -> Self {
         self.delay = self.delay.map(AxonDelay::clamped);
         self.decays = self.decays.map(LearnableDecays::clamped);
+        self.rf_decays = self.rf_decays.map(LearnableRfDecays::clamped);
         self.threshold = self.threshold.map(LearnableThreshold::clamped);
         self.kwta = self.kwta.map(Kwta::clamped);
         self
@@ -315,6 +326,11 @@ impl Block {
         } else if current_norm.is_some() || self.decays.is_some() {
             let stages = Stages { norm: current_norm, decays: self.decays.as_ref() };
             forward_staged(&self.current_neuron()?, z, &stages, train)?
+        } else if let Some(d) = &self.rf_decays {
+            match self.current_neuron()? {
+                Neuron::Rf(n) if train => n.forward_learning(z, d)?,
+                neuron => neuron.forward(z)?,
+            }
         } else if let (Some(t), Neuron::SigmaDelta(_)) = (&self.threshold, &self.neuron) {
             match self.current_neuron()? {
                 Neuron::SigmaDelta(n) if train => n.forward_with_threshold(z, t.value.val())?,

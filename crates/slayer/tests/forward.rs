@@ -848,6 +848,9 @@ fn deploys_exactly(dir: &str, stem: &str, mut net: Network) {
             if let Some(d) = &b.decays {
                 learnt.push(vec![d.values().unwrap().0, d.values().unwrap().1]);
             }
+            if let Some(d) = &b.rf_decays {
+                learnt.push(vec![d.values().unwrap().0, d.values().unwrap().1]);
+            }
             if let Some(n) = &b.norm {
                 learnt.push(values(&n.running_mean.value_sync().reshape([1, 1, -1])));
             }
@@ -1371,7 +1374,9 @@ fn alif_batch_norm_equals_slayers() {
 /// imaginary states and every block's spikes equal slayer's exactly, the loss and the
 /// gradients w.r.t. the real, imaginary and output weights and the input match to 1e-5; the
 /// Process simulation of the file equals Lava's run, and a network trained here exports and
-/// deploys with identical spikes. Mismatched synapses and bad parameters are clear errors.
+/// deploys with identical spikes. Learnable sin and cos decays (`tools/oracle/slayer_rf_learn.py`)
+/// get slayer's gradients (1e-5), learn and deploy. Mismatched synapses and bad parameters
+/// are clear errors.
 #[test]
 fn rf_neurons_equal_slayers_and_deploy_exactly() {
     use basalt_slayer::neuron::rf::RfNeuron;
@@ -1432,6 +1437,37 @@ fn rf_neurons_equal_slayers_and_deploy_exactly() {
         assert!(e.to_string().contains("resonate-and-fire neurons take a complex synapse"), "{e}");
         deploys_exactly("rf", stem, net);
     }
+    // Learnable sin and cos decays (`tools/oracle/slayer_rf_learn.py`).
+    let truth = |name: &str| npz_array(&test_data("rf/rf_learn.npz"), name);
+    let net = Network::from_netx(test_data("rf/rf_learn.net"), &device).unwrap();
+    let mut blocks = net.blocks.into_iter();
+    let rf_block = blocks.next().unwrap().with_learnable_decays(&device).unwrap();
+    let net = Network { input: net.input, blocks: std::iter::once(rf_block).chain(blocks).collect() };
+    let xt = f32_tensor(&truth("x").data, [2, 8, 50], &device).require_grad();
+    let outs = net.forward_train(xt.clone()).unwrap();
+    for (k, out) in outs.iter().enumerate() {
+        assert_eq!(values(out), truth(&format!("out{k}")).data, "rf_learn: block {k}");
+    }
+    let loss = basalt_slayer::SpikeRate::new(0.2, 0.03)
+        .unwrap()
+        .forward(outs[2].clone(), int_tensor(&[0.0, 2.0], [2], &device))
+        .unwrap();
+    let grads = loss_against(loss, truth("loss").data[0], "rf_learn");
+    assert_close("rf_learn x", xt.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap(), truth("grad_x").data);
+    let d = net.blocks[0].rf_decays.as_ref().unwrap();
+    for (name, p) in [("sin", &d.sin), ("cos", &d.cos)] {
+        let g = p.grad(&grads).unwrap().try_into_vec_as::<f32>().unwrap();
+        assert_close(&format!("rf_learn {name} decay"), g, truth(&format!("grad_{name}")).data);
+    }
+    let stacked = weight_grad(&net.blocks[0].synapse, &grads).unwrap();
+    assert_close("rf_learn real weights", stacked[..48].to_vec(), truth("grad_w_real").data);
+    assert_close("rf_learn imaginary weights", stacked[48..].to_vec(), truth("grad_w_imag").data);
+    // slayer's clamp keeps the gain below 4096.
+    let big = basalt_slayer::neuron::learned::LearnableRfDecays::new((4000.0, 3000.0), &device).clamped();
+    let (sin, cos) = big.values().unwrap();
+    assert!((sin.hypot(cos) - 4095.0).abs() < 1e-3 && (sin / cos - 4.0 / 3.0).abs() < 1e-6, "{sin}, {cos}");
+    deploys_exactly("rf", "rf_learn", net);
+
     let rf = RfNeuron::new(0.1, 7.0, 0.05).unwrap();
     let e = basalt_slayer::InputBlock::new(Neuron::Rf(rf), [8, 1, 1]).unwrap_err();
     assert!(e.to_string().contains("RF (complex input)"), "{e}");

@@ -1,7 +1,8 @@
 //! Learnable decays (slayer's `cuba.Neuron` and `alif.Neuron` with `requires_grad=True`,
 //! shared parameters): the current and voltage decays as trainable scalars times 4096
 //! (ALIF's threshold and refractory decays get zero gradients in slayer: they stay fixed);
-//! and sigma-delta thresholds. The forward uses their
+//! RF sin and cos decays (their gradient is slayer's resonator backward's, in
+//! [`crate::neuron::rf`]); and sigma-delta thresholds. The forward uses their
 //! rounded values (slayer's straight-through `quantize`); their gradient is slayer's
 //! `_li_dynamics_bwd` rule, `Σ grad_input[n]·output[n-1]` over batch, neurons and time.
 
@@ -102,5 +103,59 @@ impl LearnableThreshold {
     /// forward; call after an optimiser step.
     pub fn clamped(self) -> Self {
         LearnableThreshold { value: clamp_param(self.value, (1.0 / S_SCALE) as f32, f32::MAX) }
+    }
+}
+
+/// A resonate-and-fire population's sin and cos decays (times 4096, shared) as trainable
+/// parameters (slayer's `rf.Neuron(requires_grad=True)`). The forward uses them clamped
+/// (gain below 4096) and rounded, as slayer's straight-through `quantize`.
+#[derive(Module, Debug)]
+pub struct LearnableRfDecays {
+    /// `(1 - α)·sin(2π/period)·4096`.
+    pub sin: Param<Tensor<1>>,
+    /// `(1 - α)·cos(2π/period)·4096`.
+    pub cos: Param<Tensor<1>>,
+}
+
+impl LearnableRfDecays {
+    /// Trainable copies of the sin and cos decays (times 4096), on `device`.
+    pub fn new((sin, cos): (f64, f64), device: &Device) -> Self {
+        let scalar = |x: f64| Param::from_tensor(Tensor::from_data(TensorData::new(vec![x as f32], [1]), device));
+        LearnableRfDecays { sin: scalar(sin), cos: scalar(cos) }
+    }
+
+    /// The decays' current values (times 4096, unrounded).
+    pub fn values(&self) -> Result<(f64, f64)> {
+        let both = Tensor::cat(vec![self.sin.val().detach(), self.cos.val().detach()], 0);
+        let v = crate::neuron::ops::host(both.reshape([1, 1, 2]))?;
+        Ok((f64::from(v[0]), f64::from(v[1])))
+    }
+
+    /// `neuron` with these decays (clamped and rounded); an error for neurons other than RF.
+    pub fn applied_to(&self, neuron: &Neuron) -> Result<Neuron> {
+        let (sin, cos) = self.values()?;
+        match neuron {
+            Neuron::Rf(n) => Ok(Neuron::Rf(n.with_decays(sin, cos))),
+            _ => Err(SlayerError::Parameter {
+                what: "learnable RF decays".into(),
+                reason: "only resonate-and-fire neurons have them".into(),
+            }),
+        }
+    }
+
+    /// The decays clamped as slayer's `rf.Neuron.clamp` before each forward (gain below
+    /// 4096, sin at least 1, cos at least 0), as new leaves; call after an optimiser step.
+    pub fn clamped(self) -> Self {
+        let (sin, cos) = (self.sin.val().detach(), self.cos.val().detach());
+        let gain = (sin.clone() * sin.clone() + cos.clone() * cos.clone()).sqrt();
+        let factor = gain.clone().clamp(0.0, P_SCALE as f32 - 1.0) / gain.clamp_min(f32::MIN_POSITIVE);
+        let (sin_new, cos_new) = ((sin * factor.clone()).clamp_min(1.0), (cos * factor).clamp_min(0.0));
+        let set = |p: Param<Tensor<1>>, x: Tensor<1>| {
+            p.map(|d| {
+                let trainable = d.is_require_grad();
+                x.detach().set_require_grad(trainable)
+            })
+        };
+        LearnableRfDecays { sin: set(self.sin, sin_new), cos: set(self.cos, cos_new) }
     }
 }

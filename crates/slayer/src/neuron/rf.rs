@@ -13,6 +13,7 @@
 use burn::tensor::{Tensor, TensorData};
 
 use super::cuba::{P_SCALE, W_SCALE};
+use super::learned::LearnableRfDecays;
 use super::ops::host;
 use crate::error::{Result, SlayerError};
 
@@ -90,6 +91,18 @@ impl RfNeuron {
         self.threshold
     }
 
+    /// The sin and cos decays times 4096 (slayer's `sin_decay`, `cos_decay`, rounded).
+    pub fn decays(&self) -> (f64, f64) {
+        (self.sin_decay as f64, self.cos_decay as f64)
+    }
+
+    /// The same neurons with sin and cos decays `sin`, `cos` (times 4096; clamped as slayer
+    /// clamps them, then rounded half to even as its `quantize`).
+    pub fn with_decays(&self, sin: f64, cos: f64) -> Self {
+        let (sin, cos) = clamp_decays(sin as f32, cos as f32);
+        RfNeuron { sin_decay: sin.round_ties_even() as i64, cos_decay: cos.round_ties_even() as i64, ..self.clone() }
+    }
+
     /// Whether these are RF-IZ neurons (Izhikevich spike and reset).
     pub fn is_izhikevich(&self) -> bool {
         self.izhikevich
@@ -108,6 +121,14 @@ impl RfNeuron {
     /// The same spikes with slayer's surrogate gradients.
     pub fn forward_train(&self, z: Tensor<3>) -> Result<Tensor<3>> {
         self.run(z, true)
+    }
+
+    /// The spikes of neurons whose decays are `decays` (these neurons carry their rounded
+    /// values), differentiable with respect to them as slayer's resonator backward:
+    /// `∂/∂sin = Σ -g_re[t+1]·im[t] + g_im[t+1]·re[t]`, `∂/∂cos = Σ g_re[t+1]·re[t] +
+    /// g_im[t+1]·im[t]`, `g` the gradient at the resonator's input.
+    pub(crate) fn forward_learning(&self, z: Tensor<3>, decays: &LearnableRfDecays) -> Result<Tensor<3>> {
+        self.run_with(z, true, Some(decays))
     }
 
     /// The real and imaginary states (batch, n, time) for stacked currents `z` (slayer's
@@ -133,6 +154,10 @@ impl RfNeuron {
     }
 
     fn run(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
+        self.run_with(z, train, None)
+    }
+
+    fn run_with(&self, z: Tensor<3>, train: bool, decays: Option<&LearnableRfDecays>) -> Result<Tensor<3>> {
         let [batch, two_n, steps] = self.check(&z)?;
         let n = two_n / 2;
         let device = z.device();
@@ -142,8 +167,24 @@ impl RfNeuron {
         if !train {
             return Ok(spikes);
         }
-        let real_in = z.clone().slice([0..batch, 0..n, 0..steps]);
-        let imag_in = z.slice([0..batch, n..two_n, 0..steps]);
+        let mut real_in = z.clone().slice([0..batch, 0..n, 0..steps]);
+        let mut imag_in = z.slice([0..batch, n..two_n, 0..steps]);
+        if let Some(d) = decays {
+            // Each step's input gains (Δcos·re + i·Δsin·...)·z[t-1] of the host states, whose
+            // value is 0 and whose gradient is slayer's decay gradient.
+            let previous = |v: &[f32]| {
+                let mut shifted = vec![0f32; v.len()];
+                for (row, out) in v.chunks(steps).zip(shifted.chunks_mut(steps)) {
+                    out[1..].copy_from_slice(&row[..steps - 1]);
+                }
+                tensor(shifted)
+            };
+            let (re, im) = (previous(&run.real), previous(&run.imag));
+            let delta = |p: &burn::module::Param<Tensor<1>>| (p.val() - p.val().detach()).reshape([1, 1, 1]);
+            let (ds, dc) = (delta(&d.sin), delta(&d.cos));
+            real_in = real_in + re.clone() * dc.clone() - im.clone() * ds.clone();
+            imag_in = imag_in + re * ds + im * dc;
+        }
         let (real, imag) = self.resonate(real_in, imag_in);
         let p = real * tensor(run.slope_real) + imag * tensor(run.slope_imag);
         Ok(spikes + (p.clone() - p.detach()))
@@ -259,13 +300,20 @@ fn decays_of(period: f64, decay: f64) -> Result<(i64, i64)> {
         });
     }
     let angle = 2.0 * std::f64::consts::PI / period;
-    let mut sin = (P_SCALE * (angle.sin() * (1.0 - decay))) as f32;
-    let mut cos = (P_SCALE * (angle.cos() * (1.0 - decay))) as f32;
+    let sin = (P_SCALE * (angle.sin() * (1.0 - decay))) as f32;
+    let cos = (P_SCALE * (angle.cos() * (1.0 - decay))) as f32;
+    let (sin, cos) = clamp_decays(sin, cos);
+    Ok((sin.round_ties_even() as i64, cos.round_ties_even() as i64))
+}
+
+/// slayer's `rf.Neuron.clamp` of the sin and cos decays (times 4096, float32): the gain
+/// `sqrt(sin² + cos²)` scaled below 4096, then sin at least 1 and cos at least 0.
+pub(crate) fn clamp_decays(mut sin: f32, mut cos: f32) -> (f32, f32) {
     let gain = (sin * sin + cos * cos).sqrt();
     let clamped = gain.clamp(0.0, P_SCALE as f32 - 1.0);
     if gain > 0.0 {
         sin *= clamped / gain;
         cos *= clamped / gain;
     }
-    Ok((sin.max(1.0).round_ties_even() as i64, cos.max(0.0).round_ties_even() as i64))
+    (sin.max(1.0), cos.max(0.0))
 }
