@@ -56,3 +56,18 @@ def squared_error_backward(blocks, x_np, outputs, steps):
     loss = ((outs[-1] - target) ** 2).sum()
     loss.backward()
     return x, outs, target, loss
+
+
+def flat(t):
+    """A tensor's values as float64 (detached)."""
+    return t.detach().numpy().astype(np.float64)
+
+
+def g2(w):
+    """A weight's gradient as a 2-D float64 array (outputs, everything else)."""
+    return w.grad.reshape(w.grad.shape[0], -1).numpy().astype(np.float64)
+
+
+def w2(w):
+    """A weight as a 2-D float64 array (outputs, everything else)."""
+    return w.detach().reshape(w.shape[0], -1).numpy().astype(np.float64)

@@ -13,20 +13,13 @@ python tools/oracle/slayer_alif_kwta_decimation.py OUT_DIR
 import os, sys
 import numpy as np, torch
 import netx_oracle
+from netx_oracle import flat, g2
 from lava.lib.dl import slayer
 
 out = sys.argv[1]
 torch.manual_seed(17)
 np.random.seed(17)
 steps = 50
-
-
-def flat(t):
-    return t.detach().numpy().astype(np.float64)
-
-
-def g2(w):
-    return w.grad.reshape(w.grad.shape[0], -1).numpy().astype(np.float64)
 
 
 def spikes(shape):

@@ -14,6 +14,7 @@ the running means after that forward (`rm*_after`). lava-dl would export the nor
 import os, sys
 import numpy as np, torch
 import netx_oracle
+from netx_oracle import flat, g2
 from lava.lib.dl import slayer
 
 out = sys.argv[1]
@@ -21,10 +22,6 @@ torch.manual_seed(23)
 np.random.seed(23)
 steps = 50
 norm = slayer.neuron.norm.MeanOnlyBatchNorm
-
-
-def flat(t):
-    return t.detach().numpy().astype(np.float64)
 
 
 pa = {'threshold': 0.5, 'threshold_step': 0.2, 'current_decay': 0.25, 'voltage_decay': 0.1,
@@ -57,7 +54,6 @@ x = torch.tensor(x_np, requires_grad=True)
 outs = netx_oracle.forward_all(blocks, x)
 loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([0, 2]))
 loss.backward()
-g2 = lambda w: w.grad.reshape(w.grad.shape[0], -1).numpy().astype(np.float64)
 rec.update(x=x_np.astype(np.float64), loss=np.array([loss.item()]), grad_x=flat(x.grad))
 for i, (e, t) in enumerate(zip(evals, outs)):
     rec[f"eval{i}"] = flat(e)

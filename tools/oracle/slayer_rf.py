@@ -12,6 +12,7 @@ Lava 0.10 runs the export on sample 0 (`hidden_lava`, `out_lava`)."""
 import os, sys
 import numpy as np, torch
 import netx_oracle
+from netx_oracle import g2, w2
 from lava.lib.dl import slayer
 
 out = sys.argv[1]
@@ -39,8 +40,6 @@ for stem, module, rf in [
     loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([0, 2]))
     loss.backward()
     rf_block = blocks[1]
-    g2 = lambda w: w.grad.reshape(w.grad.shape[0], -1).numpy().astype(np.float64)
-    w2 = lambda w: w.detach().reshape(w.shape[0], -1).numpy().astype(np.float64)
     inp = (blocks[0].neuron.quantize_8bit(torch.tensor(x_np[0])).numpy() * 64).round().astype(np.int32)
     h, o = netx_oracle.run(path, inp)
     rec = dict(x=x_np.astype(np.float64), loss=np.array([loss.item()]), grad_x=x.grad.numpy().astype(np.float64),

@@ -11,6 +11,7 @@ weights, the sin and cos decays and the input. Lava 0.10 runs the export on samp
 import os, sys
 import numpy as np, torch
 import netx_oracle
+from netx_oracle import g2, w2
 from lava.lib.dl import slayer
 
 out = sys.argv[1]
@@ -36,7 +37,6 @@ x = torch.tensor(x_np, requires_grad=True)
 outs = netx_oracle.forward_all(blocks, x)
 loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([0, 2]))
 loss.backward()
-g2 = lambda w: w.grad.reshape(w.grad.shape[0], -1).numpy().astype(np.float64)
 inp = (blocks[0].neuron.quantize_8bit(torch.tensor(x_np[0])).numpy() * 64).round().astype(np.int32)
 h, o = netx_oracle.run(path, inp)
 np.savez(os.path.join(out, "rf_learn.npz"), x=x_np.astype(np.float64), loss=np.array([loss.item()]),
