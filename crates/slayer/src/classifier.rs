@@ -1,7 +1,7 @@
 //! Reading class decisions from output spikes (slayer's `slayer.classifier`): `Rate` over
 //! the whole sample, `MovingWindow` per time step over a sliding box window.
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor};
 
 use crate::error::{Result, SlayerError};
 
@@ -18,15 +18,9 @@ pub fn predict(spikes: Tensor<3>) -> Tensor<1, Int> {
 /// A causal FIR filter along time: `y[t] = Σ_{k < taps.len()} taps[k]·x[t - k]` (slayer's
 /// `filter.FIR` with sampling time 1), as one (time x time) matmul.
 pub(crate) fn causal_fir(x: Tensor<3>, taps: &[f64]) -> Tensor<3> {
-    let [batch, n, steps] = x.dims();
-    let mut k = vec![0f32; steps * steps];
-    for from in 0..steps {
-        for (lag, tap) in taps.iter().enumerate().take(steps - from) {
-            k[from * steps + from + lag] = *tap as f32;
-        }
-    }
-    let kernel = Tensor::<2>::from_data(TensorData::new(k, [steps, steps]), &x.device());
-    x.reshape([batch * n, steps]).matmul(kernel).reshape([batch, n, steps])
+    let steps = x.dims()[2];
+    let c: Vec<f64> = (0..steps).map(|lag| taps.get(lag).copied().unwrap_or(0.0)).collect();
+    crate::neuron::ops::causal_filter(x, &c)
 }
 
 /// slayer's `classifier.MovingWindow(time_window)`: the rate at each step is the mean of the

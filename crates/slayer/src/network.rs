@@ -484,6 +484,12 @@ impl Network {
                     continue;
                 }
                 LayerKind::Dense { weight, weight_rec: None, weight_imag: Some(imag), bias: None, delay: None } => {
+                    if let Some(prev) = shape.filter(|p| p.iter().product::<usize>() != weight.ncols()) {
+                        return Err(unsupported(&format!(
+                            "has {} inputs, the layer before gives {prev:?}",
+                            weight.ncols()
+                        )));
+                    }
                     if imag.dim() != weight.dim() {
                         return Err(unsupported(&format!(
                             "imaginary weights of {:?} for real weights of {:?}",

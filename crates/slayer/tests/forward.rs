@@ -1466,6 +1466,10 @@ fn rf_neurons_equal_slayers_and_deploy_exactly() {
     let big = basalt_slayer::neuron::learned::LearnableRfDecays::new((4000.0, 3000.0), &device).clamped();
     let (sin, cos) = big.values().unwrap();
     assert!((sin.hypot(cos) - 4095.0).abs() < 1e-3 && (sin / cos - 4.0 / 3.0).abs() < 1e-6, "{sin}, {cos}");
+    let empty = net.blocks[0].forward_train(Tensor::zeros([1, 8, 0], &device)).unwrap();
+    assert_eq!(empty.dims(), [1, 6, 0], "no steps, no spikes (and no panic)");
+    let cuba = net.blocks[1].clone().with_learnable_decays(&device).unwrap().with_norm(&device).unwrap();
+    assert_eq!(cuba.forward_train(Tensor::zeros([1, 6, 0], &device)).unwrap().dims(), [1, 3, 0]);
     deploys_exactly("rf", "rf_learn", net);
 
     let rf = RfNeuron::new(0.1, 7.0, 0.05).unwrap();

@@ -299,8 +299,11 @@ pub(crate) fn integrate_once(x: Tensor<3>, a: f64) -> Tensor<3> {
 
 /// `y[to] = Σ_{from <= to} c[to - from]·x[from]` along the time axis, as one matmul with the
 /// (time x time) Toeplitz matrix of `c`.
-fn causal_filter(x: Tensor<3>, c: &[f64]) -> Tensor<3> {
+pub(crate) fn causal_filter(x: Tensor<3>, c: &[f64]) -> Tensor<3> {
     let [batch, n, steps] = x.dims();
+    if steps == 0 {
+        return x; // nothing to filter (and burn reads a 0 in a reshape as "keep this axis")
+    }
     let mut k = vec![0f32; steps * steps];
     for from in 0..steps {
         for to in from..steps {

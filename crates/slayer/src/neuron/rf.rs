@@ -161,6 +161,9 @@ impl RfNeuron {
         let [batch, two_n, steps] = self.check(&z)?;
         let n = two_n / 2;
         let device = z.device();
+        if steps == 0 {
+            return Ok(Tensor::zeros([batch, n, 0], &device));
+        }
         let run = self.host_run(&host(z.clone().detach())?, [batch, n, steps]);
         let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, steps]), &device);
         let spikes = tensor(run.spikes);
@@ -174,8 +177,10 @@ impl RfNeuron {
             // value is 0 and whose gradient is slayer's decay gradient.
             let previous = |v: &[f32]| {
                 let mut shifted = vec![0f32; v.len()];
-                for (row, out) in v.chunks(steps).zip(shifted.chunks_mut(steps)) {
-                    out[1..].copy_from_slice(&row[..steps - 1]);
+                for (row, out) in v.chunks(steps.max(1)).zip(shifted.chunks_mut(steps.max(1))) {
+                    if let Some(earlier) = row.len().checked_sub(1) {
+                        out[1..].copy_from_slice(&row[..earlier]);
+                    }
                 }
                 tensor(shifted)
             };
