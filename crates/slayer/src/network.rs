@@ -255,8 +255,8 @@ impl Block {
         }
     }
 
-    /// The neurons of a block that may have `staging` (`what`): CUBA or ALIF without
-    /// recurrence.
+    /// The neurons of a block that may have `what` (a batch norm or learnable decays): CUBA
+    /// or ALIF without recurrence.
     fn staged_neuron(&self, what: &str) -> Result<&Neuron> {
         match (&self.neuron, &self.recurrent, &self.kwta) {
             (Neuron::Cuba(_) | Neuron::Alif(_), None, None) => Ok(&self.neuron),
@@ -309,12 +309,7 @@ impl Block {
     }
 
     fn run(&self, x: Tensor<3>, train: bool) -> Result<Tensor<3>> {
-        if matches!(self.neuron, Neuron::Rf(_)) != matches!(self.synapse, Synapse::Complex(_)) {
-            return Err(SlayerError::Parameter {
-                what: "RF block".into(),
-                reason: "resonate-and-fire neurons take a complex synapse (Synapse::complex), and only they do".into(),
-            });
-        }
+        check_rf_pairing(&self.neuron, &self.synapse)?;
         let z = self.synapse.forward(x)?;
         // slayer normalizes an ALIF neuron's input current, a CUBA neuron's current.
         let (z, current_norm) = match (&self.norm, &self.neuron) {
@@ -347,6 +342,17 @@ impl Block {
             None => Ok(s),
         }
     }
+}
+
+/// Resonate-and-fire neurons take a complex synapse, and only they do.
+fn check_rf_pairing(neuron: &Neuron, synapse: &Synapse) -> Result<()> {
+    if matches!(neuron, Neuron::Rf(_)) != matches!(synapse, Synapse::Complex(_)) {
+        return Err(SlayerError::Parameter {
+            what: "RF block".into(),
+            reason: "resonate-and-fire neurons take a complex synapse (Synapse::complex), and only they do".into(),
+        });
+    }
+    Ok(())
 }
 
 /// A feed-forward chain of blocks, optionally behind an Input block.
@@ -466,6 +472,13 @@ impl Network {
             };
             let file_shape = as_chw(&c.shape).ok_or_else(|| unsupported("`shape` must be (N) or (C, H, W)"))?;
             let needs_shape = || shape.ok_or_else(|| unsupported("needs an input layer before it (its input shape)"));
+            // A dense layer's inputs against what the layer before gives (when known).
+            let check_inputs = |inputs: usize| match shape {
+                Some(prev) if prev.iter().product::<usize>() != inputs => {
+                    Err(unsupported(&format!("has {inputs} inputs, the layer before gives {prev:?}")))
+                }
+                _ => Ok(()),
+            };
             // The synapse, a dense layer's recurrent weights and axonal delays, the bias.
             let (synapse, recurrent, delay, bias) = match &c.kind {
                 LayerKind::Input => {
@@ -484,12 +497,7 @@ impl Network {
                     continue;
                 }
                 LayerKind::Dense { weight, weight_rec: None, weight_imag: Some(imag), bias: None, delay: None } => {
-                    if let Some(prev) = shape.filter(|p| p.iter().product::<usize>() != weight.ncols()) {
-                        return Err(unsupported(&format!(
-                            "has {} inputs, the layer before gives {prev:?}",
-                            weight.ncols()
-                        )));
-                    }
+                    check_inputs(weight.ncols())?;
                     if imag.dim() != weight.dim() {
                         return Err(unsupported(&format!(
                             "imaginary weights of {:?} for real weights of {:?}",
@@ -507,14 +515,7 @@ impl Network {
                     ))
                 }
                 LayerKind::Dense { weight, weight_rec, weight_imag: None, bias, delay: file_delay } => {
-                    if let Some(prev) = shape {
-                        if prev.iter().product::<usize>() != weight.ncols() {
-                            return Err(unsupported(&format!(
-                                "has {} inputs, the layer before gives {prev:?}",
-                                weight.ncols()
-                            )));
-                        }
-                    }
+                    check_inputs(weight.ncols())?;
                     let recurrent = weight_rec.as_ref().map(|r| Dense::from_netx_weights(r, device)).transpose()?;
                     let delay = match file_delay {
                         None => None,
@@ -574,9 +575,7 @@ impl Network {
                     neuron = Neuron::Voltage(n.clone());
                 }
             }
-            if matches!(neuron, Neuron::Rf(_)) != matches!(synapse, Synapse::Complex(_)) {
-                return Err(unsupported("resonate-and-fire neurons and complex weights come together"));
-            }
+            check_rf_pairing(&neuron, &synapse).map_err(|e| unsupported(&e.to_string()))?;
             let mut block = match (recurrent, synapse) {
                 (Some(r), Synapse::Dense(w)) => Block::recurrent(w, r, neuron)?,
                 (_, synapse) => Block::new(synapse, neuron),

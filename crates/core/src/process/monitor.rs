@@ -175,11 +175,22 @@ impl Handle<Monitor> {
 
     /// The data of one probe, by process name and Var/port name.
     pub fn data<S: Simulator + ?Sized>(&self, rt: &S, process: &str, target: &str) -> Result<ArrayD<f64>> {
-        let probes = self.probes(rt)?;
+        Ok(self.probe_data(rt, process, target)?.1)
+    }
+
+    /// One probe's description and data.
+    fn probe_data<S: Simulator + ?Sized>(
+        &self,
+        rt: &S,
+        process: &str,
+        target: &str,
+    ) -> Result<(ProbeInfo, ArrayD<f64>)> {
+        let mut probes = self.probes(rt)?;
         let k = probes.iter().position(|p| p.process == process && p.target == target).ok_or_else(|| {
             Error::NotFound { kind: "probe", name: format!("{process}.{target}"), context: " on this Monitor".into() }
         })?;
-        rt.read(&self.var(&format!("data_{k}")))
+        let data = rt.read(&self.var(&format!("data_{k}")))?;
+        Ok((probes.swap_remove(k), data))
     }
 
     /// Plots one probe to a PNG file (one line per element; title = process name,
@@ -206,10 +217,8 @@ impl Handle<Monitor> {
         copy: usize,
         path: impl AsRef<Path>,
     ) -> Result<()> {
-        let data = self.data(rt, process, target)?;
-        let info = self.probes(rt)?.into_iter().find(|p| p.process == process && p.target == target);
-        let steps_first = info.map_or(data.ndim(), |p| p.shape.len() + 1);
-        let (data, title) = copy_of(data, steps_first, copy, process)?;
+        let (info, data) = self.probe_data(rt, process, target)?;
+        let (data, title) = copy_of(data, info.shape.len() + 1, copy, process)?;
         crate::plot::line_plot_png(path.as_ref(), &title, "Time step", target, &data)
     }
 }

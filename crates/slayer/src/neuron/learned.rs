@@ -25,15 +25,13 @@ pub struct LearnableDecays {
 impl LearnableDecays {
     /// Trainable copies of the current and voltage decays (times 4096), on `device`.
     pub fn new((current, voltage): (f64, f64), device: &Device) -> Self {
-        let scalar = |x: f64| Param::from_tensor(Tensor::from_data(TensorData::new(vec![x as f32], [1]), device));
-        LearnableDecays { current: scalar(current), voltage: scalar(voltage) }
+        LearnableDecays { current: scalar_param(current, device), voltage: scalar_param(voltage, device) }
     }
 
     /// The decays' current values (times 4096, clamped to [0, 4096]).
     pub fn values(&self) -> Result<(f64, f64)> {
-        let both = Tensor::cat(vec![self.current.val().detach(), self.voltage.val().detach()], 0);
-        let v = crate::neuron::ops::host(both.reshape([1, 1, 2]))?;
-        Ok((f64::from(v[0]).clamp(0.0, P_SCALE), f64::from(v[1]).clamp(0.0, P_SCALE)))
+        let (current, voltage) = pair_values(&self.current, &self.voltage)?;
+        Ok((current.clamp(0.0, P_SCALE), voltage.clamp(0.0, P_SCALE)))
     }
 
     /// `neuron` with these decays; an error for neurons without learnable decays.
@@ -53,6 +51,18 @@ impl LearnableDecays {
             voltage: clamp_param(self.voltage, 0.0, P_SCALE as f32),
         }
     }
+}
+
+/// A trainable scalar parameter of value `x`, on `device`.
+fn scalar_param(x: f64, device: &Device) -> Param<Tensor<1>> {
+    Param::from_tensor(Tensor::from_data(TensorData::new(vec![x as f32], [1]), device))
+}
+
+/// The current values of two scalar parameters, read in one transfer.
+fn pair_values(a: &Param<Tensor<1>>, b: &Param<Tensor<1>>) -> Result<(f64, f64)> {
+    let both = Tensor::cat(vec![a.val().detach(), b.val().detach()], 0);
+    let v = crate::neuron::ops::host(both.reshape([1, 1, 2]))?;
+    Ok((f64::from(v[0]), f64::from(v[1])))
 }
 
 /// A parameter clamped to [lo, hi] as a new leaf (the clamp is not part of any gradient),
@@ -78,8 +88,7 @@ pub struct LearnableThreshold {
 impl LearnableThreshold {
     /// A trainable copy of `threshold`, on `device`.
     pub fn new(threshold: f64, device: &Device) -> Self {
-        let value = Param::from_tensor(Tensor::from_data(TensorData::new(vec![threshold as f32], [1]), device));
-        LearnableThreshold { value }
+        LearnableThreshold { value: scalar_param(threshold, device) }
     }
 
     /// The threshold's current value, at least slayer's minimum 1/4096.
@@ -120,15 +129,12 @@ pub struct LearnableRfDecays {
 impl LearnableRfDecays {
     /// Trainable copies of the sin and cos decays (times 4096), on `device`.
     pub fn new((sin, cos): (f64, f64), device: &Device) -> Self {
-        let scalar = |x: f64| Param::from_tensor(Tensor::from_data(TensorData::new(vec![x as f32], [1]), device));
-        LearnableRfDecays { sin: scalar(sin), cos: scalar(cos) }
+        LearnableRfDecays { sin: scalar_param(sin, device), cos: scalar_param(cos, device) }
     }
 
     /// The decays' current values (times 4096, unrounded).
     pub fn values(&self) -> Result<(f64, f64)> {
-        let both = Tensor::cat(vec![self.sin.val().detach(), self.cos.val().detach()], 0);
-        let v = crate::neuron::ops::host(both.reshape([1, 1, 2]))?;
-        Ok((f64::from(v[0]), f64::from(v[1])))
+        pair_values(&self.sin, &self.cos)
     }
 
     /// `neuron` with these decays (clamped and rounded); an error for neurons other than RF.

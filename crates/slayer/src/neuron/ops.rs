@@ -300,17 +300,28 @@ pub(crate) fn integrate_once(x: Tensor<3>, a: f64) -> Tensor<3> {
 /// `y[to] = Σ_{from <= to} c[to - from]·x[from]` along the time axis, as one matmul with the
 /// (time x time) Toeplitz matrix of `c`.
 pub(crate) fn causal_filter(x: Tensor<3>, c: &[f64]) -> Tensor<3> {
-    let [batch, n, steps] = x.dims();
-    if steps == 0 {
-        return x; // nothing to filter (and burn reads a 0 in a reshape as "keep this axis")
-    }
+    let kernel = causal_kernel(c, x.dims()[2], &x.device());
+    apply_causal_kernel(x, kernel)
+}
+
+/// The (time x time) Toeplitz matrix of a causal filter `c`: `k[from, to] = c[to - from]`
+/// for `to >= from`, else 0.
+pub(crate) fn causal_kernel(c: &[f64], steps: usize, device: &burn::tensor::Device) -> Tensor<2> {
     let mut k = vec![0f32; steps * steps];
     for from in 0..steps {
         for to in from..steps {
             k[from * steps + to] = c[to - from] as f32;
         }
     }
-    let kernel = Tensor::<2>::from_data(TensorData::new(k, [steps, steps]), &x.device());
+    Tensor::<2>::from_data(TensorData::new(k, [steps, steps]), device)
+}
+
+/// `x` (batch, n, time) filtered along time by a [`causal_kernel`], as one matmul.
+pub(crate) fn apply_causal_kernel(x: Tensor<3>, kernel: Tensor<2>) -> Tensor<3> {
+    let [batch, n, steps] = x.dims();
+    if steps == 0 {
+        return x; // nothing to filter (and burn reads a 0 in a reshape as "keep this axis")
+    }
     x.reshape([batch * n, steps]).matmul(kernel).reshape([batch, n, steps])
 }
 

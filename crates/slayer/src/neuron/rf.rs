@@ -14,7 +14,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::cuba::{P_SCALE, W_SCALE};
 use super::learned::LearnableRfDecays;
-use super::ops::host;
+use super::ops::{apply_causal_kernel, causal_kernel, host};
 use crate::error::{Result, SlayerError};
 
 /// Surrogate width and height multipliers of phase RF (slayer's `rf.TAU_RHO_MULT`,
@@ -198,28 +198,19 @@ impl RfNeuron {
     /// The resonator without rounding or reset, `z[t] = Σ λ^(t-k)·x[k]`, as two real
     /// causal filters: differentiable, its gradient is slayer's resonator backward.
     fn resonate(&self, real: Tensor<3>, imag: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
-        let [batch, n, steps] = real.dims();
+        let steps = real.dims()[2];
         let (c, s) = (self.cos_decay as f64 / P_SCALE, self.sin_decay as f64 / P_SCALE);
         let mut powers = vec![(1f64, 0f64); steps];
         for k in 1..steps {
             let (re, im) = powers[k - 1];
             powers[k] = (re * c - im * s, re * s + im * c);
         }
-        let matrix = |part: fn((f64, f64)) -> f64| {
-            let mut m = vec![0f32; steps * steps];
-            for from in 0..steps {
-                for to in from..steps {
-                    m[from * steps + to] = part(powers[to - from]) as f32;
-                }
-            }
-            Tensor::<2>::from_data(TensorData::new(m, [steps, steps]), &real.device())
-        };
-        let (kc, ks) = (matrix(|p| p.0), matrix(|p| p.1));
-        let flat = |x: Tensor<3>| x.reshape([batch * n, steps]);
-        let (xr, xi) = (flat(real), flat(imag));
-        let re = xr.clone().matmul(kc.clone()) - xi.clone().matmul(ks.clone());
-        let im = xr.matmul(ks) + xi.matmul(kc);
-        (re.reshape([batch, n, steps]), im.reshape([batch, n, steps]))
+        let (re_powers, im_powers): (Vec<f64>, Vec<f64>) = powers.into_iter().unzip();
+        let device = real.device();
+        let (kc, ks) = (causal_kernel(&re_powers, steps, &device), causal_kernel(&im_powers, steps, &device));
+        let re = apply_causal_kernel(real.clone(), kc.clone()) - apply_causal_kernel(imag.clone(), ks.clone());
+        let im = apply_causal_kernel(real, ks) + apply_causal_kernel(imag, kc);
+        (re, im)
     }
 
     /// slayer's forward on the host over `z` (batch, 2·n, time): states, spikes and the
