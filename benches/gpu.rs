@@ -1,7 +1,7 @@
 //! The GPU issue's benchmark on whatever adapter wgpu finds: the dense LIF stack
 //! (`basalt::workloads::dense_lif_stack`: 1 layer = LIF -> Dense -> LIF, and 4 layers), N
 //! neurons per layer, batches of copies sharing the weights, float and fixed point, T = 1000
-//! steps per iteration. Throughput is in elements/s = simulated steps per second. Sizes and
+//! steps per iteration, each plan fused (the default) and unfused. Throughput is in elements/s = simulated steps per second. Sizes and
 //! batches: `BASALT_BENCH_SIZES` (default 1024) and `BASALT_BENCH_BATCHES` (default 1, as
 //! lavapipe is slow; on a GPU use 1,32,256). `examples/gpu_throughput.rs` prints the derived
 //! figures (synaptic updates/s, bytes/s against the measured copy bandwidth) and
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use basalt::walkthrough::Precision;
 use basalt::workloads::dense_lif_stack;
-use basalt_gpu::{GpuDevice, GpuRuntime};
+use basalt_gpu::{GpuDevice, GpuRuntime, PlanOptions};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const STEPS: u64 = 1000;
@@ -37,11 +37,19 @@ fn bench(c: &mut Criterion) {
                 let stack = dense_lif_stack(n, layers, precision).expect("network builds");
                 let exe = stack.net.compile(&precision.run_config()).expect("compiles");
                 for batch in list("BASALT_BENCH_BATCHES", &[1]) {
-                    let mut rt = GpuRuntime::with_batch(&exe, gpu.clone(), batch).expect("plan builds");
-                    rt.run(1).expect("runs");
-                    let id =
-                        BenchmarkId::new(format!("{layers}_layers_{}", precision.name()), format!("n{n}_b{batch}"));
-                    group.bench_function(id, |b| b.iter(|| rt.run(STEPS).expect("runs")));
+                    // The plan as built by default (each Dense fused with the LIF it feeds),
+                    // and unfused: the peer the fusion is measured against.
+                    for fuse in [true, false] {
+                        let options = PlanOptions { batch, fuse };
+                        let mut rt = GpuRuntime::with_options(&exe, gpu.clone(), options).expect("plan builds");
+                        rt.run(1).expect("runs");
+                        let plan = if fuse { "fused" } else { "unfused" };
+                        let id = BenchmarkId::new(
+                            format!("{layers}_layers_{}_{plan}", precision.name()),
+                            format!("n{n}_b{batch}"),
+                        );
+                        group.bench_function(id, |b| b.iter(|| rt.run(STEPS).expect("runs")));
+                    }
                 }
             }
         }

@@ -10,7 +10,8 @@
 // the group): `dense_events_list` lists those columns per group in ascending order (one
 // workgroup per group, a prefix sum per 64 inputs), then `dense_events` (one thread per row
 // and group) sums over the list. Every copy's sum runs over its non-zero inputs in ascending
-// order, as in `dense`, so both paths give the same bits.
+// order, as in `dense`, so both paths give the same bits. `dense_lif.wgsl` fuses the
+// event-driven sums with the LIF population a Dense alone feeds.
 
 struct Params {
     rows: u32,
@@ -97,13 +98,8 @@ fn dense_events_list(
     if (lane == 0u) { event_count[group] = total; }
 }
 
-@compute @workgroup_size(64)
-fn dense_events(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
-    let i = gid.x + gid.y * wg.x * 64u;
-    let groups = (p.batch + GROUP - 1u) / GROUP;
-    if (i >= p.rows * groups) { return; }
-    let row = i % p.rows;
-    let group = i / p.rows;
+// The event-driven sums of one row for one group of copies, written to a_buff.
+fn sum_events(row: u32, group: u32) {
     let copies = min(GROUP, p.batch - group * GROUP);
     let first = group * GROUP * p.cols;
     var acc: array<Scalar, GROUP>;
@@ -126,4 +122,12 @@ fn dense_events(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
             a_buff[(group * GROUP + c) * p.rows + row] = dense_finish(acc[c], p.wexp);
         }
     }
+}
+
+@compute @workgroup_size(64)
+fn dense_events(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
+    let i = gid.x + gid.y * wg.x * 64u;
+    let groups = (p.batch + GROUP - 1u) / GROUP;
+    if (i >= p.rows * groups) { return; }
+    sum_events(i % p.rows, i / p.rows);
 }

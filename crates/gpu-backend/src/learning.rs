@@ -349,7 +349,7 @@ pub(crate) fn plan_learning_lif(
     let s_out = &outs[p.out_port_offset];
     let code = shaders::for_precision(shaders::LEARNING_LIF, fixed);
     let trace_step = b.launch(&code, "lif_trace", &[(0, &uniform), (1, s_out), (2, &ys[0]), (3, &table)], n as u32);
-    let lif = plan_lif(b, p, LifKind::Plain, &ins[p.in_port_offset], s_out, clock, vars)?;
+    let lif = plan_lif(b, p, LifKind::Plain, s_out, clock, vars)?.launch(b, &ins[p.in_port_offset]);
     let o = p.out_port_offset;
     let send_binds = [
         (0, &uniform),

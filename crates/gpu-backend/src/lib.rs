@@ -104,10 +104,14 @@ pub enum GpuError {
 /// WGSL sources, included at compile time. Families written over `Scalar` (dense, conv, gather,
 /// sdn) are templates: [`shaders::for_precision`] prepends the fixed-point or float prelude.
 pub mod shaders {
-    /// Fixed-point LIF.
+    /// LIF-family kernel, one thread per neuron (template, completed by [`lif`]).
     pub const LIF: &str = include_str!("../../../shaders/lif.wgsl");
-    /// Float LIF.
-    pub const LIF_FLOAT: &str = include_str!("../../../shaders/lif_float.wgsl");
+    /// The fixed-point LIF-family neuron step that LIF kernels call.
+    pub const LIF_NEURON: &str = include_str!("../../../shaders/lif_neuron.wgsl");
+    /// The float LIF-family neuron step that LIF kernels call.
+    pub const LIF_NEURON_FLOAT: &str = include_str!("../../../shaders/lif_neuron_float.wgsl");
+    /// A Dense fused with the LIF population it alone feeds (completed by [`dense_lif`]).
+    pub const DENSE_LIF: &str = include_str!("../../../shaders/dense_lif.wgsl");
     /// Adaptive LIF (fixed and float entries).
     pub const ALIF: &str = include_str!("../../../shaders/alif.wgsl");
     /// Dense (template).
@@ -158,10 +162,8 @@ pub mod shaders {
         ("gather.wgsl", GATHER),
     ];
     /// Complete shaders, by file name.
-    pub const COMPLETE: [(&str, &str); 7] = [
+    pub const COMPLETE: [(&str, &str); 5] = [
         ("dataloader.wgsl", DATALOADER),
-        ("lif.wgsl", LIF),
-        ("lif_float.wgsl", LIF_FLOAT),
         ("alif.wgsl", ALIF),
         ("io.wgsl", IO),
         ("reset.wgsl", RESET),
@@ -171,6 +173,31 @@ pub mod shaders {
     /// A template completed for one precision.
     pub fn for_precision(template: &str, fixed: bool) -> String {
         format!("{}\n{template}", if fixed { PRECISION_FIXED } else { PRECISION_FLOAT })
+    }
+
+    /// The LIF-family kernel for one precision: prelude, neuron step, per-neuron entry `lif`.
+    pub fn lif(fixed: bool) -> String {
+        for_precision(&format!("{}\n{LIF}", lif_neuron(fixed)), fixed)
+    }
+
+    /// The fused Dense + LIF kernel for one precision, with `group` copies per thread (as
+    /// dense.wgsl's `GROUP`): prelude, Dense, neuron step, entry `dense_events_lif`.
+    pub fn dense_lif(fixed: bool, group: usize) -> String {
+        let dense = dense_grouped(group);
+        for_precision(&format!("{dense}\n{}\n{DENSE_LIF}", lif_neuron(fixed)), fixed)
+    }
+
+    /// dense.wgsl with `group` copies per thread of the event-driven path (1 to 8).
+    pub fn dense_grouped(group: usize) -> String {
+        DENSE.replace("const GROUP: u32 = 8u;", &format!("const GROUP: u32 = {group}u;"))
+    }
+
+    fn lif_neuron(fixed: bool) -> &'static str {
+        if fixed {
+            LIF_NEURON
+        } else {
+            LIF_NEURON_FLOAT
+        }
     }
 
     /// A template that uses the wide-integer helpers, completed for one precision.
@@ -233,6 +260,8 @@ pub struct GpuRuntime {
     time_step: u64,
     /// Fixed-point learning: random numbers uploaded before each submission.
     feeds: Vec<learning::RandomFeed>,
+    /// (Dense, LIF population) names of the synapses fused with the population they feed.
+    fused: Vec<(String, String)>,
     _keep: Vec<wgpu::Buffer>,
 }
 
@@ -439,20 +468,44 @@ fn shape_of(p: &LeafProcess, name: &str) -> Vec<usize> {
     p.var(name).map(|v| v.shape.clone()).unwrap_or_default()
 }
 
-/// The launch of a LIF-family population `p` of `kind` reading `a_in` and writing `s_out`;
+/// A LIF-family population's kernel bindings apart from its input: the neuron step's
+/// bindings 8 to 14 (lif_neuron*.wgsl), for its own launch or one fused with its Dense.
+struct LifPlan {
+    bindings: Vec<(u32, wgpu::Buffer)>,
+    /// Neurons over the batch: the per-neuron launch's threads.
+    threads: u32,
+}
+
+impl LifPlan {
+    /// The population's own launch, one thread per neuron, reading `a_in`.
+    fn launch(&self, b: &mut Builder<'_>, a_in: &wgpu::Buffer) -> Launch {
+        let mut binds: Vec<(u32, &wgpu::Buffer)> = self.bindings.iter().map(|(k, buf)| (*k, buf)).collect();
+        binds.push((1, a_in));
+        b.launch(&shaders::lif(b.fixed), "lif", &binds, self.threads)
+    }
+}
+
+/// An event-driven Dense's sums: the bindings of dense.wgsl's `sum_events` and the source
+/// (its copies per thread set), for its own launch or one fused with the LIF it feeds.
+struct DensePlan {
+    bindings: Vec<(u32, wgpu::Buffer)>,
+    group: usize,
+    /// One thread per row and group of copies.
+    threads: u32,
+}
+
+/// The buffers and parameters of a LIF-family population `p` of `kind` writing `s_out`;
 /// registers its Vars.
 fn plan_lif(
     b: &mut Builder<'_>,
     p: &LeafProcess,
     kind: LifKind,
-    a_in: &wgpu::Buffer,
     s_out: &wgpu::Buffer,
     clock: &wgpu::Buffer,
     vars: &mut VarMap,
-) -> Result<Launch, GpuError> {
+) -> Result<LifPlan, GpuError> {
     let n = p.in_ports[0].shape.iter().product::<usize>();
     let all = b.all(n);
-    let fixed = b.fixed;
     let u = b.per_copy("u", &b.words(var(p, "u")?))?;
     let v = b.per_copy("v", &b.words(var(p, "v")?))?;
     let bias = b.per_copy("bias_mant", &b.words(var(p, "bias_mant")?))?;
@@ -471,7 +524,8 @@ fn plan_lif(
         LifKind::Refractory { period } => (3, period as u32, 0),
     };
     let mut refractory_end = None;
-    let launch = if fixed {
+    let mut bindings = vec![(9, s_out.clone()), (10, u.clone()), (11, v.clone()), (12, bias.clone())];
+    let params = if b.fixed {
         let check = |x: f64, lo: f64, hi: f64, what: &str| int_in(p, what, x, lo, hi).map(|t| t as i64);
         let fu = (4096 - (check(du, -1.0, 4095.0, "du")? + 1)) as u32;
         let fv = (4096 - check(dv, 0.0, 4095.0, "dv")?) as u32;
@@ -479,42 +533,23 @@ fn plan_lif(
             Ok(((check(t, i32::MIN as f64, i32::MAX as f64, what)? as i32).wrapping_shl(6)) as u32)
         };
         let exp = b.per_copy("bias_exp", &words_i32(var(p, "bias_exp")?))?;
-        let vthb = b.storage("vth", &[scaled(th_hi, "vth")?, scaled(th_lo, "vth_lo")?])?;
-        let mut binds = vec![(1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, &exp), (7, &vthb)];
-        let (params, entry) = if code == 0 {
-            (b.uniform8([all, fu, fv, 0, 0, 0, 0, 0]), "lif_fixed")
-        } else {
-            binds.push((8, clock));
-            (b.uniform8([all, fu, fv, 0, code, x, y, 0]), "lif_family_fixed")
-        };
-        binds.push((0, &params));
-        b.launch(shaders::LIF, entry, &binds, all)
+        bindings.extend([(13, exp), (14, clock.clone())]);
+        b.uniform8([all, fu, fv, scaled(th_hi, "vth")?, code, x, y, scaled(th_lo, "vth_lo")?])
     } else {
         let f = |x: f64| (x as f32).to_bits();
-        if code == 0 {
-            let params = b.uniform8([all, f(1.0 - du), f(1.0 - dv), f(th_hi), 0, 0, 0, 0]);
-            b.launch(
-                shaders::LIF_FLOAT,
-                "lif_float",
-                &[(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias)],
-                all,
-            )
-        } else {
-            let ends = match p.var("refractory_period_end") {
-                Ok(e) => b.per_copy("refractory_period_end", &b.words(&e.data))?,
-                Err(_) => b.storage("unused", &[0])?,
-            };
-            let params = b.uniform8([all, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)]);
-            let binds = [(0, &params), (1, a_in), (2, s_out), (3, &u), (4, &v), (5, &bias), (6, clock), (7, &ends)];
-            let l = b.launch(shaders::LIF_FLOAT, "lif_family_float", &binds, all);
-            if code == 3 {
-                refractory_end = Some(ends);
-            } else {
-                b.keep.push(ends);
+        let ends = match p.var("refractory_period_end") {
+            Ok(e) if code == 3 => {
+                let ends = b.per_copy("refractory_period_end", &b.words(&e.data))?;
+                refractory_end = Some(ends.clone());
+                ends
             }
-            l
-        }
+            // The kernel binds it whatever the kind; only LIFRefractory touches it.
+            _ => b.storage("unused", &[0])?,
+        };
+        bindings.extend([(13, clock.clone()), (14, ends)]);
+        b.uniform8([all, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)])
     };
+    bindings.push((8, params));
 
     vars.insert((p.id, "u".into()), (VarHome::buffer(u, n), shape_of(p, "u")));
     vars.insert((p.id, "v".into()), (VarHome::buffer(v, n), shape_of(p, "v")));
@@ -527,7 +562,91 @@ fn plan_lif(
     for name in ["du", "dv", "bias_exp"].iter().chain(thresholds) {
         host_var(vars, p, name)?;
     }
-    Ok(launch)
+    Ok(LifPlan { bindings, threads: all })
+}
+
+/// The OutPorts (global indices) a source reads.
+fn source_ports(source: &Source) -> Vec<usize> {
+    match source {
+        Source::Identity(o) => vec![*o],
+        Source::Gather { port, .. } => port.iter().map(|&q| q as usize).collect(),
+    }
+}
+
+/// Storage buffers the fused Dense + LIF kernel binds (five of the Dense, six of the neuron).
+const DENSE_LIF_STORAGE_BUFFERS: u32 = 11;
+
+/// The Dense processes to fuse with the LIF-family population they feed, by that
+/// population's index: the Dense's output reaches that population's only InPort untransformed
+/// and nothing else (no other process, no Monitor probe), and every process its input comes
+/// from runs before the population in the schedule, so the fused kernel can run in the
+/// population's place. (A recurrent Dense, whose input comes from the population itself, is
+/// never fused.) None when the device binds fewer storage buffers per kernel than it needs.
+fn dense_lif_fusions(exe: &Executable, max_storage_buffers: u32) -> HashMap<usize, usize> {
+    let mut fused = HashMap::new();
+    if max_storage_buffers < DENSE_LIF_STORAGE_BUFFERS {
+        return fused;
+    }
+    let out_ports: usize = exe.processes.iter().map(|p| p.out_ports.len()).sum();
+    let mut owner = vec![usize::MAX; out_ports];
+    for (pi, p) in exe.processes.iter().enumerate() {
+        for k in 0..p.out_ports.len() {
+            owner[p.out_port_offset + k] = pi;
+        }
+    }
+    let mut position = vec![usize::MAX; exe.processes.len()];
+    for (k, &pi) in exe.schedule.iter().enumerate() {
+        position[pi] = k;
+    }
+    // Every (reader, whether it reads this port alone and untransformed) of each OutPort.
+    let mut readers: Vec<Vec<(usize, bool)>> = vec![Vec::new(); out_ports];
+    let sources_of = |p: &LeafProcess, k: usize| &exe.in_port_sources[p.in_port_offset + k];
+    for (pi, p) in exe.processes.iter().enumerate() {
+        for k in 0..p.in_ports.len() {
+            let sources = sources_of(p, k);
+            for source in sources {
+                let alone = matches!(sources.as_slice(), [Source::Identity(_)]);
+                for o in source_ports(source) {
+                    if let Some(r) = readers.get_mut(o) {
+                        r.push((pi, alone));
+                    }
+                }
+            }
+        }
+    }
+    let lif_family = ["Lif", "LifReset", "TernaryLif", "LifRefractory"];
+    for (d, p) in exe.processes.iter().enumerate().filter(|(_, p)| p.type_name == "Dense") {
+        let Some(&[(l, true)]) = readers.get(p.out_port_offset).map(Vec::as_slice) else { continue };
+        if !lif_family.contains(&exe.processes[l].type_name.as_str()) {
+            continue;
+        }
+        let inputs_first = sources_of(p, 0)
+            .iter()
+            .flat_map(source_ports)
+            .all(|o| owner.get(o).is_some_and(|&q| position[q] < position[l]));
+        if inputs_first {
+            fused.insert(l, d);
+        }
+    }
+    fused
+}
+
+/// How [`GpuRuntime::with_options`] builds a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Copies of the network run at once (see [`GpuRuntime::with_batch`]); at least 1.
+    pub batch: usize,
+    /// Fuse each Dense with the LIF-family population it alone feeds (see
+    /// [`GpuRuntime::fused_synapses`]); off, every process runs its own kernels (the same
+    /// numbers, more launches: the baseline the fusion is measured against).
+    pub fuse: bool,
+}
+
+impl Default for PlanOptions {
+    /// One copy, fused.
+    fn default() -> PlanOptions {
+        PlanOptions { batch: 1, fuse: true }
+    }
 }
 
 impl GpuRuntime {
@@ -543,6 +662,16 @@ impl GpuRuntime {
     /// e.g. `set` a source RingBuffer's `data` to give each copy its own input. On-chip
     /// learning (whose weights are state) is refused in a batch above 1.
     pub fn with_batch(exe: &Executable, gpu: std::sync::Arc<GpuDevice>, batch: usize) -> Result<GpuRuntime, GpuError> {
+        GpuRuntime::with_options(exe, gpu, PlanOptions { batch, ..PlanOptions::default() })
+    }
+
+    /// Builds a plan as `options` say (see [`PlanOptions`]).
+    pub fn with_options(
+        exe: &Executable,
+        gpu: std::sync::Arc<GpuDevice>,
+        options: PlanOptions,
+    ) -> Result<GpuRuntime, GpuError> {
+        let PlanOptions { batch, fuse } = options;
         if batch == 0 {
             return Err(GpuError::Run("a batch needs at least one copy".into()));
         }
@@ -727,13 +856,24 @@ impl GpuRuntime {
         let mut learn_launches = Vec::new();
         let mut feeds = Vec::new();
         let mut vars: VarMap = HashMap::new();
+        // Dense synapses fused with the LIF population they alone feed (by that population),
+        // planned apart and launched together in the population's place.
+        let fusions =
+            if fuse { dense_lif_fusions(exe, gpu.limits.max_storage_buffers_per_shader_stage) } else { HashMap::new() };
+        let fused_denses_wanted: std::collections::HashSet<usize> = fusions.values().copied().collect();
+        let mut fused_lifs: HashMap<usize, LifPlan> = HashMap::new();
+        let mut fused_denses: HashMap<usize, DensePlan> = HashMap::new();
         for (pi, p) in exe.processes.iter().enumerate() {
             match p.type_name.as_str() {
                 "Lif" | "LifReset" | "TernaryLif" | "LifRefractory" => {
                     let kind: LifKind = params(p)?;
-                    let launch =
-                        plan_lif(&mut b, p, kind, &ins[p.in_port_offset], &outs[p.out_port_offset], &clock, &mut vars)?;
-                    runs.entry(pi).or_default().push(launch);
+                    let lif = plan_lif(&mut b, p, kind, &outs[p.out_port_offset], &clock, &mut vars)?;
+                    if fusions.contains_key(&pi) {
+                        fused_lifs.insert(pi, lif);
+                    } else {
+                        let launch = lif.launch(&mut b, &ins[p.in_port_offset]);
+                        runs.entry(pi).or_default().push(launch);
+                    }
                 }
                 "Alif" => {
                     let n = p.in_ports[0].shape.iter().product::<usize>();
@@ -818,20 +958,38 @@ impl GpuRuntime {
                     let event_count = b.storage("event count", &vec![0; groups])?;
                     let batch = b.batch as u32;
                     let params = b.uniform8([rows as u32, cols as u32, u32::from(graded), wexp as u32, batch, 0, 0, 0]);
-                    let src = shaders::for_precision(shaders::DENSE, fixed)
-                        .replace("const GROUP: u32 = 8u;", &format!("const GROUP: u32 = {group}u;"));
+                    let src = shaders::for_precision(&shaders::dense_grouped(group), fixed);
                     let s_in = &ins[p.in_port_offset];
-                    let a_out = &outs[p.out_port_offset];
-                    let all = b.all(rows);
-                    emits.push(b.launch(&src, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], all));
                     let list = [(0, &params), (1, s_in), (5, &events), (6, &event_count)];
-                    let sum = [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &events), (6, &event_count)];
-                    let launches = [
-                        // One workgroup (64 threads) per group; one thread per row and group.
-                        b.launch(&src, "dense_events_list", &list, (64 * groups) as u32),
-                        b.launch(&src, "dense_events", &sum, (rows * groups) as u32),
-                    ];
-                    runs.entry(pi).or_default().extend(launches);
+                    // One workgroup (64 threads) per group; one thread per row and group.
+                    let list = b.launch(&src, "dense_events_list", &list, (64 * groups) as u32);
+                    runs.entry(pi).or_default().push(list);
+                    let sums = DensePlan {
+                        bindings: vec![
+                            (0, params.clone()),
+                            (1, s_in.clone()),
+                            (3, a_buff.clone()),
+                            (4, w),
+                            (5, events),
+                            (6, event_count),
+                        ],
+                        group,
+                        threads: (rows * groups) as u32,
+                    };
+                    if fused_denses_wanted.contains(&pi) {
+                        fused_denses.insert(pi, sums);
+                    } else {
+                        let a_out = &outs[p.out_port_offset];
+                        emits.push(b.launch(
+                            &src,
+                            "dense_emit",
+                            &[(0, &params), (2, a_out), (3, &a_buff)],
+                            b.all(rows),
+                        ));
+                        let binds: Vec<(u32, &wgpu::Buffer)> = sums.bindings.iter().map(|(k, buf)| (*k, buf)).collect();
+                        let launch = b.launch(&src, "dense_events", &binds, sums.threads);
+                        runs.entry(pi).or_default().push(launch);
+                    }
                     vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows), vec![rows]));
                     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
                     host_var(&mut vars, p, "num_message_bits")?;
@@ -1050,6 +1208,22 @@ impl GpuRuntime {
                 _ => return Err(unsupported(p, "this process type")),
             }
         }
+        let mut fused = Vec::new();
+        for (&l, &d) in &fusions {
+            let (Some(lif), Some(dense)) = (fused_lifs.remove(&l), fused_denses.remove(&d)) else {
+                return Err(GpuError::Run(format!(
+                    "fusing {} into {} planned only one",
+                    exe.processes[d].name, exe.processes[l].name
+                )));
+            };
+            let binds: Vec<(u32, &wgpu::Buffer)> =
+                dense.bindings.iter().chain(&lif.bindings).map(|(k, buf)| (*k, buf)).collect();
+            let src = shaders::dense_lif(fixed, dense.group);
+            let launch = b.launch(&src, "dense_events_lif", &binds, dense.threads);
+            runs.entry(l).or_default().push(launch);
+            fused.push((exe.processes[d].name.clone(), exe.processes[l].name.clone()));
+        }
+        fused.sort();
         // Monitors: OutPort probes record in the Monitor's spike phase, Var probes in
         // post-management before any Reset's write lands (as on the CPU, where RefPort
         // writes apply after the phase).
@@ -1146,8 +1320,14 @@ impl GpuRuntime {
         reset_launches.extend(loads);
         step.extend(emits);
         for &pi in &exe.schedule {
-            step.extend(gathers.remove(&pi).unwrap_or_default());
-            step.extend(runs.remove(&pi).unwrap_or_default());
+            if fused_denses_wanted.contains(&pi) {
+                continue; // runs in its population's place
+            }
+            // A fused Dense's input gathers and event list, then the fused kernel.
+            for q in fusions.get(&pi).into_iter().chain([&pi]) {
+                step.extend(gathers.remove(q).unwrap_or_default());
+                step.extend(runs.remove(q).unwrap_or_default());
+            }
         }
         step.extend(learn_launches);
         step.extend(post_launches);
@@ -1177,6 +1357,7 @@ impl GpuRuntime {
             vars,
             probe_limits,
             feeds,
+            fused,
             time_step: 0,
             _keep: kept,
         })
@@ -1215,6 +1396,18 @@ impl GpuRuntime {
         self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
         self.time_step += steps;
         Ok(())
+    }
+
+    /// The Dense synapses the plan fused with the LIF-family population each alone feeds, as
+    /// (Dense, population) process names: one kernel steps the neurons and sums the synapse
+    /// (see `shaders/dense_lif.wgsl`). Any other synapse and neuron run as kernels of their own.
+    pub fn fused_synapses(&self) -> &[(String, String)] {
+        &self.fused
+    }
+
+    /// Kernel launches one time step encodes (fused kernels count once).
+    pub fn launches_per_step(&self) -> usize {
+        self.step.len()
     }
 
     /// The last completed time step.

@@ -32,6 +32,12 @@ fn every_shader_validates_with_naga() {
             sources.push((format!("{name} (fixed: {fixed})"), shaders::with_wide_int(template, fixed)));
         }
     }
+    for fixed in [true, false] {
+        sources.push((format!("lif.wgsl (fixed: {fixed})"), shaders::lif(fixed)));
+        for group in [1, 8] {
+            sources.push((format!("dense_lif.wgsl (fixed: {fixed}, group {group})"), shaders::dense_lif(fixed, group)));
+        }
+    }
     for (name, src) in &sources {
         let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
         let mut v =
@@ -499,6 +505,115 @@ fn monitors_record_on_the_gpu_as_on_the_cpu() {
         let e = g.run(1).unwrap_err().to_string();
         assert!(e.contains("holds 80 steps"), "{e}");
         assert_eq!(g.time_step(), 80);
+    }
+}
+
+/// A Dense feeding one LIF population alone runs fused with it (one kernel), and is left
+/// unfused where that would change the result: its output also probed, the population
+/// feeding the Dense itself (recurrent), or the population scheduled before the Dense's input.
+/// Every case equals the CPU (bit-exact in fixed point, 1e-5 in float), batched too.
+#[test]
+fn dense_synapses_fuse_with_the_lif_they_alone_feed() {
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let check = |net: &Network, vars: &[VarRef], fixed: bool, want: &[(&str, &str)], label: &str| {
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        let exe = net.compile(&cfg).unwrap();
+        let g = GpuRuntime::new(&exe, gpu.clone()).unwrap();
+        let fused: Vec<(&str, &str)> = g.fused_synapses().iter().map(|(d, l)| (d.as_str(), l.as_str())).collect();
+        assert_eq!(fused, want, "{label}");
+        let results = both(net, vars, &cfg, 70, gpu.clone());
+        for (i, (cpu, g)) in results.iter().enumerate() {
+            for (x, y) in cpu.iter().zip(g.iter()) {
+                let tol = if fixed { 0.0 } else { 1e-5 * x.abs().max(1.0) };
+                assert!((x - y).abs() <= tol, "{label}: Var {} cpu {x}, gpu {y}", vars[i].name);
+            }
+        }
+        let active: f64 = results.last().unwrap().0.iter().map(|s| s.abs()).sum();
+        assert!(active > 0.0, "{label}: the last Var compared is not all zero");
+        let mut b = GpuRuntime::with_batch(&exe, gpu.clone(), 3).unwrap();
+        b.run(70).unwrap();
+        assert_eq!(b.fused_synapses().len(), want.len(), "{label}: batched");
+    };
+    for fixed in [true, false] {
+        // The walkthrough chain: lif1 -> dense -> lif2, sinks on both.
+        // (lif2's v compared last: it integrates.)
+        let (net, mut vars) = walkthrough(fixed);
+        vars.push(vars[3].clone());
+        check(&net, &vars, fixed, &[("dense", "lif2")], "chain");
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        let g = GpuRuntime::new(&net.compile(&cfg).unwrap(), gpu.clone()).unwrap();
+        // The clock's tick, lif1, the Dense's event list, the fused kernel, the two sinks
+        // (unfused: the Dense's emit and sums and lif2 in place of the fused kernel, 8).
+        assert_eq!(g.launches_per_step(), 6);
+        let options = basalt_gpu::PlanOptions { batch: 1, fuse: false };
+        let unfused = GpuRuntime::with_options(&net.compile(&cfg).unwrap(), gpu.clone(), options).unwrap();
+        assert_eq!((unfused.launches_per_step(), unfused.fused_synapses().len()), (8, 0));
+
+        // The Dense's output probed as well: not fused.
+        let (mut net, mut vars) = walkthrough(fixed);
+        vars.push(vars[3].clone());
+        let dense = vars[4].proc;
+        let mon = net.add_named("monitor", Monitor::new()).unwrap();
+        mon.probe(&mut net, OutPort { proc: dense, name: "a_out".into() }, 70).unwrap();
+        check(&net, &vars, fixed, &[], "probed a_out");
+
+        // Recurrent: the population feeds its own Dense (a random input drives it).
+        let n = 16;
+        let x = ArrayD::from_shape_fn(IxDyn(&[n, 70]), |_| f64::from(u8::from(rand(&mut seed) < 0.3)));
+        let scale = if fixed { 60.0 } else { 0.4 };
+        // Integer weights in fixed point.
+        let q = |x: f64| if fixed { x.floor() } else { x };
+        let w = Array2::from_shape_fn((n, n), |_| q((rand(&mut seed) - 0.4) * scale));
+        let lif = |n: usize| {
+            if fixed {
+                Lif::new(&[n]).du(800.0).dv(400.0).vth(30.0)
+            } else {
+                Lif::new(&[n]).du(0.2).dv(0.1).vth(1.5)
+            }
+        };
+        let mut net = Network::new();
+        let src = net.add(source::RingBuffer::new(x.clone())).unwrap();
+        let input = net.add_named("input", Dense::new(Array2::eye(n) * scale)).unwrap();
+        let l = net.add_named("lif", lif(n)).unwrap();
+        let rec = net.add_named("recurrent", Dense::new(w.clone())).unwrap();
+        let sink = net.add(sink::RingBuffer::new(&[n], 70)).unwrap();
+        net.connect(src.s_out(), &input.s_in()).unwrap();
+        net.connect(input.a_out(), &l.a_in()).unwrap();
+        net.connect(rec.a_out(), &l.a_in()).unwrap();
+        net.connect(l.s_out(), &rec.s_in()).unwrap();
+        net.connect(l.s_out(), &sink.a_in()).unwrap();
+        check(&net, &[l.u(), l.v(), rec.a_buff(), sink.data()], fixed, &[], "recurrent");
+
+        // lif2 added before the Dense's input population: scheduled first, so not fused; added
+        // after it (but before the Dense): fused.
+        for lif2_first in [true, false] {
+            let (n1, n2) = (24, 12);
+            let w = Array2::from_shape_fn((n2, n1), |_| q((rand(&mut seed) - 0.2) * scale * 3.0));
+            let mut net = Network::new();
+            let src = net
+                .add(source::RingBuffer::new(ArrayD::from_shape_fn(IxDyn(&[n1, 70]), |_| {
+                    f64::from(u8::from(rand(&mut seed) < 0.4))
+                })))
+                .unwrap();
+            let to1 = net.add_named("to1", Dense::new(Array2::eye(n1) * scale)).unwrap();
+            let mut lif2 = None;
+            if lif2_first {
+                lif2 = Some(net.add_named("lif2", lif(n2)).unwrap());
+            }
+            let lif1 = net.add_named("lif1", lif(n1)).unwrap();
+            let lif2 = lif2.unwrap_or_else(|| net.add_named("lif2", lif(n2)).unwrap());
+            let dense = net.add_named("dense", Dense::new(w)).unwrap();
+            let sink = net.add(sink::RingBuffer::new(&[n2], 70)).unwrap();
+            net.connect(src.s_out(), &to1.s_in()).unwrap();
+            net.connect(to1.a_out(), &lif1.a_in()).unwrap();
+            net.connect(lif1.s_out(), &dense.s_in()).unwrap();
+            net.connect(dense.a_out(), &lif2.a_in()).unwrap();
+            net.connect(lif2.s_out(), &sink.a_in()).unwrap();
+            let want: &[(&str, &str)] =
+                if lif2_first { &[("to1", "lif1")] } else { &[("dense", "lif2"), ("to1", "lif1")] };
+            check(&net, &[lif1.v(), lif2.u(), lif2.v(), sink.data()], fixed, want, "schedule order");
+        }
     }
 }
 
