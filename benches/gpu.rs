@@ -57,5 +57,28 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Building a plan in a new process: a fresh device (as a new process opens) builds the
+/// 4-layer fixed-point stack's plan with its pipeline cache cold (an empty directory: every
+/// kernel compiled by the driver) and warm (the file the cold build saved).
+fn plan_build(c: &mut Criterion) {
+    let stack = dense_lif_stack(256, 4, Precision::Fixed).expect("network builds");
+    let exe = stack.net.compile(&Precision::Fixed.run_config()).expect("compiles");
+    let dir = std::env::temp_dir().join(format!("basalt-bench-pipeline-cache-{}", std::process::id()));
+    let build = |fresh: bool| {
+        if fresh {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let gpu = Arc::new(GpuDevice::with_pipeline_cache(Some(dir.clone())).expect("a GPU adapter"));
+        GpuRuntime::new(&exe, gpu).expect("plan builds")
+    };
+    let mut group = c.benchmark_group("gpu_plan_build_fresh_device");
+    group.sample_size(10);
+    group.bench_function("pipeline_cache_cold", |b| b.iter(|| build(true)));
+    build(true);
+    group.bench_function("pipeline_cache_warm", |b| b.iter(|| build(false)));
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench, plan_build);
 criterion_main!(benches);

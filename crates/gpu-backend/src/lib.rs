@@ -38,10 +38,12 @@ mod atrlif;
 mod dataloader;
 mod device;
 mod learning;
+pub mod pipeline_cache;
 mod rf;
 mod spiker;
 
 pub use device::GpuDevice;
+pub use pipeline_cache::PipelineCacheStatus;
 
 /// Errors of the GPU backend.
 #[derive(Debug, Error)]
@@ -91,6 +93,9 @@ pub enum GpuError {
     /// Reading results back failed.
     #[error("reading back from the GPU failed: {0}")]
     Readback(String),
+    /// The pipeline cache could not be saved.
+    #[error("pipeline cache: {0}")]
+    PipelineCache(String),
     /// A parameter out of range for the model.
     #[error("process {process}: {reason}")]
     Parameter {
@@ -672,6 +677,7 @@ impl GpuRuntime {
         options: PlanOptions,
     ) -> Result<GpuRuntime, GpuError> {
         let PlanOptions { batch, fuse } = options;
+        let compiled_before = gpu.compiled_pipelines();
         if batch == 0 {
             return Err(GpuError::Run("a batch needs at least one copy".into()));
         }
@@ -1344,6 +1350,11 @@ impl GpuRuntime {
         kept.push(clock);
         kept.extend(outs);
         kept.extend(ins);
+        if gpu.compiled_pipelines() > compiled_before {
+            // New kernels: keep what the driver made of them for the next process. A failed
+            // save changes nothing here (the plan is complete); `pipeline_cache()` says why.
+            let _ = gpu.save_pipeline_cache();
+        }
         // The buffers now hold the state; keep the executable's structure only.
         let mut exe = exe.clone();
         exe.release_values();

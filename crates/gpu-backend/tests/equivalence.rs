@@ -508,6 +508,64 @@ fn monitors_record_on_the_gpu_as_on_the_cpu() {
     }
 }
 
+/// The on-disk pipeline cache: a device compiles a plan's kernels and saves what the driver
+/// made of them; a new device on the same directory loads that, and its plan gives the same
+/// numbers; a damaged file (a flipped byte, a truncation, foreign bytes) is set aside with a
+/// note saying why, the plan still runs the same, and the file is written whole again.
+#[test]
+fn pipeline_cache_is_saved_loaded_and_survives_damage() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("basalt-pipeline-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (net, vars) = walkthrough(true);
+    let exe = net.compile(&RunConfig::fixed_pt()).unwrap();
+    let open = || Arc::new(GpuDevice::with_pipeline_cache(Some(dir.clone())).unwrap());
+    let run = |gpu: &Arc<GpuDevice>| {
+        let mut g = GpuRuntime::new(&exe, gpu.clone()).unwrap();
+        g.run(40).unwrap();
+        vars.iter().map(|v| g.get(v).unwrap()).collect::<Vec<_>>()
+    };
+    let first = open();
+    let status = first.pipeline_cache();
+    let Some(file) = status.file.clone() else {
+        // Only Vulkan keeps a pipeline cache; CI runs on lavapipe's Vulkan.
+        assert!(std::env::var_os("CI").is_none(), "no pipeline cache in CI: {}", status.note);
+        eprintln!("skipping: {}", status.note);
+        return;
+    };
+    assert_eq!((status.loaded_bytes, status.note.as_str()), (0, ""));
+    let want = run(&first);
+    let saved = first.pipeline_cache().saved_bytes;
+    assert!(saved > 20, "saved {saved} bytes");
+    assert_eq!(std::fs::read(&file).unwrap().len(), saved);
+    let payload = basalt_gpu::pipeline_cache::decode(&std::fs::read(&file).unwrap()).unwrap().len();
+
+    let second = open();
+    assert_eq!(second.pipeline_cache().loaded_bytes, payload);
+    assert_eq!(run(&second), want);
+
+    let intact = std::fs::read(&file).unwrap();
+    let mut flipped = intact.clone();
+    flipped[intact.len() / 2] ^= 0x40;
+    let damaged: [(&[u8], &str); 3] = [
+        (&flipped, "checksum"),
+        (&intact[..intact.len() - 7], "truncated"),
+        (b"not a cache at all", "not a basalt pipeline cache"),
+    ];
+    for (bytes, why) in damaged {
+        std::fs::write(&file, bytes).unwrap();
+        let gpu = open();
+        let status = gpu.pipeline_cache();
+        assert_eq!(status.loaded_bytes, 0, "{why}");
+        assert!(status.note.contains("set aside") && status.note.contains(why), "{why}: {}", status.note);
+        assert_eq!(run(&gpu), want, "{why}");
+        assert!(basalt_gpu::pipeline_cache::decode(&std::fs::read(&file).unwrap()).is_ok(), "{why}: rewritten");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A Dense feeding one LIF population alone runs fused with it (one kernel), and is left
 /// unfused where that would change the result: its output also probed, the population
 /// feeding the Dense itself (recurrent), or the population scheduled before the Dense's input.
