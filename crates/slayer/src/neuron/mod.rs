@@ -2,6 +2,8 @@
 
 pub mod alif;
 pub mod cuba;
+#[cfg(feature = "wgpu")]
+mod cube;
 pub mod learned;
 pub mod norm;
 pub mod ops;

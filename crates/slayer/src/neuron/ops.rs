@@ -2,7 +2,8 @@
 //! extension): the forward runs slayer's integer dynamics over the whole time axis on the
 //! host and keeps the surrogate slope; the backward multiplies the incoming gradient by that
 //! slope and runs the two leaky integrators backwards (`grad[n] = a·grad[n+1] + g[n]`), as
-//! slayer's `_li_dynamics_bwd` does. Both are O(neurons·time).
+//! slayer's `_li_dynamics_bwd` does. Both are O(neurons·time). The host kernels serve the
+//! CPU; `neuron::cube` has the same two as CubeCL kernels for the GPU (`wgpu` feature).
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, Dispatch, Flex};
@@ -50,7 +51,7 @@ pub struct Adaptation {
 
 /// The spikes of the CUBA dynamics for inputs `z` (batch, neurons, time), with slayer's
 /// surrogate gradient. Values are slayer's exactly.
-#[backend_extension(Flex, Autodiff)]
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait CubaOps: Backend {
     /// Spikes (batch, neurons, time) of the currents `z`; `c` packs [`CubaConstants`].
     fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self>;
@@ -79,7 +80,8 @@ impl CubaConstants {
             0.0,
         ]
     }
-    fn unpack(c: [f32; 16]) -> Self {
+    /// The constants [`CubaConstants::pack`] packed.
+    pub(crate) fn unpack(c: [f32; 16]) -> Self {
         CubaConstants {
             factors: [c[0] as i64, c[1] as i64],
             reset_at: c[2],
@@ -248,12 +250,24 @@ fn dynamics_rows<const R: usize, const ADAPTIVE: bool>(
     }
 }
 
+/// Whether [`CubaOps`] has kernels on `device`: the CPU (flex) device, and with the `wgpu`
+/// feature burn's cube backend (CubeCL kernels on the GPU, `neuron::cube`).
+pub(crate) fn has_dynamics_kernels(device: &burn::tensor::Device) -> bool {
+    let inner = device.clone().without_autodiff();
+    #[cfg(feature = "wgpu")]
+    if matches!(inner.as_dispatch(), burn::backend::DispatchDevice::Cube(_)) {
+        return true;
+    }
+    inner == burn::tensor::Device::flex()
+}
+
 /// The spikes of currents `z` (batch, neurons, time) with slayer's surrogate gradients:
-/// the backend operation on the CPU (flex) device; elsewhere the same values and gradients
-/// from standard operations (spikes and slope on the host, the integrators as one matmul).
+/// the backend operation where it has kernels (see [`has_dynamics_kernels`]); elsewhere the
+/// same values and gradients from standard operations (spikes and slope on the host, the
+/// integrators as one matmul).
 pub(crate) fn spikes(z: Tensor<3>, c: &CubaConstants) -> crate::error::Result<Tensor<3>> {
     let device = z.device();
-    if device.clone().without_autodiff() == burn::tensor::Device::flex() {
+    if has_dynamics_kernels(&device) {
         let out = <Dispatch as CubaOps>::cuba_spikes(z.into_dispatch(), c.pack());
         return Ok(Tensor::from_dispatch(out));
     }

@@ -1,0 +1,263 @@
+//! The CUBA and ALIF dynamics as CubeCL kernels on burn's cube backend (the `wgpu` feature):
+//! the same integer forward and integrator backward as the host kernels of [`super::ops`],
+//! one GPU thread per neuron walking the time axis, so that training on a GPU keeps the
+//! currents on the device instead of reading them back every layer and step.
+//!
+//! The states are 32-bit integers on the GPU (WGSL has no 64-bit integers): `rtz(x·f, 12)`
+//! is computed exactly for any i32 `x` and `0 <= f <= 4096` by splitting `|x|` at bit 12,
+//! so spikes equal the host's while the current and voltage stay below 2^31 state units
+//! (2^19 in slayer's units; the host keeps 64 bits). The surrogate's exponential is the
+//! device's `exp` (the host uses its own polynomial): slopes agree to float rounding.
+
+use burn::backend::DType;
+use burn::tensor::Shape;
+use burn_cubecl::cubecl;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use burn_cubecl::tensor::CubeTensor;
+use burn_cubecl::CubeBackend;
+use cubecl::calculate_cube_count_elemwise;
+use cubecl::prelude::*;
+
+use super::ops::{CubaConstants, CubaKernels, CubaOps};
+
+/// `rtz(x·f, 12)` (truncating toward zero) in 32-bit arithmetic, exact for any i32 `x` and
+/// `0 <= f <= 4096`: `|x| = 4096a + b` gives `a·f + floor(b·f / 4096)`.
+#[cube]
+fn decay12(x: i32, f: u32) -> i32 {
+    let negative = x < 0i32;
+    // 0 - i32::MIN wraps to itself, which as u32 is 2^31: the split handles it.
+    let m = if negative { u32::cast_from(0i32 - x) } else { u32::cast_from(x) };
+    let r = i32::cast_from((m >> 12u32) * f + (((m & 4095u32) * f) >> 12u32));
+    if negative {
+        0i32 - r
+    } else {
+        r
+    }
+}
+
+/// One thread per neuron (row of `steps` values of `z`): slayer's CUBA (`adaptive` 0) or
+/// ALIF dynamics, writing each step's output (0, 1 or the graded voltage) and surrogate slope.
+#[cube(launch_unchecked)]
+#[allow(clippy::too_many_arguments)]
+fn dynamics_kernel(
+    z: &[f32],
+    spikes: &mut [f32],
+    slope: &mut [f32],
+    rows: usize,
+    steps: usize,
+    cd: u32,
+    vd: u32,
+    reset_at: f32,
+    spike_at: f32,
+    graded: u32,
+    tau: f32,
+    height: f32,
+    adaptive: u32,
+    theta_factor: u32,
+    r_factor: u32,
+    theta0: i32,
+    theta_step: i32,
+) {
+    let row = ABSOLUTE_POS;
+    if row >= rows {
+        terminate!();
+    }
+    let mut u = 0i32;
+    let mut v = 0i32;
+    let mut theta = theta0;
+    let mut r = 0i32;
+    let base = row * steps;
+    for t in 0..steps {
+        let k = base + t;
+        u = decay12(u, cd) + i32::cast_from(4096.0f32 * z[k]);
+        // slayer's current u/4096 scaled back by 4096: u through float32.
+        v = decay12(v, vd) + i32::cast_from(f32::cast_from(u));
+        let voltage = f32::cast_from(v) / 4096.0f32;
+        let mut centre = spike_at;
+        if adaptive != 0u32 {
+            r = decay12(r, r_factor);
+            theta = decay12(theta - theta0, theta_factor) + theta0;
+            // slayer emits on the float32 sum, adapts on the integers.
+            centre = f32::cast_from(theta) / 4096.0f32 + f32::cast_from(r) / 4096.0f32;
+            if v >= theta + r {
+                r += 2i32 * theta;
+                theta += theta_step;
+            }
+        } else if f32::cast_from(v) >= reset_at {
+            v = 0i32;
+        }
+        let mut out = 0.0f32;
+        if voltage >= centre {
+            out = if graded != 0u32 { voltage } else { 1.0f32 };
+        }
+        spikes[k] = out;
+        slope[k] = height * f32::exp(-f32::abs((voltage - centre) / tau));
+    }
+}
+
+/// One thread per row of `steps` gradients: `h[n] = a_v·h[n+1] + g[n]`, then
+/// `w[n] = a_u·w[n+1] + h[n]` written to `out` (the two integrators' backward, as the host's).
+#[cube(launch_unchecked)]
+fn integrators_backward_kernel(g: &[f32], out: &mut [f32], rows: usize, steps: usize, a_u: f32, a_v: f32) {
+    let row = ABSOLUTE_POS;
+    if row >= rows {
+        terminate!();
+    }
+    let mut h = 0.0f32;
+    let mut w = 0.0f32;
+    for i in 0..steps {
+        let k = row * steps + steps - 1 - i;
+        h = a_v * h + g[k];
+        w = a_u * w + h;
+        out[k] = w;
+    }
+}
+
+/// Rows (neurons over the batch) and steps of a (batch, neurons, time) tensor.
+fn rows_and_steps(t: &CubeTensor) -> (usize, usize) {
+    let dims = t.meta.shape().to_vec();
+    let steps = dims.last().copied().unwrap_or(1).max(1);
+    (dims.iter().product::<usize>() / steps, steps)
+}
+
+/// An uninitialised float32 tensor shaped like `like`, on its device.
+fn empty_like(like: &CubeTensor) -> CubeTensor {
+    let shape = Shape::from(like.meta.shape().to_vec());
+    empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, DType::F32)
+}
+
+impl CubaKernels for CubeBackend {
+    fn spikes(z: CubeTensor, c: &CubaConstants) -> CubeTensor {
+        Self::spikes_and_slope(z, c).0
+    }
+
+    fn spikes_and_slope(z: CubeTensor, c: &CubaConstants) -> (CubeTensor, CubeTensor) {
+        let z = into_contiguous(z);
+        let (spikes, slope) = (empty_like(&z), empty_like(&z));
+        let (rows, steps) = rows_and_steps(&z);
+        if rows == 0 || z.meta.num_elements() == 0 {
+            return (spikes, slope);
+        }
+        let a = c.adaptation.unwrap_or(super::ops::Adaptation { factors: [0, 0], theta0: 0, step: 0 });
+        let client = z.client.clone();
+        let cube_dim = CubeDim::new(&client, rows);
+        let cube_count = calculate_cube_count_elemwise(&client, rows, cube_dim);
+        // SAFETY: every buffer holds rows·steps float32 values and each thread touches only
+        // its own row (the kernel returns for rows past the end).
+        unsafe {
+            dynamics_kernel::launch_unchecked(
+                &client,
+                cube_count,
+                cube_dim,
+                z.into_buffer_arg(),
+                spikes.clone().into_buffer_arg(),
+                slope.clone().into_buffer_arg(),
+                rows,
+                steps,
+                c.factors[0] as u32,
+                c.factors[1] as u32,
+                c.reset_at,
+                c.spike_at,
+                u32::from(c.graded),
+                c.tau,
+                c.height,
+                u32::from(c.adaptation.is_some()),
+                a.factors[0] as u32,
+                a.factors[1] as u32,
+                a.theta0 as i32,
+                a.step as i32,
+            );
+        }
+        (spikes, slope)
+    }
+
+    fn integrate_backward(g: CubeTensor, [a_u, a_v]: [f32; 2]) -> CubeTensor {
+        let g = into_contiguous(g);
+        let out = empty_like(&g);
+        let (rows, steps) = rows_and_steps(&out);
+        if rows == 0 || out.meta.num_elements() == 0 {
+            return out;
+        }
+        let client = out.client.clone();
+        let cube_dim = CubeDim::new(&client, rows);
+        let cube_count = calculate_cube_count_elemwise(&client, rows, cube_dim);
+        // SAFETY: both buffers hold rows·steps float32 values; each thread touches its own row.
+        unsafe {
+            integrators_backward_kernel::launch_unchecked(
+                &client,
+                cube_count,
+                cube_dim,
+                g.into_buffer_arg(),
+                out.clone().into_buffer_arg(),
+                rows,
+                steps,
+                a_u,
+                a_v,
+            );
+        }
+        out
+    }
+}
+
+impl CubaOps for CubeBackend {
+    fn cuba_spikes(z: CubeTensor, c: [f32; 16]) -> CubeTensor {
+        Self::spikes(z, &CubaConstants::unpack(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ops::{self, Adaptation, CubaConstants};
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    /// On the GPU burn finds (lavapipe in CI) the CubeCL kernels give the host kernels' spikes
+    /// exactly and the same gradients to float rounding: CUBA, graded CUBA and ALIF, from
+    /// currents that make every neuron spike, adapt and reset, over several copies.
+    #[test]
+    fn gpu_kernels_equal_the_host_kernels() {
+        let gpu = crate::device::training_device("wgpu").expect("a GPU adapter (lavapipe in CI)");
+        assert!(ops::has_dynamics_kernels(&gpu), "the GPU device runs the CubeCL kernels");
+        let cpu = crate::device::training_device("cpu").expect("the CPU device");
+        let (batch, n, steps) = (3, 37, 50);
+        let len = batch * n * steps;
+        let currents: Vec<f32> = (0..len).map(|i| ((i * 7919) % 113) as f32 / 80.0 - 0.6).collect();
+        let weights: Vec<f32> = (0..len).map(|i| ((i * 104_729) % 17) as f32 / 8.0 - 1.0).collect();
+        let cuba = CubaConstants {
+            factors: [4096 - 1024, 4096 - 128],
+            reset_at: 1.25 * 4096.0,
+            spike_at: 1.25,
+            graded: false,
+            tau: 0.03,
+            height: 50.0,
+            alphas: [0.75, 0.97],
+            adaptation: None,
+        };
+        let graded = CubaConstants { graded: true, ..cuba };
+        let alif = CubaConstants {
+            reset_at: f32::INFINITY,
+            adaptation: Some(Adaptation { factors: [4096 - 300, 4096 - 700], theta0: 1.25 as i64 * 4096, step: 2048 }),
+            ..cuba
+        };
+        for (label, c) in [("cuba", cuba), ("graded", graded), ("alif", alif)] {
+            let run = |device: &Device| {
+                let z =
+                    Tensor::<3>::from_data(TensorData::new(currents.clone(), [batch, n, steps]), device).require_grad();
+                let w = Tensor::<3>::from_data(TensorData::new(weights.clone(), [batch, n, steps]), device);
+                let s = ops::spikes(z.clone(), &c).expect("spikes");
+                let grads = (s.clone() * w).sum().backward();
+                let g = z.grad(&grads).expect("a gradient");
+                (ops::host(s).expect("spikes"), ops::host(g).expect("gradient"))
+            };
+            let (want_s, want_g) = run(&cpu);
+            let (got_s, got_g) = run(&gpu);
+            assert_eq!(got_s, want_s, "{label}: spikes");
+            let spiking = want_s.iter().filter(|&&s| s != 0.0).count();
+            assert!(spiking > len / 20 && spiking < len * 4 / 5, "{label}: {spiking} of {len} outputs spike");
+            for (k, (x, y)) in want_g.iter().zip(&got_g).enumerate() {
+                assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{label}: gradient {k}: host {x}, GPU {y}");
+            }
+            assert!(want_g.iter().any(|&x| x.abs() > 1e-3), "{label}: gradients flow");
+        }
+    }
+}
