@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
-                f32::from(u8::from(seed % 10 == 0))
+                f32::from(u8::from(seed.is_multiple_of(10)))
             })
             .collect();
         let x = Tensor::<3>::from_data(TensorData::new(x, [BATCH, n, steps]), &device);
