@@ -121,6 +121,12 @@ fn rows_and_steps(t: &CubeTensor) -> (usize, usize) {
     (dims.iter().product::<usize>() / steps, steps)
 }
 
+/// One thread per row: the cube count and size of a launch over `rows` rows.
+fn per_row(client: &cubecl::client::Client, rows: usize) -> (CubeCount, CubeDim) {
+    let cube_dim = CubeDim::new(client, rows);
+    (calculate_cube_count_elemwise(client, rows, cube_dim), cube_dim)
+}
+
 /// An uninitialised float32 tensor shaped like `like`, on its device.
 fn empty_like(like: &CubeTensor) -> CubeTensor {
     let shape = Shape::from(like.meta.shape().to_vec());
@@ -141,8 +147,7 @@ impl CubaKernels for CubeBackend {
         }
         let a = c.adaptation.unwrap_or(super::ops::Adaptation { factors: [0, 0], theta0: 0, step: 0 });
         let client = z.client.clone();
-        let cube_dim = CubeDim::new(&client, rows);
-        let cube_count = calculate_cube_count_elemwise(&client, rows, cube_dim);
+        let (cube_count, cube_dim) = per_row(&client, rows);
         // SAFETY: every buffer holds rows·steps float32 values and each thread touches only
         // its own row (the kernel returns for rows past the end).
         unsafe {
@@ -180,8 +185,7 @@ impl CubaKernels for CubeBackend {
             return out;
         }
         let client = out.client.clone();
-        let cube_dim = CubeDim::new(&client, rows);
-        let cube_count = calculate_cube_count_elemwise(&client, rows, cube_dim);
+        let (cube_count, cube_dim) = per_row(&client, rows);
         // SAFETY: both buffers hold rows·steps float32 values; each thread touches its own row.
         unsafe {
             integrators_backward_kernel::launch_unchecked(
@@ -223,16 +227,7 @@ mod tests {
         let len = batch * n * steps;
         let currents: Vec<f32> = (0..len).map(|i| ((i * 7919) % 113) as f32 / 80.0 - 0.6).collect();
         let weights: Vec<f32> = (0..len).map(|i| ((i * 104_729) % 17) as f32 / 8.0 - 1.0).collect();
-        let cuba = CubaConstants {
-            factors: [4096 - 1024, 4096 - 128],
-            reset_at: 1.25 * 4096.0,
-            spike_at: 1.25,
-            graded: false,
-            tau: 0.03,
-            height: 50.0,
-            alphas: [0.75, 0.97],
-            adaptation: None,
-        };
+        let cuba = ops::SAMPLE_CUBA;
         let graded = CubaConstants { graded: true, ..cuba };
         let alif = CubaConstants {
             reset_at: f32::INFINITY,

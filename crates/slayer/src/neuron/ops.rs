@@ -449,6 +449,19 @@ impl<B: Backend + CubaKernels, C: CheckpointStrategy> CubaOps for Autodiff<B, C>
     }
 }
 
+/// CUBA constants for tests (θ 1.25, current and voltage decays 1024 and 128 of 4096).
+#[cfg(test)]
+pub(crate) const SAMPLE_CUBA: CubaConstants = CubaConstants {
+    factors: [4096 - 1024, 4096 - 128],
+    reset_at: 1.25 * 4096.0,
+    spike_at: 1.25,
+    graded: false,
+    tau: 0.03,
+    height: 50.0,
+    alphas: [0.75, 0.97],
+    adaptation: None,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,16 +494,7 @@ mod tests {
     #[test]
     fn interleaved_rows_equal_one_row_at_a_time() {
         // 8 interleaved rows plus 3 left over, against each row run alone.
-        let c = CubaConstants {
-            factors: [4096 - 1024, 4096 - 128],
-            reset_at: 1.25 * 4096.0,
-            spike_at: 1.25,
-            graded: false,
-            tau: 0.03,
-            height: 50.0,
-            alphas: [0.75, 0.97],
-            adaptation: None,
-        };
+        let c = SAMPLE_CUBA;
         let steps = 37;
         let data: Vec<f32> = (0..11 * steps).map(|i| ((i * 7919) % 113) as f32 / 50.0 - 0.7).collect();
         let (spikes, slope) = dynamics(&c, &data, steps, true);
