@@ -24,9 +24,17 @@ pub fn training_device(name: &str) -> Result<Device> {
     }
 }
 
+/// burn's wgpu device, brought up with a clear error when there is no adapter. burn
+/// registers its wgpu runtime once per process; when that already happened (an earlier call,
+/// or tensors made on the default device), the registered runtime's device is the answer.
 #[cfg(feature = "wgpu")]
 fn wgpu_device() -> std::result::Result<Device, String> {
-    Device::wgpu_options().init().map_err(|e| format!("no usable GPU adapter: {e}"))
+    use burn::tensor::wgpu::WgpuInitError;
+    match Device::wgpu_options().init() {
+        Ok(device) => Ok(device),
+        Err(WgpuInitError::Registration { .. }) => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        Err(e) => Err(format!("no usable GPU adapter: {e}")),
+    }
 }
 
 #[cfg(not(feature = "wgpu"))]
@@ -56,7 +64,9 @@ mod tests {
         match training_device("wgpu") {
             Ok(gpu) => {
                 assert_ne!(gpu.clone().without_autodiff(), Device::flex());
-                assert_eq!(Device::default(), gpu.without_autodiff());
+                assert_eq!(Device::default(), gpu.clone().without_autodiff());
+                // burn registers its runtime once per process: asking again gives the same device.
+                assert_eq!(training_device("wgpu").expect("a second time"), gpu);
             }
             Err(e) if std::env::var_os("CI").is_some() => panic!("CI must provide a GPU adapter: {e}"),
             Err(e) => eprintln!("skipped: {e}"),
