@@ -71,3 +71,25 @@ def g2(w):
 def w2(w):
     """A weight as a 2-D float64 array (outputs, everything else)."""
     return w.detach().reshape(w.shape[0], -1).numpy().astype(np.float64)
+
+
+def kwta_case(blocks, x_np, path, label):
+    """Ground truth of an Input -> KWTA -> Dense network (blocks[1] the KWTA, 8 -> 6; blocks[2]
+    the Dense, 6 -> 3) on spikes x_np (2, 8, T): every block's output, the SpikeRate(0.2, 0.03)
+    loss for labels [0, 2] and its gradients w.r.t. the input, both weights and the
+    self-excitation, saved to `path`; prints a summary headed `label`."""
+    from lava.lib.dl import slayer
+
+    x = torch.tensor(x_np, requires_grad=True)
+    outs = forward_all(blocks, x)
+    loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([0, 2]))
+    loss.backward()
+    k = blocks[1]
+    np.savez(path, x=x_np.astype(np.float64), loss=np.array([loss.item()]),
+             grad_x=flat(x.grad), grad_w1=g2(k.synapse.weight), grad_w2=g2(blocks[2].synapse.weight),
+             grad_a=flat(k.self_excitation.grad),
+             w1=k.synapse.weight.detach().reshape(6, 8).numpy().astype(np.float64),
+             w2=blocks[2].synapse.weight.detach().reshape(3, 6).numpy().astype(np.float64),
+             **{f"out{i}": flat(o) for i, o in enumerate(outs)})
+    print(f"{label}: loss", loss.item(), "| spikes per block", [int(o.sum()) for o in outs],
+          "| winners per step (max)", int(outs[1].sum(dim=1).max()))

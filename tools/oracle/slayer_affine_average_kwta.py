@@ -19,6 +19,7 @@ python tools/oracle/slayer_affine_average_kwta.py OUT_DIR
 import os, sys
 import numpy as np, torch
 import netx_oracle
+from netx_oracle import flat, g2
 from lava.lib.dl import slayer, netx
 from lava.proc.io.source import RingBuffer as Source
 from lava.proc.monitor.process import Monitor
@@ -30,14 +31,6 @@ torch.manual_seed(13)
 np.random.seed(13)
 steps = 50
 p = {'threshold': 0.5, 'current_decay': 0.25, 'voltage_decay': 0.1}
-
-
-def flat(t):
-    return t.detach().numpy().astype(np.float64)
-
-
-def g2(w):
-    return w.grad.reshape(w.grad.shape[0], -1).numpy().astype(np.float64)
 
 
 def spikes(shape):
@@ -113,17 +106,4 @@ blocks = torch.nn.ModuleList([
     slayer.block.cuba.KWTA(dict(p), 8, 6, 2, weight_scale=3, delay_shift=False),
     slayer.block.cuba.Dense(p, 6, 3, weight_scale=3),
 ])
-x_np = spikes((2, 8, steps))
-x = torch.tensor(x_np, requires_grad=True)
-outs = netx_oracle.forward_all(blocks, x)
-loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([0, 2]))
-loss.backward()
-k = blocks[1]
-np.savez(os.path.join(out, "kwta.npz"), x=x_np.astype(np.float64), loss=np.array([loss.item()]),
-         grad_x=flat(x.grad), grad_w1=g2(k.synapse.weight), grad_w2=g2(blocks[2].synapse.weight),
-         grad_a=flat(k.self_excitation.grad),
-         w1=k.synapse.weight.detach().reshape(6, 8).numpy().astype(np.float64),
-         w2=blocks[2].synapse.weight.detach().reshape(3, 6).numpy().astype(np.float64),
-         **{f"out{i}": flat(o) for i, o in enumerate(outs)})
-print("kwta: loss", loss.item(), "| spikes per block", [int(o.sum()) for o in outs],
-      "| winners per step (max)", int(outs[1].sum(dim=1).max()))
+netx_oracle.kwta_case(blocks, spikes((2, 8, steps)), os.path.join(out, "kwta.npz"), "kwta")

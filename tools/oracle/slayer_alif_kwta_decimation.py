@@ -34,20 +34,7 @@ blocks = torch.nn.ModuleList([
     slayer.block.alif.KWTA(dict(pa), 8, 6, 2, weight_scale=3, delay_shift=False),
     slayer.block.alif.Dense(dict(pa), 6, 3, weight_scale=3),
 ])
-x_np = spikes((2, 8, steps))
-x = torch.tensor(x_np, requires_grad=True)
-outs = netx_oracle.forward_all(blocks, x)
-loss = slayer.loss.SpikeRate(true_rate=0.2, false_rate=0.03, reduction="sum")(outs[-1], torch.tensor([0, 2]))
-loss.backward()
-k = blocks[1]
-np.savez(os.path.join(out, "alif_kwta.npz"), x=x_np.astype(np.float64), loss=np.array([loss.item()]),
-         grad_x=flat(x.grad), grad_w1=g2(k.synapse.weight), grad_w2=g2(blocks[2].synapse.weight),
-         grad_a=flat(k.self_excitation.grad),
-         w1=k.synapse.weight.detach().reshape(6, 8).numpy().astype(np.float64),
-         w2=blocks[2].synapse.weight.detach().reshape(3, 6).numpy().astype(np.float64),
-         **{f"out{i}": flat(o) for i, o in enumerate(outs)})
-print("alif kwta: loss", loss.item(), "| spikes per block", [int(o.sum()) for o in outs],
-      "| winners per step (max)", int(outs[1].sum(dim=1).max()))
+netx_oracle.kwta_case(blocks, spikes((2, 8, steps)), os.path.join(out, "alif_kwta.npz"), "alif kwta")
 
 # 2. TimeDecimation
 p = {'threshold': 0.5, 'current_decay': 0.25, 'voltage_decay': 0.1}
