@@ -37,13 +37,15 @@ fn decay12(x: i32, f: u32) -> i32 {
 }
 
 /// One thread per neuron (row of `steps` values of `z`): slayer's CUBA (`adaptive` 0) or
-/// ALIF dynamics, writing each step's output (0, 1 or the graded voltage) and surrogate slope.
+/// ALIF dynamics, writing each step's output (0, 1 or the graded voltage) and, when
+/// `with_slope`, its surrogate slope.
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn dynamics_kernel(
     z: &[f32],
     spikes: &mut [f32],
     slope: &mut [f32],
+    with_slope: u32,
     rows: usize,
     steps: usize,
     cd: u32,
@@ -92,7 +94,9 @@ fn dynamics_kernel(
             out = if graded != 0u32 { voltage } else { 1.0f32 };
         }
         spikes[k] = out;
-        slope[k] = height * f32::exp(-f32::abs((voltage - centre) / tau));
+        if with_slope != 0u32 {
+            slope[k] = height * f32::exp(-f32::abs((voltage - centre) / tau));
+        }
     }
 }
 
@@ -133,48 +137,61 @@ fn empty_like(like: &CubeTensor) -> CubeTensor {
     empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, DType::F32)
 }
 
+/// Launches [`dynamics_kernel`] over `z`: the spikes, and the surrogate slopes as a tensor
+/// like them when `with_slope` (otherwise the kernel skips the slope and its buffer is one
+/// unused value).
+fn run_dynamics(z: CubeTensor, c: &CubaConstants, with_slope: bool) -> (CubeTensor, CubeTensor) {
+    let z = into_contiguous(z);
+    let spikes = empty_like(&z);
+    let slope = if with_slope {
+        empty_like(&z)
+    } else {
+        empty_device_contiguous_dtype(z.client.clone(), z.device.clone(), Shape::from(vec![1]), DType::F32)
+    };
+    let (rows, steps) = rows_and_steps(&z);
+    if rows == 0 || z.meta.num_elements() == 0 {
+        return (spikes, slope);
+    }
+    let a = c.adaptation.unwrap_or_default();
+    let client = z.client.clone();
+    let (cube_count, cube_dim) = per_row(&client, rows);
+    // SAFETY: z and spikes (and slope when written) hold rows·steps float32 values, and each
+    // thread touches only its own row (the kernel returns for rows past the end).
+    unsafe {
+        dynamics_kernel::launch_unchecked(
+            &client,
+            cube_count,
+            cube_dim,
+            z.into_buffer_arg(),
+            spikes.clone().into_buffer_arg(),
+            slope.clone().into_buffer_arg(),
+            u32::from(with_slope),
+            rows,
+            steps,
+            c.factors[0] as u32,
+            c.factors[1] as u32,
+            c.reset_at,
+            c.spike_at,
+            u32::from(c.graded),
+            c.tau,
+            c.height,
+            u32::from(c.adaptation.is_some()),
+            a.factors[0] as u32,
+            a.factors[1] as u32,
+            a.theta0 as i32,
+            a.step as i32,
+        );
+    }
+    (spikes, slope)
+}
+
 impl CubaKernels for CubeBackend {
     fn spikes(z: CubeTensor, c: &CubaConstants) -> CubeTensor {
-        Self::spikes_and_slope(z, c).0
+        run_dynamics(z, c, false).0
     }
 
     fn spikes_and_slope(z: CubeTensor, c: &CubaConstants) -> (CubeTensor, CubeTensor) {
-        let z = into_contiguous(z);
-        let (spikes, slope) = (empty_like(&z), empty_like(&z));
-        let (rows, steps) = rows_and_steps(&z);
-        if rows == 0 || z.meta.num_elements() == 0 {
-            return (spikes, slope);
-        }
-        let a = c.adaptation.unwrap_or(super::ops::Adaptation { factors: [0, 0], theta0: 0, step: 0 });
-        let client = z.client.clone();
-        let (cube_count, cube_dim) = per_row(&client, rows);
-        // SAFETY: every buffer holds rows·steps float32 values and each thread touches only
-        // its own row (the kernel returns for rows past the end).
-        unsafe {
-            dynamics_kernel::launch_unchecked(
-                &client,
-                cube_count,
-                cube_dim,
-                z.into_buffer_arg(),
-                spikes.clone().into_buffer_arg(),
-                slope.clone().into_buffer_arg(),
-                rows,
-                steps,
-                c.factors[0] as u32,
-                c.factors[1] as u32,
-                c.reset_at,
-                c.spike_at,
-                u32::from(c.graded),
-                c.tau,
-                c.height,
-                u32::from(c.adaptation.is_some()),
-                a.factors[0] as u32,
-                a.factors[1] as u32,
-                a.theta0 as i32,
-                a.step as i32,
-            );
-        }
-        (spikes, slope)
+        run_dynamics(z, c, true)
     }
 
     fn integrate_backward(g: CubeTensor, [a_u, a_v]: [f32; 2]) -> CubeTensor {
@@ -247,6 +264,9 @@ mod tests {
             let (want_s, want_g) = run(&cpu);
             let (got_s, got_g) = run(&gpu);
             assert_eq!(got_s, want_s, "{label}: spikes");
+            // Without a gradient to track, the kernel runs without the slope.
+            let z = Tensor::<3>::from_data(TensorData::new(currents.clone(), [batch, n, steps]), &gpu);
+            assert_eq!(ops::host(ops::spikes(z, &c).expect("spikes")).expect("spikes"), want_s, "{label}: untracked");
             let spiking = want_s.iter().filter(|&&s| s != 0.0).count();
             assert!(spiking > len / 20 && spiking < len * 4 / 5, "{label}: {spiking} of {len} outputs spike");
             for (k, (x, y)) in want_g.iter().zip(&got_g).enumerate() {

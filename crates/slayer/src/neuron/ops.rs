@@ -38,8 +38,9 @@ pub struct CubaConstants {
 
 /// slayer's ALIF threshold dynamics (`_ath_dynamics_fwd`), in state units (x4096):
 /// `r = rtz(r·fr, 12)`, `θ = rtz((θ - θ0)·fθ, 12) + θ0`, spike when `v >= θ + r`, then
-/// `r += 2θ`, `θ += step`; no voltage reset; the surrogate is centred on `θ + r`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// `r += 2θ`, `θ += step`; no voltage reset; the surrogate is centred on `θ + r`. The
+/// default (all zero) stands in where a kernel takes CUBA constants.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Adaptation {
     /// 4096 - thDecay and 4096 - refDecay.
     pub factors: [i64; 2],
@@ -60,7 +61,7 @@ pub trait CubaOps: Backend {
 impl CubaConstants {
     /// Packed as plain numbers for the extension call.
     pub fn pack(&self) -> [f32; 16] {
-        let a = self.adaptation.unwrap_or(Adaptation { factors: [0, 0], theta0: 0, step: 0 });
+        let a = self.adaptation.unwrap_or_default();
         [
             self.factors[0] as f32,
             self.factors[1] as f32,
