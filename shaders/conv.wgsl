@@ -3,6 +3,8 @@
 // `Scalar` (precision_fixed.wgsl or precision_float.wgsl is prepended): fixed point sums in
 // wrapping i32, which keeps the sum exact modulo 2^24, then wraps to signed 24 bits like
 // Lava. `conv_emit` sends the previous step's result (the one-step synaptic delay).
+// `synapse_neuron.wgsl` fuses either direction with the neuron population it alone feeds
+// (the synapse interface at the end).
 
 struct Params {
     in_x: u32, in_y: u32, in_c: u32, groups: u32,
@@ -10,8 +12,9 @@ struct Params {
     kx: u32, ky: u32, stride_x: u32, stride_y: u32,
     pad_x: u32, pad_y: u32, dil_x: u32, dil_y: u32,
     // Copies in the batch (they share the weights; thread t serves element t mod size of
-    // copy t / size, reading that copy's input).
-    batch: u32, _a: u32, _b: u32, _c: u32,
+    // copy t / size, reading that copy's input); 1 for a ConvTranspose (the fused kernel's
+    // choice of sum).
+    batch: u32, transposed: u32, _b: u32, _c: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,8 +33,13 @@ fn conv_emit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 @compute @workgroup_size(64)
 fn conv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
     let t = gid.x + gid.y * wg.x * 64u;
+    if (t >= p.out_x * p.out_y * p.out_c * p.batch) { return; }
+    conv_at(t);
+}
+
+// Output element t mod size of copy t / size.
+fn conv_at(t: u32) {
     let size = p.out_x * p.out_y * p.out_c;
-    if (t >= size * p.batch) { return; }
     let o = t % size;
     let input = (t / size) * (p.in_x * p.in_y * p.in_c);
     let k = o % p.out_c;
@@ -71,8 +79,13 @@ fn conv_transpose_emit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
 @compute @workgroup_size(64)
 fn conv_transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
     let t = gid.x + gid.y * wg.x * 64u;
+    if (t >= p.in_x * p.in_y * p.in_c * p.batch) { return; }
+    conv_transpose_at(t);
+}
+
+// Output element t mod size of copy t / size.
+fn conv_transpose_at(t: u32) {
     let size = p.in_x * p.in_y * p.in_c;
-    if (t >= size * p.batch) { return; }
     let o = t % size;
     let input = (t / size) * (p.out_x * p.out_y * p.out_c);
     let c = o % p.in_c;
@@ -104,4 +117,21 @@ fn conv_transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         }
     }
     a_buf[t] = conv_finish(acc);
+}
+
+// The synapse interface of `synapse_neuron.wgsl`: one copy per thread, in the direction the
+// uniform says.
+const SYN_GROUP: u32 = 1u;
+fn synapse_rows() -> u32 {
+    return select(p.out_x * p.out_y * p.out_c, p.in_x * p.in_y * p.in_c, p.transposed != 0u);
+}
+fn synapse_batch() -> u32 { return p.batch; }
+fn synapse_delivered(k: u32) -> Scalar { return a_buf[k]; }
+fn synapse_sum(row: u32, copy: u32) {
+    let t = copy * synapse_rows() + row;
+    if (p.transposed != 0u) {
+        conv_transpose_at(t);
+    } else {
+        conv_at(t);
+    }
 }

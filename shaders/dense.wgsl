@@ -10,8 +10,9 @@
 // the group): `dense_events_list` lists those columns per group in ascending order (one
 // workgroup per group, a prefix sum per 64 inputs), then `dense_events` (one thread per row
 // and group) sums over the list. Every copy's sum runs over its non-zero inputs in ascending
-// order, as in `dense`, so both paths give the same bits. `dense_lif.wgsl` fuses the
-// event-driven sums with the LIF population a Dense alone feeds.
+// order, as in `dense`, so both paths give the same bits. `synapse_neuron.wgsl` fuses the
+// event-driven sums with the neuron population a Dense alone feeds (the synapse interface
+// at the end).
 
 struct Params {
     rows: u32,
@@ -131,3 +132,10 @@ fn dense_events(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (i >= p.rows * groups) { return; }
     sum_events(i % p.rows, i / p.rows);
 }
+
+// The synapse interface of `synapse_neuron.wgsl`: the event-driven path.
+const SYN_GROUP: u32 = GROUP;
+fn synapse_rows() -> u32 { return p.rows; }
+fn synapse_batch() -> u32 { return p.batch; }
+fn synapse_delivered(k: u32) -> Scalar { return a_buff[k]; }
+fn synapse_sum(row: u32, group: u32) { sum_events(row, group); }

@@ -1,5 +1,5 @@
 // The learning side of a LearningLif (docs/ARCHITECTURE.md, "Learning on the GPU"), around
-// lif.wgsl's LIF kernel, over `Scalar` with `FIXED` branches (a precision prelude is
+// neuron.wgsl's LIF kernel, over `Scalar` with `FIXED` branches (a precision prelude is
 // prepended):
 //   lif_trace, before the LIF: y1 = y1 * exp(-1/tau) + impulse * s_prev, where s_prev is
 //   last step's spike still in s_out; fixed point floors it, read from a table the host

@@ -1,8 +1,8 @@
 // Fixed-point LIF-family neurons (SPEC §2.1, Lava PyLifModelBitAcc), as a function a kernel
-// calls per neuron with its input: `lif.wgsl` (one thread per neuron) and `dense_lif.wgsl`
-// (fused with the Dense that feeds them) share it. i32 state, 24-bit wrap of u, saturation of
-// v, strict threshold against vth << 6 (scaled once, at plan creation), bias rescaled every
-// step. Kind 1 adds LIFReset (u and v zeroed at the start of steps with t mod interval ==
+// calls per neuron with its input: `neuron.wgsl` (one thread per neuron) and
+// `synapse_neuron.wgsl` (fused with the synapse that feeds them) share it. i32 state, 24-bit
+// wrap of u, saturation of v, strict threshold against vth << 6 (scaled once, at plan
+// creation), bias rescaled every step. Kind 1 adds LIFReset (u and v zeroed at the start of steps with t mod interval ==
 // offset mod interval), kind 2 TernaryLIF (+1 above vth_hi, -1 below vth_lo).
 // Bindings 8 to 14, clear of the kernels that include it.
 
@@ -23,6 +23,8 @@ struct LifParams {
 }
 
 @group(0) @binding(8) var<uniform> lp: LifParams;
+
+fn neuron_count() -> u32 { return lp.n; }
 @group(0) @binding(9) var<storage, read_write> s_out: array<i32>;
 @group(0) @binding(10) var<storage, read_write> u: array<i32>;
 @group(0) @binding(11) var<storage, read_write> v: array<i32>;
@@ -48,7 +50,7 @@ fn bias_of(i: u32) -> i32 {
 
 // Neuron i's step with input a: the wrapped current, the saturated voltage, the spike and
 // the reset, written back.
-fn lif_step(i: u32, a: i32) {
+fn neuron_step(i: u32, a: i32) {
     let reset = lp.kind == 1u && clock[0] % lp.x == lp.y;
     var cur = decay12(select(u[i], 0, reset), lp.fu) + (a << 6u);
     if (cur > MAX_UV) {

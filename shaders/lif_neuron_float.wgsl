@@ -1,10 +1,10 @@
 // Float LIF-family neurons (Lava PyLifModelFloat) in f32, as a function a kernel calls per
-// neuron with its input (shared by `lif.wgsl` and `dense_lif.wgsl`): u = u(1-du) + a;
-// v = v(1-dv) + u + bias; spike where v > vth; v reset to 0. Kind 1 adds LIFReset (u and v
-// zeroed at the start of steps with t mod interval == offset mod interval), 2 TernaryLIF (+1
-// above vth, -1 below vth_lo), 3 LIFRefractory (v held until the step after
-// refractory_period_end, which a spike at t sets to t + period), with the CPU model's
-// operation order. Bindings 8 to 14, clear of the kernels that include it.
+// neuron with its input (`neuron.wgsl`, one thread per neuron, and `synapse_neuron.wgsl`,
+// fused with the synapse that feeds them): u = u(1-du) + a; v = v(1-dv) + u + bias; spike
+// where v > vth; v reset to 0. Kind 1 adds LIFReset (u and v zeroed at the start of steps
+// with t mod interval == offset mod interval), 2 TernaryLIF (+1 above vth, -1 below vth_lo),
+// 3 LIFRefractory (v held until the step after refractory_period_end, which a spike at t
+// sets to t + period), with the CPU model's operation order. Bindings 8 to 14, clear of the kernels that include it.
 
 struct LifParams {
     // Neurons over the whole batch (the per-neuron kernel's bound).
@@ -21,6 +21,8 @@ struct LifParams {
 }
 
 @group(0) @binding(8) var<uniform> lp: LifParams;
+
+fn neuron_count() -> u32 { return lp.n; }
 @group(0) @binding(9) var<storage, read_write> s_out: array<f32>;
 @group(0) @binding(10) var<storage, read_write> u: array<f32>;
 @group(0) @binding(11) var<storage, read_write> v: array<f32>;
@@ -30,7 +32,7 @@ struct LifParams {
 
 // Neuron i's step with input a: current, voltage, spike (ternary: -1 below vth_lo too) and
 // reset written back.
-fn lif_step(i: u32, a: f32) {
+fn neuron_step(i: u32, a: f32) {
     let t = clock[0];
     let reset = lp.kind == 1u && t % lp.x == lp.y;
     let u0 = select(u[i], 0.0, reset);

@@ -7,6 +7,8 @@
 // input is non-zero (fixed point: i32 sums, then the weight_exp shift, as Dense).
 // A batch of copies shares the pattern: thread t serves row t mod rows of copy t / rows
 // (input s_in[copy * cols ..]; a_buff rows are per copy, so row t's slots start at t * depth).
+// `synapse_neuron.wgsl` fuses it with the neuron population it alone feeds (the synapse
+// interface at the end).
 
 struct Params {
     rows: u32,
@@ -39,6 +41,11 @@ fn sparse_emit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 fn sparse(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) wg: vec3<u32>) {
     let i = gid.x + gid.y * wg.x * 64u;
     if (i >= p.rows * p.batch) { return; }
+    sparse_row(i);
+}
+
+// Row i mod rows of copy i / rows: the shift of its delay line, then this step's sums.
+fn sparse_row(i: u32) {
     let base = i * p.depth;
     let row = i % p.rows;
     let input = (i / p.rows) * p.cols;
@@ -57,3 +64,11 @@ fn sparse(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         a_buff[base + k] = a_buff[base + k] + dense_finish(acc, p.wexp);
     }
 }
+
+// The synapse interface of `synapse_neuron.wgsl`: one copy per thread; the output port
+// receives column 0 of the delay line.
+const SYN_GROUP: u32 = 1u;
+fn synapse_rows() -> u32 { return p.rows; }
+fn synapse_batch() -> u32 { return p.batch; }
+fn synapse_delivered(k: u32) -> Scalar { return a_buff[k * p.depth]; }
+fn synapse_sum(row: u32, copy: u32) { sparse_row(copy * p.rows + row); }

@@ -16,9 +16,7 @@ use basalt_core::process::dense::{truncate_weight, SignMode};
 use basalt_core::process::learning_dense::LearningDenseParams;
 use basalt_core::process::lif::LifKind;
 
-use crate::{
-    host_var, i32s, params, plan_lif, shaders, shape_of, var, Builder, GpuError, Launch, Slot, VarHome, VarMap,
-};
+use crate::{host_var, i32s, params, shaders, shape_of, var, Builder, GpuError, Launch, Slot, VarHome, VarMap};
 
 /// Steps of random numbers one upload holds (the most steps per submission).
 pub(crate) const RANDOM_SLOTS: usize = 256;
@@ -349,7 +347,7 @@ pub(crate) fn plan_learning_lif(
     let s_out = &outs[p.out_port_offset];
     let code = shaders::for_precision(shaders::LEARNING_LIF, fixed);
     let trace_step = b.launch(&code, "lif_trace", &[(0, &uniform), (1, s_out), (2, &ys[0]), (3, &table)], n as u32);
-    let lif = plan_lif(b, p, LifKind::Plain, s_out, clock, vars)?.launch(b, &ins[p.in_port_offset]);
+    let lif = crate::neurons::plan_lif(b, p, LifKind::Plain, s_out, clock, vars)?.launch(b, &ins[p.in_port_offset]);
     let o = p.out_port_offset;
     let send_binds = [
         (0, &uniform),

@@ -20,15 +20,14 @@
 //! the weights and constants and keep their own state; [`GpuRuntime::get`] and
 //! [`GpuRuntime::set`] address a Var of every copy at once. Plain `Dense` synapses are
 //! event-driven: they read only the weight columns of non-zero inputs, for up to 8 copies
-//! per weight read.
+//! per weight read. A synapse (Dense, Sparse, DelaySparse, DelayDense, Conv, ConvTranspose)
+//! that alone feeds a neuron population (LIF family, ALIF, sigma-delta family) runs fused
+//! with it in one kernel (`fusion`).
 
 use std::collections::HashMap;
 
 use basalt_core::executable::{Executable, LeafProcess, Source};
-use basalt_core::process::dense::{quantize_weights, DenseParams, SignMode};
-use basalt_core::process::lif::LifKind;
 use basalt_core::process::monitor::probes_of;
-use basalt_core::process::sparse::SynapseParams;
 use basalt_core::{ProcId, VarRef};
 use ndarray::{ArrayD, IxDyn};
 use thiserror::Error;
@@ -37,10 +36,13 @@ use wgpu::util::DeviceExt;
 mod atrlif;
 mod dataloader;
 mod device;
+mod fusion;
 mod learning;
+mod neurons;
 pub mod pipeline_cache;
 mod rf;
 mod spiker;
+mod synapses;
 
 pub use device::GpuDevice;
 pub use pipeline_cache::PipelineCacheStatus;
@@ -107,24 +109,27 @@ pub enum GpuError {
 }
 
 /// WGSL sources, included at compile time. Families written over `Scalar` (dense, conv, gather,
-/// sdn) are templates: [`shaders::for_precision`] prepends the fixed-point or float prelude.
+/// and the neuron steps) are templates: [`shaders::for_precision`] prepends the fixed-point or float prelude.
 pub mod shaders {
-    /// LIF-family kernel, one thread per neuron (template, completed by [`lif`]).
-    pub const LIF: &str = include_str!("../../../shaders/lif.wgsl");
-    /// The fixed-point LIF-family neuron step that LIF kernels call.
+    /// Neurons, one thread per neuron (template, completed by [`neuron`] with a neuron step).
+    pub const NEURON: &str = include_str!("../../../shaders/neuron.wgsl");
+    /// A synapse fused with the neuron population it alone feeds (template, completed by
+    /// [`synapse_neuron`]).
+    pub const SYNAPSE_NEURON: &str = include_str!("../../../shaders/synapse_neuron.wgsl");
+    /// The fixed-point LIF-family neuron step.
     pub const LIF_NEURON: &str = include_str!("../../../shaders/lif_neuron.wgsl");
-    /// The float LIF-family neuron step that LIF kernels call.
+    /// The float LIF-family neuron step.
     pub const LIF_NEURON_FLOAT: &str = include_str!("../../../shaders/lif_neuron_float.wgsl");
-    /// A Dense fused with the LIF population it alone feeds (completed by [`dense_lif`]).
-    pub const DENSE_LIF: &str = include_str!("../../../shaders/dense_lif.wgsl");
-    /// Adaptive LIF (fixed and float entries).
-    pub const ALIF: &str = include_str!("../../../shaders/alif.wgsl");
+    /// The fixed-point adaptive LIF neuron step.
+    pub const ALIF_NEURON: &str = include_str!("../../../shaders/alif_neuron.wgsl");
+    /// The float adaptive LIF neuron step.
+    pub const ALIF_NEURON_FLOAT: &str = include_str!("../../../shaders/alif_neuron_float.wgsl");
+    /// The sigma-delta neuron step (Sigma, Delta, SigmaDelta; over `Scalar`, both precisions).
+    pub const SDN_NEURON: &str = include_str!("../../../shaders/sdn_neuron.wgsl");
     /// Dense (template).
     pub const DENSE: &str = include_str!("../../../shaders/dense.wgsl");
     /// Convolution (template).
     pub const CONV: &str = include_str!("../../../shaders/conv.wgsl");
-    /// Sigma-delta neurons (template).
-    pub const SDN: &str = include_str!("../../../shaders/sdn.wgsl");
     /// Ring buffers and the clock.
     pub const IO: &str = include_str!("../../../shaders/io.wgsl");
     /// Port transforms and multi-source InPorts (template).
@@ -154,7 +159,7 @@ pub mod shaders {
     /// Prelude of the templates in float (f32).
     pub const PRECISION_FLOAT: &str = include_str!("../../../shaders/precision_float.wgsl");
     /// Templates, by file name.
-    pub const TEMPLATES: [(&str, &str); 10] = [
+    pub const TEMPLATES: [(&str, &str); 9] = [
         ("spiker.wgsl", SPIKER),
         ("atrlif.wgsl", ATRLIF),
         ("rf.wgsl", RF),
@@ -163,46 +168,40 @@ pub mod shaders {
         ("dense.wgsl", DENSE),
         ("sparse.wgsl", SPARSE),
         ("conv.wgsl", CONV),
-        ("sdn.wgsl", SDN),
         ("gather.wgsl", GATHER),
     ];
     /// Complete shaders, by file name.
-    pub const COMPLETE: [(&str, &str); 5] = [
-        ("dataloader.wgsl", DATALOADER),
-        ("alif.wgsl", ALIF),
-        ("io.wgsl", IO),
-        ("reset.wgsl", RESET),
-        ("read.wgsl", READ),
-    ];
+    pub const COMPLETE: [(&str, &str); 4] =
+        [("dataloader.wgsl", DATALOADER), ("io.wgsl", IO), ("reset.wgsl", RESET), ("read.wgsl", READ)];
 
     /// A template completed for one precision.
     pub fn for_precision(template: &str, fixed: bool) -> String {
         format!("{}\n{template}", if fixed { PRECISION_FIXED } else { PRECISION_FLOAT })
     }
 
-    /// The LIF-family kernel for one precision: prelude, neuron step, per-neuron entry `lif`.
-    pub fn lif(fixed: bool) -> String {
-        for_precision(&format!("{}\n{LIF}", lif_neuron(fixed)), fixed)
+    /// The neuron steps of one precision, by name: LIF family, adaptive LIF, sigma-delta.
+    pub fn neuron_steps(fixed: bool) -> [(&'static str, &'static str); 3] {
+        if fixed {
+            [("lif", LIF_NEURON), ("alif", ALIF_NEURON), ("sdn", SDN_NEURON)]
+        } else {
+            [("lif", LIF_NEURON_FLOAT), ("alif", ALIF_NEURON_FLOAT), ("sdn", SDN_NEURON)]
+        }
     }
 
-    /// The fused Dense + LIF kernel for one precision, with `group` copies per thread (as
-    /// dense.wgsl's `GROUP`): prelude, Dense, neuron step, entry `dense_events_lif`.
-    pub fn dense_lif(fixed: bool, group: usize) -> String {
-        let dense = dense_grouped(group);
-        for_precision(&format!("{dense}\n{}\n{DENSE_LIF}", lif_neuron(fixed)), fixed)
+    /// The per-neuron kernel (entry `neuron`) of a neuron `step` of one precision.
+    pub fn neuron(step: &str, fixed: bool) -> String {
+        for_precision(&format!("{step}\n{NEURON}"), fixed)
+    }
+
+    /// The fused kernel (entry `synapse_neuron`) of a `synapse` (dense.wgsl as
+    /// [`dense_grouped`] makes it, sparse.wgsl or conv.wgsl) and a neuron `step`.
+    pub fn synapse_neuron(synapse: &str, step: &str, fixed: bool) -> String {
+        for_precision(&format!("{synapse}\n{step}\n{SYNAPSE_NEURON}"), fixed)
     }
 
     /// dense.wgsl with `group` copies per thread of the event-driven path (1 to 8).
     pub fn dense_grouped(group: usize) -> String {
         DENSE.replace("const GROUP: u32 = 8u;", &format!("const GROUP: u32 = {group}u;"))
-    }
-
-    fn lif_neuron(fixed: bool) -> &'static str {
-        if fixed {
-            LIF_NEURON
-        } else {
-            LIF_NEURON_FLOAT
-        }
     }
 
     /// A template that uses the wide-integer helpers, completed for one precision.
@@ -265,28 +264,9 @@ pub struct GpuRuntime {
     time_step: u64,
     /// Fixed-point learning: random numbers uploaded before each submission.
     feeds: Vec<learning::RandomFeed>,
-    /// (Dense, LIF population) names of the synapses fused with the population they feed.
+    /// (synapse, population) names of the synapses fused with the population they feed.
     fused: Vec<(String, String)>,
     _keep: Vec<wgpu::Buffer>,
-}
-
-/// Copies whose Dense sums one thread computes together (`GROUP` in dense.wgsl, at most 8):
-/// each weight it reads serves them all.
-fn dense_group(batch: usize) -> usize {
-    batch.clamp(1, 8)
-}
-
-/// A Dense-like process's weights as the GPU holds them, with the weight exponent: fixed
-/// point quantises them as the CPU model does (sign mode, weight bits). (A sparse matrix's
-/// implicit zeros, which Lava counts when it decides the sign mode, never change it.)
-fn dense_weights(w: &[f64], params: &DenseParams, fixed: bool) -> (Vec<f64>, i32) {
-    if fixed {
-        let mode = params.sign_mode.unwrap_or_else(|| SignMode::of(w));
-        let q = quantize_weights(w, mode, params.num_weight_bits).into_iter().map(f64::from).collect();
-        (q, params.weight_exp)
-    } else {
-        (w.to_vec(), 0)
-    }
 }
 
 fn words_f32(v: &[f64]) -> Vec<u32> {
@@ -343,10 +323,6 @@ impl Builder<'_> {
     }
 
     fn uniform8(&mut self, words: [u32; 8]) -> wgpu::Buffer {
-        self.uniform_words(&words)
-    }
-
-    fn uniform16(&mut self, words: [u32; 16]) -> wgpu::Buffer {
         self.uniform_words(&words)
     }
 
@@ -473,175 +449,12 @@ fn shape_of(p: &LeafProcess, name: &str) -> Vec<usize> {
     p.var(name).map(|v| v.shape.clone()).unwrap_or_default()
 }
 
-/// A LIF-family population's kernel bindings apart from its input: the neuron step's
-/// bindings 8 to 14 (lif_neuron*.wgsl), for its own launch or one fused with its Dense.
-struct LifPlan {
-    bindings: Vec<(u32, wgpu::Buffer)>,
-    /// Neurons over the batch: the per-neuron launch's threads.
-    threads: u32,
-}
-
-impl LifPlan {
-    /// The population's own launch, one thread per neuron, reading `a_in`.
-    fn launch(&self, b: &mut Builder<'_>, a_in: &wgpu::Buffer) -> Launch {
-        let mut binds: Vec<(u32, &wgpu::Buffer)> = self.bindings.iter().map(|(k, buf)| (*k, buf)).collect();
-        binds.push((1, a_in));
-        b.launch(&shaders::lif(b.fixed), "lif", &binds, self.threads)
-    }
-}
-
-/// An event-driven Dense's sums: the bindings of dense.wgsl's `sum_events` and the source
-/// (its copies per thread set), for its own launch or one fused with the LIF it feeds.
-struct DensePlan {
-    bindings: Vec<(u32, wgpu::Buffer)>,
-    group: usize,
-    /// One thread per row and group of copies.
-    threads: u32,
-}
-
-/// The buffers and parameters of a LIF-family population `p` of `kind` writing `s_out`;
-/// registers its Vars.
-fn plan_lif(
-    b: &mut Builder<'_>,
-    p: &LeafProcess,
-    kind: LifKind,
-    s_out: &wgpu::Buffer,
-    clock: &wgpu::Buffer,
-    vars: &mut VarMap,
-) -> Result<LifPlan, GpuError> {
-    let n = p.in_ports[0].shape.iter().product::<usize>();
-    let all = b.all(n);
-    let u = b.per_copy("u", &b.words(var(p, "u")?))?;
-    let v = b.per_copy("v", &b.words(var(p, "v")?))?;
-    let bias = b.per_copy("bias_mant", &b.words(var(p, "bias_mant")?))?;
-    let (du, dv) = (var(p, "du")?[0], var(p, "dv")?[0]);
-    // Thresholds: vth, or (vth_hi, vth_lo) for the ternary LIF.
-    let (th_hi, th_lo) = match kind {
-        LifKind::Ternary => (var(p, "vth_hi")?[0], var(p, "vth_lo")?[0]),
-        _ => (var(p, "vth")?[0], 0.0),
-    };
-    // Family word: kind (0 plain, 1 reset, 2 ternary, 3 refractory) and its
-    // step numbers (reset interval and offset mod interval, refractory period).
-    let (code, x, y) = match kind {
-        LifKind::Plain => (0u32, 0u32, 0u32),
-        LifKind::Reset { interval, offset } => (1, interval as u32, (offset % interval) as u32),
-        LifKind::Ternary => (2, 0, 0),
-        LifKind::Refractory { period } => (3, period as u32, 0),
-    };
-    let mut refractory_end = None;
-    let mut bindings = vec![(9, s_out.clone()), (10, u.clone()), (11, v.clone()), (12, bias.clone())];
-    let params = if b.fixed {
-        let check = |x: f64, lo: f64, hi: f64, what: &str| int_in(p, what, x, lo, hi).map(|t| t as i64);
-        let fu = (4096 - (check(du, -1.0, 4095.0, "du")? + 1)) as u32;
-        let fv = (4096 - check(dv, 0.0, 4095.0, "dv")?) as u32;
-        let scaled = |t: f64, what: &str| -> Result<u32, GpuError> {
-            Ok(((check(t, i32::MIN as f64, i32::MAX as f64, what)? as i32).wrapping_shl(6)) as u32)
-        };
-        let exp = b.per_copy("bias_exp", &words_i32(var(p, "bias_exp")?))?;
-        bindings.extend([(13, exp), (14, clock.clone())]);
-        b.uniform8([all, fu, fv, scaled(th_hi, "vth")?, code, x, y, scaled(th_lo, "vth_lo")?])
-    } else {
-        let f = |x: f64| (x as f32).to_bits();
-        let ends = match p.var("refractory_period_end") {
-            Ok(e) if code == 3 => {
-                let ends = b.per_copy("refractory_period_end", &b.words(&e.data))?;
-                refractory_end = Some(ends.clone());
-                ends
-            }
-            // The kernel binds it whatever the kind; only LIFRefractory touches it.
-            _ => b.storage("unused", &[0])?,
-        };
-        bindings.extend([(13, clock.clone()), (14, ends)]);
-        b.uniform8([all, f(1.0 - du), f(1.0 - dv), f(th_hi), code, x, y, f(th_lo)])
-    };
-    bindings.push((8, params));
-
-    vars.insert((p.id, "u".into()), (VarHome::buffer(u, n), shape_of(p, "u")));
-    vars.insert((p.id, "v".into()), (VarHome::buffer(v, n), shape_of(p, "v")));
-    vars.insert((p.id, "bias_mant".into()), (VarHome::buffer(bias, n), shape_of(p, "bias_mant")));
-    if let Some(ends) = refractory_end {
-        let shape = shape_of(p, "refractory_period_end");
-        vars.insert((p.id, "refractory_period_end".into()), (VarHome::buffer(ends, n), shape));
-    }
-    let thresholds: &[&str] = if code == 2 { &["vth_hi", "vth_lo"] } else { &["vth"] };
-    for name in ["du", "dv", "bias_exp"].iter().chain(thresholds) {
-        host_var(vars, p, name)?;
-    }
-    Ok(LifPlan { bindings, threads: all })
-}
-
-/// The OutPorts (global indices) a source reads.
-fn source_ports(source: &Source) -> Vec<usize> {
-    match source {
-        Source::Identity(o) => vec![*o],
-        Source::Gather { port, .. } => port.iter().map(|&q| q as usize).collect(),
-    }
-}
-
-/// Storage buffers the fused Dense + LIF kernel binds (five of the Dense, six of the neuron).
-const DENSE_LIF_STORAGE_BUFFERS: u32 = 11;
-
-/// The Dense processes to fuse with the LIF-family population they feed, by that
-/// population's index: the Dense's output reaches that population's only InPort untransformed
-/// and nothing else (no other process, no Monitor probe), and every process its input comes
-/// from runs before the population in the schedule, so the fused kernel can run in the
-/// population's place. (A recurrent Dense, whose input comes from the population itself, is
-/// never fused.) None when the device binds fewer storage buffers per kernel than it needs.
-fn dense_lif_fusions(exe: &Executable, max_storage_buffers: u32) -> HashMap<usize, usize> {
-    let mut fused = HashMap::new();
-    if max_storage_buffers < DENSE_LIF_STORAGE_BUFFERS {
-        return fused;
-    }
-    let out_ports: usize = exe.processes.iter().map(|p| p.out_ports.len()).sum();
-    let mut owner = vec![usize::MAX; out_ports];
-    for (pi, p) in exe.processes.iter().enumerate() {
-        for k in 0..p.out_ports.len() {
-            owner[p.out_port_offset + k] = pi;
-        }
-    }
-    let mut position = vec![usize::MAX; exe.processes.len()];
-    for (k, &pi) in exe.schedule.iter().enumerate() {
-        position[pi] = k;
-    }
-    // Every (reader, whether it reads this port alone and untransformed) of each OutPort.
-    let mut readers: Vec<Vec<(usize, bool)>> = vec![Vec::new(); out_ports];
-    let sources_of = |p: &LeafProcess, k: usize| &exe.in_port_sources[p.in_port_offset + k];
-    for (pi, p) in exe.processes.iter().enumerate() {
-        for k in 0..p.in_ports.len() {
-            let sources = sources_of(p, k);
-            for source in sources {
-                let alone = matches!(sources.as_slice(), [Source::Identity(_)]);
-                for o in source_ports(source) {
-                    if let Some(r) = readers.get_mut(o) {
-                        r.push((pi, alone));
-                    }
-                }
-            }
-        }
-    }
-    let lif_family = ["Lif", "LifReset", "TernaryLif", "LifRefractory"];
-    for (d, p) in exe.processes.iter().enumerate().filter(|(_, p)| p.type_name == "Dense") {
-        let Some(&[(l, true)]) = readers.get(p.out_port_offset).map(Vec::as_slice) else { continue };
-        if !lif_family.contains(&exe.processes[l].type_name.as_str()) {
-            continue;
-        }
-        let inputs_first = sources_of(p, 0)
-            .iter()
-            .flat_map(source_ports)
-            .all(|o| owner.get(o).is_some_and(|&q| position[q] < position[l]));
-        if inputs_first {
-            fused.insert(l, d);
-        }
-    }
-    fused
-}
-
 /// How [`GpuRuntime::with_options`] builds a plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Copies of the network run at once (see [`GpuRuntime::with_batch`]); at least 1.
     pub batch: usize,
-    /// Fuse each Dense with the LIF-family population it alone feeds (see
+    /// Fuse each synapse with the neuron population it alone feeds (see
     /// [`GpuRuntime::fused_synapses`]); off, every process runs its own kernels (the same
     /// numbers, more launches: the baseline the fusion is measured against).
     pub fuse: bool,
@@ -862,193 +675,40 @@ impl GpuRuntime {
         let mut learn_launches = Vec::new();
         let mut feeds = Vec::new();
         let mut vars: VarMap = HashMap::new();
-        // Dense synapses fused with the LIF population they alone feed (by that population),
+        // Synapses fused with the neuron population they alone feed (by that population),
         // planned apart and launched together in the population's place.
         let fusions =
-            if fuse { dense_lif_fusions(exe, gpu.limits.max_storage_buffers_per_shader_stage) } else { HashMap::new() };
-        let fused_denses_wanted: std::collections::HashSet<usize> = fusions.values().copied().collect();
-        let mut fused_lifs: HashMap<usize, LifPlan> = HashMap::new();
-        let mut fused_denses: HashMap<usize, DensePlan> = HashMap::new();
+            if fuse { fusion::fusions(exe, gpu.limits.max_storage_buffers_per_shader_stage) } else { HashMap::new() };
+        let fused_synapses_wanted: std::collections::HashSet<usize> = fusions.values().copied().collect();
+        let mut fused_neurons: HashMap<usize, neurons::NeuronPlan> = HashMap::new();
+        let mut fused_synapses: HashMap<usize, synapses::SynapsePlan> = HashMap::new();
         for (pi, p) in exe.processes.iter().enumerate() {
-            match p.type_name.as_str() {
-                "Lif" | "LifReset" | "TernaryLif" | "LifRefractory" => {
-                    let kind: LifKind = params(p)?;
-                    let lif = plan_lif(&mut b, p, kind, &outs[p.out_port_offset], &clock, &mut vars)?;
-                    if fusions.contains_key(&pi) {
-                        fused_lifs.insert(pi, lif);
-                    } else {
-                        let launch = lif.launch(&mut b, &ins[p.in_port_offset]);
-                        runs.entry(pi).or_default().push(launch);
-                    }
+            let ty = p.type_name.as_str();
+            if neurons::storage_buffers(ty).is_some() {
+                let neuron = neurons::plan_neuron(&mut b, p, &outs[p.out_port_offset], &clock, &mut vars)?;
+                if fusions.contains_key(&pi) {
+                    fused_neurons.insert(pi, neuron);
+                } else {
+                    let launch = neuron.launch(&mut b, &ins[p.in_port_offset]);
+                    runs.entry(pi).or_default().push(launch);
                 }
-                "Alif" => {
-                    let n = p.in_ports[0].shape.iter().product::<usize>();
-                    let scalar = |name: &str| var(p, name).map(|d| d[0]);
-                    let [du, dv, dth, dr, vth, step] =
-                        ["du", "dv", "dtheta", "dr", "vth", "vth_step"].map(|k| scalar(k).unwrap_or(f64::NAN));
-                    let bad = |what: &str, x: f64| GpuError::Parameter {
-                        process: p.name.clone(),
-                        reason: format!("{what} {x} is out of range"),
-                    };
-                    let mut theta = var(p, "theta")?.to_vec();
-                    let params = if fixed {
-                        let mut f = [0u32; 4];
-                        for (k, (name, d)) in
-                            [("du", du), ("dv", dv), ("dtheta", dth), ("dr", dr)].into_iter().enumerate()
-                        {
-                            if !(0.0..=4096.0).contains(&d.trunc()) {
-                                return Err(bad(name, d));
-                            }
-                            f[k] = 4096 - d.trunc() as u32;
-                        }
-                        let shifted = |name: &str, x: f64| {
-                            if x.is_finite() && x.trunc() >= f64::from(i32::MIN) && x.trunc() <= f64::from(i32::MAX) {
-                                Ok((x.trunc() as i32).wrapping_shl(6) as u32)
-                            } else {
-                                Err(bad(name, x))
-                            }
-                        };
-                        // The initial threshold is a mantissa like vth (state units from here).
-                        for t in &mut theta {
-                            *t = f64::from(shifted("theta", *t)? as i32);
-                        }
-                        [b.all(n), f[0], f[1], f[2], f[3], shifted("vth", vth)?, shifted("vth_step", step)?, 0]
-                    } else {
-                        let f = |x: f64| (x as f32).to_bits();
-                        [b.all(n), f(1.0 - du), f(1.0 - dv), f(1.0 - dth), f(1.0 - dr), f(vth), f(step), 0]
-                    };
-                    let mut words = [0u32; 16];
-                    words[..8].copy_from_slice(&params);
-                    let params = b.uniform16(words);
-                    let mut state = Vec::new();
-                    for name in ["u", "v", "theta", "r", "s"] {
-                        let data = if name == "theta" { theta.clone() } else { var(p, name)?.to_vec() };
-                        state.push((name, b.per_copy(name, &b.words(&data))?));
-                    }
-                    let mant = b.per_copy("bias_mant", &b.words(var(p, "bias_mant")?))?;
-                    let exp = b.per_copy("bias_exp", &words_i32(var(p, "bias_exp")?))?;
-                    let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
-                    let mut bind = vec![(0, &params), (1, a_in), (2, s_out)];
-                    for (k, (_, buf)) in state.iter().enumerate() {
-                        bind.push((3 + k as u32, buf));
-                    }
-                    bind.push((8, &mant));
-                    if fixed {
-                        // The float model has no bias exponent.
-                        bind.push((9, &exp));
-                    }
-                    let entry = if fixed { "alif_fixed" } else { "alif_float" };
-                    runs.entry(pi).or_default().push(b.launch(shaders::ALIF, entry, &bind, b.all(n)));
-                    for (name, buf) in state {
-                        vars.insert((p.id, name.into()), (VarHome::buffer(buf, n), shape_of(p, name)));
-                    }
-                    vars.insert((p.id, "bias_mant".into()), (VarHome::buffer(mant, n), shape_of(p, "bias_mant")));
-                    for name in ["bias_exp", "du", "dv", "dtheta", "dr", "vth", "vth_step"] {
-                        host_var(&mut vars, p, name)?;
-                    }
+                continue;
+            }
+            if synapses::storage_buffers(ty).is_some() {
+                let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
+                let mut synapse = synapses::plan_synapse(&mut b, p, s_in, a_out, &mut vars)?;
+                let before = std::mem::take(&mut synapse.before);
+                runs.entry(pi).or_default().extend(before);
+                if fused_synapses_wanted.contains(&pi) {
+                    fused_synapses.insert(pi, synapse);
+                } else {
+                    let sums = synapse.launch(&mut b);
+                    runs.entry(pi).or_default().push(sums);
+                    emits.push(synapse.emit);
                 }
-                "Dense" => {
-                    let wv = p.var("weights").map_err(GpuError::UnknownVar)?;
-                    let (rows, cols) = (wv.shape[0], wv.shape[1]);
-                    let graded = var(p, "num_message_bits")?[0] > 0.0;
-                    let params_d: DenseParams = params(p)?;
-                    let (weights, wexp) = dense_weights(&wv.data, &params_d, fixed);
-                    // Column-major for the event-driven path: column j is words j*rows...
-                    let by_column: Vec<f64> = (0..rows * cols).map(|k| weights[(k % rows) * cols + k / rows]).collect();
-                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&by_column))?;
-                    let a_buff = b.per_copy("a_buff", &b.words(var(p, "a_buff")?))?;
-                    // The event-driven path serves groups of copies.
-                    let group = dense_group(b.batch);
-                    let groups = b.batch.div_ceil(group);
-                    let events = b.storage("events", &vec![0; cols * groups])?;
-                    let event_count = b.storage("event count", &vec![0; groups])?;
-                    let batch = b.batch as u32;
-                    let params = b.uniform8([rows as u32, cols as u32, u32::from(graded), wexp as u32, batch, 0, 0, 0]);
-                    let src = shaders::for_precision(&shaders::dense_grouped(group), fixed);
-                    let s_in = &ins[p.in_port_offset];
-                    let list = [(0, &params), (1, s_in), (5, &events), (6, &event_count)];
-                    // One workgroup (64 threads) per group; one thread per row and group.
-                    let list = b.launch(&src, "dense_events_list", &list, (64 * groups) as u32);
-                    runs.entry(pi).or_default().push(list);
-                    let sums = DensePlan {
-                        bindings: vec![
-                            (0, params.clone()),
-                            (1, s_in.clone()),
-                            (3, a_buff.clone()),
-                            (4, w),
-                            (5, events),
-                            (6, event_count),
-                        ],
-                        group,
-                        threads: (rows * groups) as u32,
-                    };
-                    if fused_denses_wanted.contains(&pi) {
-                        fused_denses.insert(pi, sums);
-                    } else {
-                        let a_out = &outs[p.out_port_offset];
-                        emits.push(b.launch(
-                            &src,
-                            "dense_emit",
-                            &[(0, &params), (2, a_out), (3, &a_buff)],
-                            b.all(rows),
-                        ));
-                        let binds: Vec<(u32, &wgpu::Buffer)> = sums.bindings.iter().map(|(k, buf)| (*k, buf)).collect();
-                        let launch = b.launch(&src, "dense_events", &binds, sums.threads);
-                        runs.entry(pi).or_default().push(launch);
-                    }
-                    vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows), vec![rows]));
-                    vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
-                    host_var(&mut vars, p, "num_message_bits")?;
-                }
-                "Sparse" | "DelaySparse" | "DelayDense" => {
-                    // CSR weights (and delays) in Var order, rows as the pattern stores them
-                    // (a DelayDense stores every entry: its row-major Vars are in CSR order).
-                    let sp: SynapseParams = params(p)?;
-                    let pat = &sp.pattern;
-                    pat.validate().map_err(|reason| GpuError::Parameter { process: p.name.clone(), reason })?;
-                    let rows = pat.shape[0];
-                    let nnz = pat.indices.len();
-                    let wv = var(p, "weights")?;
-                    let (weights, wexp) = dense_weights(wv, &sp.dense, fixed);
-                    let depth = sp.max_delay.map_or(1, |m| m + 1);
-                    let delays: Vec<u32> = match p.var("delays") {
-                        Ok(d) => d.data.iter().map(|&x| x as u32).collect(),
-                        Err(_) => vec![0; nnz],
-                    };
-                    if weights.len() != nnz || delays.len() != nnz || delays.iter().any(|&d| d as usize >= depth) {
-                        return Err(GpuError::Parameter {
-                            process: p.name.clone(),
-                            reason: "weights or delays do not match the sparsity pattern".into(),
-                        });
-                    }
-                    let graded = var(p, "num_message_bits")?[0] > 0.0;
-                    let w = b.storage(&format!("{}.weights", p.name), &b.words(&weights))?;
-                    let row_ptr: Vec<u32> = pat.indptr.iter().map(|&x| x as u32).collect();
-                    let col_idx: Vec<u32> = pat.indices.iter().map(|&x| x as u32).collect();
-                    let row_ptr = b.storage("row_ptr", &row_ptr)?;
-                    // Storage bindings need at least one element.
-                    let col_idx = b.storage("cols", if col_idx.is_empty() { &[0] } else { &col_idx })?;
-                    let dl = b.storage("delays", if delays.is_empty() { &[0] } else { &delays })?;
-                    let a_buff = b.per_copy("a_buff", &b.words(var(p, "a_buff")?))?;
-                    let cols = pat.shape[1] as u32;
-                    let batch = b.batch as u32;
-                    let params =
-                        b.uniform8([rows as u32, u32::from(graded), wexp as u32, depth as u32, cols, batch, 0, 0]);
-                    let src = shaders::for_precision(shaders::SPARSE, fixed);
-                    let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
-                    let all = b.all(rows);
-                    emits.push(b.launch(&src, "sparse_emit", &[(0, &params), (2, a_out), (3, &a_buff)], all));
-                    let binds =
-                        [(0, &params), (1, s_in), (3, &a_buff), (4, &w), (5, &row_ptr), (6, &col_idx), (7, &dl)];
-                    runs.entry(pi).or_default().push(b.launch(&src, "sparse", &binds, all));
-                    let buff_shape = p.var("a_buff").map_err(GpuError::UnknownVar)?.shape.clone();
-                    vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows * depth), buff_shape));
-                    let w_shape = p.var("weights").map_err(GpuError::UnknownVar)?.shape.clone();
-                    vars.insert((p.id, "weights".into()), (VarHome::Host(weights), w_shape));
-                    for v in p.vars.iter().filter(|v| v.name == "delays" || v.name == "num_message_bits") {
-                        host_var(&mut vars, p, &v.name)?;
-                    }
-                }
+                continue;
+            }
+            match ty {
                 "source.RingBuffer" | "sink.RingBuffer" => {
                     let d = p.var("data").map_err(GpuError::UnknownVar)?;
                     let buffer = *d.shape.last().unwrap_or(&1);
@@ -1067,117 +727,6 @@ impl GpuRuntime {
                         b.all(n),
                     ));
                     vars.insert((p.id, "data".into()), (VarHome::buffer(data, d.data.len()), d.shape.clone()));
-                }
-                "Sigma" | "Delta" | "SigmaDelta" => {
-                    let n = p.in_ports[0].shape.iter().product::<usize>();
-                    let zeros = vec![0.0; n];
-                    let get = |name: &str| p.var(name).map(|v| v.data.to_vec()).unwrap_or_else(|_| zeros.clone());
-                    let scalar = |name: &str| p.var(name).map(|v| v.data[0]).unwrap_or(0.0);
-                    let kind = match (p.type_name.as_str(), p.model.as_str()) {
-                        ("Sigma", _) => 0u32,
-                        ("Delta", _) => 1,
-                        (_, "PySigmaDeltaModelFixedCorrected") => 3,
-                        _ => 2,
-                    };
-                    // SdnKind is stored as JSON: "Sigma", "Delta" or {"SigmaDelta": "Unit"|"Relu"}.
-                    let act_mode = u32::from(!p.params.to_string().contains("Unit"));
-                    let mut bufs = Vec::new();
-                    for name in ["sigma", "act", "residue", "error", "bias"] {
-                        bufs.push(b.per_copy(name, &b.words(&get(name)))?);
-                    }
-                    let (spike_exp, state_exp) = (scalar("spike_exp") as u32, scalar("state_exp") as u32);
-                    let vth = scalar("vth");
-                    // Fixed point: vth in state units, Delta's shift and the state exponent;
-                    // float: vth as f32 bits, no shifts.
-                    let (vth_word, shift, state_shift) = if fixed {
-                        (vth as i32 as u32, if kind == 1 { spike_exp + state_exp } else { 0 }, state_exp)
-                    } else {
-                        ((vth as f32).to_bits(), 0, 0)
-                    };
-                    let cum_error = u32::from(scalar("cum_error") != 0.0);
-                    let params = b.uniform8([b.all(n), kind, act_mode, cum_error, vth_word, shift, state_shift, 0]);
-                    let (a_in, s_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
-                    // Every binding is statically used by the kernel (the kinds share it).
-                    let bindings: Vec<(u32, &wgpu::Buffer)> = vec![
-                        (0, &params),
-                        (1, a_in),
-                        (2, s_out),
-                        (3, &bufs[0]),
-                        (4, &bufs[1]),
-                        (5, &bufs[2]),
-                        (6, &bufs[3]),
-                        (7, &bufs[4]),
-                    ];
-                    runs.entry(pi).or_default().push(b.launch(
-                        &shaders::for_precision(shaders::SDN, fixed),
-                        "sdn",
-                        &bindings,
-                        b.all(n),
-                    ));
-                    for (name, buf) in ["sigma", "act", "residue", "error", "bias"].iter().zip(bufs) {
-                        if p.var(name).is_ok() {
-                            vars.insert((p.id, name.to_string()), (VarHome::buffer(buf, n), shape_of(p, name)));
-                        }
-                    }
-                    for v in &p.vars {
-                        if !vars.contains_key(&(p.id, v.name.clone())) {
-                            host_var(&mut vars, p, &v.name)?;
-                        }
-                    }
-                }
-                "Conv" | "ConvTranspose" => {
-                    let geo: basalt_core::process::conv::ConvGeometry = params(p)?;
-                    let wv = p.var("weight").map_err(GpuError::UnknownVar)?;
-                    let graded = var(p, "num_message_bits")?[0] > 0.0;
-                    // A ConvTranspose stores its forward convolution's geometry: its output
-                    // is that convolution's input.
-                    let transposed = p.type_name == "ConvTranspose";
-                    let out_shape = if transposed { geo.input_shape } else { geo.output_shape };
-                    let n_out: usize = out_shape.iter().product();
-                    let w = b.storage("conv weight", &b.words(&wv.data))?;
-                    let a_buf = b.per_copy("a_buf", &b.words(var(p, "a_buf")?))?;
-                    let [ix, iy, ic] = geo.input_shape;
-                    let [ox, oy, oc] = geo.output_shape;
-                    let params = b.uniform_words(&[
-                        ix as u32,
-                        iy as u32,
-                        ic as u32,
-                        geo.groups as u32,
-                        ox as u32,
-                        oy as u32,
-                        oc as u32,
-                        u32::from(graded),
-                        geo.kernel[0] as u32,
-                        geo.kernel[1] as u32,
-                        geo.stride[0] as u32,
-                        geo.stride[1] as u32,
-                        geo.padding[0] as u32,
-                        geo.padding[1] as u32,
-                        geo.dilation[0] as u32,
-                        geo.dilation[1] as u32,
-                        b.batch as u32,
-                        0,
-                        0,
-                        0,
-                    ]);
-                    let src = shaders::for_precision(shaders::CONV, fixed);
-                    let (s_in, a_out) = (&ins[p.in_port_offset], &outs[p.out_port_offset]);
-                    let (emit, run) =
-                        if transposed { ("conv_transpose_emit", "conv_transpose") } else { ("conv_emit", "conv") };
-                    let all = b.all(n_out);
-                    emits.push(b.launch(&src, emit, &[(0, &params), (2, a_out), (3, &a_buf)], all));
-                    runs.entry(pi).or_default().push(b.launch(
-                        &src,
-                        run,
-                        &[(0, &params), (1, s_in), (3, &a_buf), (4, &w)],
-                        all,
-                    ));
-                    vars.insert((p.id, "a_buf".into()), (VarHome::buffer(a_buf, n_out), out_shape.to_vec()));
-                    for v in &p.vars {
-                        if v.name != "a_buf" {
-                            host_var(&mut vars, p, &v.name)?;
-                        }
-                    }
                 }
                 "LearningDense" => {
                     let plan = learning::plan_learning_dense(&mut b, p, &ins, &outs, &clock, &mut vars)?;
@@ -1215,19 +764,15 @@ impl GpuRuntime {
             }
         }
         let mut fused = Vec::new();
-        for (&l, &d) in &fusions {
-            let (Some(lif), Some(dense)) = (fused_lifs.remove(&l), fused_denses.remove(&d)) else {
+        for (&n, &syn) in &fusions {
+            let (Some(neuron), Some(synapse)) = (fused_neurons.remove(&n), fused_synapses.remove(&syn)) else {
                 return Err(GpuError::Run(format!(
                     "fusing {} into {} planned only one",
-                    exe.processes[d].name, exe.processes[l].name
+                    exe.processes[syn].name, exe.processes[n].name
                 )));
             };
-            let binds: Vec<(u32, &wgpu::Buffer)> =
-                dense.bindings.iter().chain(&lif.bindings).map(|(k, buf)| (*k, buf)).collect();
-            let src = shaders::dense_lif(fixed, dense.group);
-            let launch = b.launch(&src, "dense_events_lif", &binds, dense.threads);
-            runs.entry(l).or_default().push(launch);
-            fused.push((exe.processes[d].name.clone(), exe.processes[l].name.clone()));
+            runs.entry(n).or_default().push(fusion::fused_launch(&mut b, &synapse, &neuron));
+            fused.push((exe.processes[syn].name.clone(), exe.processes[n].name.clone()));
         }
         fused.sort();
         // Monitors: OutPort probes record in the Monitor's spike phase, Var probes in
@@ -1326,10 +871,10 @@ impl GpuRuntime {
         reset_launches.extend(loads);
         step.extend(emits);
         for &pi in &exe.schedule {
-            if fused_denses_wanted.contains(&pi) {
+            if fused_synapses_wanted.contains(&pi) {
                 continue; // runs in its population's place
             }
-            // A fused Dense's input gathers and event list, then the fused kernel.
+            // A fused synapse's input gathers (and a Dense's event list), then the fused kernel.
             for q in fusions.get(&pi).into_iter().chain([&pi]) {
                 step.extend(gathers.remove(q).unwrap_or_default());
                 step.extend(runs.remove(q).unwrap_or_default());
@@ -1409,9 +954,11 @@ impl GpuRuntime {
         Ok(())
     }
 
-    /// The Dense synapses the plan fused with the LIF-family population each alone feeds, as
-    /// (Dense, population) process names: one kernel steps the neurons and sums the synapse
-    /// (see `shaders/dense_lif.wgsl`). Any other synapse and neuron run as kernels of their own.
+    /// The synapses the plan fused with the neuron population each alone feeds, as (synapse,
+    /// population) process names, sorted: one kernel steps the neurons and computes the
+    /// synapse's sums (see `shaders/synapse_neuron.wgsl`). Synapses: Dense, Sparse,
+    /// DelaySparse, DelayDense, Conv, ConvTranspose; populations: LIF family, ALIF, Sigma,
+    /// Delta, SigmaDelta. Any other process runs as kernels of its own.
     pub fn fused_synapses(&self) -> &[(String, String)] {
         &self.fused
     }

@@ -33,9 +33,18 @@ fn every_shader_validates_with_naga() {
         }
     }
     for fixed in [true, false] {
-        sources.push((format!("lif.wgsl (fixed: {fixed})"), shaders::lif(fixed)));
-        for group in [1, 8] {
-            sources.push((format!("dense_lif.wgsl (fixed: {fixed}, group {group})"), shaders::dense_lif(fixed, group)));
+        let synapses = [
+            ("dense.wgsl, group 1", shaders::dense_grouped(1)),
+            ("dense.wgsl, group 8", shaders::dense_grouped(8)),
+            ("sparse.wgsl", shaders::SPARSE.to_string()),
+            ("conv.wgsl", shaders::CONV.to_string()),
+        ];
+        for (neuron, step) in shaders::neuron_steps(fixed) {
+            sources.push((format!("{neuron} neuron (fixed: {fixed})"), shaders::neuron(step, fixed)));
+            for (synapse, code) in &synapses {
+                let name = format!("{synapse} fused with the {neuron} neuron (fixed: {fixed})");
+                sources.push((name, shaders::synapse_neuron(code, step, fixed)));
+            }
         }
     }
     for (name, src) in &sources {
@@ -1436,6 +1445,166 @@ fn dataloaders_run_on_the_gpu_as_on_the_cpu() {
                     assert!(agree(*x, *y), "copy {c}: {}: {want} vs {got}", v.name);
                 }
             }
+        }
+    }
+}
+
+/// Source -> synapse "syn" (`synapse`: Dense, Sparse, DelaySparse, Conv or ConvTranspose) ->
+/// population "neurons" (`make` builds it for the synapse's output shape) -> sink, random
+/// weights; binary input spikes, or graded ones for `graded`. Returns the network and the Vars
+/// to compare: the synapse's sums first, the population's `state`, the sink's data last.
+fn synapse_into<P: basalt_core::Process>(
+    fixed: bool,
+    synapse: &str,
+    graded: bool,
+    make: impl FnOnce(&[usize]) -> P,
+    state: &[&str],
+    seed: &mut u64,
+) -> (Network, Vec<VarRef>) {
+    use basalt_core::process::conv::Conv;
+    use basalt_core::process::sparse::Sparse;
+    let steps = 60;
+    let q = |x: f64| if fixed { x.floor() } else { x };
+    let scale = if fixed { 200.0 } else { 0.6 };
+    let weight = |seed: &mut u64| q((rand(seed) - 0.3) * scale);
+    let bits = if graded { 16 } else { 0 };
+    // (input shape, output shape)
+    let (in_shape, out_shape): (Vec<usize>, Vec<usize>) = match synapse {
+        "Conv" => (vec![5, 4, 2], vec![3, 2, 3]),
+        "ConvTranspose" => (vec![3, 2, 2], vec![5, 4, 3]),
+        _ => (vec![24], vec![12]),
+    };
+    let (n_in, n_out) = (in_shape.iter().product::<usize>(), out_shape.iter().product::<usize>());
+    let mut net = Network::new();
+    let ((s_in, a_out), sums) = match synapse {
+        "Dense" => {
+            let w = Array2::from_shape_fn((n_out, n_in), |_| weight(seed));
+            let h = net.add_named("syn", Dense::new(w).num_message_bits(bits)).unwrap();
+            ((h.in_port("s_in"), h.out_port("a_out")), h.var("a_buff"))
+        }
+        "Sparse" | "DelaySparse" => {
+            let (mut indptr, mut indices, mut values, mut delays) = (vec![0], Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..n_out {
+                let row: Vec<usize> = (0..n_in).filter(|_| rand(seed) < 0.4).collect();
+                for j in row {
+                    indices.push(j);
+                    values.push(weight(seed));
+                    delays.push((rand(seed) * 3.0).floor());
+                }
+                indptr.push(indices.len());
+            }
+            let sparse = Sparse::from_csr([n_out, n_in], indptr, indices, values).num_message_bits(bits);
+            if synapse == "Sparse" {
+                let h = net.add_named("syn", sparse).unwrap();
+                ((h.in_port("s_in"), h.out_port("a_out")), h.var("a_buff"))
+            } else {
+                let h = net.add_named("syn", sparse.with_delays(delays, 0)).unwrap();
+                ((h.in_port("s_in"), h.out_port("a_out")), h.var("a_buff"))
+            }
+        }
+        "Conv" => {
+            let w = ndarray::Array4::from_shape_fn((3, 3, 3, 2), |_| weight(seed));
+            let h = net.add_named("syn", Conv::new(w, [5, 4, 2]).num_message_bits(bits)).unwrap();
+            ((h.in_port("s_in"), h.out_port("a_out")), h.var("a_buf"))
+        }
+        _ => {
+            // (C_in, kx, ky, C_out) over the transposed input (3, 2, 2): output (5, 4, 3).
+            let w = ndarray::Array4::from_shape_fn((2, 3, 3, 3), |_| weight(seed));
+            let h = net.add_named("syn", Conv::new(w, [3, 2, 2]).num_message_bits(bits).transposed()).unwrap();
+            ((h.in_port("s_in"), h.out_port("a_out")), h.var("a_buf"))
+        }
+    };
+    let mut data_shape = in_shape.clone();
+    data_shape.push(9);
+    let x = ArrayD::from_shape_fn(IxDyn(&data_shape), |_| match (rand(seed) < 0.4, graded) {
+        (false, _) => 0.0,
+        (true, false) => 1.0,
+        // Float: values that keep a sigma unit's sum near 10, so that the delta's cancellation
+        // (a difference of f32 sums, f64 on the CPU) stays within the tolerance.
+        (true, true) => {
+            if fixed {
+                (rand(seed) * 60.0 - 10.0).floor()
+            } else {
+                rand(seed) * 6.0 - 1.0
+            }
+        }
+    });
+    let src = net.add(source::RingBuffer::new(x)).unwrap();
+    let neurons = net.add_named("neurons", make(&out_shape)).unwrap();
+    let sink = net.add(sink::RingBuffer::new(&out_shape, steps)).unwrap();
+    net.connect(src.s_out(), &s_in).unwrap();
+    net.connect(a_out, &neurons.in_port("a_in")).unwrap();
+    net.connect(neurons.out_port("s_out"), &sink.a_in()).unwrap();
+    let mut vars = vec![sums];
+    vars.extend(state.iter().map(|name| neurons.var(name)));
+    vars.push(sink.data());
+    (net, vars)
+}
+
+/// Every synapse with a synapse interface (Dense, Sparse, DelaySparse, Conv, ConvTranspose)
+/// fuses with every neuron step (LIF, LIFReset, TernaryLIF, LIFRefractory, ALIF, Sigma, Delta,
+/// SigmaDelta) it alone feeds: the plan names the pair and has two launches fewer per step;
+/// the fused run equals the CPU (bit-exact in fixed point, 1e-5 in float) and the unfused
+/// run exactly, and a batch of 3 equals each copy run alone on the CPU.
+#[test]
+fn every_synapse_fuses_with_every_neuron_it_alone_feeds() {
+    use basalt_core::process::alif::Alif;
+    use basalt_core::process::sdn::{Delta, Sigma, SigmaDelta};
+    let Some(gpu) = gpu() else { return };
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let check = |(net, vars): (Network, Vec<VarRef>), fixed: bool, label: &str| {
+        let cfg = if fixed { RunConfig::fixed_pt() } else { RunConfig::floating_pt() };
+        let exe = net.compile(&cfg).unwrap();
+        let fused = GpuRuntime::new(&exe, gpu.clone()).unwrap();
+        assert_eq!(fused.fused_synapses(), [("syn".to_string(), "neurons".to_string())], "{label}");
+        let options = basalt_gpu::PlanOptions { batch: 1, fuse: false };
+        let mut unfused = GpuRuntime::with_options(&exe, gpu.clone(), options).unwrap();
+        assert_eq!(unfused.launches_per_step(), fused.launches_per_step() + 2, "{label}");
+        let results = both(&net, &vars, &cfg, 60, gpu.clone());
+        unfused.run(60).unwrap();
+        for (v, (cpu, g)) in vars.iter().zip(&results) {
+            for (x, y) in cpu.iter().zip(g.iter()) {
+                let tol = if fixed { 0.0 } else { 1e-5 * x.abs().max(1.0) };
+                assert!((x - y).abs() <= tol, "{label}: Var {}: cpu {x}, gpu {y}", v.name);
+            }
+            assert_eq!(&unfused.get(v).unwrap(), g, "{label}: Var {} fused and unfused", v.name);
+        }
+        let spikes = results.last().unwrap().0.iter().filter(|&&s| s != 0.0).count();
+        assert!(spikes > 10, "{label}: {spikes} spikes");
+        // Copy k starts with the synapse's sums raised by k x 30 (fixed) or 0.3 (float).
+        batch_agrees(&net, &vars, (&vars[0], if fixed { 30.0 } else { 0.3 }), fixed, 30, gpu.clone(), 3);
+    };
+    for fixed in [true, false] {
+        let (du, dv, vth) = if fixed { (700.0, 400.0, 60.0) } else { (0.3, 0.2, 0.4) };
+        let lif = move |shape: &[usize]| Lif::new(shape).du(du).dv(dv).vth(vth);
+        let alif = move |shape: &[usize]| {
+            let (dth, dr, step) = if fixed { (300.0, 500.0, 30.0) } else { (0.1, 0.2, 0.2) };
+            Alif::new(shape).du(du).dv(dv).dtheta(dth).dr(dr).vth(vth).vth_step(step)
+        };
+        let sd_vth = if fixed { 64.0 } else { 0.5 };
+        for synapse in ["Dense", "Sparse", "DelaySparse", "Conv", "ConvTranspose"] {
+            let label = |neuron: &str| format!("{synapse} -> {neuron} (fixed: {fixed})");
+            let uv = ["u", "v"];
+            check(synapse_into(fixed, synapse, false, lif, &uv, &mut seed), fixed, &label("LIF"));
+            let reset = move |s: &[usize]| lif(s).with_reset(7, 3);
+            check(synapse_into(fixed, synapse, false, reset, &uv, &mut seed), fixed, &label("LIFReset"));
+            let ternary = move |s: &[usize]| lif(s).ternary(vth, -vth / 2.0);
+            check(synapse_into(fixed, synapse, false, ternary, &uv, &mut seed), fixed, &label("TernaryLIF"));
+            if !fixed {
+                let refractory = move |s: &[usize]| lif(s).refractory(3);
+                let state = ["u", "v", "refractory_period_end"];
+                check(synapse_into(fixed, synapse, false, refractory, &state, &mut seed), fixed, &label("LIFRefr."));
+            }
+            let state = ["u", "v", "theta", "r"];
+            check(synapse_into(fixed, synapse, false, alif, &state, &mut seed), fixed, &label("ALIF"));
+            let sigma = |s: &[usize]| Sigma::new(s);
+            check(synapse_into(fixed, synapse, true, sigma, &["sigma"], &mut seed), fixed, &label("Sigma"));
+            let delta = move |s: &[usize]| Delta::new(s, sd_vth);
+            let state = ["act", "residue"];
+            check(synapse_into(fixed, synapse, true, delta, &state, &mut seed), fixed, &label("Delta"));
+            let sd = move |s: &[usize]| SigmaDelta::new(s, sd_vth);
+            let state = ["sigma", "act", "residue"];
+            check(synapse_into(fixed, synapse, true, sd, &state, &mut seed), fixed, &label("SigmaDelta"));
         }
     }
 }
