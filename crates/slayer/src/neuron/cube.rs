@@ -1,13 +1,18 @@
 //! The CUBA and ALIF dynamics as CubeCL kernels on burn's cube backend (the `wgpu` feature):
 //! the same integer forward and integrator backward as the host kernels of [`super::ops`],
 //! one GPU thread per neuron walking the time axis, so that training on a GPU keeps the
-//! currents on the device instead of reading them back every layer and step.
+//! currents on the device instead of reading them back every layer and step. The
+//! sigma-delta dynamics ([`super::sigma_delta::SigmaDeltaOps`]) likewise.
 //!
 //! The states are 32-bit integers on the GPU (WGSL has no 64-bit integers): `rtz(x·f, 12)`
 //! is computed exactly for any i32 `x` and `0 <= f <= 4096` by splitting `|x|` at bit 12,
 //! so spikes equal the host's while the current and voltage stay below 2^31 state units
 //! (2^19 in slayer's units; the host keeps 64 bits). The surrogate's exponential is the
 //! device's `exp` (the host uses its own polynomial): slopes agree to float rounding.
+//!
+//! The sigma unit sums in float32 on the GPU (as PyTorch's `cumsum` does on CUDA); the host
+//! sums in float64 and rounds each partial sum (PyTorch's CPU `cumsum`), so the two agree
+//! exactly where the partial sums are exact in float32 and to float rounding otherwise.
 
 use burn::backend::DType;
 use burn::tensor::Shape;
@@ -20,6 +25,7 @@ use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
 
 use super::ops::{CubaConstants, CubaKernels, CubaOps};
+use super::sigma_delta::SigmaDeltaOps;
 
 /// `rtz(x·f, 12)` (truncating toward zero) in 32-bit arithmetic, exact for any i32 `x` and
 /// `0 <= f <= 4096`: `|x| = 4096a + b` gives `a·f + floor(b·f / 4096)`.
@@ -115,6 +121,66 @@ fn integrators_backward_kernel(g: &[f32], out: &mut [f32], rows: usize, steps: u
         h = a_v * h + g[k];
         w = a_u * w + h;
         out[k] = w;
+    }
+}
+
+/// One thread per row of `steps` values of `z`: slayer's sigma-delta dynamics (`stage` 0
+/// delta, 1 sigma-ReLU-delta, 2 sigma), writing the outputs, the ReLU's mask and the delta
+/// unit's changes to the three planes of `out` (each rows·steps values).
+#[cube(launch_unchecked)]
+fn sigma_delta_kernel(
+    z: &[f32],
+    out: &mut [f32],
+    rows: usize,
+    steps: usize,
+    stage: u32,
+    threshold: f32,
+    cum_error: u32,
+) {
+    let row = ABSOLUTE_POS;
+    if row >= rows {
+        terminate!();
+    }
+    let plane = rows * steps;
+    let mut sum = 0.0f32;
+    let mut pre = 0.0f32;
+    let mut residue = 0.0f32;
+    let mut error = 0.0f32;
+    for t in 0..steps {
+        let k = row * steps + t;
+        let mut a = z[k];
+        let mut mask = 0.0f32;
+        if stage != 0u32 {
+            sum += z[k];
+            a = f32::max(sum, 0.0f32);
+            if sum > 0.0f32 && stage == 1u32 {
+                mask = 1.0f32;
+            }
+        }
+        if stage == 2u32 {
+            out[k] = sum;
+            out[plane + k] = 0.0f32;
+            out[2 * plane + k] = 0.0f32;
+        } else {
+            let delta = a - pre + residue;
+            let mut fire = f32::abs(delta) >= threshold;
+            if cum_error != 0u32 {
+                error += delta;
+                fire = f32::abs(error) >= threshold;
+            }
+            let mut sent = 0.0f32;
+            if fire {
+                sent = delta;
+            }
+            if cum_error != 0u32 && sent != 0.0f32 {
+                error = 0.0f32;
+            }
+            residue = delta - sent;
+            pre = a;
+            out[k] = f32::floor(sent * 4096.0f32) / 4096.0f32;
+            out[plane + k] = mask;
+            out[2 * plane + k] = delta;
+        }
     }
 }
 
@@ -227,6 +293,40 @@ impl CubaOps for CubeBackend {
     }
 }
 
+impl SigmaDeltaOps for CubeBackend {
+    fn sigma_delta_dynamics(z: CubeTensor, c: [f32; 4]) -> CubeTensor {
+        let z = into_contiguous(z);
+        let mut dims = z.meta.shape().to_vec();
+        let (rows, steps) = rows_and_steps(&z);
+        if let Some(first) = dims.first_mut() {
+            *first *= 3;
+        }
+        let out = empty_device_contiguous_dtype(z.client.clone(), z.device.clone(), Shape::from(dims), DType::F32);
+        if rows == 0 || z.meta.num_elements() == 0 {
+            return out;
+        }
+        let client = z.client.clone();
+        let (cube_count, cube_dim) = per_row(&client, rows);
+        // SAFETY: z holds rows·steps float32 values and out three times as many; each thread
+        // touches only its own row of each plane.
+        unsafe {
+            sigma_delta_kernel::launch_unchecked(
+                &client,
+                cube_count,
+                cube_dim,
+                z.into_buffer_arg(),
+                out.clone().into_buffer_arg(),
+                rows,
+                steps,
+                c[0] as u32,
+                c[1],
+                u32::from(c[2] != 0.0),
+            );
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::ops::{self, Adaptation, CubaConstants};
@@ -273,6 +373,60 @@ mod tests {
                 assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{label}: gradient {k}: host {x}, GPU {y}");
             }
             assert!(want_g.iter().any(|&x| x.abs() > 1e-3), "{label}: gradients flow");
+        }
+    }
+
+    /// The sigma-delta kernel gives the host kernel's outputs exactly and the same gradients
+    /// (inputs and threshold) to float rounding: sigma-ReLU-delta, with cum_error, the delta
+    /// and sigma units alone, over several copies. Inputs are multiples of 1/64 below 4 in
+    /// magnitude, so that every partial sum is exact in float32 as in float64.
+    #[test]
+    fn gpu_sigma_delta_equals_the_host_kernel() {
+        use super::super::sigma_delta::SigmaDeltaNeuron;
+        let gpu = crate::device::training_device("wgpu").expect("a GPU adapter (lavapipe in CI)");
+        let cpu = crate::device::training_device("cpu").expect("the CPU device");
+        let (batch, n, steps) = (3, 29, 40);
+        let len = batch * n * steps;
+        let x: Vec<f32> = (0..len).map(|i| ((i * 7919) % 401) as f32 / 64.0 - 3.0).collect();
+        let weights: Vec<f32> = (0..len).map(|i| ((i * 104_729) % 17) as f32 / 8.0 - 1.0).collect();
+        let neuron = SigmaDeltaNeuron::new(0.75).expect("a threshold");
+        for (label, cum) in [("plain", false), ("cum_error", true)] {
+            let neuron = neuron.clone().cum_error(cum);
+            let run = |device: &Device, stage: usize| {
+                let z = Tensor::<3>::from_data(TensorData::new(x.clone(), [batch, n, steps]), device).require_grad();
+                let theta = Tensor::<1>::from_data(TensorData::new(vec![0.75f32], [1]), device).require_grad();
+                let w = Tensor::<3>::from_data(TensorData::new(weights.clone(), [batch, n, steps]), device);
+                let y = match stage {
+                    0 => neuron.forward_with_threshold(z.clone(), theta.clone()),
+                    1 => neuron.encode(z.clone()),
+                    _ => neuron.accumulate(z.clone()),
+                }
+                .expect("messages");
+                let grads = (y.clone() * w).sum().backward();
+                let gz = ops::host(z.grad(&grads).expect("an input gradient")).expect("gradient");
+                let gt: f32 = theta.grad(&grads).map(|g| g.into_scalar::<f32>()).unwrap_or(0.0);
+                (ops::host(y).expect("messages"), gz, gt)
+            };
+            for stage in 0..3 {
+                let (want, want_gz, want_gt) = run(&cpu, stage);
+                let (got, got_gz, got_gt) = run(&gpu, stage);
+                assert_eq!(got, want, "{label}, stage {stage}: outputs");
+                let sent = want.iter().filter(|&&m| m != 0.0).count();
+                assert!(sent > len / 20 && (stage != 0 || sent < len * 4 / 5), "{label}, stage {stage}: {sent} sent");
+                for (k, (a, b)) in want_gz.iter().zip(&got_gz).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-5 * a.abs().max(1.0),
+                        "{label}, stage {stage}: gradient {k}: {a} vs {b}"
+                    );
+                }
+                assert!(
+                    (want_gt - got_gt).abs() <= 1e-4 * want_gt.abs().max(1.0),
+                    "{label}: θ gradient {want_gt} vs {got_gt}"
+                );
+                if stage == 0 {
+                    assert!(want_gt.abs() > 1e-3, "{label}: the threshold gradient flows");
+                }
+            }
         }
     }
 }

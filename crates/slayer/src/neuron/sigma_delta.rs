@@ -4,22 +4,85 @@
 //! messages), keeping the rest as a residue; messages are floor-quantized to 1/4096. The
 //! arithmetic follows slayer's float32 PyTorch code, so the messages equal slayer's — and,
 //! through a netx export, Lava's `Delta` / `SigmaDelta` / `Sigma` processes in fixed point.
+//!
+//! The dynamics over the whole time axis are one backend operation ([`SigmaDeltaOps`]): the
+//! host kernel on the CPU, a CubeCL kernel on the GPU (`wgpu` feature), so that training on a
+//! GPU keeps the activations on the device; slayer's gradients are built around its outputs
+//! from standard operations.
 
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, AutodiffBackend, Backend, Dispatch, Flex};
 use burn::tensor::{Tensor, TensorData};
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::Autodiff;
+use burn_flex::FlexTensor;
 
 use super::cuba::{step_delay, S_SCALE, W_SCALE};
-use super::ops::host;
+use super::ops::{has_dynamics_kernels, host};
 use crate::error::{Result, SlayerError};
+
+/// slayer's sigma-delta dynamics over the time axis of `z` (batch, neurons, time) as one
+/// operation: the outputs, the ReLU's mask (1 where `σ > 0`; [`Stage::SigmaDelta`] only, else
+/// 0) and the delta unit's changes before thresholding (0 for [`Stage::Sigma`]), stacked
+/// along the first axis (3·batch, neurons, time). Not differentiable: the caller builds
+/// slayer's gradients from them.
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
+pub trait SigmaDeltaOps: Backend {
+    /// The stacked outputs, mask and changes; `c` = [stage code, threshold, cum_error, 0]
+    /// (see [`Stage::code`]).
+    fn sigma_delta_dynamics(z: FloatTensor<Self>, c: [f32; 4]) -> FloatTensor<Self>;
+}
+
+impl SigmaDeltaOps for Flex {
+    fn sigma_delta_dynamics(z: FlexTensor, c: [f32; 4]) -> FlexTensor {
+        let data = z.into_data();
+        let shape = data.shape().to_vec();
+        let values = data.try_into_vec_as::<f32>().unwrap_or_default();
+        let steps = shape.last().copied().unwrap_or(1);
+        let (out, mask, deltas) = dynamics(&values, steps, Stage::from_code(c[0]), c[1], c[2] != 0.0);
+        let mask = if mask.is_empty() { vec![0.0; out.len()] } else { mask };
+        let mut stacked_shape = shape;
+        if let Some(first) = stacked_shape.first_mut() {
+            *first *= 3;
+        }
+        FlexTensor::from_data(TensorData::new([out, mask, deltas].concat(), stacked_shape))
+    }
+}
+
+impl<B: Backend + SigmaDeltaOps, C: CheckpointStrategy> SigmaDeltaOps for Autodiff<B, C> {
+    fn sigma_delta_dynamics(z: FloatTensor<Self>, c: [f32; 4]) -> FloatTensor<Self> {
+        Self::from_inner(B::sigma_delta_dynamics(Self::inner(z), c))
+    }
+}
 
 /// Which part of a sigma-delta neuron runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
+pub(crate) enum Stage {
     /// The delta encoder alone (slayer's sigma-delta Input block).
     Delta,
     /// Sigma, ReLU, delta: a sigma-delta neuron (Dense / Conv blocks).
     SigmaDelta,
     /// The sigma accumulator alone (slayer's sigma-delta Output block).
     Sigma,
+}
+
+impl Stage {
+    /// The stage as [`SigmaDeltaOps`] takes it: 0 Delta, 1 SigmaDelta, 2 Sigma.
+    pub(crate) fn code(self) -> f32 {
+        match self {
+            Stage::Delta => 0.0,
+            Stage::SigmaDelta => 1.0,
+            Stage::Sigma => 2.0,
+        }
+    }
+
+    fn from_code(code: f32) -> Stage {
+        match code as u32 {
+            0 => Stage::Delta,
+            1 => Stage::SigmaDelta,
+            _ => Stage::Sigma,
+        }
+    }
 }
 
 /// A population of sigma-delta ReLU neurons (slayer's `sigma_delta.Neuron(threshold,
@@ -103,18 +166,7 @@ impl SigmaDeltaNeuron {
     /// `_DeltaUnit` rule: `Σ g[t]·(-Δ[t]·exp(-(|Δ[t]| - θ))/θ)` where `|Δ[t]| > θ`, else
     /// `Σ g[t]·(-sign Δ[t])`, with Δ the change before thresholding.
     pub(crate) fn forward_with_threshold(&self, z: Tensor<3>, threshold: Tensor<1>) -> Result<Tensor<3>> {
-        let theta = self.effective_threshold();
-        let slope = move |delta: f32| {
-            let above = delta.abs() - theta;
-            if above > 0.0 {
-                -delta * (-above).exp() / theta
-            } else if delta == 0.0 {
-                0.0
-            } else {
-                -delta.signum()
-            }
-        };
-        self.run_with(z, Stage::SigmaDelta, Some((threshold, &slope)))
+        self.run_with(z, Stage::SigmaDelta, Some(threshold))
     }
 
     fn run(&self, z: Tensor<3>, stage: Stage) -> Result<Tensor<3>> {
@@ -122,20 +174,25 @@ impl SigmaDeltaNeuron {
     }
 
     /// The stage's outputs, differentiable as slayer's; with `threshold`, also w.r.t. that
-    /// parameter, through `slope(Δ)` per message.
-    fn run_with(
-        &self,
-        z: Tensor<3>,
-        stage: Stage,
-        threshold: Option<(Tensor<1>, &dyn Fn(f32) -> f32)>,
-    ) -> Result<Tensor<3>> {
+    /// parameter (slayer's `_DeltaUnit` rule on each change Δ: `-Δ·exp(-(|Δ| - θ))/θ` where
+    /// `|Δ| > θ`, else `-sign Δ`).
+    fn run_with(&self, z: Tensor<3>, stage: Stage, threshold: Option<Tensor<1>>) -> Result<Tensor<3>> {
         let dims = z.dims();
         let device = z.device();
-        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, dims), &device);
-        let (out, mask, deltas) =
-            dynamics(&host(z.clone().detach())?, dims[2], stage, self.effective_threshold(), self.cum_error);
-        let out = tensor(out);
-        let threshold = threshold.filter(|(t, _)| t.is_tracked());
+        let theta = self.effective_threshold();
+        let (out, mask, deltas) = if has_dynamics_kernels(&device) {
+            let c = [stage.code(), theta, f32::from(u8::from(self.cum_error)), 0.0];
+            let stacked = <Dispatch as SigmaDeltaOps>::sigma_delta_dynamics(z.clone().detach().into_dispatch(), c);
+            let stacked = Tensor::<3>::from_dispatch(stacked);
+            let b = dims[0];
+            (stacked.clone().narrow(0, 0, b), stacked.clone().narrow(0, b, b), stacked.narrow(0, 2 * b, b))
+        } else {
+            let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, dims), &device);
+            let (out, mask, deltas) = dynamics(&host(z.clone().detach())?, dims[2], stage, theta, self.cum_error);
+            let mask = if mask.is_empty() { vec![0.0; out.len()] } else { mask };
+            (tensor(out), tensor(mask), tensor(deltas))
+        };
+        let threshold = threshold.filter(|t| t.is_tracked());
         if !z.is_tracked() && threshold.is_none() {
             return Ok(out);
         }
@@ -143,11 +200,15 @@ impl SigmaDeltaNeuron {
         let difference = |x: Tensor<3>| x.clone() - step_delay(x);
         let mut p = match stage {
             Stage::Delta => difference(z),
-            Stage::SigmaDelta => difference(z.cumsum(2) * tensor(mask)),
+            Stage::SigmaDelta => difference(z.cumsum(2) * mask),
             Stage::Sigma => z.cumsum(2),
         };
-        if let Some((theta, slope)) = threshold {
-            p = p + theta.reshape([1, 1, 1]) * tensor(deltas.into_iter().map(slope).collect());
+        if let Some(t) = threshold {
+            let above = deltas.clone().abs() - theta;
+            let over = above.clone().greater_elem(0.0);
+            let slope =
+                (deltas.clone().neg() * above.neg().exp() / theta).mask_where(over.bool_not(), deltas.sign().neg());
+            p = p + t.reshape([1, 1, 1]) * slope;
         }
         Ok(out + (p.clone() - p.detach()))
     }
