@@ -43,8 +43,10 @@ fn decay12(x: i32, f: u32) -> i32 {
 }
 
 /// One thread per neuron (row of `steps` values of `z`): slayer's CUBA (`adaptive` 0) or
-/// ALIF dynamics, writing each step's output (0, 1 or the graded voltage) and, when
-/// `with_slope`, its surrogate slope.
+/// ALIF dynamics, writing each step's output (0, 1 or the graded voltage), when
+/// `with_slope` its surrogate slope, and when `with_trace` the pre-reset voltage minus the
+/// threshold and the pre-reset voltage to the second and third planes of `spikes` (each
+/// rows·steps values).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn dynamics_kernel(
@@ -52,6 +54,7 @@ fn dynamics_kernel(
     spikes: &mut [f32],
     slope: &mut [f32],
     with_slope: u32,
+    with_trace: u32,
     rows: usize,
     steps: usize,
     cd: u32,
@@ -100,6 +103,10 @@ fn dynamics_kernel(
             out = if graded != 0u32 { voltage } else { 1.0f32 };
         }
         spikes[k] = out;
+        if with_trace != 0u32 {
+            spikes[rows * steps + k] = voltage - centre;
+            spikes[2 * rows * steps + k] = voltage;
+        }
         if with_slope != 0u32 {
             slope[k] = height * f32::exp(-f32::abs((voltage - centre) / tau));
         }
@@ -203,12 +210,20 @@ fn empty_like(like: &CubeTensor) -> CubeTensor {
     empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, DType::F32)
 }
 
-/// Launches [`dynamics_kernel`] over `z`: the spikes, and the surrogate slopes as a tensor
-/// like them when `with_slope` (otherwise the kernel skips the slope and its buffer is one
-/// unused value).
-fn run_dynamics(z: CubeTensor, c: &CubaConstants, with_slope: bool) -> (CubeTensor, CubeTensor) {
+/// Launches [`dynamics_kernel`] over `z`: the spikes (with `with_trace`, stacked with the
+/// trace: three planes along the first axis), and the surrogate slopes as a tensor like them
+/// when `with_slope` (otherwise the kernel skips the slope and its buffer is one unused value).
+fn run_dynamics(z: CubeTensor, c: &CubaConstants, with_slope: bool, with_trace: bool) -> (CubeTensor, CubeTensor) {
     let z = into_contiguous(z);
-    let spikes = empty_like(&z);
+    let spikes = if with_trace {
+        let mut dims = z.meta.shape().to_vec();
+        if let Some(first) = dims.first_mut() {
+            *first *= 3;
+        }
+        empty_device_contiguous_dtype(z.client.clone(), z.device.clone(), Shape::from(dims), DType::F32)
+    } else {
+        empty_like(&z)
+    };
     let slope = if with_slope {
         empty_like(&z)
     } else {
@@ -232,6 +247,7 @@ fn run_dynamics(z: CubeTensor, c: &CubaConstants, with_slope: bool) -> (CubeTens
             spikes.clone().into_buffer_arg(),
             slope.clone().into_buffer_arg(),
             u32::from(with_slope),
+            u32::from(with_trace),
             rows,
             steps,
             c.factors[0] as u32,
@@ -253,11 +269,15 @@ fn run_dynamics(z: CubeTensor, c: &CubaConstants, with_slope: bool) -> (CubeTens
 
 impl CubaKernels for CubeBackend {
     fn spikes(z: CubeTensor, c: &CubaConstants) -> CubeTensor {
-        run_dynamics(z, c, false).0
+        run_dynamics(z, c, false, false).0
     }
 
     fn spikes_and_slope(z: CubeTensor, c: &CubaConstants) -> (CubeTensor, CubeTensor) {
-        run_dynamics(z, c, true)
+        run_dynamics(z, c, true, false)
+    }
+
+    fn trace(z: CubeTensor, c: &CubaConstants) -> CubeTensor {
+        run_dynamics(z, c, false, true).0
     }
 
     fn integrate_backward(g: CubeTensor, [a_u, a_v]: [f32; 2]) -> CubeTensor {
@@ -290,6 +310,9 @@ impl CubaKernels for CubeBackend {
 impl CubaOps for CubeBackend {
     fn cuba_spikes(z: CubeTensor, c: [f32; 16]) -> CubeTensor {
         Self::spikes(z, &CubaConstants::unpack(c))
+    }
+    fn cuba_trace(z: CubeTensor, c: [f32; 16]) -> CubeTensor {
+        Self::trace(z, &CubaConstants::unpack(c))
     }
 }
 
@@ -334,7 +357,8 @@ mod tests {
 
     /// On the GPU burn finds (lavapipe in CI) the CubeCL kernels give the host kernels' spikes
     /// exactly and the same gradients to float rounding: CUBA, graded CUBA and ALIF, from
-    /// currents that make every neuron spike, adapt and reset, over several copies.
+    /// currents that make every neuron spike, adapt and reset, over several copies; the
+    /// staged forward's trace (outputs, voltage minus threshold, voltage) exactly.
     #[test]
     fn gpu_kernels_equal_the_host_kernels() {
         let gpu = crate::device::training_device("wgpu").expect("a GPU adapter (lavapipe in CI)");
@@ -373,6 +397,16 @@ mod tests {
                 assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{label}: gradient {k}: host {x}, GPU {y}");
             }
             assert!(want_g.iter().any(|&x| x.abs() > 1e-3), "{label}: gradients flow");
+            // The staged forward's trace: outputs, voltage minus threshold, voltage, exactly.
+            let trace = |device: &Device| {
+                let z = Tensor::<3>::from_data(TensorData::new(currents.clone(), [batch, n, steps]), device);
+                ops::dynamics_trace(z, &c).expect("trace").map(|t| ops::host(t).expect("trace"))
+            };
+            let (want, got) = (trace(&cpu), trace(&gpu));
+            assert_eq!(want[0], want_s, "{label}: the trace's outputs are the spikes");
+            for (plane, (w, g)) in want.iter().zip(&got).enumerate() {
+                assert_eq!(g, w, "{label}: trace plane {plane}");
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 //! CPU; `neuron::cube` has the same two as CubeCL kernels for the GPU (`wgpu` feature).
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{backend_extension, Backend, Dispatch, Flex};
+use burn::backend::{backend_extension, AutodiffBackend, Backend, Dispatch, Flex};
 use burn::tensor::{Tensor, TensorData};
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -56,6 +56,10 @@ pub struct Adaptation {
 pub trait CubaOps: Backend {
     /// Spikes (batch, neurons, time) of the currents `z`; `c` packs [`CubaConstants`].
     fn cuba_spikes(z: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self>;
+    /// The dynamics' trace for the staged forward (`neuron::staged`), not differentiable:
+    /// the outputs, the pre-reset voltage minus the threshold and the pre-reset voltage,
+    /// stacked along the first axis (3·batch, neurons, time).
+    fn cuba_trace(z: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self>;
 }
 
 impl CubaConstants {
@@ -393,6 +397,26 @@ pub trait CubaKernels: Backend {
     fn spikes_and_slope(z: FloatTensor<Self>, c: &CubaConstants) -> (FloatTensor<Self>, FloatTensor<Self>);
     /// The integrators' backward of a gradient (batch, neurons, time).
     fn integrate_backward(g: FloatTensor<Self>, alphas: [f32; 2]) -> FloatTensor<Self>;
+    /// The trace of [`CubaOps::cuba_trace`].
+    fn trace(z: FloatTensor<Self>, c: &CubaConstants) -> FloatTensor<Self>;
+}
+
+/// [`CubaOps::cuba_trace`] on the host over rows of `steps`: the three planes, one after
+/// the other.
+pub(crate) fn trace(c: &CubaConstants, z: &[f32], steps: usize) -> Vec<f32> {
+    let plane = z.len();
+    let mut out = vec![0f32; 3 * plane];
+    for (row, x) in z.chunks(steps.max(1)).enumerate() {
+        let mut state = NeuronState::at_rest(c);
+        for (t, &zt) in x.iter().enumerate() {
+            let k = row * steps + t;
+            let (spike, above, voltage) = state.step(c, zt);
+            out[k] = spike;
+            out[plane + k] = above;
+            out[2 * plane + k] = voltage;
+        }
+    }
+    out
 }
 
 impl CubaKernels for Flex {
@@ -412,11 +436,22 @@ impl CubaKernels for Flex {
         integrators_backward(&mut values, shape.last().copied().unwrap_or(1), alphas);
         flex_tensor(values, shape)
     }
+    fn trace(z: FlexTensor, c: &CubaConstants) -> FlexTensor {
+        let (values, mut shape) = flex_values(z);
+        let steps = shape.last().copied().unwrap_or(1);
+        if let Some(first) = shape.first_mut() {
+            *first *= 3;
+        }
+        flex_tensor(trace(c, &values, steps), shape)
+    }
 }
 
 impl CubaOps for Flex {
     fn cuba_spikes(z: FlexTensor, c: [f32; 16]) -> FlexTensor {
         Flex::spikes(z, &CubaConstants::unpack(c))
+    }
+    fn cuba_trace(z: FlexTensor, c: [f32; 16]) -> FlexTensor {
+        Flex::trace(z, &CubaConstants::unpack(c))
     }
 }
 
@@ -448,6 +483,26 @@ impl<B: Backend + CubaKernels, C: CheckpointStrategy> CubaOps for Autodiff<B, C>
             OpsKind::UnTracked(prep) => prep.finish(B::spikes(z, &constants)),
         }
     }
+
+    fn cuba_trace(z: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self> {
+        Self::from_inner(B::trace(Self::inner(z), &CubaConstants::unpack(c)))
+    }
+}
+
+/// The trace of [`CubaOps::cuba_trace`] for currents `z` (batch, neurons, time): (outputs,
+/// pre-reset voltage minus the threshold, pre-reset voltage), from the backend operation
+/// where it has kernels and from the host kernel elsewhere.
+pub(crate) fn dynamics_trace(z: Tensor<3>, c: &CubaConstants) -> crate::error::Result<[Tensor<3>; 3]> {
+    let device = z.device();
+    let dims = z.dims();
+    let stacked = if has_dynamics_kernels(&device) {
+        Tensor::<3>::from_dispatch(<Dispatch as CubaOps>::cuba_trace(z.detach().into_dispatch(), c.pack()))
+    } else {
+        let values = trace(c, &host(z.detach())?, dims[2]);
+        Tensor::<3>::from_data(TensorData::new(values, [3 * dims[0], dims[1], dims[2]]), &device)
+    };
+    let b = dims[0];
+    Ok([stacked.clone().narrow(0, 0, b), stacked.clone().narrow(0, b, b), stacked.narrow(0, 2 * b, b)])
 }
 
 /// CUBA constants for tests (θ 1.25, current and voltage decays 1024 and 128 of 4096).
