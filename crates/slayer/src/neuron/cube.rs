@@ -2,7 +2,8 @@
 //! the same integer forward and integrator backward as the host kernels of [`super::ops`],
 //! one GPU thread per neuron walking the time axis, so that training on a GPU keeps the
 //! currents on the device instead of reading them back every layer and step. The
-//! sigma-delta dynamics ([`super::sigma_delta::SigmaDeltaOps`]) likewise.
+//! sigma-delta ([`super::sigma_delta::SigmaDeltaOps`]) and resonate-and-fire
+//! ([`super::rf::RfOps`]) dynamics likewise.
 //!
 //! The states are 32-bit integers on the GPU (WGSL has no 64-bit integers): `rtz(x·f, 12)`
 //! is computed exactly for any i32 `x` and `0 <= f <= 4096` by splitting `|x|` at bit 12,
@@ -25,6 +26,7 @@ use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
 
 use super::ops::{CubaConstants, CubaKernels, CubaOps};
+use super::rf::{RfConstants, RfOps};
 use super::sigma_delta::SigmaDeltaOps;
 
 /// `rtz(x·f, 12)` (truncating toward zero) in 32-bit arithmetic, exact for any i32 `x` and
@@ -191,6 +193,97 @@ fn sigma_delta_kernel(
     }
 }
 
+/// torch's `sign`: -1, 0 or 1.
+#[cube]
+fn sign(x: f32) -> f32 {
+    let mut s = 0.0f32;
+    if x > 0.0f32 {
+        s = 1.0f32;
+    } else if x < 0.0f32 {
+        s = -1.0f32;
+    }
+    s
+}
+
+/// The RF surrogate's `exp(-|x|/tau)/(2·tau)`.
+#[cube]
+fn rf_delta(x: f32, tau: f32) -> f32 {
+    f32::exp(-f32::abs(x) / tau) / (2.0f32 * tau)
+}
+
+/// One thread per neuron (`rows` = batch·n): slayer's phase RF (`izhikevich` 0) or RF-IZ
+/// dynamics over the real and imaginary currents of `z` (batch, 2·n, time), writing the
+/// real and imaginary states, the spikes and the two surrogate slopes to the five planes
+/// of `out` (each rows·steps values). The integer states are i32 (see `decay12`).
+#[cube(launch_unchecked)]
+#[allow(clippy::too_many_arguments)]
+fn rf_kernel(
+    z: &[f32],
+    out: &mut [f32],
+    rows: usize,
+    n: usize,
+    steps: usize,
+    cd: u32,
+    sd: u32,
+    theta: f32,
+    reset_at: i32,
+    tau: f32,
+    scale: f32,
+    izhikevich: u32,
+) {
+    let row = ABSOLUTE_POS;
+    if row >= rows {
+        terminate!();
+    }
+    let plane = rows * steps;
+    let b = row / n;
+    let i = row % n;
+    let real_base = (b * 2 * n + i) * steps;
+    let imag_base = (b * 2 * n + n + i) * steps;
+    let mut re = 0i32;
+    let mut im = 0i32;
+    let mut imag_before = 0.0f32;
+    for t in 0..steps {
+        let re_new = decay12(re, cd) - decay12(im, sd) + i32::cast_from(4096.0f32 * z[real_base + t]);
+        let im_new = decay12(re, sd) + decay12(im, cd) + i32::cast_from(4096.0f32 * z[imag_base + t]);
+        let real = f32::cast_from(re_new) / 4096.0f32;
+        let imag = f32::cast_from(im_new) / 4096.0f32;
+        let mut spike = 0.0f32;
+        let mut slope_real = 0.0f32;
+        // RF-IZ's slope (phase RF replaces it below).
+        let mut slope_imag = scale * rf_delta(imag - theta, tau);
+        if izhikevich != 0u32 {
+            re = re_new;
+            im = im_new;
+            if im_new >= reset_at {
+                re = 0i32;
+                im = reset_at - 1i32;
+            }
+            if imag >= theta {
+                spike = 1.0f32;
+            }
+        } else {
+            re = re_new;
+            im = im_new;
+            let d_real = rf_delta(real - theta, tau);
+            let d_imag = rf_delta(imag, tau);
+            let step_real = 0.5f32 * (1.0f32 + sign(real - theta) * (1.0f32 - 2.0f32 * tau * d_real));
+            if real >= theta && imag_before < 0.0f32 && imag >= 0.0f32 {
+                spike = 1.0f32;
+            }
+            slope_real = scale * d_real * d_imag;
+            slope_imag = -scale / tau * sign(imag) * d_imag * step_real;
+        }
+        imag_before = imag;
+        let k = row * steps + t;
+        out[k] = real;
+        out[plane + k] = imag;
+        out[2 * plane + k] = spike;
+        out[3 * plane + k] = slope_real;
+        out[4 * plane + k] = slope_imag;
+    }
+}
+
 /// Rows (neurons over the batch) and steps of a (batch, neurons, time) tensor.
 fn rows_and_steps(t: &CubeTensor) -> (usize, usize) {
     let dims = t.meta.shape().to_vec();
@@ -350,6 +443,49 @@ impl SigmaDeltaOps for CubeBackend {
     }
 }
 
+impl RfOps for CubeBackend {
+    fn rf_dynamics(z: CubeTensor, c: [f32; 8]) -> CubeTensor {
+        let z = into_contiguous(z);
+        let dims = z.meta.shape().to_vec();
+        let (batch, n, steps) = (dims[0], dims[1] / 2, dims[2]);
+        let out = empty_device_contiguous_dtype(
+            z.client.clone(),
+            z.device.clone(),
+            Shape::from(vec![5 * batch, n, steps]),
+            DType::F32,
+        );
+        let rows = batch * n;
+        if rows == 0 || steps == 0 {
+            return out;
+        }
+        let c = RfConstants::unpack(c);
+        let client = z.client.clone();
+        let (cube_count, cube_dim) = per_row(&client, rows);
+        // SAFETY: z holds batch·2n·steps float32 values and out five planes of batch·n·steps;
+        // each thread reads its neuron's two rows and writes its own row of each plane.
+        unsafe {
+            rf_kernel::launch_unchecked(
+                &client,
+                cube_count,
+                cube_dim,
+                z.into_buffer_arg(),
+                out.clone().into_buffer_arg(),
+                rows,
+                n,
+                steps,
+                c.cos as u32,
+                c.sin as u32,
+                c.theta,
+                c.reset_at as i32,
+                c.tau,
+                c.scale,
+                u32::from(c.izhikevich),
+            );
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::ops::{self, Adaptation, CubaConstants};
@@ -461,6 +597,43 @@ mod tests {
                     assert!(want_gt.abs() > 1e-3, "{label}: the threshold gradient flows");
                 }
             }
+        }
+    }
+
+    /// The RF kernel gives the host kernel's states and spikes exactly and the same input
+    /// gradients to float rounding, for phase RF and RF-IZ, over several copies.
+    #[test]
+    fn gpu_resonators_equal_the_host_kernel() {
+        use super::super::rf::RfNeuron;
+        let gpu = crate::device::training_device("wgpu").expect("a GPU adapter (lavapipe in CI)");
+        let cpu = crate::device::training_device("cpu").expect("the CPU device");
+        let (batch, n, steps) = (3, 23, 60);
+        let len = batch * 2 * n * steps;
+        let x: Vec<f32> = (0..len).map(|i| ((i * 7919) % 97) as f32 / 64.0 - 0.55).collect();
+        let weights: Vec<f32> = (0..batch * n * steps).map(|i| ((i * 104_729) % 17) as f32 / 8.0 - 1.0).collect();
+        let phase = RfNeuron::new(0.5, 12.0, 0.1).expect("RF");
+        let iz = RfNeuron::izhikevich(0.75, 9.0, 0.05).expect("RF-IZ");
+        for (label, neuron) in [("rf", phase), ("rf_iz", iz)] {
+            let run = |device: &Device| {
+                let z =
+                    Tensor::<3>::from_data(TensorData::new(x.clone(), [batch, 2 * n, steps]), device).require_grad();
+                let w = Tensor::<3>::from_data(TensorData::new(weights.clone(), [batch, n, steps]), device);
+                let s = neuron.forward_train(z.clone()).expect("spikes");
+                let grads = (s.clone() * w).sum().backward();
+                let g = ops::host(z.grad(&grads).expect("a gradient")).expect("gradient");
+                let (re, im) = neuron.states(z.detach()).expect("states");
+                (ops::host(s).expect("spikes"), g, ops::host(re).expect("re"), ops::host(im).expect("im"))
+            };
+            let (want_s, want_g, want_re, want_im) = run(&cpu);
+            let (got_s, got_g, got_re, got_im) = run(&gpu);
+            assert_eq!(got_s, want_s, "{label}: spikes");
+            assert_eq!((got_re, got_im), (want_re, want_im), "{label}: states");
+            let spiking = want_s.iter().filter(|&&s| s != 0.0).count();
+            assert!(spiking > want_s.len() / 50, "{label}: {spiking} spikes");
+            for (k, (a, b)) in want_g.iter().zip(&got_g).enumerate() {
+                assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{label}: gradient {k}: host {a}, GPU {b}");
+            }
+            assert!(want_g.iter().any(|&g| g.abs() > 1e-3), "{label}: gradients flow");
         }
     }
 }

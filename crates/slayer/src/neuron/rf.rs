@@ -9,13 +9,96 @@
 //! Gradients are slayer's: the resonator's backward is the adjoint of the linear rotation
 //! (the RF-IZ reset passes no gradient), and the spike's surrogate is `complex.Spike`'s for
 //! phase RF and the plain spike's on `Im z` for RF-IZ.
+//!
+//! The forward over the whole time axis is one backend operation ([`RfOps`]): the host
+//! kernel on the CPU, a CubeCL kernel on the GPU (`wgpu` feature); the gradients are built
+//! around its outputs from standard operations, on the device.
 
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, AutodiffBackend, Backend, Dispatch, Flex};
 use burn::tensor::{Tensor, TensorData};
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::Autodiff;
+use burn_flex::FlexTensor;
 
-use super::cuba::{P_SCALE, W_SCALE};
+use super::cuba::{step_delay, P_SCALE, W_SCALE};
 use super::learned::LearnableRfDecays;
-use super::ops::{apply_causal_kernel, causal_kernel, host};
+use super::ops::{apply_causal_kernel, causal_kernel, has_dynamics_kernels, host};
 use crate::error::{Result, SlayerError};
+
+/// slayer's RF / RF-IZ forward over the time axis of `z` (batch, 2·neurons, time: real
+/// currents, then imaginary) as one operation: the real and imaginary states, the spikes and
+/// the surrogate slopes with respect to the real and imaginary states, stacked along the
+/// first axis (5·batch, neurons, time). Not differentiable: the caller builds slayer's
+/// gradients from them.
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
+pub trait RfOps: Backend {
+    /// The five stacked planes; `c` packs [`RfConstants`].
+    fn rf_dynamics(z: FloatTensor<Self>, c: [f32; 8]) -> FloatTensor<Self>;
+}
+
+/// The constants of one RF population's forward, in slayer's units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RfConstants {
+    /// The decays times 4096: `cos` in 0..4096, `sin` in 1..4096 (see [`clamp_decays`]).
+    pub cos: i64,
+    pub sin: i64,
+    /// The threshold θ (a multiple of 1/64).
+    pub theta: f32,
+    /// θ·4096, an integer: RF-IZ fires when the integer imaginary state reaches it.
+    pub reset_at: i64,
+    /// Surrogate width and height (the multipliers applied).
+    pub tau: f32,
+    pub scale: f32,
+    /// RF-IZ instead of phase RF.
+    pub izhikevich: bool,
+}
+
+impl RfConstants {
+    /// Packed as plain numbers for the extension call (the integers are below 2^24, exact).
+    pub(crate) fn pack(&self) -> [f32; 8] {
+        [
+            self.cos as f32,
+            self.sin as f32,
+            self.theta,
+            self.reset_at as f32,
+            self.tau,
+            self.scale,
+            f32::from(u8::from(self.izhikevich)),
+            0.0,
+        ]
+    }
+
+    /// The constants [`RfConstants::pack`] packed.
+    pub(crate) fn unpack(c: [f32; 8]) -> Self {
+        RfConstants {
+            cos: c[0] as i64,
+            sin: c[1] as i64,
+            theta: c[2],
+            reset_at: c[3] as i64,
+            tau: c[4],
+            scale: c[5],
+            izhikevich: c[6] != 0.0,
+        }
+    }
+}
+
+impl RfOps for Flex {
+    fn rf_dynamics(z: FlexTensor, c: [f32; 8]) -> FlexTensor {
+        let data = z.into_data();
+        let shape = data.shape().to_vec();
+        let values = data.try_into_vec_as::<f32>().unwrap_or_default();
+        let (batch, n, steps) = (shape[0], shape[1] / 2, shape[2]);
+        let planes = host_run(&RfConstants::unpack(c), &values, [batch, n, steps]);
+        FlexTensor::from_data(TensorData::new(planes, [5 * batch, n, steps]))
+    }
+}
+
+impl<B: Backend + RfOps, C: CheckpointStrategy> RfOps for Autodiff<B, C> {
+    fn rf_dynamics(z: FloatTensor<Self>, c: [f32; 8]) -> FloatTensor<Self> {
+        Self::from_inner(B::rf_dynamics(Self::inner(z), c))
+    }
+}
 
 /// Surrogate width and height multipliers of phase RF (slayer's `rf.TAU_RHO_MULT`,
 /// `SCALE_RHO_MULT`).
@@ -134,11 +217,41 @@ impl RfNeuron {
     /// The real and imaginary states (batch, n, time) for stacked currents `z` (slayer's
     /// `dynamics`), after the RF-IZ reset where there is one.
     pub fn states(&self, z: Tensor<3>) -> Result<(Tensor<3>, Tensor<3>)> {
-        let [batch, two_n, steps] = self.check(&z)?;
+        self.check(&z)?;
+        let [real, imag, ..] = self.dynamics(z)?;
+        Ok((real, imag))
+    }
+
+    /// The constants of the forward.
+    fn constants(&self) -> RfConstants {
+        let (tau_mult, scale_mult) = if self.izhikevich { RF_IZ_RHO_MULT } else { RF_RHO_MULT };
+        RfConstants {
+            cos: self.cos_decay,
+            sin: self.sin_decay,
+            theta: self.threshold as f32,
+            // slayer compares the integer state with θ·4096 (θ is a multiple of 1/64).
+            reset_at: (self.threshold * P_SCALE) as i64,
+            tau: (self.tau_grad * self.threshold * tau_mult) as f32,
+            scale: (self.scale_grad * scale_mult) as f32,
+            izhikevich: self.izhikevich,
+        }
+    }
+
+    /// The forward's five planes for `z` (batch, 2·n, time): real and imaginary states,
+    /// spikes, the slopes w.r.t. the real and imaginary states; from the backend operation
+    /// where it has kernels and from the host kernel elsewhere.
+    fn dynamics(&self, z: Tensor<3>) -> Result<[Tensor<3>; 5]> {
+        let [batch, two_n, steps] = z.dims();
         let n = two_n / 2;
-        let run = self.host_run(&host(z.clone().detach())?, [batch, n, steps]);
-        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, steps]), &z.device());
-        Ok((tensor(run.real), tensor(run.imag)))
+        let device = z.device();
+        let c = self.constants();
+        let stacked = if has_dynamics_kernels(&device) {
+            Tensor::<3>::from_dispatch(<Dispatch as RfOps>::rf_dynamics(z.detach().into_dispatch(), c.pack()))
+        } else {
+            let planes = host_run(&c, &host(z.detach())?, [batch, n, steps]);
+            Tensor::<3>::from_data(TensorData::new(planes, [5 * batch, n, steps]), &device)
+        };
+        Ok(std::array::from_fn(|k| stacked.clone().narrow(0, k * batch, batch)))
     }
 
     fn check(&self, z: &Tensor<3>) -> Result<[usize; 3]> {
@@ -164,9 +277,7 @@ impl RfNeuron {
         if steps == 0 {
             return Ok(Tensor::zeros([batch, n, 0], &device));
         }
-        let run = self.host_run(&host(z.clone().detach())?, [batch, n, steps]);
-        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, steps]), &device);
-        let spikes = tensor(run.spikes);
+        let [real_state, imag_state, spikes, slope_real, slope_imag] = self.dynamics(z.clone())?;
         if !train {
             return Ok(spikes);
         }
@@ -175,23 +286,14 @@ impl RfNeuron {
         if let Some(d) = decays {
             // Each step's input gains (Δcos·re + i·Δsin·...)·z[t-1] of the host states, whose
             // value is 0 and whose gradient is slayer's decay gradient.
-            let previous = |v: &[f32]| {
-                let mut shifted = vec![0f32; v.len()];
-                for (row, out) in v.chunks(steps.max(1)).zip(shifted.chunks_mut(steps.max(1))) {
-                    if let Some(earlier) = row.len().checked_sub(1) {
-                        out[1..].copy_from_slice(&row[..earlier]);
-                    }
-                }
-                tensor(shifted)
-            };
-            let (re, im) = (previous(&run.real), previous(&run.imag));
+            let (re, im) = (step_delay(real_state), step_delay(imag_state));
             let delta = |p: &burn::module::Param<Tensor<1>>| (p.val() - p.val().detach()).reshape([1, 1, 1]);
             let (ds, dc) = (delta(&d.sin), delta(&d.cos));
             real_in = real_in + re.clone() * dc.clone() - im.clone() * ds.clone();
             imag_in = imag_in + re * ds + im * dc;
         }
         let (real, imag) = self.resonate(real_in, imag_in);
-        let p = real * tensor(run.slope_real) + imag * tensor(run.slope_imag);
+        let p = real * slope_real + imag * slope_imag;
         Ok(spikes + (p.clone() - p.detach()))
     }
 
@@ -212,57 +314,48 @@ impl RfNeuron {
         let im = apply_causal_kernel(real, ks) + apply_causal_kernel(imag, kc);
         (re, im)
     }
+}
 
-    /// slayer's forward on the host over `z` (batch, 2·n, time): states, spikes and the
-    /// surrogate slopes with respect to the real and imaginary states.
-    fn host_run(&self, z: &[f32], [batch, n, steps]: [usize; 3]) -> HostRun {
-        let len = batch * n * steps;
-        let mut run = HostRun {
-            real: Vec::with_capacity(len),
-            imag: Vec::with_capacity(len),
-            spikes: Vec::with_capacity(len),
-            slope_real: Vec::with_capacity(len),
-            slope_imag: Vec::with_capacity(len),
-        };
-        let theta = self.threshold as f32;
-        let reset_at = self.threshold * P_SCALE; // slayer compares the integer state with θ·4096
-        let (tau_mult, scale_mult) = if self.izhikevich { RF_IZ_RHO_MULT } else { RF_RHO_MULT };
-        let tau = (self.tau_grad * self.threshold * tau_mult) as f32;
-        let scale = (self.scale_grad * scale_mult) as f32;
-        let delta = |x: f32| 1.0 / 2.0 / tau * (-x.abs() / tau).exp();
-        let (cd, sd) = (self.cos_decay, self.sin_decay);
-        for b in 0..batch {
-            for i in 0..n {
-                let real_row = &z[(b * 2 * n + i) * steps..][..steps];
-                let imag_row = &z[(b * 2 * n + n + i) * steps..][..steps];
-                let (mut re, mut im) = (0i64, 0i64);
-                let mut imag_before = 0f32;
-                for t in 0..steps {
-                    let re_new = (cd * re) / 4096 - (sd * im) / 4096 + (4096f32 * real_row[t]) as i64;
-                    let im_new = (sd * re) / 4096 + (cd * im) / 4096 + (4096f32 * imag_row[t]) as i64;
-                    let (real, imag) = (re_new as f32 / 4096.0, im_new as f32 / 4096.0);
-                    let (spike, slope_real, slope_imag) = if self.izhikevich {
-                        let fired = (im_new as f64) >= reset_at;
-                        (re, im) = if fired { (0, (reset_at - 1.0) as i64) } else { (re_new, im_new) };
-                        (imag >= theta, 0.0, scale * delta(imag - theta))
-                    } else {
-                        (re, im) = (re_new, im_new);
-                        let (d_real, d_imag) = (delta(real - theta), delta(imag));
-                        let step_real = 0.5 * (1.0 + sign(real - theta) * (1.0 - 2.0 * tau * d_real));
-                        let spike = real >= theta && imag_before < 0.0 && imag >= 0.0;
-                        (spike, scale * d_real * d_imag, -scale / tau * sign(imag) * d_imag * step_real)
-                    };
-                    imag_before = imag;
-                    run.real.push(real);
-                    run.imag.push(imag);
-                    run.spikes.push(if spike { 1.0 } else { 0.0 });
-                    run.slope_real.push(slope_real);
-                    run.slope_imag.push(slope_imag);
-                }
+/// slayer's forward on the host over `z` (batch, 2·n, time): the five planes of [`RfOps`],
+/// one after the other.
+fn host_run(c: &RfConstants, z: &[f32], [batch, n, steps]: [usize; 3]) -> Vec<f32> {
+    let plane = batch * n * steps;
+    let mut out = vec![0f32; 5 * plane];
+    let (theta, tau, scale) = (c.theta, c.tau, c.scale);
+    let delta = |x: f32| 1.0 / 2.0 / tau * (-x.abs() / tau).exp();
+    let (cd, sd) = (c.cos, c.sin);
+    for b in 0..batch {
+        for i in 0..n {
+            let real_row = &z[(b * 2 * n + i) * steps..][..steps];
+            let imag_row = &z[(b * 2 * n + n + i) * steps..][..steps];
+            let (mut re, mut im) = (0i64, 0i64);
+            let mut imag_before = 0f32;
+            for t in 0..steps {
+                let re_new = (cd * re) / 4096 - (sd * im) / 4096 + (4096f32 * real_row[t]) as i64;
+                let im_new = (sd * re) / 4096 + (cd * im) / 4096 + (4096f32 * imag_row[t]) as i64;
+                let (real, imag) = (re_new as f32 / 4096.0, im_new as f32 / 4096.0);
+                let (spike, slope_real, slope_imag) = if c.izhikevich {
+                    let fired = im_new >= c.reset_at;
+                    (re, im) = if fired { (0, c.reset_at - 1) } else { (re_new, im_new) };
+                    (imag >= theta, 0.0, scale * delta(imag - theta))
+                } else {
+                    (re, im) = (re_new, im_new);
+                    let (d_real, d_imag) = (delta(real - theta), delta(imag));
+                    let step_real = 0.5 * (1.0 + sign(real - theta) * (1.0 - 2.0 * tau * d_real));
+                    let spike = real >= theta && imag_before < 0.0 && imag >= 0.0;
+                    (spike, scale * d_real * d_imag, -scale / tau * sign(imag) * d_imag * step_real)
+                };
+                imag_before = imag;
+                let k = (b * n + i) * steps + t;
+                out[k] = real;
+                out[plane + k] = imag;
+                out[2 * plane + k] = if spike { 1.0 } else { 0.0 };
+                out[3 * plane + k] = slope_real;
+                out[4 * plane + k] = slope_imag;
             }
         }
-        run
     }
+    out
 }
 
 /// torch's `sign`: -1, 0 or 1.
@@ -274,15 +367,6 @@ fn sign(x: f32) -> f32 {
     } else {
         0.0
     }
-}
-
-/// What the host forward gives, each (batch, n, time) in row order.
-struct HostRun {
-    real: Vec<f32>,
-    imag: Vec<f32>,
-    spikes: Vec<f32>,
-    slope_real: Vec<f32>,
-    slope_imag: Vec<f32>,
 }
 
 /// slayer's decays for `period` and `decay`: `4096·(1 - α)·sin/cos(2π/period)` in float32,
