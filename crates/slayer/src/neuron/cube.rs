@@ -25,7 +25,7 @@ use burn_cubecl::CubeBackend;
 use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
 
-use super::ops::{CubaConstants, CubaKernels, CubaOps};
+use super::ops::{stacked_shape, CubaConstants, CubaKernels, CubaOps};
 use super::rf::{RfConstants, RfOps};
 use super::sigma_delta::SigmaDeltaOps;
 
@@ -299,8 +299,12 @@ fn per_row(client: &cubecl::client::Client, rows: usize) -> (CubeCount, CubeDim)
 
 /// An uninitialised float32 tensor shaped like `like`, on its device.
 fn empty_like(like: &CubeTensor) -> CubeTensor {
-    let shape = Shape::from(like.meta.shape().to_vec());
-    empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), shape, DType::F32)
+    empty_shaped(like, like.meta.shape().to_vec())
+}
+
+/// An uninitialised float32 tensor of `shape` on `like`'s device.
+fn empty_shaped(like: &CubeTensor, shape: Vec<usize>) -> CubeTensor {
+    empty_device_contiguous_dtype(like.client.clone(), like.device.clone(), Shape::from(shape), DType::F32)
 }
 
 /// Launches [`dynamics_kernel`] over `z`: the spikes (with `with_trace`, stacked with the
@@ -308,20 +312,8 @@ fn empty_like(like: &CubeTensor) -> CubeTensor {
 /// when `with_slope` (otherwise the kernel skips the slope and its buffer is one unused value).
 fn run_dynamics(z: CubeTensor, c: &CubaConstants, with_slope: bool, with_trace: bool) -> (CubeTensor, CubeTensor) {
     let z = into_contiguous(z);
-    let spikes = if with_trace {
-        let mut dims = z.meta.shape().to_vec();
-        if let Some(first) = dims.first_mut() {
-            *first *= 3;
-        }
-        empty_device_contiguous_dtype(z.client.clone(), z.device.clone(), Shape::from(dims), DType::F32)
-    } else {
-        empty_like(&z)
-    };
-    let slope = if with_slope {
-        empty_like(&z)
-    } else {
-        empty_device_contiguous_dtype(z.client.clone(), z.device.clone(), Shape::from(vec![1]), DType::F32)
-    };
+    let spikes = if with_trace { empty_shaped(&z, stacked_shape(z.meta.shape(), 3)) } else { empty_like(&z) };
+    let slope = if with_slope { empty_like(&z) } else { empty_shaped(&z, vec![1]) };
     let (rows, steps) = rows_and_steps(&z);
     if rows == 0 || z.meta.num_elements() == 0 {
         return (spikes, slope);
@@ -412,12 +404,8 @@ impl CubaOps for CubeBackend {
 impl SigmaDeltaOps for CubeBackend {
     fn sigma_delta_dynamics(z: CubeTensor, c: [f32; 4]) -> CubeTensor {
         let z = into_contiguous(z);
-        let mut dims = z.meta.shape().to_vec();
         let (rows, steps) = rows_and_steps(&z);
-        if let Some(first) = dims.first_mut() {
-            *first *= 3;
-        }
-        let out = empty_device_contiguous_dtype(z.client.clone(), z.device.clone(), Shape::from(dims), DType::F32);
+        let out = empty_shaped(&z, stacked_shape(z.meta.shape(), 3));
         if rows == 0 || z.meta.num_elements() == 0 {
             return out;
         }
@@ -448,12 +436,7 @@ impl RfOps for CubeBackend {
         let z = into_contiguous(z);
         let dims = z.meta.shape().to_vec();
         let (batch, n, steps) = (dims[0], dims[1] / 2, dims[2]);
-        let out = empty_device_contiguous_dtype(
-            z.client.clone(),
-            z.device.clone(),
-            Shape::from(vec![5 * batch, n, steps]),
-            DType::F32,
-        );
+        let out = empty_shaped(&z, vec![5 * batch, n, steps]);
         let rows = batch * n;
         if rows == 0 || steps == 0 {
             return out;

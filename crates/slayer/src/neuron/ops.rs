@@ -377,7 +377,17 @@ fn integrators_backward_rows<const R: usize>(g: &mut [f32], steps: usize, [a_u, 
     }
 }
 
-fn flex_values(t: FlexTensor) -> (Vec<f32>, Vec<usize>) {
+/// `shape` with its first axis `planes` times longer: the shape of `planes` results stacked.
+pub(crate) fn stacked_shape(shape: &[usize], planes: usize) -> Vec<usize> {
+    let mut stacked = shape.to_vec();
+    if let Some(first) = stacked.first_mut() {
+        *first *= planes;
+    }
+    stacked
+}
+
+/// A flex tensor's float32 values and shape.
+pub(crate) fn flex_values(t: FlexTensor) -> (Vec<f32>, Vec<usize>) {
     let data = t.into_data();
     let shape = data.shape().to_vec();
     // f32 data moves out as it is (no copy); other float types are cast.
@@ -385,7 +395,8 @@ fn flex_values(t: FlexTensor) -> (Vec<f32>, Vec<usize>) {
     (values, shape)
 }
 
-fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+/// A flex tensor of float32 `values` shaped `shape`.
+pub(crate) fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
@@ -437,12 +448,9 @@ impl CubaKernels for Flex {
         flex_tensor(values, shape)
     }
     fn trace(z: FlexTensor, c: &CubaConstants) -> FlexTensor {
-        let (values, mut shape) = flex_values(z);
+        let (values, shape) = flex_values(z);
         let steps = shape.last().copied().unwrap_or(1);
-        if let Some(first) = shape.first_mut() {
-            *first *= 3;
-        }
-        flex_tensor(trace(c, &values, steps), shape)
+        flex_tensor(trace(c, &values, steps), stacked_shape(&shape, 3))
     }
 }
 
@@ -501,8 +509,12 @@ pub(crate) fn dynamics_trace(z: Tensor<3>, c: &CubaConstants) -> crate::error::R
         let values = trace(c, &host(z.detach())?, dims[2]);
         Tensor::<3>::from_data(TensorData::new(values, [3 * dims[0], dims[1], dims[2]]), &device)
     };
-    let b = dims[0];
-    Ok([stacked.clone().narrow(0, 0, b), stacked.clone().narrow(0, b, b), stacked.narrow(0, 2 * b, b)])
+    Ok(unstack(stacked, dims[0]))
+}
+
+/// The `N` planes of `batch` rows each that a backend operation stacked along the first axis.
+pub(crate) fn unstack<const N: usize>(stacked: Tensor<3>, batch: usize) -> [Tensor<3>; N] {
+    std::array::from_fn(|k| stacked.clone().narrow(0, k * batch, batch))
 }
 
 /// CUBA constants for tests (θ 1.25, current and voltage decays 1024 and 128 of 4096).

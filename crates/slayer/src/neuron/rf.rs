@@ -23,7 +23,7 @@ use burn_flex::FlexTensor;
 
 use super::cuba::{step_delay, P_SCALE, W_SCALE};
 use super::learned::LearnableRfDecays;
-use super::ops::{apply_causal_kernel, causal_kernel, has_dynamics_kernels, host};
+use super::ops::{apply_causal_kernel, causal_kernel, flex_tensor, flex_values, has_dynamics_kernels, host, unstack};
 use crate::error::{Result, SlayerError};
 
 /// slayer's RF / RF-IZ forward over the time axis of `z` (batch, 2·neurons, time: real
@@ -85,12 +85,10 @@ impl RfConstants {
 
 impl RfOps for Flex {
     fn rf_dynamics(z: FlexTensor, c: [f32; 8]) -> FlexTensor {
-        let data = z.into_data();
-        let shape = data.shape().to_vec();
-        let values = data.try_into_vec_as::<f32>().unwrap_or_default();
+        let (values, shape) = flex_values(z);
         let (batch, n, steps) = (shape[0], shape[1] / 2, shape[2]);
         let planes = host_run(&RfConstants::unpack(c), &values, [batch, n, steps]);
-        FlexTensor::from_data(TensorData::new(planes, [5 * batch, n, steps]))
+        flex_tensor(planes, vec![5 * batch, n, steps])
     }
 }
 
@@ -251,7 +249,7 @@ impl RfNeuron {
             let planes = host_run(&c, &host(z.detach())?, [batch, n, steps]);
             Tensor::<3>::from_data(TensorData::new(planes, [5 * batch, n, steps]), &device)
         };
-        Ok(std::array::from_fn(|k| stacked.clone().narrow(0, k * batch, batch)))
+        Ok(unstack(stacked, batch))
     }
 
     fn check(&self, z: &Tensor<3>) -> Result<[usize; 3]> {

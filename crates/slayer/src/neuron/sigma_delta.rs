@@ -18,7 +18,7 @@ use burn_autodiff::Autodiff;
 use burn_flex::FlexTensor;
 
 use super::cuba::{step_delay, S_SCALE, W_SCALE};
-use super::ops::{has_dynamics_kernels, host};
+use super::ops::{flex_tensor, flex_values, has_dynamics_kernels, host, stacked_shape, unstack};
 use crate::error::{Result, SlayerError};
 
 /// slayer's sigma-delta dynamics over the time axis of `z` (batch, neurons, time) as one
@@ -35,17 +35,11 @@ pub trait SigmaDeltaOps: Backend {
 
 impl SigmaDeltaOps for Flex {
     fn sigma_delta_dynamics(z: FlexTensor, c: [f32; 4]) -> FlexTensor {
-        let data = z.into_data();
-        let shape = data.shape().to_vec();
-        let values = data.try_into_vec_as::<f32>().unwrap_or_default();
+        let (values, shape) = flex_values(z);
         let steps = shape.last().copied().unwrap_or(1);
         let (out, mask, deltas) = dynamics(&values, steps, Stage::from_code(c[0]), c[1], c[2] != 0.0);
         let mask = if mask.is_empty() { vec![0.0; out.len()] } else { mask };
-        let mut stacked_shape = shape;
-        if let Some(first) = stacked_shape.first_mut() {
-            *first *= 3;
-        }
-        FlexTensor::from_data(TensorData::new([out, mask, deltas].concat(), stacked_shape))
+        flex_tensor([out, mask, deltas].concat(), stacked_shape(&shape, 3))
     }
 }
 
@@ -183,9 +177,8 @@ impl SigmaDeltaNeuron {
         let (out, mask, deltas) = if has_dynamics_kernels(&device) {
             let c = [stage.code(), theta, f32::from(u8::from(self.cum_error)), 0.0];
             let stacked = <Dispatch as SigmaDeltaOps>::sigma_delta_dynamics(z.clone().detach().into_dispatch(), c);
-            let stacked = Tensor::<3>::from_dispatch(stacked);
-            let b = dims[0];
-            (stacked.clone().narrow(0, 0, b), stacked.clone().narrow(0, b, b), stacked.narrow(0, 2 * b, b))
+            let [out, mask, deltas] = unstack(Tensor::<3>::from_dispatch(stacked), dims[0]);
+            (out, mask, deltas)
         } else {
             let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, dims), &device);
             let (out, mask, deltas) = dynamics(&host(z.clone().detach())?, dims[2], stage, theta, self.cum_error);
