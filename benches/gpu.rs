@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use basalt::walkthrough::Precision;
-use basalt::workloads::dense_lif_stack;
+use basalt::workloads::{dense_lif_stack, sdnn_conv_stack};
 use basalt_gpu::{GpuDevice, GpuRuntime, PlanOptions};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -57,6 +57,33 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// The PilotNet-like sigma-delta network (`basalt::workloads::sdnn_conv_stack`: two Convs
+/// and a Dense, each feeding a SigmaDelta population), fused (three pairs) and unfused, in
+/// both precisions, batch 1, T = 1000.
+fn sdnn_conv(c: &mut Criterion) {
+    let gpu = Arc::new(GpuDevice::new().expect("a GPU adapter (install mesa-vulkan-drivers for lavapipe)"));
+    let mut group = c.benchmark_group("gpu_sdnn_conv_1000_steps");
+    group.throughput(Throughput::Elements(STEPS));
+    group.sample_size(10);
+    for precision in [Precision::Fixed, Precision::Float] {
+        let stack = sdnn_conv_stack(precision).expect("network builds");
+        let exe = stack.net.compile(&precision.run_config()).expect("compiles");
+        for fuse in [true, false] {
+            let mut rt = GpuRuntime::with_options(&exe, gpu.clone(), PlanOptions { batch: 1, fuse }).expect("plan");
+            assert_eq!(rt.fused_synapses().len(), if fuse { 3 } else { 0 }, "every pair fuses");
+            // The last layer sends messages (the benchmark does not time an idle network).
+            rt.run(16).expect("runs");
+            let sent = rt.get(&stack.output).expect("output").iter().filter(|&&x| x != 0.0).count();
+            assert!(sent > 100, "{sent} messages in 16 steps");
+            eprintln!("sdnn {} (fused: {fuse}): {sent} of 1600 outputs non-zero", precision.name());
+            let plan = if fuse { "fused" } else { "unfused" };
+            let id = BenchmarkId::new(format!("{}_{plan}", precision.name()), "b1");
+            group.bench_function(id, |b| b.iter(|| rt.run(STEPS).expect("runs")));
+        }
+    }
+    group.finish();
+}
+
 /// Building a plan in a new process: a fresh device (as a new process opens) builds the
 /// 4-layer fixed-point stack's plan with its pipeline cache cold (an empty directory: every
 /// kernel compiled by the driver) and warm (the file the cold build saved).
@@ -80,5 +107,5 @@ fn plan_build(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, bench, plan_build);
+criterion_group!(benches, bench, sdnn_conv, plan_build);
 criterion_main!(benches);

@@ -115,6 +115,69 @@ pub fn dense_lif_step_bytes(n: usize, layers: usize, batch: usize) -> u64 {
     4 * (weights + batch * per_copy)
 }
 
+/// A PilotNet-like sigma-delta network (lava-dl's SDNN deployments): a graded input of
+/// (32, 32, 3) changes repeating every 16 steps -> Conv(24, 3x3, stride 2) -> SigmaDelta ->
+/// Conv(36, 3x3, stride 2) -> SigmaDelta -> (flattened) Dense(100) -> SigmaDelta -> sink. Weights and
+/// inputs follow fixed integer formulas (no RNG): integers in fixed point, scaled to fractions
+/// in float. Every synapse alone feeds its SigmaDelta, so a GPU plan fuses all three pairs;
+/// `benches/gpu.rs` times it fused and unfused.
+pub fn sdnn_conv_stack(precision: Precision) -> Result<SdnnConvStack> {
+    use basalt_core::process::conv::Conv;
+    use basalt_core::process::sdn::SigmaDelta;
+    let fixed = precision == Precision::Fixed;
+    let scale = |x: f64, fraction: f64| if fixed { x } else { x / fraction };
+    // Even integers in -16..=16 from the element index (even: a fixed-point Dense's 8-bit
+    // mixed-sign weights drop the lowest bit, which would bias odd weights downwards).
+    let weight = |k: usize| scale(2.0 * (((k * 7919) % 17) as f64 - 8.0), 32.0);
+    let steps = 16;
+    // Changes that cancel over the 16-step period (steps t and t + 8 opposite), as a
+    // delta-encoded input would: the sigma units stay bounded however long the run.
+    let input = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[32, 32, 3, steps]), |i| {
+        let magnitude = ((i[0] * 31 + i[1] * 17 + i[2] * 7 + (i[3] % 8) * 5) % 64) as f64;
+        scale(if i[3] < 8 { magnitude } else { -magnitude }, 64.0)
+    });
+    let vth = scale(8.0, 16.0);
+    let mut net = Network::new();
+    let src = net.add_named("input", source::RingBuffer::new(input))?;
+    let conv1 = Conv::new(
+        ndarray::Array4::from_shape_fn((24, 3, 3, 3), |(a, b, c, d)| weight(a * 27 + b * 9 + c * 3 + d)),
+        [32, 32, 3],
+    )
+    .stride([2, 2])
+    .num_message_bits(16);
+    let conv1 = net.add_named("conv1", conv1)?;
+    let sd1 = net.add_named("sd1", SigmaDelta::new(&[15, 15, 24], vth))?;
+    let conv2 = Conv::new(
+        ndarray::Array4::from_shape_fn((36, 3, 3, 24), |(a, b, c, d)| weight(a * 216 + b * 72 + c * 24 + d + 5)),
+        [15, 15, 24],
+    )
+    .stride([2, 2])
+    .num_message_bits(16);
+    let conv2 = net.add_named("conv2", conv2)?;
+    let sd2 = net.add_named("sd2", SigmaDelta::new(&[7, 7, 36], vth))?;
+    let dense = Dense::new(ndarray::Array2::from_shape_fn((100, 7 * 7 * 36), |(r, c)| weight(r * 1764 + c + 11)))
+        .num_message_bits(16);
+    let dense = net.add_named("dense", dense)?;
+    let sd3 = net.add_named("sd3", SigmaDelta::new(&[100], vth))?;
+    let sink = net.add_named("output", sink::RingBuffer::new(&[100], steps))?;
+    net.connect(src.s_out(), &conv1.s_in())?;
+    net.connect(conv1.a_out(), &sd1.a_in())?;
+    net.connect(sd1.s_out(), &conv2.s_in())?;
+    net.connect(conv2.a_out(), &sd2.a_in())?;
+    net.connect(sd2.s_out().flatten(), &dense.s_in())?;
+    net.connect(dense.a_out(), &sd3.a_in())?;
+    net.connect(sd3.s_out(), &sink.a_in())?;
+    Ok(SdnnConvStack { net, output: sink.data() })
+}
+
+/// The network of [`sdnn_conv_stack`] and its output.
+pub struct SdnnConvStack {
+    /// The network.
+    pub net: Network,
+    /// The sink's record of the last SigmaDelta's messages (100 x 16, the last 16 steps).
+    pub output: VarRef,
+}
+
 /// Parameters of the CUBA benchmark (Brette et al. 2007, benchmark 2; Brian2's `CUBA`
 /// example), in mV and ms.
 pub mod cuba {
