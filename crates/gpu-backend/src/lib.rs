@@ -704,7 +704,7 @@ impl GpuRuntime {
                 } else {
                     let sums = synapse.launch(&mut b);
                     runs.entry(pi).or_default().push(sums);
-                    emits.push(synapse.emit);
+                    emits.push(synapse.emit(&mut b));
                 }
                 continue;
             }

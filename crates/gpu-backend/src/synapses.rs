@@ -22,8 +22,13 @@ pub(crate) struct SynapsePlan {
     pub(crate) threads: u32,
     /// Launches before the sums, fused or not (the event-driven Dense's list of inputs).
     pub(crate) before: Vec<Launch>,
-    /// The emit kernel: the previous step's sums to the output port (unfused only).
-    pub(crate) emit: Launch,
+    /// The entry of the emit kernel (unfused only): the previous step's sums to the output
+    /// port, one thread per output of every copy.
+    pub(crate) emit_entry: &'static str,
+    /// The output port's buffer.
+    pub(crate) a_out: wgpu::Buffer,
+    /// Outputs over the batch: the emit kernel's threads.
+    pub(crate) outputs: u32,
 }
 
 impl SynapsePlan {
@@ -31,6 +36,19 @@ impl SynapsePlan {
     pub(crate) fn launch(&self, b: &mut Builder<'_>) -> Launch {
         let binds: Vec<(u32, &wgpu::Buffer)> = self.bindings.iter().map(|(k, buf)| (*k, buf)).collect();
         b.launch(&shaders::for_precision(&self.source, b.fixed), self.entry, &binds, self.threads)
+    }
+
+    /// The emit kernel's launch (unfused only; a fused plan never builds it): it reads the
+    /// parameters (binding 0) and the sums (binding 3) and writes the output port (binding 2).
+    pub(crate) fn emit(&self, b: &mut Builder<'_>) -> Launch {
+        let binds: Vec<(u32, &wgpu::Buffer)> = self
+            .bindings
+            .iter()
+            .filter(|(k, _)| *k == 0 || *k == 3)
+            .map(|(k, buf)| (*k, buf))
+            .chain([(2, &self.a_out)])
+            .collect();
+        b.launch(&shaders::for_precision(&self.source, b.fixed), self.emit_entry, &binds, self.outputs)
     }
 }
 
@@ -110,7 +128,6 @@ fn plan_dense(
     let list = [(0, &params), (1, s_in), (5, &events), (6, &event_count)];
     // One workgroup (64 threads) per group.
     let list = b.launch(&code, "dense_events_list", &list, (64 * groups) as u32);
-    let emit = b.launch(&code, "dense_emit", &[(0, &params), (2, a_out), (3, &a_buff)], b.all(rows));
     let bindings = vec![(0, params), (1, s_in.clone()), (3, a_buff.clone()), (4, w), (5, events), (6, event_count)];
     vars.insert((p.id, "a_buff".into()), (VarHome::buffer(a_buff, rows), vec![rows]));
     vars.insert((p.id, "weights".into()), (VarHome::Host(weights), vec![rows, cols]));
@@ -121,7 +138,9 @@ fn plan_dense(
         bindings,
         threads: (rows * groups) as u32,
         before: vec![list],
-        emit,
+        emit_entry: "dense_emit",
+        a_out: a_out.clone(),
+        outputs: b.all(rows),
     })
 }
 
@@ -168,12 +187,6 @@ fn plan_sparse(
     let params = b.uniform8([rows as u32, u32::from(graded), wexp as u32, depth as u32, cols, batch, 0, 0]);
     let source = shaders::SPARSE.to_string();
     let all = b.all(rows);
-    let emit = b.launch(
-        &shaders::for_precision(&source, b.fixed),
-        "sparse_emit",
-        &[(0, &params), (2, a_out), (3, &a_buff)],
-        all,
-    );
     let bindings =
         vec![(0, params), (1, s_in.clone()), (3, a_buff.clone()), (4, w), (5, row_ptr), (6, col_idx), (7, dl)];
     let buff_shape = p.var("a_buff").map_err(GpuError::UnknownVar)?.shape.clone();
@@ -183,7 +196,16 @@ fn plan_sparse(
     for v in p.vars.iter().filter(|v| v.name == "delays" || v.name == "num_message_bits") {
         host_var(vars, p, &v.name)?;
     }
-    Ok(SynapsePlan { source, entry: "sparse", bindings, threads: all, before: Vec::new(), emit })
+    Ok(SynapsePlan {
+        source,
+        entry: "sparse",
+        bindings,
+        threads: all,
+        before: Vec::new(),
+        emit_entry: "sparse_emit",
+        a_out: a_out.clone(),
+        outputs: all,
+    })
 }
 
 /// Conv and ConvTranspose: one thread per output element gathering over the kernel.
@@ -229,9 +251,9 @@ fn plan_conv(
         0,
     ]);
     let source = shaders::CONV.to_string();
-    let (emit, entry) = if transposed { ("conv_transpose_emit", "conv_transpose") } else { ("conv_emit", "conv") };
+    let (emit_entry, entry) =
+        if transposed { ("conv_transpose_emit", "conv_transpose") } else { ("conv_emit", "conv") };
     let all = b.all(n_out);
-    let emit = b.launch(&shaders::for_precision(&source, b.fixed), emit, &[(0, &params), (2, a_out), (3, &a_buf)], all);
     vars.insert((p.id, "a_buf".into()), (VarHome::buffer(a_buf.clone(), n_out), out_shape.to_vec()));
     for v in &p.vars {
         if v.name != "a_buf" {
@@ -239,5 +261,14 @@ fn plan_conv(
         }
     }
     let bindings = vec![(0, params), (1, s_in.clone()), (3, a_buf), (4, w)];
-    Ok(SynapsePlan { source, entry, bindings, threads: all, before: Vec::new(), emit })
+    Ok(SynapsePlan {
+        source,
+        entry,
+        bindings,
+        threads: all,
+        before: Vec::new(),
+        emit_entry,
+        a_out: a_out.clone(),
+        outputs: all,
+    })
 }
