@@ -501,15 +501,30 @@ impl<B: Backend + CubaKernels, C: CheckpointStrategy> CubaOps for Autodiff<B, C>
 /// pre-reset voltage minus the threshold, pre-reset voltage), from the backend operation
 /// where it has kernels and from the host kernel elsewhere.
 pub(crate) fn dynamics_trace(z: Tensor<3>, c: &CubaConstants) -> crate::error::Result<[Tensor<3>; 3]> {
+    let rows = z.dims()[1];
+    let steps = z.dims()[2];
+    stacked_planes(z, rows, |z| <Dispatch as CubaOps>::cuba_trace(z, c.pack()), |values| trace(c, values, steps))
+}
+
+/// The `N` planes, each (batch, `plane_rows`, time), of a stacked-plane operation on `z`
+/// (batch, rows, time): `on_device` (the backend operation, on `z` detached) where the device
+/// has kernels (see [`has_dynamics_kernels`]), else `on_host` over `z`'s values, returning
+/// the planes one after the other.
+pub(crate) fn stacked_planes<const N: usize>(
+    z: Tensor<3>,
+    plane_rows: usize,
+    on_device: impl FnOnce(FloatTensor<Dispatch>) -> FloatTensor<Dispatch>,
+    on_host: impl FnOnce(&[f32]) -> Vec<f32>,
+) -> crate::error::Result<[Tensor<3>; N]> {
     let device = z.device();
-    let dims = z.dims();
+    let [batch, _, steps] = z.dims();
     let stacked = if has_dynamics_kernels(&device) {
-        Tensor::<3>::from_dispatch(<Dispatch as CubaOps>::cuba_trace(z.detach().into_dispatch(), c.pack()))
+        Tensor::<3>::from_dispatch(on_device(z.detach().into_dispatch()))
     } else {
-        let values = trace(c, &host(z.detach())?, dims[2]);
-        Tensor::<3>::from_data(TensorData::new(values, [3 * dims[0], dims[1], dims[2]]), &device)
+        let planes = on_host(&host(z.detach())?);
+        Tensor::<3>::from_data(TensorData::new(planes, [N * batch, plane_rows, steps]), &device)
     };
-    Ok(unstack(stacked, dims[0]))
+    Ok(unstack(stacked, batch))
 }
 
 /// The `N` planes of `batch` rows each that a backend operation stacked along the first axis.

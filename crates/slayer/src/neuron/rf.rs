@@ -16,14 +16,14 @@
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, AutodiffBackend, Backend, Dispatch, Flex};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::Autodiff;
 use burn_flex::FlexTensor;
 
 use super::cuba::{step_delay, P_SCALE, W_SCALE};
 use super::learned::LearnableRfDecays;
-use super::ops::{apply_causal_kernel, causal_kernel, flex_tensor, flex_values, has_dynamics_kernels, host, unstack};
+use super::ops::{apply_causal_kernel, causal_kernel, flex_tensor, flex_values, stacked_planes};
 use crate::error::{Result, SlayerError};
 
 /// slayer's RF / RF-IZ forward over the time axis of `z` (batch, 2·neurons, time: real
@@ -241,15 +241,13 @@ impl RfNeuron {
     fn dynamics(&self, z: Tensor<3>) -> Result<[Tensor<3>; 5]> {
         let [batch, two_n, steps] = z.dims();
         let n = two_n / 2;
-        let device = z.device();
         let c = self.constants();
-        let stacked = if has_dynamics_kernels(&device) {
-            Tensor::<3>::from_dispatch(<Dispatch as RfOps>::rf_dynamics(z.detach().into_dispatch(), c.pack()))
-        } else {
-            let planes = host_run(&c, &host(z.detach())?, [batch, n, steps]);
-            Tensor::<3>::from_data(TensorData::new(planes, [5 * batch, n, steps]), &device)
-        };
-        Ok(unstack(stacked, batch))
+        stacked_planes(
+            z,
+            n,
+            |z| <Dispatch as RfOps>::rf_dynamics(z, c.pack()),
+            |values| host_run(&c, values, [batch, n, steps]),
+        )
     }
 
     fn check(&self, z: &Tensor<3>) -> Result<[usize; 3]> {

@@ -12,13 +12,13 @@
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, AutodiffBackend, Backend, Dispatch, Flex};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::Autodiff;
 use burn_flex::FlexTensor;
 
 use super::cuba::{step_delay, S_SCALE, W_SCALE};
-use super::ops::{flex_tensor, flex_values, has_dynamics_kernels, host, stacked_shape, unstack};
+use super::ops::{flex_tensor, flex_values, stacked_planes, stacked_shape};
 use crate::error::{Result, SlayerError};
 
 /// slayer's sigma-delta dynamics over the time axis of `z` (batch, neurons, time) as one
@@ -37,9 +37,8 @@ impl SigmaDeltaOps for Flex {
     fn sigma_delta_dynamics(z: FlexTensor, c: [f32; 4]) -> FlexTensor {
         let (values, shape) = flex_values(z);
         let steps = shape.last().copied().unwrap_or(1);
-        let (out, mask, deltas) = dynamics(&values, steps, Stage::from_code(c[0]), c[1], c[2] != 0.0);
-        let mask = if mask.is_empty() { vec![0.0; out.len()] } else { mask };
-        flex_tensor([out, mask, deltas].concat(), stacked_shape(&shape, 3))
+        let stacked = planes(&values, steps, Stage::from_code(c[0]), c[1], c[2] != 0.0);
+        flex_tensor(stacked, stacked_shape(&shape, 3))
     }
 }
 
@@ -172,19 +171,14 @@ impl SigmaDeltaNeuron {
     /// `|Δ| > θ`, else `-sign Δ`).
     fn run_with(&self, z: Tensor<3>, stage: Stage, threshold: Option<Tensor<1>>) -> Result<Tensor<3>> {
         let dims = z.dims();
-        let device = z.device();
         let theta = self.effective_threshold();
-        let (out, mask, deltas) = if has_dynamics_kernels(&device) {
-            let c = [stage.code(), theta, f32::from(u8::from(self.cum_error)), 0.0];
-            let stacked = <Dispatch as SigmaDeltaOps>::sigma_delta_dynamics(z.clone().detach().into_dispatch(), c);
-            let [out, mask, deltas] = unstack(Tensor::<3>::from_dispatch(stacked), dims[0]);
-            (out, mask, deltas)
-        } else {
-            let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, dims), &device);
-            let (out, mask, deltas) = dynamics(&host(z.clone().detach())?, dims[2], stage, theta, self.cum_error);
-            let mask = if mask.is_empty() { vec![0.0; out.len()] } else { mask };
-            (tensor(out), tensor(mask), tensor(deltas))
-        };
+        let c = [stage.code(), theta, f32::from(u8::from(self.cum_error)), 0.0];
+        let [out, mask, deltas] = stacked_planes(
+            z.clone(),
+            dims[1],
+            |z| <Dispatch as SigmaDeltaOps>::sigma_delta_dynamics(z, c),
+            |values| planes(values, dims[2], stage, theta, self.cum_error),
+        )?;
         let threshold = threshold.filter(|t| t.is_tracked());
         if !z.is_tracked() && threshold.is_none() {
             return Ok(out);
@@ -207,15 +201,21 @@ impl SigmaDeltaNeuron {
     }
 }
 
-/// slayer's sigma-delta arithmetic over rows of `steps` values: the outputs, for
-/// [`Stage::SigmaDelta`] the ReLU's mask (1 where `σ > 0`), and the delta unit's changes
+/// The three planes of [`SigmaDeltaOps`] from [`dynamics`], one after the other.
+fn planes(z: &[f32], steps: usize, stage: Stage, threshold: f32, cum_error: bool) -> Vec<f32> {
+    let (out, mask, deltas) = dynamics(z, steps, stage, threshold, cum_error);
+    [out, mask, deltas].concat()
+}
+
+/// slayer's sigma-delta arithmetic over rows of `steps` values: the outputs, the ReLU's mask
+/// (1 where `σ > 0`; [`Stage::SigmaDelta`] only, else 0), and the delta unit's changes
 /// before thresholding (0 for [`Stage::Sigma`]). The sigma sums in f64 and rounds each
 /// partial sum to f32 (torch's CPU `cumsum`); the delta unit works in f32.
 #[allow(clippy::type_complexity)]
 fn dynamics(z: &[f32], steps: usize, stage: Stage, threshold: f32, cum_error: bool) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut out = vec![0f32; z.len()];
     let mut deltas = vec![0f32; z.len()];
-    let mut mask = if stage == Stage::SigmaDelta { vec![0f32; z.len()] } else { Vec::new() };
+    let mut mask = vec![0f32; z.len()];
     for (row, (x, y)) in z.chunks(steps.max(1)).zip(out.chunks_mut(steps.max(1))).enumerate() {
         let (mut sum, mut pre, mut residue, mut error) = (0f64, 0f32, 0f32, 0f32);
         for (t, (&zt, yt)) in x.iter().zip(y.iter_mut()).enumerate() {
