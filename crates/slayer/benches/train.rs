@@ -4,10 +4,14 @@
 //! Run with `RAYON_NUM_THREADS=1` for the one-thread figure (`benches/peers/train_compare.sh`
 //! does, and times lava-dl and snnTorch on the same workload).
 //!
+//! A second workload makes the hidden layer a CUBA Recurrent block (256 x 256 recurrent
+//! weights), whose dynamics and backward through time run as one operation.
+//!
 //! Throughput is reported in elements/s = training samples per second.
 
+use basalt_slayer::neuron::Neuron;
 use basalt_slayer::train::{Assistant, LearningStat};
-use basalt_slayer::{CubaNeuron, Device, Network, SpikeRate, Tensor, TensorData};
+use basalt_slayer::{Block, CubaNeuron, Dense, Device, Network, SpikeRate, Synapse, Tensor, TensorData};
 use burn::tensor::Int;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -29,18 +33,33 @@ fn bench(c: &mut Criterion) {
     let x = Tensor::<3>::from_data(TensorData::new(x, [BATCH, 200, STEPS]), &device);
     let y = Tensor::<1, Int>::from_data(TensorData::new(y, [BATCH]), &device);
     let neuron = CubaNeuron::new(1.25, 0.25, 0.03).expect("neuron").surrogate(0.03, 3.0);
-    let mut net = Some(Network::dense(&[200, 256, 10], &neuron, 1.0, &device));
-    let mut assistant = Assistant::new(SpikeRate::new(0.2, 0.03).expect("loss"), 1e-3);
+    let dense = Network::dense(&[200, 256, 10], &neuron, 1.0, &device);
+    let recurrent = Network {
+        input: None,
+        blocks: vec![
+            Block::recurrent(
+                Dense::init(200, 256, 1.0, &device),
+                Dense::init(256, 256, 1.0, &device),
+                Neuron::Cuba(neuron.clone()),
+            )
+            .expect("a recurrent block"),
+            Block::new(Synapse::Dense(Dense::init(256, 10, 1.0, &device)), Neuron::Cuba(neuron)),
+        ],
+    };
     let mut group = c.benchmark_group("slayer");
     group.sample_size(10);
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("train_200_256_10_b32_t100", |b| {
-        b.iter(|| {
-            let mut stat = LearningStat::default();
-            let n = net.take().expect("network");
-            net = Some(assistant.train(n, x.clone(), y.clone(), &mut stat).expect("trains"));
-        })
-    });
+    for (name, net) in [("train_200_256_10_b32_t100", dense), ("train_200_rec256_10_b32_t100", recurrent)] {
+        let mut assistant = Assistant::new(SpikeRate::new(0.2, 0.03).expect("loss"), 1e-3);
+        let mut net = Some(net);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut stat = LearningStat::default();
+                let n = net.take().expect("network");
+                net = Some(assistant.train(n, x.clone(), y.clone(), &mut stat).expect("trains"));
+            })
+        });
+    }
     group.finish();
 }
 

@@ -4,8 +4,8 @@
 //!
 //! State of this crate: CUBA, ALIF, resonate-and-fire (phase RF and RF-IZ) and sigma-delta
 //! (ReLU) neurons with slayer's exact forward and gradients (surrogate gradients for the
-//! spiking ones, the CUBA/ALIF dynamics as one backend operation with a hand-written
-//! backward); Dense, complex Dense (RF), Conv, ConvT, Pool and Unpool synapses with
+//! spiking ones; the CUBA/ALIF, recurrent/KWTA, sigma-delta and RF dynamics each one backend
+//! operation over the time axis, with CubeCL kernels on the GPU); Dense, complex Dense (RF), Conv, ConvT, Pool and Unpool synapses with
 //! slayer's `quantize_8bit` weights and optional weight normalization; Input, Dense, Conv,
 //! ConvT, Pool, Unpool, Flatten and Recurrent blocks of each neuron (Recurrent for CUBA and
 //! ALIF), RF Dense blocks, CUBA Affine (voltage output), CUBA and ALIF KWTA, Average and
@@ -17,7 +17,7 @@
 //! MovingWindow classifiers, learning statistics (slayer's print, text files and plots)
 //! with a progress bar, a training assistant, and NMNIST and SHD readers; training on the
 //! CPU or a GPU ([`device::training_device`]). Not built yet: RF Conv/Affine/KWTA/Recurrent
-//! blocks, adaptive RF (adrf), the neuron dynamics as a GPU kernel.
+//! blocks, adaptive RF (adrf).
 //!
 //! Tensors are burn's `Tensor<3>` in slayer's NCT layout (batch, neurons, time); images are
 //! flattened C·H·W in C order (what slayer's Flatten block gives), so every block takes and

@@ -4,16 +4,66 @@
 //! (the state between steps carries no gradient), so a step's spike has the surrogate slope
 //! as its derivative with respect to that step's summed input, and the gradient reaches
 //! earlier steps only through `R`.
+//!
+//! The whole time axis is one backend operation ([`RecurrentOps`]) with a hand-written
+//! backward: with `e[t]` the gradient with respect to step `t`'s summed input,
+//! `e[t] = slope[t]·(g[t] + Rᵀ·e[t+1])` backwards in time, the input gradient is `e` and the
+//! weight gradient `Σ_t e[t]·s[t-1]ᵀ` (one matmul). The host kernels serve the CPU; on the
+//! GPU (`wgpu` feature) one CubeCL workgroup per copy steps all neurons together
+//! (`neuron::cube`). Elsewhere the same values and gradients come from standard operations
+//! unrolled in time.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Backend, Dispatch, Flex, Slice, TensorMetadata};
+use burn::tensor::{Shape, Tensor, TensorData};
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops, OpsKind};
+use burn_autodiff::Autodiff;
+use burn_flex::FlexTensor;
 
 use crate::error::Result;
-use crate::neuron::ops::{host, surrogate, CubaConstants, NeuronState};
+use crate::neuron::ops::{flex_tensor, flex_values, has_dynamics_kernels, host, surrogate, CubaConstants, NeuronState};
+
+/// The recurrent dynamics as one backend operation over the whole time axis.
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
+pub trait RecurrentOps: Backend {
+    /// Spikes (batch, n, time) of the currents `z` with recurrent weights `r` (n, n), from
+    /// rest; `c` packs [`CubaConstants`].
+    fn recurrent_spikes(z: FloatTensor<Self>, r: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self>;
+}
+
+/// The kernels behind [`RecurrentOps`], per execution backend.
+pub trait RecurrentKernels: Backend {
+    /// The spikes of `z` with recurrent weights `r`, and with `with_slope` their surrogate
+    /// slopes (otherwise a placeholder that is never read).
+    fn recurrent_forward(
+        z: FloatTensor<Self>,
+        r: FloatTensor<Self>,
+        c: &CubaConstants,
+        with_slope: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+    /// The gradient with respect to each step's summed input, `e[t] = slope[t]·(g[t] + Rᵀ·e[t+1])`
+    /// backwards in time, for the gradient `g` of the spikes.
+    fn recurrent_backward(g: FloatTensor<Self>, slope: FloatTensor<Self>, r: FloatTensor<Self>) -> FloatTensor<Self>;
+}
 
 /// The spikes of neurons with constants `c` for input currents `z` (batch, n, time) and
 /// recurrent weights `r` (n, n, already quantized), from rest; with `train`, differentiable
 /// with respect to `z` and `r` as slayer's `CustomRecurrent`.
 pub(crate) fn spikes(c: &CubaConstants, z: Tensor<3>, r: Tensor<2>, train: bool) -> Result<Tensor<3>> {
+    let (z, r) = if train { (z, r) } else { (z.detach(), r.detach()) };
+    if has_dynamics_kernels(&z.device()) {
+        let out = <Dispatch as RecurrentOps>::recurrent_spikes(z.into_dispatch(), r.into_dispatch(), c.pack());
+        return Ok(Tensor::from_dispatch(out));
+    }
+    unrolled(c, z, r, train)
+}
+
+/// [`spikes`] from standard operations: the forward on the host, then (with `train`) the
+/// time axis unrolled so that autodiff carries the gradient through `R`.
+fn unrolled(c: &CubaConstants, z: Tensor<3>, r: Tensor<2>, train: bool) -> Result<Tensor<3>> {
     let [batch, n, time] = z.dims();
     let z_host = host(z.clone().detach())?;
     let r_host = host(r.clone().detach().unsqueeze::<3>())?;
@@ -23,8 +73,8 @@ pub(crate) fn spikes(c: &CubaConstants, z: Tensor<3>, r: Tensor<2>, train: bool)
     if !train {
         return Ok(spikes);
     }
-    // Unrolled in time so that autodiff carries the gradient through R: each step's value
-    // is the host spike (d - d = 0 adds nothing), its derivative the surrogate slope.
+    // Each step's value is the host spike (d - d = 0 adds nothing), its derivative the
+    // surrogate slope.
     let slope = Tensor::<3>::from_data(TensorData::new(slope, [batch, n, time]), &device);
     let r_t = r.transpose();
     let mut previous: Option<Tensor<2>> = None;
@@ -67,4 +117,202 @@ fn run(c: &CubaConstants, z: &[f32], r: &[f32], [batch, n, time]: [usize; 3]) ->
         }
     }
     (spikes, slope)
+}
+
+/// [`RecurrentKernels::recurrent_backward`] on the host: `e[t] = slope[t]·(g[t] + Rᵀ·e[t+1])`,
+/// `Rᵀ·e` summed over ascending source neurons (as the GPU kernel does).
+fn run_backward(g: &[f32], slope: &[f32], r: &[f32], [batch, n, time]: [usize; 3]) -> Vec<f32> {
+    let mut e = vec![0f32; g.len()];
+    let mut next = vec![0f32; n];
+    let mut feedback = vec![0f32; n];
+    for b in 0..batch {
+        next.fill(0.0);
+        for t in (0..time).rev() {
+            feedback.fill(0.0);
+            for (&ej, row) in next.iter().zip(r.chunks_exact(n.max(1))) {
+                if ej != 0.0 {
+                    for (f, &w) in feedback.iter_mut().zip(row) {
+                        *f += w * ej;
+                    }
+                }
+            }
+            for (i, (x, f)) in next.iter_mut().zip(&feedback).enumerate() {
+                let k = (b * n + i) * time + t;
+                *x = slope[k] * (g[k] + f);
+                e[k] = *x;
+            }
+        }
+    }
+    e
+}
+
+/// The (batch, n, time) dimensions of a recurrent operation's currents.
+fn dims3(shape: &[usize]) -> [usize; 3] {
+    match *shape {
+        [batch, n, time] => [batch, n, time],
+        _ => [0, 0, 0],
+    }
+}
+
+impl RecurrentKernels for Flex {
+    fn recurrent_forward(
+        z: FlexTensor,
+        r: FlexTensor,
+        c: &CubaConstants,
+        with_slope: bool,
+    ) -> (FlexTensor, FlexTensor) {
+        let (z, shape) = flex_values(z);
+        let (r, _) = flex_values(r);
+        let (spikes, slope) = run(c, &z, &r, dims3(&shape));
+        let slope = if with_slope { flex_tensor(slope, shape.clone()) } else { flex_tensor(vec![0.0], vec![1]) };
+        (flex_tensor(spikes, shape), slope)
+    }
+    fn recurrent_backward(g: FlexTensor, slope: FlexTensor, r: FlexTensor) -> FlexTensor {
+        let (g, shape) = flex_values(g);
+        let (slope, _) = flex_values(slope);
+        let (r, _) = flex_values(r);
+        flex_tensor(run_backward(&g, &slope, &r, dims3(&shape)), shape)
+    }
+}
+
+impl RecurrentOps for Flex {
+    fn recurrent_spikes(z: FlexTensor, r: FlexTensor, c: [f32; 16]) -> FlexTensor {
+        Flex::recurrent_forward(z, r, &CubaConstants::unpack(c), false).0
+    }
+}
+
+/// The recurrent weights' gradient `Σ_{b,t} e[b,:,t]·s[b,:,t-1]ᵀ` (n, n) as one matmul.
+fn weight_gradient<B: Backend>(e: FloatTensor<B>, spikes: FloatTensor<B>) -> FloatTensor<B> {
+    let [batch, n, time] = dims3(&e.shape().to_vec());
+    if time < 2 || batch == 0 {
+        let device = e.device();
+        return B::float_zeros(Shape::new([n, n]), &device, e.dtype().into());
+    }
+    let later = B::float_slice(e, &[Slice::from(0..batch), Slice::from(0..n), Slice::from(1..time)]);
+    let earlier = B::float_slice(spikes, &[Slice::from(0..batch), Slice::from(0..n), Slice::from(0..time - 1)]);
+    let later = B::float_reshape(B::float_permute(later, &[1, 0, 2]), Shape::new([n, batch * (time - 1)]));
+    let earlier = B::float_reshape(B::float_permute(earlier, &[0, 2, 1]), Shape::new([batch * (time - 1), n]));
+    B::float_matmul(later, earlier)
+}
+
+impl<B: Backend + RecurrentKernels, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
+    fn recurrent_spikes(z: FloatTensor<Self>, r: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct RecurrentBackward;
+
+        impl<B: Backend + RecurrentKernels> Backward<B, 2> for RecurrentBackward {
+            /// The slopes, the spikes and the recurrent weights.
+            type State = (B::FloatTensorPrimitive, B::FloatTensorPrimitive, B::FloatTensorPrimitive);
+
+            fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+                let (slope, spikes, r) = ops.state;
+                let [z_node, r_node] = ops.parents;
+                let e = B::recurrent_backward(grads.consume::<B>(&ops.node), slope, r);
+                if let Some(node) = r_node {
+                    grads.register::<B>(node.id, weight_gradient::<B>(e.clone(), spikes));
+                }
+                if let Some(node) = z_node {
+                    grads.register::<B>(node.id, e);
+                }
+            }
+        }
+
+        let constants = CubaConstants::unpack(c);
+        let nodes = [z.node(), r.node()];
+        let (z, r) = (z.into_primitive(), r.into_primitive());
+        // The slopes are only computed (and kept) when a gradient will be asked for.
+        match RecurrentBackward.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (spikes, slope) = B::recurrent_forward(z, r.clone(), &constants, true);
+                prep.finish((slope, spikes.clone(), r), spikes)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::recurrent_forward(z, r, &constants, false).0),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::neuron::ops::{Adaptation, SAMPLE_CUBA};
+    use burn::tensor::Device;
+
+    /// CUBA and ALIF constants that make recurrent populations spike, adapt and reset.
+    pub(crate) fn sample_constants() -> [(&'static str, CubaConstants); 2] {
+        let alif = CubaConstants {
+            reset_at: f32::INFINITY,
+            adaptation: Some(Adaptation { factors: [4096 - 300, 4096 - 700], theta0: 5120, step: 2048 }),
+            ..SAMPLE_CUBA
+        };
+        [("cuba", SAMPLE_CUBA), ("alif", alif)]
+    }
+
+    /// Currents, recurrent weights (on the 8-bit grid, as quantized) and output weights of a
+    /// recurrent population of `n` neurons over `batch` copies and `steps` steps.
+    pub(crate) fn sample_inputs(batch: usize, n: usize, steps: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let len = batch * n * steps;
+        let z = (0..len).map(|i| ((i * 7919) % 113) as f32 / 90.0 - 0.45).collect();
+        let r = (0..n * n).map(|i| ((i * 104_729) % 61) as f32 / 64.0 - 0.5).map(|w| w * 4.0 / n as f32).collect();
+        let w = (0..len).map(|i| ((i * 7727) % 17) as f32 / 8.0 - 1.0).collect();
+        (z, r, w)
+    }
+
+    /// The largest magnitude among `values`.
+    pub(crate) fn largest(values: &[f32]) -> f32 {
+        values.iter().fold(0f32, |m, x| m.max(x.abs()))
+    }
+
+    /// The spikes, input gradient and recurrent weight gradient of `loss = Σ w·s` on `device`,
+    /// through the backend operation (`fused`) or the time axis unrolled.
+    pub(crate) fn run_on(
+        device: &Device,
+        c: &CubaConstants,
+        (z, r, w): &(Vec<f32>, Vec<f32>, Vec<f32>),
+        [batch, n, steps]: [usize; 3],
+        fused: bool,
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let zt = Tensor::<3>::from_data(TensorData::new(z.clone(), [batch, n, steps]), device).require_grad();
+        let rt = Tensor::<2>::from_data(TensorData::new(r.clone(), [n, n]), device).require_grad();
+        let wt = Tensor::<3>::from_data(TensorData::new(w.clone(), [batch, n, steps]), device);
+        let s = if fused { spikes(c, zt.clone(), rt.clone(), true) } else { unrolled(c, zt.clone(), rt.clone(), true) };
+        let s = s.expect("spikes");
+        let grads = (s.clone() * wt).sum().backward();
+        let gz = host(zt.grad(&grads).expect("an input gradient")).expect("gradient");
+        let gr = host(rt.grad(&grads).expect("a weight gradient").unsqueeze::<3>()).expect("gradient");
+        (host(s).expect("spikes"), gz, gr)
+    }
+
+    /// Asserts `got` equals `want` to `tol` relative, absolute below `scale` (the magnitude
+    /// of the largest term of a sum: a sum's rounding error is relative to its terms).
+    pub(crate) fn assert_close(label: &str, want: &[f32], got: &[f32], tol: f32, scale: f32) {
+        assert_eq!(want.len(), got.len(), "{label}: lengths");
+        for (k, (a, b)) in want.iter().zip(got).enumerate() {
+            assert!((a - b).abs() <= tol * a.abs().max(scale), "{label} {k}: want {a}, got {b}");
+        }
+        assert!(want.iter().any(|&x| x.abs() > 1e-3), "{label}: gradients flow");
+    }
+
+    /// The backend operation (host kernels on the CPU) gives the unrolled standard operations'
+    /// spikes exactly and their input and recurrent-weight gradients to float rounding, for
+    /// CUBA and ALIF populations that spike, adapt and reset; untracked it gives the same spikes.
+    #[test]
+    fn the_recurrent_operation_equals_the_unrolled_one() {
+        let cpu = crate::device::training_device("cpu").expect("the CPU device");
+        assert!(has_dynamics_kernels(&cpu));
+        let dims = [3, 37, 40];
+        let inputs = sample_inputs(dims[0], dims[1], dims[2]);
+        for (label, c) in sample_constants() {
+            let (want_s, want_gz, want_gr) = run_on(&cpu, &c, &inputs, dims, false);
+            let (got_s, got_gz, got_gr) = run_on(&cpu, &c, &inputs, dims, true);
+            assert_eq!(got_s, want_s, "{label}: spikes");
+            let spiking = want_s.iter().filter(|&&s| s != 0.0).count();
+            assert!(spiking > want_s.len() / 20 && spiking < want_s.len() * 4 / 5, "{label}: {spiking} spikes");
+            assert_close(&format!("{label}: input gradient"), &want_gz, &got_gz, 1e-5, 1.0);
+            // Each entry sums batch·(steps - 1) products of an input gradient and a spike.
+            assert_close(&format!("{label}: weight gradient"), &want_gr, &got_gr, 1e-5, largest(&want_gz));
+            let z = Tensor::<3>::from_data(TensorData::new(inputs.0.clone(), dims), &cpu);
+            let r = Tensor::<2>::from_data(TensorData::new(inputs.1.clone(), [dims[1], dims[1]]), &cpu);
+            assert_eq!(host(spikes(&c, z, r, false).expect("spikes")).expect("spikes"), want_s, "{label}: untracked");
+        }
+    }
 }

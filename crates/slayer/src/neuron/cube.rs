@@ -15,7 +15,8 @@
 //! sums in float64 and rounds each partial sum (PyTorch's CPU `cumsum`), so the two agree
 //! exactly where the partial sums are exact in float32 and to float rounding otherwise.
 
-use burn::backend::DType;
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::{DType, Slice};
 use burn::tensor::Shape;
 use burn_cubecl::cubecl;
 use burn_cubecl::kernel::into_contiguous;
@@ -28,6 +29,7 @@ use cubecl::prelude::*;
 use super::ops::{stacked_shape, CubaConstants, CubaKernels, CubaOps};
 use super::rf::{RfConstants, RfOps};
 use super::sigma_delta::SigmaDeltaOps;
+use crate::recurrent::{RecurrentKernels, RecurrentOps};
 
 /// `rtz(x·f, 12)` (truncating toward zero) in 32-bit arithmetic, exact for any i32 `x` and
 /// `0 <= f <= 4096`: `|x| = 4096a + b` gives `a·f + floor(b·f / 4096)`.
@@ -42,6 +44,52 @@ fn decay12(x: i32, f: u32) -> i32 {
     } else {
         r
     }
+}
+
+/// One step of slayer's CUBA (`adaptive` 0) or ALIF dynamics from the state `(u, v, θ, r)`
+/// with input current `z`: the new state, the output (0, 1 or the graded voltage), the
+/// pre-reset voltage minus the threshold (the surrogate's argument) and the pre-reset voltage.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn neuron_step(
+    state: (i32, i32, i32, i32),
+    z: f32,
+    cd: u32,
+    vd: u32,
+    reset_at: f32,
+    spike_at: f32,
+    graded: u32,
+    adaptive: u32,
+    theta_factor: u32,
+    r_factor: u32,
+    theta0: i32,
+    theta_step: i32,
+) -> (i32, i32, i32, i32, f32, f32, f32) {
+    let (u0, v0, theta0_state, r0) = state;
+    let u = decay12(u0, cd) + i32::cast_from(4096.0f32 * z);
+    // slayer's current u/4096 scaled back by 4096: u through float32.
+    let mut v = decay12(v0, vd) + i32::cast_from(f32::cast_from(u));
+    let mut theta = theta0_state;
+    let mut r = r0;
+    let voltage = f32::cast_from(v) / 4096.0f32;
+    let mut centre = spike_at;
+    if adaptive != 0u32 {
+        r = decay12(r, r_factor);
+        theta = decay12(theta - theta0, theta_factor) + theta0;
+        // slayer emits on the float32 sum, adapts on the integers.
+        centre = f32::cast_from(theta) / 4096.0f32 + f32::cast_from(r) / 4096.0f32;
+        if v >= theta + r {
+            r += 2i32 * theta;
+            theta += theta_step;
+        }
+    } else if f32::cast_from(v) >= reset_at {
+        v = 0i32;
+    }
+    let mut out = 0.0f32;
+    if voltage >= centre {
+        out = if graded != 0u32 { voltage } else { 1.0f32 };
+    }
+    (u, v, theta, r, out, voltage - centre, voltage)
 }
 
 /// One thread per neuron (row of `steps` values of `z`): slayer's CUBA (`adaptive` 0) or
@@ -76,42 +124,150 @@ fn dynamics_kernel(
     if row >= rows {
         terminate!();
     }
-    let mut u = 0i32;
-    let mut v = 0i32;
-    let mut theta = theta0;
-    let mut r = 0i32;
+    let mut state = (0i32, 0i32, theta0, 0i32);
     let base = row * steps;
     for t in 0..steps {
         let k = base + t;
-        u = decay12(u, cd) + i32::cast_from(4096.0f32 * z[k]);
-        // slayer's current u/4096 scaled back by 4096: u through float32.
-        v = decay12(v, vd) + i32::cast_from(f32::cast_from(u));
-        let voltage = f32::cast_from(v) / 4096.0f32;
-        let mut centre = spike_at;
-        if adaptive != 0u32 {
-            r = decay12(r, r_factor);
-            theta = decay12(theta - theta0, theta_factor) + theta0;
-            // slayer emits on the float32 sum, adapts on the integers.
-            centre = f32::cast_from(theta) / 4096.0f32 + f32::cast_from(r) / 4096.0f32;
-            if v >= theta + r {
-                r += 2i32 * theta;
-                theta += theta_step;
-            }
-        } else if f32::cast_from(v) >= reset_at {
-            v = 0i32;
-        }
-        let mut out = 0.0f32;
-        if voltage >= centre {
-            out = if graded != 0u32 { voltage } else { 1.0f32 };
-        }
+        let (u, v, theta, r, out, above, voltage) = neuron_step(
+            state,
+            z[k],
+            cd,
+            vd,
+            reset_at,
+            spike_at,
+            graded,
+            adaptive,
+            theta_factor,
+            r_factor,
+            theta0,
+            theta_step,
+        );
+        state = (u, v, theta, r);
         spikes[k] = out;
         if with_trace != 0u32 {
-            spikes[rows * steps + k] = voltage - centre;
+            spikes[rows * steps + k] = above;
             spikes[2 * rows * steps + k] = voltage;
         }
         if with_slope != 0u32 {
-            slope[k] = height * f32::exp(-f32::abs((voltage - centre) / tau));
+            slope[k] = height * f32::exp(-f32::abs(above / tau));
         }
+    }
+}
+
+/// One workgroup per copy (`CUBE_POS`), its units striding over the `n` neurons: slayer's
+/// recurrent CUBA or ALIF dynamics (`crate::recurrent`), each step's input being
+/// `z[t] + R·s[t-1]` summed over ascending source neurons. The states live in `state`
+/// (4 per neuron and copy), the last two steps' spikes in `previous` (two planes of
+/// batch·n); a storage barrier closes each step, so that every unit reads the whole previous
+/// step. Writes the spikes, and when `with_slope` the surrogate slopes, to the two planes of
+/// `out`.
+#[cube(launch_unchecked)]
+#[allow(clippy::too_many_arguments)]
+fn recurrent_kernel(
+    z: &[f32],
+    r: &[f32],
+    out: &mut [f32],
+    state: &mut [i32],
+    previous: &mut [f32],
+    batch: usize,
+    n: usize,
+    steps: usize,
+    with_slope: u32,
+    cd: u32,
+    vd: u32,
+    reset_at: f32,
+    spike_at: f32,
+    graded: u32,
+    tau: f32,
+    height: f32,
+    adaptive: u32,
+    theta_factor: u32,
+    r_factor: u32,
+    theta0: i32,
+    theta_step: i32,
+) {
+    let b = usize::cast_from(CUBE_POS);
+    let units = usize::cast_from(CUBE_DIM);
+    let per_unit = n.div_ceil(units);
+    let plane = batch * n * steps;
+    for k in 0..per_unit {
+        let i = usize::cast_from(UNIT_POS) + k * units;
+        if i < n {
+            let s = (b * n + i) * 4;
+            state[s] = 0i32;
+            state[s + 1] = 0i32;
+            state[s + 2] = theta0;
+            state[s + 3] = 0i32;
+        }
+    }
+    for t in 0..steps {
+        // Step t writes the plane t % 2 and reads the other, written by step t - 1.
+        let write = (t % 2) * batch * n + b * n;
+        let read = ((t + 1) % 2) * batch * n + b * n;
+        for k in 0..per_unit {
+            let i = usize::cast_from(UNIT_POS) + k * units;
+            if i < n {
+                let mut feedback = 0.0f32;
+                if t > 0 {
+                    for j in 0..n {
+                        feedback += r[i * n + j] * previous[read + j];
+                    }
+                }
+                let s = (b * n + i) * 4;
+                let at = (b * n + i) * steps + t;
+                let (u, v, theta, rr, spike, above, _voltage) = neuron_step(
+                    (state[s], state[s + 1], state[s + 2], state[s + 3]),
+                    z[at] + feedback,
+                    cd,
+                    vd,
+                    reset_at,
+                    spike_at,
+                    graded,
+                    adaptive,
+                    theta_factor,
+                    r_factor,
+                    theta0,
+                    theta_step,
+                );
+                state[s] = u;
+                state[s + 1] = v;
+                state[s + 2] = theta;
+                state[s + 3] = rr;
+                out[at] = spike;
+                if with_slope != 0u32 {
+                    out[plane + at] = height * f32::exp(-f32::abs(above / tau));
+                }
+                previous[write + i] = spike;
+            }
+        }
+        sync_storage();
+    }
+}
+
+/// One workgroup per copy, as [`recurrent_kernel`], backwards in time: the gradient with
+/// respect to each step's summed input, `e[t] = slope[t]·(g[t] + Rᵀ·e[t+1])`, `Rᵀ·e` summed
+/// over ascending source neurons (as the host does); `e[t+1]` is read back from `e` itself.
+#[cube(launch_unchecked)]
+fn recurrent_backward_kernel(g: &[f32], slope: &[f32], r: &[f32], e: &mut [f32], n: usize, steps: usize) {
+    let b = usize::cast_from(CUBE_POS);
+    let units = usize::cast_from(CUBE_DIM);
+    let per_unit = n.div_ceil(units);
+    for back in 0..steps {
+        let t = steps - 1 - back;
+        for k in 0..per_unit {
+            let i = usize::cast_from(UNIT_POS) + k * units;
+            if i < n {
+                let mut feedback = 0.0f32;
+                if back > 0 {
+                    for j in 0..n {
+                        feedback += r[j * n + i] * e[(b * n + j) * steps + t + 1];
+                    }
+                }
+                let at = (b * n + i) * steps + t;
+                e[at] = slope[at] * (g[at] + feedback);
+            }
+        }
+        sync_storage();
     }
 }
 
@@ -401,6 +557,111 @@ impl CubaOps for CubeBackend {
     }
 }
 
+/// Units per workgroup of the recurrent kernels: up to 256, fewer for small populations.
+fn recurrent_cube(n: usize) -> CubeDim {
+    CubeDim::new_1d(n.next_power_of_two().clamp(32, 256) as u32)
+}
+
+impl RecurrentKernels for CubeBackend {
+    fn recurrent_forward(
+        z: CubeTensor,
+        r: CubeTensor,
+        c: &CubaConstants,
+        with_slope: bool,
+    ) -> (CubeTensor, CubeTensor) {
+        let (z, r) = (into_contiguous(z), into_contiguous(r));
+        let dims = z.meta.shape().to_vec();
+        let (batch, n, steps) = (dims[0], dims[1], dims[2]);
+        let out = empty_shaped(&z, stacked_shape(&dims, 2));
+        let planes = |out: &CubeTensor| {
+            let (spikes, slope) = (out.clone(), out.clone());
+            let [spikes, slope] = [(spikes, 0), (slope, 1)].map(|(t, k)| {
+                CubeBackend::float_slice(
+                    t,
+                    &[Slice::from(k * batch..(k + 1) * batch), Slice::from(0..n), Slice::from(0..steps)],
+                )
+            });
+            (spikes, slope)
+        };
+        if batch * n * steps == 0 {
+            return planes(&out);
+        }
+        let state = empty_device_contiguous_dtype(
+            z.client.clone(),
+            z.device.clone(),
+            Shape::from(vec![batch * n * 4]),
+            DType::I32,
+        );
+        let previous = empty_shaped(&z, vec![2 * batch * n]);
+        let a = c.adaptation.unwrap_or_default();
+        let client = z.client.clone();
+        // SAFETY: z holds batch·n·steps values, out twice as many, r n·n, state 4·batch·n and
+        // previous 2·batch·n; workgroup b touches only copy b's rows, states and spikes.
+        unsafe {
+            recurrent_kernel::launch_unchecked(
+                &client,
+                CubeCount::Static(batch as u32, 1, 1),
+                recurrent_cube(n),
+                z.into_buffer_arg(),
+                r.into_buffer_arg(),
+                out.clone().into_buffer_arg(),
+                state.into_buffer_arg(),
+                previous.into_buffer_arg(),
+                batch,
+                n,
+                steps,
+                u32::from(with_slope),
+                c.factors[0] as u32,
+                c.factors[1] as u32,
+                c.reset_at,
+                c.spike_at,
+                u32::from(c.graded),
+                c.tau,
+                c.height,
+                u32::from(c.adaptation.is_some()),
+                a.factors[0] as u32,
+                a.factors[1] as u32,
+                a.theta0 as i32,
+                a.step as i32,
+            );
+        }
+        planes(&out)
+    }
+
+    fn recurrent_backward(g: CubeTensor, slope: CubeTensor, r: CubeTensor) -> CubeTensor {
+        let (g, slope, r) = (into_contiguous(g), into_contiguous(slope), into_contiguous(r));
+        let dims = g.meta.shape().to_vec();
+        let (batch, n, steps) = (dims[0], dims[1], dims[2]);
+        let e = empty_like(&g);
+        if batch * n * steps == 0 {
+            return e;
+        }
+        let client = g.client.clone();
+        // SAFETY: g, slope and e hold batch·n·steps values, r n·n; workgroup b touches only
+        // copy b's rows.
+        unsafe {
+            recurrent_backward_kernel::launch_unchecked(
+                &client,
+                CubeCount::Static(batch as u32, 1, 1),
+                recurrent_cube(n),
+                g.into_buffer_arg(),
+                slope.into_buffer_arg(),
+                r.into_buffer_arg(),
+                e.clone().into_buffer_arg(),
+                n,
+                steps,
+            );
+        }
+        e
+    }
+}
+
+impl RecurrentOps for CubeBackend {
+    fn recurrent_spikes(z: CubeTensor, r: CubeTensor, c: [f32; 16]) -> CubeTensor {
+        Self::recurrent_forward(z, r, &CubaConstants::unpack(c), false).0
+    }
+}
+
 impl SigmaDeltaOps for CubeBackend {
     fn sigma_delta_dynamics(z: CubeTensor, c: [f32; 4]) -> CubeTensor {
         let z = into_contiguous(z);
@@ -526,6 +787,28 @@ mod tests {
             for (plane, (w, g)) in want.iter().zip(&got).enumerate() {
                 assert_eq!(g, w, "{label}: trace plane {plane}");
             }
+        }
+    }
+
+    /// The recurrent kernels give the host kernels' spikes exactly and the same input and
+    /// recurrent-weight gradients to float rounding, for CUBA and ALIF, over several copies of
+    /// a population larger than a workgroup (each unit steps two neurons).
+    #[test]
+    fn gpu_recurrent_dynamics_equal_the_host_kernels() {
+        use crate::recurrent::tests::{assert_close, largest, run_on, sample_constants, sample_inputs};
+        let gpu = crate::device::training_device("wgpu").expect("a GPU adapter (lavapipe in CI)");
+        let cpu = crate::device::training_device("cpu").expect("the CPU device");
+        let dims = [2, 300, 30];
+        let inputs = sample_inputs(dims[0], dims[1], dims[2]);
+        for (label, c) in sample_constants() {
+            let (want_s, want_gz, want_gr) = run_on(&cpu, &c, &inputs, dims, true);
+            let (got_s, got_gz, got_gr) = run_on(&gpu, &c, &inputs, dims, true);
+            assert_eq!(got_s, want_s, "{label}: spikes");
+            let spiking = want_s.iter().filter(|&&s| s != 0.0).count();
+            assert!(spiking > want_s.len() / 20 && spiking < want_s.len() * 4 / 5, "{label}: {spiking} spikes");
+            assert_close(&format!("{label}: input gradient"), &want_gz, &got_gz, 1e-5, 1.0);
+            // Each entry sums batch·(steps - 1) products of an input gradient and a spike.
+            assert_close(&format!("{label}: weight gradient"), &want_gr, &got_gr, 1e-5, largest(&want_gz));
         }
     }
 
