@@ -94,26 +94,29 @@ fn unrolled(c: &CubaConstants, z: Tensor<3>, r: Tensor<2>, train: bool) -> Resul
 }
 
 /// The forward on the host: spikes and surrogate slopes (batch, n, time) in row order.
+/// `R·s[t-1]` is summed in float32 over the previous step's non-zero outputs in ascending
+/// order (the zeros add nothing), so its cost follows the spike rate.
 fn run(c: &CubaConstants, z: &[f32], r: &[f32], [batch, n, time]: [usize; 3]) -> (Vec<f32>, Vec<f32>) {
     let mut spikes = vec![0f32; z.len()];
     let mut slope = vec![0f32; z.len()];
+    let mut active: Vec<(usize, f32)> = Vec::with_capacity(n);
+    let mut now_active: Vec<(usize, f32)> = Vec::with_capacity(n);
     for b in 0..batch {
         let mut states = vec![NeuronState::at_rest(c); n];
-        let mut previous = vec![0f32; n];
-        let mut current = vec![0f32; n];
+        active.clear();
         for t in 0..time {
-            let silent = previous.iter().all(|&s| s == 0.0);
-            for (i, state) in states.iter_mut().enumerate() {
-                // Summed in float32 as torch does (exact for binary spikes on the 8-bit grid).
-                let feedback: f32 =
-                    if silent { 0.0 } else { r[i * n..(i + 1) * n].iter().zip(&previous).map(|(w, s)| w * s).sum() };
+            now_active.clear();
+            for (i, (state, row)) in states.iter_mut().zip(r.chunks_exact(n.max(1))).enumerate() {
+                let feedback: f32 = active.iter().map(|&(j, s)| row[j] * s).sum();
                 let k = (b * n + i) * time + t;
                 let (s, above, _) = state.step(c, z[k] + feedback);
-                current[i] = s;
                 spikes[k] = s;
                 slope[k] = surrogate(c, above);
+                if s != 0.0 {
+                    now_active.push((i, s));
+                }
             }
-            std::mem::swap(&mut previous, &mut current);
+            std::mem::swap(&mut active, &mut now_active);
         }
     }
     (spikes, slope)

@@ -210,7 +210,11 @@ fn recurrent_kernel(
                 let mut feedback = 0.0f32;
                 if t > 0 {
                     for j in 0..n {
-                        feedback += r[i * n + j] * previous[read + j];
+                        // The same for every unit: a uniform branch past silent neurons.
+                        let s = previous[read + j];
+                        if s != 0.0f32 {
+                            feedback += r[i * n + j] * s;
+                        }
                     }
                 }
                 let s = (b * n + i) * 4;
@@ -260,7 +264,10 @@ fn recurrent_backward_kernel(g: &[f32], slope: &[f32], r: &[f32], e: &mut [f32],
                 let mut feedback = 0.0f32;
                 if back > 0 {
                     for j in 0..n {
-                        feedback += r[j * n + i] * e[(b * n + j) * steps + t + 1];
+                        let x = e[(b * n + j) * steps + t + 1];
+                        if x != 0.0f32 {
+                            feedback += r[j * n + i] * x;
+                        }
                     }
                 }
                 let at = (b * n + i) * steps + t;
