@@ -102,6 +102,45 @@ pub struct Block {
     /// always flat here, so it only matters to the exported file.
     #[module(skip)]
     pub flatten: bool,
+    /// What a Recurrent or KWTA block carries from one forward call to the next.
+    #[module(skip)]
+    pub carried: CarriedState,
+}
+
+/// The neuron states a Recurrent or KWTA block carries from one forward call to the next
+/// (slayer always keeps them for these blocks: `persistent_state`), and a KWTA block's last
+/// output step, which its `delay_shift` sends first in the next call (slayer's
+/// `step_delay` buffer). A call with another batch size starts from rest, as slayer's;
+/// [`Block::reset_state`] forgets them.
+#[derive(Debug, Default)]
+pub struct CarriedState(std::sync::Mutex<Option<Carried>>);
+
+/// The contents of a [`CarriedState`].
+#[derive(Debug, Clone)]
+struct Carried {
+    /// The neurons' final states (batch, n, 4), see `recurrent::rest_state`.
+    neurons: Tensor<3>,
+    /// The last output step (batch, n, 1) before the `delay_shift`.
+    last_output: Tensor<3>,
+}
+
+impl CarriedState {
+    /// The carried states and last output when they are for `batch` copies.
+    fn for_batch(&self, batch: usize) -> Option<Carried> {
+        let carried = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        carried.as_ref().filter(|c| c.neurons.dims()[0] == batch).cloned()
+    }
+
+    /// Keeps `carried` for the next call (None forgets).
+    fn keep(&self, carried: Option<Carried>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = carried;
+    }
+}
+
+impl Clone for CarriedState {
+    fn clone(&self) -> Self {
+        CarriedState(std::sync::Mutex::new(self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()))
+    }
 }
 
 /// The former name of [`Block`] (dense synapses only then).
@@ -124,6 +163,7 @@ impl Block {
             neuron,
             delay_shift,
             flatten: false,
+            carried: CarriedState::default(),
         }
     }
 
@@ -216,8 +256,17 @@ impl Block {
         Ok(self)
     }
 
+    /// Forgets the neuron states and last output a Recurrent or KWTA block carries from one
+    /// forward call to the next (see [`CarriedState`]): the next call starts from rest, as
+    /// a new block does. Call it between independent sequences of the same batch size.
+    pub fn reset_state(&self) {
+        self.carried.keep(None);
+    }
+
     /// The spikes of a Recurrent or KWTA block for synaptic input `z`: the recurrence
-    /// `R·s[t-1]` (and KWTA's constant input) stepped with the neurons.
+    /// `R·s[t-1]` (and KWTA's constant input) stepped with the neurons, from the states the
+    /// last call with this batch size left (or from rest); a KWTA block's `delay_shift`
+    /// sends the last call's final output first. Keeps the final states and output.
     fn recurrent_spikes(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
         let wrong = || SlayerError::Parameter {
             what: "Recurrent / KWTA block neuron".into(),
@@ -237,7 +286,25 @@ impl Block {
             (None, Some(k), Neuron::Alif(neuron)) => (z + k.bias(n, neuron.threshold()), k.recurrent_weights(n)),
             _ => return Err(wrong()),
         };
-        crate::recurrent::spikes(&c, z, r, train)
+        let [batch, _, time] = z.dims();
+        let device = z.device();
+        let carried = self.carried.for_batch(batch).filter(|c| c.neurons.dims()[1] == n);
+        let state = match &carried {
+            Some(c) => c.neurons.clone(),
+            None => crate::recurrent::rest_state(&c, batch, n, &device),
+        };
+        let (s, neurons) = crate::recurrent::spikes(&c, z, r, state, train)?;
+        if time == 0 {
+            return Ok(s);
+        }
+        let last_output = s.clone().narrow(2, time - 1, 1).detach();
+        self.carried.keep(Some(Carried { neurons, last_output }));
+        // slayer's step_delay with a persistent state (KWTA; a Recurrent block shifts in a zero).
+        Ok(match (self.kwta.is_some() && self.delay_shift, carried) {
+            (true, Some(before)) => Tensor::cat(vec![before.last_output, s.narrow(2, 0, time - 1)], 2),
+            (true, None) => step_delay(s),
+            (false, _) => s,
+        })
     }
 
     /// Makes the block's sigma-delta threshold learnable (slayer's `requires_grad=True`),
@@ -336,7 +403,8 @@ impl Block {
         } else {
             self.neuron.forward(z)?
         };
-        let s = if self.delay_shift { step_delay(s) } else { s };
+        // A KWTA block's shift comes with its carried last output (in `recurrent_spikes`).
+        let s = if self.delay_shift && self.kwta.is_none() { step_delay(s) } else { s };
         match &self.delay {
             Some(d) => d.forward(s),
             None => Ok(s),
@@ -366,6 +434,13 @@ pub struct Network {
 }
 
 impl Network {
+    /// Forgets the states its Recurrent and KWTA blocks carry from one forward call to the
+    /// next ([`Block::reset_state`]): the next call starts from rest. Call it between
+    /// independent sequences of the same batch size.
+    pub fn reset_state(&self) {
+        self.blocks.iter().for_each(Block::reset_state);
+    }
+
     /// A new network of dense CUBA blocks with `sizes` = [inputs, hidden..., outputs],
     /// every layer's neurons as `neuron`, weights initialised as slayer's (`weight_scale`).
     pub fn dense(sizes: &[usize], neuron: &CubaNeuron, weight_scale: f64, device: &Device) -> Network {

@@ -26,21 +26,34 @@ use burn_flex::FlexTensor;
 use crate::error::Result;
 use crate::neuron::ops::{flex_tensor, flex_values, has_dynamics_kernels, host, surrogate, CubaConstants, NeuronState};
 
+/// Values per neuron of a recurrent population's state: current, voltage, threshold and
+/// refractory state (the last two ALIF's), in units of 1/4096.
+pub const STATE_VALUES: usize = 4;
+
 /// The recurrent dynamics as one backend operation over the whole time axis.
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait RecurrentOps: Backend {
-    /// Spikes (batch, n, time) of the currents `z` with recurrent weights `r` (n, n), from
-    /// rest; `c` packs [`CubaConstants`].
-    fn recurrent_spikes(z: FloatTensor<Self>, r: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self>;
+    /// The spikes (batch, n, time) of the currents `z` with recurrent weights `r` (n, n),
+    /// starting from the neuron states `state` (batch, n, [`STATE_VALUES`]), followed along
+    /// the last axis by the final states: (batch, n, time + 4). `c` packs [`CubaConstants`].
+    /// Differentiable with respect to `z` and `r` (the states carry no gradient).
+    fn recurrent_spikes(
+        z: FloatTensor<Self>,
+        r: FloatTensor<Self>,
+        state: FloatTensor<Self>,
+        c: [f32; 16],
+    ) -> FloatTensor<Self>;
 }
 
 /// The kernels behind [`RecurrentOps`], per execution backend.
 pub trait RecurrentKernels: Backend {
-    /// The spikes of `z` with recurrent weights `r`, and with `with_slope` their surrogate
-    /// slopes (otherwise a placeholder that is never read).
+    /// The spikes of `z` with recurrent weights `r` from the states `state`, followed by the
+    /// final states (as [`RecurrentOps::recurrent_spikes`]), and with `with_slope` the
+    /// spikes' surrogate slopes (otherwise a placeholder that is never read).
     fn recurrent_forward(
         z: FloatTensor<Self>,
         r: FloatTensor<Self>,
+        state: FloatTensor<Self>,
         c: &CubaConstants,
         with_slope: bool,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
@@ -49,29 +62,66 @@ pub trait RecurrentKernels: Backend {
     fn recurrent_backward(g: FloatTensor<Self>, slope: FloatTensor<Self>, r: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
+/// The states of `batch` copies of `n` neurons with constants `c` at rest (the ALIF
+/// threshold at its base value): (batch, n, [`STATE_VALUES`]).
+pub(crate) fn rest_state(c: &CubaConstants, batch: usize, n: usize, device: &burn::tensor::Device) -> Tensor<3> {
+    let rest = NeuronState::at_rest(c).values();
+    let values = (0..batch * n).flat_map(|_| rest).collect();
+    Tensor::<3>::from_data(TensorData::new(values, [batch, n, STATE_VALUES]), device)
+}
+
 /// The spikes of neurons with constants `c` for input currents `z` (batch, n, time) and
-/// recurrent weights `r` (n, n, already quantized), from rest; with `train`, differentiable
+/// recurrent weights `r` (n, n, already quantized), from the neuron states `state` (see
+/// [`rest_state`]), and their final states; with `train`, the spikes are differentiable
 /// with respect to `z` and `r` as slayer's `CustomRecurrent`.
-pub(crate) fn spikes(c: &CubaConstants, z: Tensor<3>, r: Tensor<2>, train: bool) -> Result<Tensor<3>> {
-    let (z, r) = if train { (z, r) } else { (z.detach(), r.detach()) };
-    if has_dynamics_kernels(&z.device()) {
-        let out = <Dispatch as RecurrentOps>::recurrent_spikes(z.into_dispatch(), r.into_dispatch(), c.pack());
-        return Ok(Tensor::from_dispatch(out));
+pub(crate) fn spikes(
+    c: &CubaConstants,
+    z: Tensor<3>,
+    r: Tensor<2>,
+    state: Tensor<3>,
+    train: bool,
+) -> Result<(Tensor<3>, Tensor<3>)> {
+    let (z, r, state) = if train { (z, r, state.detach()) } else { (z.detach(), r.detach(), state.detach()) };
+    let [batch, n, time] = z.dims();
+    if state.dims() != [batch, n, STATE_VALUES] {
+        return Err(crate::error::SlayerError::Shape {
+            what: "recurrent neuron states".into(),
+            expected: format!("({batch}, {n}, {STATE_VALUES})"),
+            got: state.dims().to_vec(),
+        });
     }
-    unrolled(c, z, r, train)
+    if has_dynamics_kernels(&z.device()) {
+        let out = <Dispatch as RecurrentOps>::recurrent_spikes(
+            z.into_dispatch(),
+            r.into_dispatch(),
+            state.into_dispatch(),
+            c.pack(),
+        );
+        let out = Tensor::<3>::from_dispatch(out);
+        let final_state = out.clone().narrow(2, time, STATE_VALUES).detach();
+        return Ok((out.narrow(2, 0, time), final_state));
+    }
+    unrolled(c, z, r, state, train)
 }
 
 /// [`spikes`] from standard operations: the forward on the host, then (with `train`) the
 /// time axis unrolled so that autodiff carries the gradient through `R`.
-fn unrolled(c: &CubaConstants, z: Tensor<3>, r: Tensor<2>, train: bool) -> Result<Tensor<3>> {
+fn unrolled(
+    c: &CubaConstants,
+    z: Tensor<3>,
+    r: Tensor<2>,
+    state: Tensor<3>,
+    train: bool,
+) -> Result<(Tensor<3>, Tensor<3>)> {
     let [batch, n, time] = z.dims();
     let z_host = host(z.clone().detach())?;
     let r_host = host(r.clone().detach().unsqueeze::<3>())?;
-    let (spikes, slope) = run(c, &z_host, &r_host, [batch, n, time]);
+    let (spikes, slope, final_state) = run(c, &z_host, &r_host, &host(state)?, [batch, n, time]);
     let device = z.device();
     let spikes = Tensor::<3>::from_data(TensorData::new(spikes, [batch, n, time]), &device);
+    let final_state = Tensor::<3>::from_data(TensorData::new(final_state, [batch, n, STATE_VALUES]), &device);
     if !train {
-        return Ok(spikes);
+        return Ok((spikes, final_state));
     }
     // Each step's value is the host spike (d - d = 0 adds nothing), its derivative the
     // surrogate slope.
@@ -90,19 +140,27 @@ fn unrolled(c: &CubaConstants, z: Tensor<3>, r: Tensor<2>, train: bool) -> Resul
         steps.push(s.clone().reshape([batch, n, 1]));
         previous = Some(s);
     }
-    Ok(Tensor::cat(steps, 2))
+    Ok((Tensor::cat(steps, 2), final_state))
 }
 
-/// The forward on the host: spikes and surrogate slopes (batch, n, time) in row order.
+/// The forward on the host from the states `state` (batch, n, 4): spikes and surrogate
+/// slopes (batch, n, time) in row order, and the final states.
 /// `R·s[t-1]` is summed in float32 over the previous step's non-zero outputs in ascending
 /// order (the zeros add nothing), so its cost follows the spike rate.
-fn run(c: &CubaConstants, z: &[f32], r: &[f32], [batch, n, time]: [usize; 3]) -> (Vec<f32>, Vec<f32>) {
+fn run(
+    c: &CubaConstants,
+    z: &[f32],
+    r: &[f32],
+    state: &[f32],
+    [_, n, time]: [usize; 3],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut spikes = vec![0f32; z.len()];
     let mut slope = vec![0f32; z.len()];
     let mut active: Vec<(usize, f32)> = Vec::with_capacity(n);
     let mut now_active: Vec<(usize, f32)> = Vec::with_capacity(n);
-    for b in 0..batch {
-        let mut states = vec![NeuronState::at_rest(c); n];
+    let mut states: Vec<NeuronState> =
+        state.chunks_exact(STATE_VALUES).map(|v| NeuronState::from_values([v[0], v[1], v[2], v[3]])).collect();
+    for (b, states) in states.chunks_mut(n.max(1)).enumerate() {
         active.clear();
         for t in 0..time {
             now_active.clear();
@@ -119,7 +177,7 @@ fn run(c: &CubaConstants, z: &[f32], r: &[f32], [batch, n, time]: [usize; 3]) ->
             std::mem::swap(&mut active, &mut now_active);
         }
     }
-    (spikes, slope)
+    (spikes, slope, states.iter().flat_map(NeuronState::values).collect())
 }
 
 /// [`RecurrentKernels::recurrent_backward`] on the host: `e[t] = slope[t]·(g[t] + Rᵀ·e[t+1])`,
@@ -157,18 +215,32 @@ fn dims3(shape: &[usize]) -> [usize; 3] {
     }
 }
 
+/// Spikes (batch, n, time) followed along the last axis by the final states (batch, n, 4).
+fn spikes_then_states(spikes: &[f32], states: &[f32], [batch, n, time]: [usize; 3]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(batch * n * (time + STATE_VALUES));
+    for (k, state) in states.chunks_exact(STATE_VALUES).enumerate() {
+        out.extend_from_slice(&spikes[k * time..(k + 1) * time]);
+        out.extend_from_slice(state);
+    }
+    out
+}
+
 impl RecurrentKernels for Flex {
     fn recurrent_forward(
         z: FlexTensor,
         r: FlexTensor,
+        state: FlexTensor,
         c: &CubaConstants,
         with_slope: bool,
     ) -> (FlexTensor, FlexTensor) {
         let (z, shape) = flex_values(z);
         let (r, _) = flex_values(r);
-        let (spikes, slope) = run(c, &z, &r, dims3(&shape));
-        let slope = if with_slope { flex_tensor(slope, shape.clone()) } else { flex_tensor(vec![0.0], vec![1]) };
-        (flex_tensor(spikes, shape), slope)
+        let (state, _) = flex_values(state);
+        let dims = dims3(&shape);
+        let (spikes, slope, states) = run(c, &z, &r, &state, dims);
+        let slope = if with_slope { flex_tensor(slope, shape) } else { flex_tensor(vec![0.0], vec![1]) };
+        let out = spikes_then_states(&spikes, &states, dims);
+        (flex_tensor(out, vec![dims[0], dims[1], dims[2] + STATE_VALUES]), slope)
     }
     fn recurrent_backward(g: FlexTensor, slope: FlexTensor, r: FlexTensor) -> FlexTensor {
         let (g, shape) = flex_values(g);
@@ -179,8 +251,8 @@ impl RecurrentKernels for Flex {
 }
 
 impl RecurrentOps for Flex {
-    fn recurrent_spikes(z: FlexTensor, r: FlexTensor, c: [f32; 16]) -> FlexTensor {
-        Flex::recurrent_forward(z, r, &CubaConstants::unpack(c), false).0
+    fn recurrent_spikes(z: FlexTensor, r: FlexTensor, state: FlexTensor, c: [f32; 16]) -> FlexTensor {
+        Flex::recurrent_forward(z, r, state, &CubaConstants::unpack(c), false).0
     }
 }
 
@@ -198,8 +270,19 @@ fn weight_gradient<B: Backend>(e: FloatTensor<B>, spikes: FloatTensor<B>) -> Flo
     B::float_matmul(later, earlier)
 }
 
+/// The first `time` steps of `t` (batch, n, time + 4): the spikes without the final states.
+fn first_steps<B: Backend>(t: FloatTensor<B>, time: usize) -> FloatTensor<B> {
+    let [batch, n, _] = dims3(&t.shape().to_vec());
+    B::float_slice(t, &[Slice::from(0..batch), Slice::from(0..n), Slice::from(0..time)])
+}
+
 impl<B: Backend + RecurrentKernels, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
-    fn recurrent_spikes(z: FloatTensor<Self>, r: FloatTensor<Self>, c: [f32; 16]) -> FloatTensor<Self> {
+    fn recurrent_spikes(
+        z: FloatTensor<Self>,
+        r: FloatTensor<Self>,
+        state: FloatTensor<Self>,
+        c: [f32; 16],
+    ) -> FloatTensor<Self> {
         #[derive(Debug)]
         struct RecurrentBackward;
 
@@ -210,7 +293,10 @@ impl<B: Backend + RecurrentKernels, C: CheckpointStrategy> RecurrentOps for Auto
             fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
                 let (slope, spikes, r) = ops.state;
                 let [z_node, r_node] = ops.parents;
-                let e = B::recurrent_backward(grads.consume::<B>(&ops.node), slope, r);
+                let time = slope.shape()[2];
+                // The final states carry no gradient.
+                let g = first_steps::<B>(grads.consume::<B>(&ops.node), time);
+                let e = B::recurrent_backward(g, slope, r);
                 if let Some(node) = r_node {
                     grads.register::<B>(node.id, weight_gradient::<B>(e.clone(), spikes));
                 }
@@ -222,14 +308,16 @@ impl<B: Backend + RecurrentKernels, C: CheckpointStrategy> RecurrentOps for Auto
 
         let constants = CubaConstants::unpack(c);
         let nodes = [z.node(), r.node()];
-        let (z, r) = (z.into_primitive(), r.into_primitive());
+        let time = z.primitive().shape()[2];
+        let (z, r, state) = (z.into_primitive(), r.into_primitive(), state.into_primitive());
         // The slopes are only computed (and kept) when a gradient will be asked for.
         match RecurrentBackward.prepare::<C>(nodes).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
-                let (spikes, slope) = B::recurrent_forward(z, r.clone(), &constants, true);
-                prep.finish((slope, spikes.clone(), r), spikes)
+                let (out, slope) = B::recurrent_forward(z, r.clone(), state, &constants, true);
+                let spikes = first_steps::<B>(out.clone(), time);
+                prep.finish((slope, spikes, r), out)
             }
-            OpsKind::UnTracked(prep) => prep.finish(B::recurrent_forward(z, r, &constants, false).0),
+            OpsKind::UnTracked(prep) => prep.finish(B::recurrent_forward(z, r, state, &constants, false).0),
         }
     }
 }
@@ -277,8 +365,13 @@ pub(crate) mod tests {
         let zt = Tensor::<3>::from_data(TensorData::new(z.clone(), [batch, n, steps]), device).require_grad();
         let rt = Tensor::<2>::from_data(TensorData::new(r.clone(), [n, n]), device).require_grad();
         let wt = Tensor::<3>::from_data(TensorData::new(w.clone(), [batch, n, steps]), device);
-        let s = if fused { spikes(c, zt.clone(), rt.clone(), true) } else { unrolled(c, zt.clone(), rt.clone(), true) };
-        let s = s.expect("spikes");
+        let rest = rest_state(c, batch, n, device);
+        let s = if fused {
+            spikes(c, zt.clone(), rt.clone(), rest, true)
+        } else {
+            unrolled(c, zt.clone(), rt.clone(), rest, true)
+        };
+        let s = s.expect("spikes").0;
         let grads = (s.clone() * wt).sum().backward();
         let gz = host(zt.grad(&grads).expect("an input gradient")).expect("gradient");
         let gr = host(rt.grad(&grads).expect("a weight gradient").unsqueeze::<3>()).expect("gradient");
@@ -315,7 +408,50 @@ pub(crate) mod tests {
             assert_close(&format!("{label}: weight gradient"), &want_gr, &got_gr, 1e-5, largest(&want_gz));
             let z = Tensor::<3>::from_data(TensorData::new(inputs.0.clone(), dims), &cpu);
             let r = Tensor::<2>::from_data(TensorData::new(inputs.1.clone(), [dims[1], dims[1]]), &cpu);
-            assert_eq!(host(spikes(&c, z, r, false).expect("spikes")).expect("spikes"), want_s, "{label}: untracked");
+            let rest = rest_state(&c, dims[0], dims[1], &cpu);
+            assert_eq!(
+                host(spikes(&c, z, r, rest, false).expect("spikes").0).expect("spikes"),
+                want_s,
+                "{label}: untracked"
+            );
         }
+    }
+
+    /// The spikes and final states of two calls on `device` (25 then 35 steps), the second
+    /// starting from the states the first left, for the sample currents and recurrent
+    /// weights `r` (None: all zero) of 2 copies of 45 neurons, per sample neuron kind.
+    pub(crate) fn two_calls(device: &Device, with_recurrence: bool) -> Vec<(Vec<f32>, Vec<f32>)> {
+        let dims = [2, 45, 60];
+        let (z, r, _) = sample_inputs(dims[0], dims[1], dims[2]);
+        let n = dims[1];
+        let r = if with_recurrence { r } else { vec![0.0; n * n] };
+        let z = Tensor::<3>::from_data(TensorData::new(z, dims), device);
+        let r = Tensor::<2>::from_data(TensorData::new(r, [n, n]), device);
+        let part = |from: usize, to: usize| z.clone().narrow(2, from, to - from);
+        let mut runs = Vec::new();
+        for (label, c) in sample_constants() {
+            let rest = rest_state(&c, dims[0], n, device);
+            let (first, middle) = spikes(&c, part(0, 25), r.clone(), rest.clone(), false).expect("spikes");
+            let voltages: Vec<f32> = host(middle.clone()).expect("states").chunks(STATE_VALUES).map(|s| s[1]).collect();
+            assert!(voltages.iter().filter(|&&v| v != 0.0).count() > n / 2, "{label}: the middle state is not rest");
+            let (second, last) = spikes(&c, part(25, 60), r.clone(), middle, false).expect("spikes");
+            let joined = host(Tensor::cat(vec![first, second], 2)).expect("spikes");
+            runs.push((joined, host(last).expect("states")));
+            if !with_recurrence {
+                // Without recurrence a call boundary changes nothing.
+                let (whole, end) = spikes(&c, z.clone(), r.clone(), rest, false).expect("spikes");
+                let (whole, end) = (host(whole).expect("spikes"), host(end).expect("states"));
+                let (got, want) = runs.last().expect("a run");
+                assert!(got == &whole && want == &end, "{label}: two calls differ from one");
+            }
+        }
+        runs
+    }
+
+    /// The host kernels carry the neuron states from one call to the next exactly: without
+    /// recurrence, two calls give one call's spikes and final states.
+    #[test]
+    fn recurrent_calls_carry_the_neuron_states() {
+        two_calls(&crate::device::training_device("cpu").expect("the CPU device"), false);
     }
 }

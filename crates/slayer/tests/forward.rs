@@ -878,6 +878,8 @@ fn deploys_exactly(dir: &str, stem: &str, mut net: Network) {
     let mut total = 0.0;
     for sample in 0..2 {
         let x = spikes(8 * steps);
+        // Each sample is simulated from rest: forget what Recurrent blocks carry.
+        net.reset_state();
         let want = values(net.forward(f32_tensor(&x, [1, 8, steps], &device)).unwrap().last().unwrap());
         let got = simulate(&path, &[8], &q64(&x), steps, 0);
         for k in 0..3 {
@@ -1683,4 +1685,39 @@ fn learnable_sigma_delta_thresholds_equal_slayers_and_deploy_exactly() {
         assert_eq!(lava, &ours[..], "output {k}");
     }
     assert!(want.iter().filter(|v| **v != 0.0).count() > 20, "the output is not silent");
+}
+
+/// slayer's Recurrent (CUBA and ALIF) and KWTA blocks carry their neurons' states, and KWTA
+/// its last output step, from one forward call to the next
+/// (`tools/oracle/slayer_persistent_state.py`): four calls, the third with another batch size
+/// (from rest), give slayer's outputs exactly; after `reset_state` a call starts from rest.
+#[test]
+fn recurrent_and_kwta_blocks_carry_their_state_as_slayers() {
+    use basalt_slayer::neuron::alif::AlifNeuron;
+    use basalt_slayer::neuron::Neuron;
+    use basalt_slayer::{Block, CubaNeuron, Dense};
+    let device = Device::default();
+    let o = |name: &str| npz_array(&test_data("persistent/persistent.npz"), name);
+    let dense = |a: &NamedArray| Dense::new(f32_tensor(&a.data, [a.shape[0], a.shape[1]], &device));
+    let input = |k: usize| {
+        let x = o(&format!("x{k}"));
+        f32_tensor(&x.data, [x.shape[0], x.shape[1], x.shape[2]], &device)
+    };
+    let cuba = || Neuron::Cuba(CubaNeuron::new(0.5, 0.25, 0.1).unwrap());
+    let alif = Neuron::Alif(AlifNeuron::new(1.0, 0.5, [0.3, 0.1, 0.1, 0.2]).unwrap());
+    let blocks = [
+        ("rec", Block::recurrent(dense(&o("rec_w")), dense(&o("rec_r")), cuba()).unwrap()),
+        ("alif", Block::recurrent(dense(&o("alif_w")), dense(&o("alif_r")), alif).unwrap()),
+        ("kwta", Block::kwta(dense(&o("kwta_w")), cuba(), 2, 0.5).unwrap()),
+    ];
+    for (name, block) in blocks {
+        for k in 0..4 {
+            let got = values(&block.forward(input(k)).unwrap());
+            let want = o(&format!("{name}_out{k}")).data;
+            let differ = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+            assert!(got.len() == want.len() && differ == 0, "{name}: call {k}: {differ} outputs differ");
+        }
+        block.reset_state();
+        assert!(values(&block.forward(input(0)).unwrap()) == o(&format!("{name}_out0")).data, "{name}: reset");
+    }
 }

@@ -15,8 +15,7 @@
 //! sums in float64 and rounds each partial sum (PyTorch's CPU `cumsum`), so the two agree
 //! exactly where the partial sums are exact in float32 and to float rounding otherwise.
 
-use burn::backend::ops::FloatTensorOps;
-use burn::backend::{DType, Slice};
+use burn::backend::DType;
 use burn::tensor::Shape;
 use burn_cubecl::cubecl;
 use burn_cubecl::kernel::into_contiguous;
@@ -155,18 +154,21 @@ fn dynamics_kernel(
 }
 
 /// One workgroup per copy (`CUBE_POS`), its units striding over the `n` neurons: slayer's
-/// recurrent CUBA or ALIF dynamics (`crate::recurrent`), each step's input being
-/// `z[t] + R·s[t-1]` summed over ascending source neurons. The states live in `state`
-/// (4 per neuron and copy), the last two steps' spikes in `previous` (two planes of
-/// batch·n); a storage barrier closes each step, so that every unit reads the whole previous
-/// step. Writes the spikes, and when `with_slope` the surrogate slopes, to the two planes of
-/// `out`.
+/// recurrent CUBA or ALIF dynamics (`crate::recurrent`) from the states `initial` (4 per
+/// neuron and copy), each step's input being `z[t] + R·s[t-1]` summed over ascending source
+/// neurons. The working states live in `state` (i32), the last two steps' spikes in
+/// `previous` (two planes of batch·n); a storage barrier closes each step, so that every
+/// unit reads the whole previous step. Writes each neuron's spikes followed by its final
+/// states to its row of `out` (steps + 4 values), and when `with_slope` the surrogate slopes
+/// to `slope`.
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn recurrent_kernel(
     z: &[f32],
     r: &[f32],
+    initial: &[f32],
     out: &mut [f32],
+    slope: &mut [f32],
     state: &mut [i32],
     previous: &mut [f32],
     batch: usize,
@@ -189,15 +191,14 @@ fn recurrent_kernel(
     let b = usize::cast_from(CUBE_POS);
     let units = usize::cast_from(CUBE_DIM);
     let per_unit = n.div_ceil(units);
-    let plane = batch * n * steps;
+    let row = steps + 4;
     for k in 0..per_unit {
         let i = usize::cast_from(UNIT_POS) + k * units;
         if i < n {
             let s = (b * n + i) * 4;
-            state[s] = 0i32;
-            state[s + 1] = 0i32;
-            state[s + 2] = theta0;
-            state[s + 3] = 0i32;
+            for q in 0..4 {
+                state[s + q] = i32::cast_from(initial[s + q]);
+            }
         }
     }
     for t in 0..steps {
@@ -237,14 +238,23 @@ fn recurrent_kernel(
                 state[s + 1] = v;
                 state[s + 2] = theta;
                 state[s + 3] = rr;
-                out[at] = spike;
+                out[(b * n + i) * row + t] = spike;
                 if with_slope != 0u32 {
-                    out[plane + at] = height * f32::exp(-f32::abs(above / tau));
+                    slope[at] = height * f32::exp(-f32::abs(above / tau));
                 }
                 previous[write + i] = spike;
             }
         }
         sync_storage();
+    }
+    for k in 0..per_unit {
+        let i = usize::cast_from(UNIT_POS) + k * units;
+        if i < n {
+            let s = (b * n + i) * 4;
+            for q in 0..4 {
+                out[(b * n + i) * row + steps + q] = f32::cast_from(state[s + q]);
+            }
+        }
     }
 }
 
@@ -573,25 +583,17 @@ impl RecurrentKernels for CubeBackend {
     fn recurrent_forward(
         z: CubeTensor,
         r: CubeTensor,
+        state: CubeTensor,
         c: &CubaConstants,
         with_slope: bool,
     ) -> (CubeTensor, CubeTensor) {
-        let (z, r) = (into_contiguous(z), into_contiguous(r));
+        let (z, r, initial) = (into_contiguous(z), into_contiguous(r), into_contiguous(state));
         let dims = z.meta.shape().to_vec();
         let (batch, n, steps) = (dims[0], dims[1], dims[2]);
-        let out = empty_shaped(&z, stacked_shape(&dims, 2));
-        let planes = |out: &CubeTensor| {
-            let (spikes, slope) = (out.clone(), out.clone());
-            let [spikes, slope] = [(spikes, 0), (slope, 1)].map(|(t, k)| {
-                CubeBackend::float_slice(
-                    t,
-                    &[Slice::from(k * batch..(k + 1) * batch), Slice::from(0..n), Slice::from(0..steps)],
-                )
-            });
-            (spikes, slope)
-        };
-        if batch * n * steps == 0 {
-            return planes(&out);
+        let out = empty_shaped(&z, vec![batch, n, steps + 4]);
+        let slope = if with_slope { empty_like(&z) } else { empty_shaped(&z, vec![1]) };
+        if batch * n == 0 {
+            return (out, slope);
         }
         let state = empty_device_contiguous_dtype(
             z.client.clone(),
@@ -602,8 +604,9 @@ impl RecurrentKernels for CubeBackend {
         let previous = empty_shaped(&z, vec![2 * batch * n]);
         let a = c.adaptation.unwrap_or_default();
         let client = z.client.clone();
-        // SAFETY: z holds batch·n·steps values, out twice as many, r n·n, state 4·batch·n and
-        // previous 2·batch·n; workgroup b touches only copy b's rows, states and spikes.
+        // SAFETY: z (and slope when written) hold batch·n·steps values, out batch·n·(steps + 4),
+        // r n·n, initial and state 4·batch·n, previous 2·batch·n; workgroup b touches only
+        // copy b's rows, states and spikes.
         unsafe {
             recurrent_kernel::launch_unchecked(
                 &client,
@@ -611,7 +614,9 @@ impl RecurrentKernels for CubeBackend {
                 recurrent_cube(n),
                 z.into_buffer_arg(),
                 r.into_buffer_arg(),
+                initial.into_buffer_arg(),
                 out.clone().into_buffer_arg(),
+                slope.clone().into_buffer_arg(),
                 state.into_buffer_arg(),
                 previous.into_buffer_arg(),
                 batch,
@@ -632,7 +637,7 @@ impl RecurrentKernels for CubeBackend {
                 a.step as i32,
             );
         }
-        planes(&out)
+        (out, slope)
     }
 
     fn recurrent_backward(g: CubeTensor, slope: CubeTensor, r: CubeTensor) -> CubeTensor {
@@ -664,8 +669,8 @@ impl RecurrentKernels for CubeBackend {
 }
 
 impl RecurrentOps for CubeBackend {
-    fn recurrent_spikes(z: CubeTensor, r: CubeTensor, c: [f32; 16]) -> CubeTensor {
-        Self::recurrent_forward(z, r, &CubaConstants::unpack(c), false).0
+    fn recurrent_spikes(z: CubeTensor, r: CubeTensor, state: CubeTensor, c: [f32; 16]) -> CubeTensor {
+        Self::recurrent_forward(z, r, state, &CubaConstants::unpack(c), false).0
     }
 }
 
@@ -799,7 +804,8 @@ mod tests {
 
     /// The recurrent kernels give the host kernels' spikes exactly and the same input and
     /// recurrent-weight gradients to float rounding, for CUBA and ALIF, over several copies of
-    /// a population larger than a workgroup (each unit steps two neurons).
+    /// a population larger than a workgroup (each unit steps two neurons); two calls carry
+    /// the neuron states from one to the next exactly.
     #[test]
     fn gpu_recurrent_dynamics_equal_the_host_kernels() {
         use crate::recurrent::tests::{assert_close, largest, run_on, sample_constants, sample_inputs};
@@ -817,6 +823,11 @@ mod tests {
             // Each entry sums batch·(steps - 1) products of an input gradient and a spike.
             assert_close(&format!("{label}: weight gradient"), &want_gr, &got_gr, 1e-5, largest(&want_gz));
         }
+        // Two calls, the second from the states the first left: as the host's.
+        let host_runs = crate::recurrent::tests::two_calls(&cpu, true);
+        crate::recurrent::tests::two_calls(&gpu, false);
+        let gpu_runs = crate::recurrent::tests::two_calls(&gpu, true);
+        assert!(gpu_runs == host_runs, "two calls on the GPU differ from the host's");
     }
 
     /// The sigma-delta kernel gives the host kernel's outputs exactly and the same gradients

@@ -146,6 +146,18 @@ impl NeuronState {
         NeuronState { u: 0, v: 0, theta: c.adaptation.map_or(0, |a| a.theta0), r: 0 }
     }
 
+    /// The state from its four values (current, voltage, threshold, refractory state in
+    /// units of 1/4096), as [`Self::values`] gives them.
+    pub(crate) fn from_values([u, v, theta, r]: [f32; 4]) -> Self {
+        NeuronState { u: u as i64, v: v as i64, theta: theta as i64, r: r as i64 }
+    }
+
+    /// The state's four values (current, voltage, threshold, refractory state), as slayer
+    /// keeps a persistent state: float32 (exact below 2^24 units).
+    pub(crate) fn values(&self) -> [f32; 4] {
+        [self.u as f32, self.v as f32, self.theta as f32, self.r as f32]
+    }
+
     /// Advances one step with input current `z`: returns the output (0, 1 or the graded
     /// voltage), the pre-reset voltage minus the spike threshold (the surrogate's argument;
     /// around `θ + r` for ALIF) and the pre-reset voltage itself.
