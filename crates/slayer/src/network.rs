@@ -10,7 +10,7 @@ use crate::axon::AxonDelay;
 use crate::error::{Result, SlayerError};
 use crate::kwta::Kwta;
 use crate::neuron::alif::AlifNeuron;
-use crate::neuron::cuba::{step_delay, CubaNeuron};
+use crate::neuron::cuba::{step_delay, step_delay_after, CubaNeuron};
 use crate::neuron::learned::{LearnableDecays, LearnableRfDecays, LearnableThreshold};
 use crate::neuron::norm::MeanOnlyBatchNorm;
 use crate::neuron::rf::RfNeuron;
@@ -125,10 +125,10 @@ struct Carried {
 }
 
 impl CarriedState {
-    /// The carried states and last output when they are for `batch` copies.
-    fn for_batch(&self, batch: usize) -> Option<Carried> {
+    /// The carried states and last output when they are for `batch` copies of `n` neurons.
+    fn for_shape(&self, batch: usize, n: usize) -> Option<Carried> {
         let carried = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        carried.as_ref().filter(|c| c.neurons.dims()[0] == batch).cloned()
+        carried.as_ref().filter(|c| c.neurons.dims()[..2] == [batch, n]).cloned()
     }
 
     /// Keeps `carried` for the next call (None forgets).
@@ -265,9 +265,11 @@ impl Block {
 
     /// The spikes of a Recurrent or KWTA block for synaptic input `z`: the recurrence
     /// `R·s[t-1]` (and KWTA's constant input) stepped with the neurons, from the states the
-    /// last call with this batch size left (or from rest); a KWTA block's `delay_shift`
-    /// sends the last call's final output first. Keeps the final states and output.
-    fn recurrent_spikes(&self, z: Tensor<3>, train: bool) -> Result<Tensor<3>> {
+    /// last call with this batch size left (or from rest), and what the block's
+    /// `delay_shift` sends first: a KWTA block's last call's final output (slayer's
+    /// `step_delay` with a persistent state; a Recurrent block's shift sends zeros). Keeps
+    /// the final states and output.
+    fn recurrent_spikes(&self, z: Tensor<3>, train: bool) -> Result<(Tensor<3>, Option<Tensor<3>>)> {
         let wrong = || SlayerError::Parameter {
             what: "Recurrent / KWTA block neuron".into(),
             reason: "must be CUBA or ALIF".into(),
@@ -288,23 +290,19 @@ impl Block {
         };
         let [batch, _, time] = z.dims();
         let device = z.device();
-        let carried = self.carried.for_batch(batch).filter(|c| c.neurons.dims()[1] == n);
+        let carried = self.carried.for_shape(batch, n);
         let state = match &carried {
             Some(c) => c.neurons.clone(),
             None => crate::recurrent::rest_state(&c, batch, n, &device),
         };
         let (s, neurons) = crate::recurrent::spikes(&c, z, r, state, train)?;
         if time == 0 {
-            return Ok(s);
+            return Ok((s, None));
         }
         let last_output = s.clone().narrow(2, time - 1, 1).detach();
         self.carried.keep(Some(Carried { neurons, last_output }));
-        // slayer's step_delay with a persistent state (KWTA; a Recurrent block shifts in a zero).
-        Ok(match (self.kwta.is_some() && self.delay_shift, carried) {
-            (true, Some(before)) => Tensor::cat(vec![before.last_output, s.narrow(2, 0, time - 1)], 2),
-            (true, None) => step_delay(s),
-            (false, _) => s,
-        })
+        let first = carried.filter(|_| self.kwta.is_some()).map(|before| before.last_output);
+        Ok((s, first))
     }
 
     /// Makes the block's sigma-delta threshold learnable (slayer's `requires_grad=True`),
@@ -383,8 +381,12 @@ impl Block {
             (Some(norm), Neuron::Alif(_)) => (norm.forward(z, train)?, None),
             (norm, _) => (z, norm.as_ref()),
         };
+        // What the delay_shift sends first where not zeros (a KWTA block's carried output).
+        let mut shifted_in = None;
         let s = if self.recurrent.is_some() || self.kwta.is_some() {
-            self.recurrent_spikes(z, train)?
+            let (s, first) = self.recurrent_spikes(z, train)?;
+            shifted_in = first;
+            s
         } else if current_norm.is_some() || self.decays.is_some() {
             let stages = Stages { norm: current_norm, decays: self.decays.as_ref() };
             forward_staged(&self.current_neuron()?, z, &stages, train)?
@@ -403,8 +405,7 @@ impl Block {
         } else {
             self.neuron.forward(z)?
         };
-        // A KWTA block's shift comes with its carried last output (in `recurrent_spikes`).
-        let s = if self.delay_shift && self.kwta.is_none() { step_delay(s) } else { s };
+        let s = if self.delay_shift { step_delay_after(s, shifted_in) } else { s };
         match &self.delay {
             Some(d) => d.forward(s),
             None => Ok(s),

@@ -81,7 +81,8 @@ pub(crate) fn spikes(
     state: Tensor<3>,
     train: bool,
 ) -> Result<(Tensor<3>, Tensor<3>)> {
-    let (z, r, state) = if train { (z, r, state.detach()) } else { (z.detach(), r.detach(), state.detach()) };
+    let state = state.detach();
+    let (z, r) = if train { (z, r) } else { (z.detach(), r.detach()) };
     let [batch, n, time] = z.dims();
     if state.dims() != [batch, n, STATE_VALUES] {
         return Err(crate::error::SlayerError::Shape {

@@ -157,10 +157,16 @@ impl CubaNeuron {
 /// Shifts spikes one step later along time (slayer's `delay_shift`, which mirrors the
 /// one-step hop between Loihi/Lava layers): `y[.., 0] = 0`, `y[.., t] = x[.., t - 1]`.
 pub fn step_delay(x: Tensor<3>) -> Tensor<3> {
+    step_delay_after(x, None)
+}
+
+/// [`step_delay`] with `first` (batch, n, 1) instead of zeros at step 0: slayer's
+/// `step_delay` of a block with a persistent state, which sends the last call's final step.
+pub fn step_delay_after(x: Tensor<3>, first: Option<Tensor<3>>) -> Tensor<3> {
     let [batch, n, steps] = x.dims();
     if steps == 0 {
         return x;
     }
-    let zeros = Tensor::<3>::zeros([batch, n, 1], &x.device());
-    Tensor::cat(vec![zeros, x.slice([0..batch, 0..n, 0..steps - 1])], 2)
+    let first = first.unwrap_or_else(|| Tensor::<3>::zeros([batch, n, 1], &x.device()));
+    Tensor::cat(vec![first, x.slice([0..batch, 0..n, 0..steps - 1])], 2)
 }
